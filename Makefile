@@ -1,0 +1,42 @@
+# The two commands of the README:
+#   make run    installs what is missing, builds, analyses the bundled example network
+#   make test   installs what is missing, builds, runs the whole test suite
+# Both configure and build incrementally in build/.
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+EXAMPLE = examples/fashion_mlp.safetensors
+
+.PHONY: all bootstrap build run test test-asan bench check clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: bootstrap $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/rmtk analyze $(EXAMPLE) --out out/example
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The suite built with AddressSanitizer + UndefinedBehaviorSanitizer, warnings as errors.
+test-asan: bootstrap
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRMTK_SANITIZE=ON -DRMTK_WERROR=ON
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 RMTK_TEST_QUICK=1 ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@for b in $(BUILD)/bench-*; do echo "== $$b"; $$b || exit 1; done
+
+check:
+	tools/checksrc
+
+clean:
+	rm -rf $(BUILD) build-asan

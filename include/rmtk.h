@@ -1,0 +1,215 @@
+/*
+ * rmtk.h: the public interface of librmtk, a random-matrix toolkit for neural networks.
+ *
+ * This header is the manual. Every function says what it computes, who owns each pointer and for
+ * how long, which status codes it returns and whether it is thread-safe. Anything not declared
+ * here is private to the library.
+ *
+ * Conventions (see STYLE.md of the project):
+ *  - Every fallible function returns an int status; RMTK_OK (0) is success. Results go through
+ *    out parameters. Status codes are appended, never renumbered.
+ *  - File-backed handles are opened with *_open and released with *_close; plans and workspaces
+ *    with *_alloc / *_free. Every destructor accepts NULL.
+ *  - Error detail lives on the handle (rmtk_model_errmsg, ...), never in globals. The library never
+ *    prints and never aborts on bad input.
+ *  - The caller owns inputs and output buffers. Variable-size outputs are "ask the size, then fill".
+ *  - Parameter structs come with rmtk_<x>_params_default(); start from it and change fields.
+ *  - Functions without a handle are thread-safe. A handle may be used by one thread at a time
+ *    unless its functions say otherwise.
+ *  - Arrays of levels are double precision. Singular values are reported largest first; level
+ *    statistics take them in any order and sort their own copies where they need to.
+ */
+#ifndef RMTK_H
+#define RMTK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(RMTK_BUILDING)
+#define RMTK_API __attribute__((visibility("default")))
+#else
+#define RMTK_API
+#endif
+
+/* =========================================================================================== */
+/* Status codes and version                                                                     */
+/* =========================================================================================== */
+
+enum rmtk_status {
+    RMTK_OK = 0,
+    RMTK_ERR_NOMEM = 1,       /* an allocation failed */
+    RMTK_ERR_IO = 2,          /* a file could not be opened, read, mapped or written */
+    RMTK_ERR_FORMAT = 3,      /* a file is malformed (the message names file, tensor, offset) */
+    RMTK_ERR_UNSUPPORTED = 4, /* well-formed input that rmtk does not handle (dtype, feature) */
+    RMTK_ERR_ARG = 5,         /* an invalid argument (NULL, size, out-of-range parameter) */
+    RMTK_ERR_NOTFOUND = 6,    /* a named tensor or item does not exist */
+    RMTK_ERR_LAPACK = 7,      /* LAPACK reported an error or did not converge */
+    RMTK_ERR_RANGE = 8,       /* a size or offset overflows, or a buffer is too small */
+    RMTK_ERR_NUMERIC = 9,     /* data degenerate for the statistic (too few values, zero variance,
+                                 a fit that did not converge); the result is not a number to use */
+    RMTK_ERR_INTERNAL = 10    /* a broken internal invariant (a bug: please report it) */
+};
+
+/* A static English message for a status code (never NULL; unknown codes get a generic text). */
+RMTK_API const char *rmtk_status_str(int status);
+
+/* The library version as "MAJOR.MINOR.PATCH" (static storage). */
+RMTK_API const char *rmtk_version(void);
+
+/* =========================================================================================== */
+/* Memory: the allocation funnel's test hook                                                    */
+/* =========================================================================================== */
+
+/* For tests: make the n-th allocation from now fail (n = 1 is the next one); n = 0 disables
+ * fault injection. Returns the number of allocations made since the last call. Not thread-safe:
+ * call it only while no other thread uses the library. */
+RMTK_API uint64_t rmtk_alloc_fail_after(uint64_t n);
+
+/* =========================================================================================== */
+/* Random numbers: a counter-based generator (Philox4x32-10)                                    */
+/* =========================================================================================== */
+
+/* The value of draw number i of stream s under seed k is a pure function of (k, s, i), so results
+ * do not depend on how work is split across threads. The state is a small public struct that
+ * the caller owns; it may live on the stack. A state is used by one thread at a time. */
+typedef struct rmtk_rng {
+    uint64_t seed;    /* the key */
+    uint64_t stream;  /* an independent stream per (seed, stream) */
+    uint64_t counter; /* index of the next block of 4 x 32 random bits */
+    uint32_t buf[4];  /* the current block */
+    uint32_t used;    /* words of buf consumed (4 = empty) */
+    uint32_t pad;
+} rmtk_rng;
+
+/* Initialise a generator at the start of (seed, stream). */
+RMTK_API void rmtk_rng_init(rmtk_rng *r, uint64_t seed, uint64_t stream);
+/* Move to block index `counter` (each block is 4 x 32 bits). */
+RMTK_API void rmtk_rng_seek(rmtk_rng *r, uint64_t counter);
+/* Next 32 random bits / 64 random bits. */
+RMTK_API uint32_t rmtk_rng_u32(rmtk_rng *r);
+RMTK_API uint64_t rmtk_rng_u64(rmtk_rng *r);
+/* Uniform on the open interval (0, 1) with 53 random bits. */
+RMTK_API double rmtk_rng_uniform(rmtk_rng *r);
+/* Standard normal (Box-Muller on two uniforms; each call consumes one 64-bit block pair). */
+RMTK_API double rmtk_rng_normal(rmtk_rng *r);
+/* Uniform integer in [0, n) without modulo bias; n > 0. */
+RMTK_API uint64_t rmtk_rng_below(rmtk_rng *r, uint64_t n);
+/* Fill x[0..n) with standard normals whose element j is draw (start + j) of (seed, stream):
+ * element values are independent of how a long array is split into calls. */
+RMTK_API void rmtk_rng_fill_normal(uint64_t seed, uint64_t stream, uint64_t start, double *x,
+                                   size_t n);
+
+/* =========================================================================================== */
+/* Basic statistics on 1-D data (module stats)                                                  */
+/* =========================================================================================== */
+
+/* Sort x[0..n) ascending in place (NaNs last). Thread-safe. */
+RMTK_API void rmtk_sort(double *x, size_t n);
+
+/* A cumulative distribution function F(x; params) for one-sample tests. */
+typedef double (*rmtk_cdf_fn)(double x, const void *params);
+
+/* Two-sided one-sample Kolmogorov-Smirnov statistic of sorted data x[0..n) (ascending) against
+ * the continuous CDF F: D = max_i max(F(x_i) - i/n, (i+1)/n - F(x_i)). Returns RMTK_ERR_ARG when
+ * n == 0 or a pointer is NULL. */
+RMTK_API int rmtk_ks_statistic(const double *x_sorted, size_t n, rmtk_cdf_fn cdf,
+                               const void *params, double *d);
+
+/* P(D_n >= d) for the two-sided one-sample KS statistic under the null (continuous F).
+ * Exact for n <= 1000 (Marsaglia-Tsang-Wang 2003 matrix method, as scipy's 'exact' mode),
+ * asymptotic Kolmogorov distribution with Stephens' correction
+ * lambda = (sqrt n + 0.12 + 0.11/sqrt n) d beyond (REF: methods.md 4.10). Thread-safe. */
+RMTK_API double rmtk_ks_pvalue(size_t n, double d);
+
+/* Kolmogorov's limiting survival function Q(lambda) = 2 sum_{j>=1} (-1)^{j-1} exp(-2 j^2 lambda^2). */
+RMTK_API double rmtk_kolmogorov_sf(double lambda);
+
+/* Two-sample KS statistic of sorted samples a[0..na), b[0..nb). */
+RMTK_API int rmtk_ks2_statistic(const double *a_sorted, size_t na, const double *b_sorted,
+                                size_t nb, double *d);
+
+/* Wasserstein-1 (earth mover's) distance between the empirical distributions of sorted samples
+ * a[0..na) and b[0..nb): integral |F_a - F_b| dx. */
+RMTK_API int rmtk_wasserstein1(const double *a_sorted, size_t na, const double *b_sorted,
+                               size_t nb, double *w);
+
+/* Mean and unbiased standard deviation of x[0..n) (sd = 0 when n < 2). */
+RMTK_API int rmtk_mean_sd(const double *x, size_t n, double *mean, double *sd);
+
+/* Quantile of sorted data by linear interpolation between order statistics (numpy's default,
+ * 'linear'); p in [0, 1]. */
+RMTK_API int rmtk_quantile_sorted(const double *x_sorted, size_t n, double p, double *q);
+
+/* =========================================================================================== */
+/* Quadrature and Fredholm determinants (module quad)                                           */
+/* =========================================================================================== */
+
+/* Gauss-Legendre nodes x[0..n) and weights w[0..n) on [a, b] (Newton on P_n, exact to ~1e-15).
+ * Thread-safe. */
+RMTK_API int rmtk_gauss_legendre(size_t n, double a, double b, double *x, double *w);
+
+/* Gauss-Hermite nodes and weights for the standard normal weight exp(-x^2/2)/sqrt(2 pi), so that
+ * sum_i w[i] f(x[i]) approximates E f(gamma), gamma ~ N(0, 1). n <= 300. Thread-safe. */
+RMTK_API int rmtk_gauss_hermite_normal(size_t n, double *x, double *w);
+
+/* A kernel K(x, y; params) of an integral operator. */
+typedef double (*rmtk_kernel_fn)(double x, double y, const void *params);
+
+/* det(I - z K) on L^2(a, b) by Bornemann's Nystrom method with an m-point Gauss-Legendre rule:
+ * det(delta_ij - z sqrt(w_i) K(x_i, x_j) sqrt(w_j)). Converges exponentially for analytic
+ * kernels (m = 40 gives ~5 digits for the sine kernel on (0, 3), more for larger m).
+ * REF: F. Bornemann, Math. Comp. 79 (2010) 871. Thread-safe. */
+RMTK_API int rmtk_fredholm_det(rmtk_kernel_fn kernel, const void *params, double a, double b,
+                               double z, size_t m, double *det);
+
+/* =========================================================================================== */
+/* Tensors, dtypes, models and matrices                                                         */
+/* =========================================================================================== */
+/* (declared by the foundation: dtype, model, readers, layer extraction) */
+
+/* =========================================================================================== */
+/* Spectrum engine                                                                              */
+/* =========================================================================================== */
+/* (declared by the foundation) */
+
+/* =========================================================================================== */
+/* Marchenko-Pastur, outliers, Tracy-Widom, BBP (module mp)                                     */
+/* =========================================================================================== */
+
+/* =========================================================================================== */
+/* Level statistics (module levels)                                                             */
+/* =========================================================================================== */
+
+/* =========================================================================================== */
+/* Singular-vector statistics (module vectors)                                                  */
+/* =========================================================================================== */
+
+/* =========================================================================================== */
+/* Randomised baselines (module nullmodel)                                                      */
+/* =========================================================================================== */
+
+/* =========================================================================================== */
+/* Heavy tails (module tails)                                                                   */
+/* =========================================================================================== */
+
+/* =========================================================================================== */
+/* Random-matrix ensembles (module ensembles)                                                   */
+/* =========================================================================================== */
+
+/* =========================================================================================== */
+/* Limiting laws and free probability (module theory)                                           */
+/* =========================================================================================== */
+
+/* =========================================================================================== */
+/* Analysis of a model and its report (module analysis, report)                                 */
+/* =========================================================================================== */
+/* (declared by the foundation) */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RMTK_H */

@@ -1,0 +1,49 @@
+/*
+ * internal.h: declarations shared by the library's modules and never exported.
+ * The allocation funnel, error-message helpers, small numeric constants and checked arithmetic.
+ */
+#ifndef RMTK_INTERNAL_H
+#define RMTK_INTERNAL_H
+
+#include "rmtk.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RMTK_PI 3.14159265358979323846
+#define RMTK_EULER_GAMMA 0.57721566490153286061
+#define RMTK_ERRMSG_SIZE 1024
+
+#define RMTK_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define RMTK_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* ---- allocation funnel (alloc.c): every library allocation goes through these ---------------- */
+void *rmtk__malloc(size_t size);
+void *rmtk__calloc(size_t n, size_t size);          /* zeroed; NULL on n*size overflow */
+void *rmtk__malloc_array(size_t n, size_t size);    /* NULL on n*size overflow */
+void *rmtk__realloc(void *p, size_t size);          /* on failure p is left intact */
+void *rmtk__malloc_aligned(size_t size);            /* 64-byte aligned; free with rmtk__free */
+void rmtk__free(void *p);
+char *rmtk__strdup(const char *s);
+char *rmtk__strndup(const char *s, size_t n);
+
+/* ---- checked arithmetic: return false on overflow ------------------------------------------- */
+static inline bool rmtk__mul_u64(uint64_t a, uint64_t b, uint64_t *r)
+{
+    return !__builtin_mul_overflow(a, b, r);
+}
+static inline bool rmtk__add_u64(uint64_t a, uint64_t b, uint64_t *r)
+{
+    return !__builtin_add_overflow(a, b, r);
+}
+
+/* ---- messages ------------------------------------------------------------------------------ */
+/* printf-style formatting into a fixed buffer of RMTK_ERRMSG_SIZE bytes (truncating). Returns
+ * status, so that error paths read `return rmtk__fail(buf, RMTK_ERR_FORMAT, "...", ...);`. */
+int rmtk__fail(char *buf, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- small helpers --------------------------------------------------------------------------- */
+int rmtk__cmp_double(const void *a, const void *b); /* qsort comparator, NaN last */
+
+#endif /* RMTK_INTERNAL_H */
