@@ -1,18 +1,54 @@
 /*
- * main.c: the rmtk command line. A thin shell over the public header: it parses arguments,
- * dispatches to one subcommand and returns the library status as the exit code.
+ * main.c: the rmtk command line. A thin shell over the public header: it dispatches to one
+ * subcommand and returns the library status as the exit code.
  */
-#include "rmtk.h"
+#include "cli.h"
 
-#include <stdio.h>
 #include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("rmtk %s\n", rmtk_version());
+    return 0;
+}
+
+/* One line per subcommand; keep them in the order of `rmtk --help`. */
+static const command commands[] = {
+    {"version", cmd_version, "print the version"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "rmtk %s: random-matrix analysis of neural-network weights\n\n", rmtk_version());
+    fprintf(f, "usage: rmtk COMMAND [OPTIONS] ...   (rmtk COMMAND --help for its options)\n\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nThe exit code is the library status (0 = success).\n");
+}
 
 int main(int argc, char **argv)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0)) {
-        printf("rmtk %s\n", rmtk_version());
+    if (argc < 2) {
+        usage(stderr);
+        return RMTK_ERR_ARG;
+    }
+    if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
         return 0;
     }
-    fprintf(stderr, "usage: rmtk COMMAND ...\n");
-    return argc >= 2 ? RMTK_ERR_ARG : 0;
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    cli_error("unknown command '%s' (rmtk --help lists them)", argv[1]);
+    return RMTK_ERR_ARG;
 }

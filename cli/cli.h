@@ -1,0 +1,33 @@
+/*
+ * cli.h: what the subcommands of the rmtk CLI share. The CLI includes only the public header
+ * rmtk.h from the library; everything here is presentation and argument parsing.
+ *
+ * A subcommand is a function `int cmd_<name>(int argc, char **argv)` (argv[0] is the subcommand
+ * name) registered in the table of main.c. It returns an rmtk status, which becomes the exit
+ * code. `--help` prints its usage to stdout and returns 0.
+ */
+#ifndef RMTK_CLI_H
+#define RMTK_CLI_H
+
+#include "rmtk.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- subcommands (one file each: cli/cmd-<name>.c) ---------------------------------------- */
+
+/* ---- argument parsing: each prints "rmtk: OPTION: ..." on error and returns RMTK_ERR_ARG ---- */
+int cli_parse_double(const char *opt, const char *s, double *out);
+int cli_parse_i64(const char *opt, const char *s, int64_t min, int64_t max, int64_t *out);
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
+/* Comma-separated integers ("600,900,450"), at most cap of them. */
+int cli_parse_i64_list(const char *opt, const char *s, int64_t *out, size_t cap, size_t *n);
+/* The value of an option that takes one: advances *i; error if argv ends. */
+int cli_optarg(int argc, char **argv, int *i, const char **val);
+/* True when argv[i] is --help or -h. */
+int cli_is_help(const char *arg);
+/* "rmtk: " + message to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* RMTK_CLI_H */
