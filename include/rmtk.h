@@ -167,14 +167,219 @@ RMTK_API int rmtk_fredholm_det(rmtk_kernel_fn kernel, const void *params, double
                                double z, size_t m, double *det);
 
 /* =========================================================================================== */
-/* Tensors, dtypes, models and matrices                                                         */
+/* Data types (module dtype)                                                                    */
 /* =========================================================================================== */
-/* (declared by the foundation: dtype, model, readers, layer extraction) */
+
+/* Element types of stored tensors. Values are appended, never renumbered. */
+enum rmtk_dtype {
+    RMTK_DTYPE_F64 = 0,
+    RMTK_DTYPE_F32 = 1,
+    RMTK_DTYPE_F16 = 2,     /* IEEE 754 binary16 */
+    RMTK_DTYPE_BF16 = 3,    /* bfloat16: the top 16 bits of a binary32 */
+    RMTK_DTYPE_F8_E4M3 = 4, /* OCP FP8 E4M3 "fn": no infinities, S.1111.111 is NaN, max 448 */
+    RMTK_DTYPE_F8_E5M2 = 5, /* OCP FP8 E5M2: IEEE-like, with infinities and NaNs */
+    RMTK_DTYPE_I8 = 6,
+    RMTK_DTYPE_I16 = 7,
+    RMTK_DTYPE_I32 = 8,
+    RMTK_DTYPE_I64 = 9,
+    RMTK_DTYPE_U8 = 10,
+    RMTK_DTYPE_U16 = 11,
+    RMTK_DTYPE_U32 = 12,
+    RMTK_DTYPE_U64 = 13,
+    RMTK_DTYPE_BOOL = 14,   /* listed, never analysed (not numeric data) */
+    RMTK_DTYPE_OTHER = 15   /* a type rmtk does not convert (complex, strings, objects, ...) */
+};
+
+/* The dtype's name in safetensors spelling ("F32", "BF16", "F8_E4M3", "I64", "BOOL", ...). */
+RMTK_API const char *rmtk_dtype_name(int dtype);
+/* Bytes per element (0 for RMTK_DTYPE_OTHER or an unknown value). */
+RMTK_API size_t rmtk_dtype_size(int dtype);
+/* 1 when values of the dtype convert to double (floats and integers), else 0. */
+RMTK_API int rmtk_dtype_is_numeric(int dtype);
+/* Convert n contiguous elements at src (little-endian, or big-endian when big_endian != 0) to
+ * double. Exact for every dtype except I64/U64 magnitudes above 2^53 (rounded to nearest).
+ * Returns RMTK_ERR_UNSUPPORTED for BOOL/OTHER, RMTK_ERR_ARG for NULL pointers. Thread-safe. */
+RMTK_API int rmtk_dtype_to_double(int dtype, int big_endian, const void *src, size_t n,
+                                  double *dst);
 
 /* =========================================================================================== */
-/* Spectrum engine                                                                              */
+/* Models: checkpoint files and their tensors (modules model, read-*)                           */
 /* =========================================================================================== */
-/* (declared by the foundation) */
+
+#define RMTK_MAX_DIMS 8
+
+/* What rmtk knows of one stored tensor, without reading its bytes. */
+typedef struct rmtk_tensor_info {
+    const char *name;      /* owned by the model; valid until rmtk_model_close */
+    const char *file;      /* path of the file that holds the bytes; owned by the model */
+    const char *dtype_str; /* the dtype as the file spells it ("BF16", "<f4", ">i8"); owned */
+    int32_t dtype;         /* enum rmtk_dtype */
+    int32_t ndim;          /* 0 for a scalar */
+    int64_t shape[RMTK_MAX_DIMS];
+    uint64_t numel;        /* product of the shape (1 for a scalar) */
+    uint64_t nbytes;       /* bytes of the (uncompressed) data = numel * dtype size */
+    uint64_t offset;       /* byte offset of the data (or compressed member data) in file */
+    int32_t big_endian;    /* 1 when the stored elements are big-endian */
+    int32_t fortran_order; /* 1 when stored column-major (NumPy fortran_order) */
+} rmtk_tensor_info;
+
+/* An open checkpoint: one file, a sharded set, or a directory of shards. */
+typedef struct rmtk_model rmtk_model;
+
+/* Open a checkpoint and index its tensors (names, dtypes, shapes, offsets) without reading any
+ * tensor bytes. path may be: a .safetensors file; a sharded index (*.safetensors.index.json);
+ * a directory holding *.safetensors shards; a .npy file (one tensor, named after the file's
+ * stem); a .npz archive (one tensor per member, stored or deflated, zip64 allowed).
+ * The format is detected from the file's bytes, not its name.
+ * On return *out is set whenever memory allowed: on failure it holds the error message
+ * (rmtk_model_errmsg) naming the file, the tensor, the byte offset and the values involved; close
+ * it in every case. Returns RMTK_OK, RMTK_ERR_IO, RMTK_ERR_FORMAT, RMTK_ERR_UNSUPPORTED,
+ * RMTK_ERR_RANGE, RMTK_ERR_NOMEM or RMTK_ERR_ARG. */
+RMTK_API int rmtk_model_open(const char *path, rmtk_model **out);
+/* Release the model, its index and any mapping. Accepts NULL. */
+RMTK_API void rmtk_model_close(rmtk_model *m);
+/* The last error message of the model ("" when none). Owned by the model. */
+RMTK_API const char *rmtk_model_errmsg(const rmtk_model *m);
+/* The detected format: "safetensors", "npy" or "npz". Static storage. */
+RMTK_API const char *rmtk_model_format(const rmtk_model *m);
+/* Number of tensors in the index. */
+RMTK_API size_t rmtk_model_tensor_count(const rmtk_model *m);
+/* Information on tensor i (index order = file order; shards in name order). */
+RMTK_API int rmtk_model_tensor_info(const rmtk_model *m, size_t i, rmtk_tensor_info *info);
+/* Index of the tensor called name; RMTK_ERR_NOTFOUND if none. */
+RMTK_API int rmtk_model_find(const rmtk_model *m, const char *name, size_t *index);
+/* Free-form metadata (safetensors "__metadata__"): count, and key/value pair i (owned). */
+RMTK_API size_t rmtk_model_metadata_count(const rmtk_model *m);
+RMTK_API int rmtk_model_metadata(const rmtk_model *m, size_t i, const char **key,
+                                 const char **value);
+/* Make the bytes of tensor i available: mapped read-only from the file when stored raw,
+ * decompressed into a buffer the model owns otherwise. *data is valid until the next
+ * rmtk_model_map/rmtk_model_read_f64 on this model or rmtk_model_close. The data may be
+ * big-endian or Fortran-ordered as rmtk_tensor_info says. */
+RMTK_API int rmtk_model_map(rmtk_model *m, size_t i, const void **data);
+/* Read tensor i converted to double in logical C (row-major) order into dst[0..n), n >= numel. */
+RMTK_API int rmtk_model_read_f64(rmtk_model *m, size_t i, double *dst, size_t n);
+/* Total tensor-data bytes mapped or read through this model so far (0 after open: indexing
+ * reads only headers). */
+RMTK_API uint64_t rmtk_model_bytes_read(const rmtk_model *m);
+
+/* =========================================================================================== */
+/* Matrices: views and layer extraction (module layers)                                         */
+/* =========================================================================================== */
+
+/* A read-only view of a matrix of any stored dtype, passed by value. Element (i, j) is at
+ * element offset i*row_stride + j*col_stride from data (strides in elements, not bytes). */
+typedef struct rmtk_matrix_view {
+    const void *data;
+    int64_t rows, cols;
+    int64_t row_stride, col_stride;
+    int32_t dtype;      /* enum rmtk_dtype */
+    int32_t big_endian; /* 1 when elements are big-endian */
+} rmtk_matrix_view;
+
+/* Copy a view into dst as rows x cols doubles, row-major, contiguous. */
+RMTK_API int rmtk_matrix_to_double(rmtk_matrix_view v, double *dst);
+
+/* How 4-D convolution kernels (out, in, kh, kw) become matrices. */
+enum rmtk_conv_mode {
+    RMTK_CONV_FLATTEN = 0, /* one (out, in*kh*kw) matrix (default) */
+    RMTK_CONV_SLICES = 1   /* kh*kw matrices (out, in), one per kernel position (WeightWatcher) */
+};
+
+/* Why a tensor (or matrix) is not analysed. Values are appended, never renumbered. */
+enum rmtk_skip {
+    RMTK_SKIP_NONE = 0,     /* analysed */
+    RMTK_SKIP_NDIM = 1,     /* scalar or 1-D tensor (biases, norms) */
+    RMTK_SKIP_SMALL = 2,    /* a side below min_side */
+    RMTK_SKIP_FILTER = 3,   /* excluded by the include/exclude patterns */
+    RMTK_SKIP_DTYPE = 4,    /* not numeric (BOOL, unknown dtype) */
+    RMTK_SKIP_EMPTY = 5     /* a zero-length dimension */
+};
+
+typedef struct rmtk_extract_params {
+    int32_t conv_mode;     /* enum rmtk_conv_mode; default RMTK_CONV_FLATTEN */
+    int32_t pad;
+    int64_t min_side;      /* matrices with min(rows, cols) < min_side are skipped; default 10 */
+    const char *include;   /* POSIX extended regex: only matching tensor names; NULL = all */
+    const char *exclude;   /* POSIX extended regex: drop matching names; NULL = none */
+} rmtk_extract_params;
+
+RMTK_API rmtk_extract_params rmtk_extract_params_default(void);
+
+/* One matrix to analyse, or one skipped tensor with its reason. Strings owned by the list. */
+typedef struct rmtk_matrix_entry {
+    const char *name;   /* the tensor name, with "[k]" appended for a slice of a stack or kernel */
+    const char *reason; /* "" when analysed; else why not, with the values ("1-D tensor", ...) */
+    size_t tensor;      /* index of the tensor in the model */
+    int64_t slice;      /* -1 for the whole tensor; else the stacked matrix / kernel position */
+    int64_t rows, cols;
+    int32_t skip;       /* enum rmtk_skip */
+    int32_t dtype;
+} rmtk_matrix_entry;
+
+/* The matrices of a model under the extraction rules:
+ *  - 2-D tensors as stored (rows = shape[0], cols = shape[1]);
+ *  - 3-D tensors as a stack of shape[0] matrices (shape[1], shape[2]) (mixture of experts);
+ *  - 4-D tensors (out, in, kh, kw) as one (out, in*kh*kw) matrix, or kh*kw (out, in) matrices
+ *    with RMTK_CONV_SLICES;
+ *  - tensors of 5 or more dimensions as one (shape[0], rest) matrix;
+ *  - scalars, 1-D, non-numeric, empty, filtered and small ones as skipped entries with a reason.
+ * Builds from the index alone (reads no tensor bytes). Errors (a bad regex: RMTK_ERR_ARG) are
+ * described in rmtk_model_errmsg(m). */
+typedef struct rmtk_layers rmtk_layers;
+RMTK_API int rmtk_layers_alloc(rmtk_model *m, const rmtk_extract_params *p, rmtk_layers **out);
+RMTK_API void rmtk_layers_free(rmtk_layers *l);
+RMTK_API size_t rmtk_layers_count(const rmtk_layers *l);
+RMTK_API int rmtk_layers_get(const rmtk_layers *l, size_t i, rmtk_matrix_entry *e);
+/* A view of an analysed entry's matrix (maps its tensor: valid until the next map on m). */
+RMTK_API int rmtk_layers_view(rmtk_model *m, const rmtk_matrix_entry *e, rmtk_matrix_view *v);
+
+/* =========================================================================================== */
+/* Spectrum engine (module spectrum)                                                            */
+/* =========================================================================================== */
+
+enum rmtk_spectrum_method {
+    RMTK_SPECTRUM_AUTO = 0, /* Gram route, with dgesdd when the accuracy guard says so */
+    RMTK_SPECTRUM_GRAM = 1, /* always the Gram route (dsyrk + dsyevd): fast, see the guard */
+    RMTK_SPECTRUM_SVD = 2   /* always dgesdd (the --exact of the CLI) */
+};
+
+typedef struct rmtk_spectrum_params {
+    int32_t method;    /* enum rmtk_spectrum_method; default AUTO */
+    int32_t vectors;   /* 1: also compute singular vectors (dgesdd, jobz='S'); default 0 */
+    double gram_rtol;  /* AUTO: relative accuracy guaranteed for each sigma >= gram_floor*sigma_max;
+                          default 1e-10 */
+    double gram_floor; /* default 1e-6 */
+} rmtk_spectrum_params;
+
+RMTK_API rmtk_spectrum_params rmtk_spectrum_params_default(void);
+
+/* What an execution did. */
+typedef struct rmtk_spectrum_info {
+    int32_t method;     /* RMTK_SPECTRUM_GRAM or RMTK_SPECTRUM_SVD: the route taken */
+    int32_t fallback;   /* 1 when AUTO tried the Gram route and the guard sent it to dgesdd */
+    int64_t k;          /* number of singular values = min(rows, cols) */
+    double err_bound;   /* bound on the absolute error of each sigma^2 on the route taken
+                           (Gram: k*eps*sigma_max^2; SVD: k*eps*sigma_max^2 on sigma^2 too) */
+} rmtk_spectrum_info;
+
+/* A plan owns the converted matrix, the Gram matrix and the LAPACK workspaces for every matrix
+ * with max(rows, cols) <= max(max_rows, max_cols) and min(rows, cols) <= min(max_rows, max_cols).
+ * It allocates once; execute allocates nothing. One plan per thread. */
+typedef struct rmtk_spectrum_plan rmtk_spectrum_plan;
+RMTK_API int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols,
+                                      const rmtk_spectrum_params *p, rmtk_spectrum_plan **out);
+RMTK_API void rmtk_spectrum_plan_free(rmtk_spectrum_plan *p);
+/* Bytes the plan holds. */
+RMTK_API uint64_t rmtk_spectrum_plan_bytes(const rmtk_spectrum_plan *p);
+/* The last error message of the plan ("" when none). */
+RMTK_API const char *rmtk_spectrum_errmsg(const rmtk_spectrum_plan *p);
+/* Singular values of the view into sv[0..k) (k = min(rows, cols)), largest first. When the plan
+ * computes vectors and u/v are not NULL: left vectors into u (vector j at u + j*rows, unit norm)
+ * and right vectors into v (vector j at v + j*cols). Non-finite entries give RMTK_ERR_NUMERIC
+ * with their position in the message. info may be NULL. */
+RMTK_API int rmtk_spectrum_execute(rmtk_spectrum_plan *p, rmtk_matrix_view a, double *sv,
+                                   double *u, double *v, rmtk_spectrum_info *info);
 
 /* =========================================================================================== */
 /* Marchenko-Pastur, outliers, Tracy-Widom, BBP (module mp)                                     */

@@ -1,0 +1,202 @@
+/*
+ * dtype.c: the one traits table of element types (name, size, numeric or not) and conversion of
+ * stored elements to double. Every float format converts exactly (binary16, bfloat16 and both FP8
+ * formats are subsets of double); 64-bit integers round to nearest above 2^53.
+ * REF: IEEE 754-2008 binary16; OCP 8-bit Floating Point Specification (OFP8) rev. 1.0, 2023
+ * (E4M3 "fn": bias 7, no infinities, S.1111.111 = NaN; E5M2: bias 15, IEEE-style specials).
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    size_t size;
+    int numeric;
+} dtype_traits;
+
+static const dtype_traits traits[] = {
+    [RMTK_DTYPE_F64] = {"F64", 8, 1},     [RMTK_DTYPE_F32] = {"F32", 4, 1},
+    [RMTK_DTYPE_F16] = {"F16", 2, 1},     [RMTK_DTYPE_BF16] = {"BF16", 2, 1},
+    [RMTK_DTYPE_F8_E4M3] = {"F8_E4M3", 1, 1}, [RMTK_DTYPE_F8_E5M2] = {"F8_E5M2", 1, 1},
+    [RMTK_DTYPE_I8] = {"I8", 1, 1},       [RMTK_DTYPE_I16] = {"I16", 2, 1},
+    [RMTK_DTYPE_I32] = {"I32", 4, 1},     [RMTK_DTYPE_I64] = {"I64", 8, 1},
+    [RMTK_DTYPE_U8] = {"U8", 1, 1},       [RMTK_DTYPE_U16] = {"U16", 2, 1},
+    [RMTK_DTYPE_U32] = {"U32", 4, 1},     [RMTK_DTYPE_U64] = {"U64", 8, 1},
+    [RMTK_DTYPE_BOOL] = {"BOOL", 1, 0},   [RMTK_DTYPE_OTHER] = {"OTHER", 0, 0},
+};
+
+static const dtype_traits *get_traits(int dtype)
+{
+    if (dtype < 0 || (size_t)dtype >= sizeof traits / sizeof traits[0])
+        return NULL;
+    return &traits[dtype];
+}
+
+const char *rmtk_dtype_name(int dtype)
+{
+    const dtype_traits *t = get_traits(dtype);
+    return t ? t->name : "INVALID";
+}
+
+size_t rmtk_dtype_size(int dtype)
+{
+    const dtype_traits *t = get_traits(dtype);
+    return t ? t->size : 0;
+}
+
+int rmtk_dtype_is_numeric(int dtype)
+{
+    const dtype_traits *t = get_traits(dtype);
+    return t ? t->numeric : 0;
+}
+
+/* binary16: s eeeee mmmmmmmmmm, bias 15; subnormals m * 2^-24. */
+static double half_to_double(uint16_t h)
+{
+    int s = h >> 15, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    double v;
+    if (e == 0)
+        v = ldexp((double)m, -24);
+    else if (e == 31)
+        v = m ? NAN : INFINITY;
+    else
+        v = ldexp((double)(m | 0x400), e - 25);
+    return s ? -v : v;
+}
+
+/* bfloat16: the high half of a binary32. */
+static double bf16_to_double(uint16_t b)
+{
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return (double)f;
+}
+
+/* E4M3 fn: s eeee mmm, bias 7; e = 0 subnormal m * 2^-9; 0x7f / 0xff NaN; no infinities. */
+static double e4m3_to_double(uint8_t b)
+{
+    int s = b >> 7, e = (b >> 3) & 0xf, m = b & 7;
+    double v;
+    if (e == 15 && m == 7)
+        v = NAN;
+    else if (e == 0)
+        v = ldexp((double)m, -9);
+    else
+        v = ldexp((double)(m | 8), e - 10);
+    return s ? -v : v;
+}
+
+/* E5M2: s eeeee mm, bias 15; e = 0 subnormal m * 2^-16; e = 31 inf (m = 0) or NaN. */
+static double e5m2_to_double(uint8_t b)
+{
+    int s = b >> 7, e = (b >> 2) & 0x1f, m = b & 3;
+    double v;
+    if (e == 0)
+        v = ldexp((double)m, -16);
+    else if (e == 31)
+        v = m ? NAN : INFINITY;
+    else
+        v = ldexp((double)(m | 4), e - 17);
+    return s ? -v : v;
+}
+
+/* Load a little- or big-endian unsigned integer of `size` bytes. */
+static inline uint64_t load_uint(const unsigned char *p, size_t size, int big)
+{
+    uint64_t u = 0;
+    if (big)
+        for (size_t i = 0; i < size; i++)
+            u = (u << 8) | p[i];
+    else
+        for (size_t i = size; i-- > 0;)
+            u = (u << 8) | p[i];
+    return u;
+}
+
+static inline int64_t sign_extend(uint64_t u, size_t size)
+{
+    unsigned shift = (unsigned)(64 - 8 * size);
+    return (int64_t)(u << shift) >> shift;
+}
+
+/* Host is little-endian (x86-64, aarch64): the common case avoids byte assembly. */
+static int host_is_little(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+int rmtk_dtype_to_double(int dtype, int big_endian, const void *src, size_t n, double *dst)
+{
+    const dtype_traits *t = get_traits(dtype);
+    if (!t || !src || (!dst && n))
+        return RMTK_ERR_ARG;
+    if (!t->numeric)
+        return RMTK_ERR_UNSUPPORTED;
+    const unsigned char *p = src;
+    size_t sz = t->size;
+    int native = (big_endian != 0) != host_is_little();
+
+    if (native && dtype == RMTK_DTYPE_F32) {
+        for (size_t i = 0; i < n; i++) {
+            float f;
+            memcpy(&f, p + 4 * i, 4);
+            dst[i] = f;
+        }
+        return RMTK_OK;
+    }
+    if (native && dtype == RMTK_DTYPE_F64) {
+        memcpy(dst, p, 8 * n);
+        return RMTK_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = load_uint(p + sz * i, sz, big_endian != 0);
+        double v;
+        switch ((enum rmtk_dtype)dtype) {
+        case RMTK_DTYPE_F64: {
+            memcpy(&v, &u, 8);
+            break;
+        }
+        case RMTK_DTYPE_F32: {
+            uint32_t w = (uint32_t)u;
+            float f;
+            memcpy(&f, &w, 4);
+            v = f;
+            break;
+        }
+        case RMTK_DTYPE_F16:
+            v = half_to_double((uint16_t)u);
+            break;
+        case RMTK_DTYPE_BF16:
+            v = bf16_to_double((uint16_t)u);
+            break;
+        case RMTK_DTYPE_F8_E4M3:
+            v = e4m3_to_double((uint8_t)u);
+            break;
+        case RMTK_DTYPE_F8_E5M2:
+            v = e5m2_to_double((uint8_t)u);
+            break;
+        case RMTK_DTYPE_I8:
+        case RMTK_DTYPE_I16:
+        case RMTK_DTYPE_I32:
+        case RMTK_DTYPE_I64:
+            v = (double)sign_extend(u, sz);
+            break;
+        case RMTK_DTYPE_U8:
+        case RMTK_DTYPE_U16:
+        case RMTK_DTYPE_U32:
+        case RMTK_DTYPE_U64:
+            v = (double)u;
+            break;
+        case RMTK_DTYPE_BOOL:
+        case RMTK_DTYPE_OTHER:
+        default:
+            return RMTK_ERR_UNSUPPORTED;
+        }
+        dst[i] = v;
+    }
+    return RMTK_OK;
+}
