@@ -200,3 +200,21 @@ int rmtk_dtype_to_double(int dtype, int big_endian, const void *src, size_t n, d
     }
     return RMTK_OK;
 }
+
+int rmtk__convert_strided(int dtype, int big_endian, const void *base, int64_t stride, size_t n,
+                          double *dst)
+{
+    if (stride == 1)
+        return rmtk_dtype_to_double(dtype, big_endian, base, n, dst);
+    size_t sz = rmtk_dtype_size(dtype);
+    if (sz == 0)
+        return RMTK_ERR_UNSUPPORTED;
+    const unsigned char *p = base;
+    for (size_t i = 0; i < n; i++) {
+        int st = rmtk_dtype_to_double(dtype, big_endian, p + (ptrdiff_t)i * stride * (ptrdiff_t)sz,
+                                      1, dst + i);
+        if (st)
+            return st;
+    }
+    return RMTK_OK;
+}

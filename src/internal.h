@@ -43,6 +43,11 @@ static inline bool rmtk__add_u64(uint64_t a, uint64_t b, uint64_t *r)
  * status, so that error paths read `return rmtk__fail(buf, RMTK_ERR_FORMAT, "...", ...);`. */
 int rmtk__fail(char *buf, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* ---- strided conversion (dtype.c) ---------------------------------------------------------- */
+/* Convert n elements of `dtype` starting at base, `stride` elements apart, to double. */
+int rmtk__convert_strided(int dtype, int big_endian, const void *base, int64_t stride, size_t n,
+                          double *dst);
+
 /* ---- small helpers --------------------------------------------------------------------------- */
 int rmtk__cmp_double(const void *a, const void *b); /* qsort comparator, NaN last */
 

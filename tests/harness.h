@@ -10,6 +10,7 @@
 #include "rmtk.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,7 @@ static inline const char *harness_data(const char *name)
 /* Read a whole binary file of float64 values; returns malloc'd array and count, or NULL. */
 static inline double *harness_read_f64(const char *path, size_t *n)
 {
+    *n = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;

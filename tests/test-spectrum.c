@@ -1,0 +1,281 @@
+/*
+ * test-spectrum.c: the spectrum engine against numpy's float64 SVD of matrices written by
+ * numpy/torch (F64, F32, F16, BF16; C and Fortran order; tall, wide, square, 1 x N, N x 1,
+ * rank-deficient, graded), the Gram route against the dgesdd route, the accuracy guard and its
+ * error bound, singular vectors (reconstruction, orthonormality, agreement with numpy up to sign),
+ * strided views, non-finite input and plan limits.
+ */
+#include "harness.h"
+
+#include <float.h>
+
+typedef struct {
+    char name[64], dtype[16], order[4];
+    int64_t rows, cols;
+} spec_case;
+
+static int dtype_of(const char *s)
+{
+    if (!strcmp(s, "F64"))
+        return RMTK_DTYPE_F64;
+    if (!strcmp(s, "F32"))
+        return RMTK_DTYPE_F32;
+    if (!strcmp(s, "F16"))
+        return RMTK_DTYPE_F16;
+    return RMTK_DTYPE_BF16;
+}
+
+static void *read_file(const char *name, size_t *len)
+{
+    FILE *f = fopen(harness_data(name), "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *buf = malloc((size_t)sz + 1);
+    if (fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)sz;
+    return buf;
+}
+
+static rmtk_matrix_view make_view(const void *data, const spec_case *c)
+{
+    rmtk_matrix_view v = {data, c->rows, c->cols, c->cols, 1, dtype_of(c->dtype), 0};
+    if (c->order[0] == 'F') {
+        v.row_stride = 1;
+        v.col_stride = c->rows;
+    }
+    return v;
+}
+
+/* Every case, every method: singular values to 1e-10 relative for sigma >= 1e-6 sigma_max
+ * (the guarantee of AUTO and SVD); vectors against numpy up to sign. */
+static void test_against_numpy(void)
+{
+    FILE *f = fopen(harness_data("spectrum_cases.txt"), "r");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    spec_case c;
+    int ncases = 0;
+    while (fscanf(f, "%63s %15s %lld %lld %3s", c.name, c.dtype, (long long *)&c.rows,
+                  (long long *)&c.cols, c.order) == 5) {
+        ncases++;
+        char fn[128];
+        size_t len, nsv, nu, nv;
+        snprintf(fn, sizeof fn, "spec_%s.bin", c.name);
+        void *raw = read_file(fn, &len);
+        snprintf(fn, sizeof fn, "spec_%s.sv", c.name);
+        double *ref = harness_read_f64(harness_data(fn), &nsv);
+        snprintf(fn, sizeof fn, "spec_%s.u", c.name);
+        double *refu = harness_read_f64(harness_data(fn), &nu);
+        snprintf(fn, sizeof fn, "spec_%s.v", c.name);
+        double *refv = harness_read_f64(harness_data(fn), &nv);
+        CHECK(raw && ref && refu && refv);
+        if (!raw || !ref || !refu || !refv)
+            continue;
+        int64_t k = c.rows < c.cols ? c.rows : c.cols;
+        CHECK((int64_t)nsv == k);
+        double *sv = malloc(sizeof(double) * (size_t)k);
+        for (int method = RMTK_SPECTRUM_AUTO; method <= RMTK_SPECTRUM_SVD; method++) {
+            rmtk_spectrum_params p = rmtk_spectrum_params_default();
+            p.method = method;
+            rmtk_spectrum_plan *plan;
+            CHECK_OK(rmtk_spectrum_plan_alloc(c.rows, c.cols, &p, &plan));
+            rmtk_spectrum_info info;
+            CHECK_OK(rmtk_spectrum_execute(plan, make_view(raw, &c), sv, NULL, NULL, &info));
+            CHECK(info.k == k);
+            int bad = 0;
+            for (int64_t i = 0; i < k; i++) {
+                double err = fabs(sv[i] - ref[i]);
+                if (method == RMTK_SPECTRUM_GRAM) {
+                    /* The documented bound on lambda = sigma^2 holds on every value. */
+                    if (fabs(sv[i] * sv[i] - ref[i] * ref[i]) > info.err_bound + 1e-300)
+                        bad++;
+                } else if (ref[i] >= 1e-6 * ref[0] && err > 1e-10 * ref[i]) {
+                    bad++;
+                }
+            }
+            if (bad)
+                fprintf(stderr, "  case %s method %d (used %d): %d values off\n", c.name, method,
+                        info.method, bad);
+            CHECK(bad == 0);
+            rmtk_spectrum_plan_free(plan);
+        }
+        /* Vectors. */
+        rmtk_spectrum_params p = rmtk_spectrum_params_default();
+        p.vectors = 1;
+        rmtk_spectrum_plan *plan;
+        CHECK_OK(rmtk_spectrum_plan_alloc(c.rows, c.cols, &p, &plan));
+        double *u = malloc(sizeof(double) * (size_t)(c.rows * k));
+        double *v = malloc(sizeof(double) * (size_t)(c.cols * k));
+        CHECK_OK(rmtk_spectrum_execute(plan, make_view(raw, &c), sv, u, v, NULL));
+        double maxdiff = 0, maxorth = 0;
+        for (int64_t j = 0; j < k; j++) {
+            if (ref[j] < 1e-6 * ref[0])
+                break;
+            /* Compare vectors up to sign where the singular value is well separated. */
+            bool separated = (j == 0 || ref[j - 1] - ref[j] > 1e-6 * ref[0]) &&
+                             (j == k - 1 || ref[j] - ref[j + 1] > 1e-6 * ref[0]);
+            double dotu = 0, dotv = 0, nu2 = 0;
+            for (int64_t i = 0; i < c.rows; i++) {
+                dotu += u[j * c.rows + i] * refu[j * c.rows + i];
+                nu2 += u[j * c.rows + i] * u[j * c.rows + i];
+            }
+            for (int64_t i = 0; i < c.cols; i++)
+                dotv += v[j * c.cols + i] * refv[j * c.cols + i];
+            if (separated)
+                maxdiff = fmax(maxdiff, fmax(1 - fabs(dotu), 1 - fabs(dotv)));
+            maxorth = fmax(maxorth, fabs(nu2 - 1));
+            /* The pair (u, v) has consistent signs: u^T W v = sigma (checked through numpy's
+             * pair: sign(dotu) == sign(dotv)). */
+            if (separated)
+                CHECK((dotu > 0) == (dotv > 0));
+        }
+        CHECK(maxdiff < 1e-8);
+        CHECK(maxorth < 1e-12);
+        rmtk_spectrum_plan_free(plan);
+        free(u);
+        free(v);
+        free(sv);
+        free(raw);
+        free(ref);
+        free(refu);
+        free(refv);
+    }
+    CHECK(ncases == 13);
+    fclose(f);
+}
+
+static void fill_gauss(double *a, size_t n, uint64_t seed)
+{
+    rmtk_rng_fill_normal(seed, 0, 0, a, n);
+}
+
+/* AUTO keeps the Gram result for well-conditioned rectangular matrices and falls back for
+ * square Gaussian ones (hard edge: smallest sigma ~ sigma_max / n^2 scale). */
+static void test_guard(void)
+{
+    enum { R = 400, C = 100, S = 150 };
+    double *a = malloc(sizeof(double) * R * C), sv[S], sv2[S];
+    fill_gauss(a, R * C, 1);
+    rmtk_matrix_view v = {a, R, C, C, 1, RMTK_DTYPE_F64, 0};
+    rmtk_spectrum_plan *auto_plan, *svd_plan;
+    rmtk_spectrum_params p = rmtk_spectrum_params_default();
+    CHECK_OK(rmtk_spectrum_plan_alloc(R, C, &p, &auto_plan));
+    p.method = RMTK_SPECTRUM_SVD;
+    CHECK_OK(rmtk_spectrum_plan_alloc(R, C, &p, &svd_plan));
+    rmtk_spectrum_info info;
+    CHECK_OK(rmtk_spectrum_execute(auto_plan, v, sv, NULL, NULL, &info));
+    CHECK(info.method == RMTK_SPECTRUM_GRAM && info.fallback == 0);
+    CHECK_OK(rmtk_spectrum_execute(svd_plan, v, sv2, NULL, NULL, &info));
+    CHECK(info.method == RMTK_SPECTRUM_SVD);
+    double maxrel = 0;
+    for (int i = 0; i < C; i++)
+        maxrel = fmax(maxrel, fabs(sv[i] - sv2[i]) / sv2[i]);
+    CHECK(maxrel < 1e-10);
+    /* Square: the same plan serves a smaller square matrix; AUTO must fall back. */
+    fill_gauss(a, S * S, 2);
+    rmtk_matrix_view sq = {a, S, S, S, 1, RMTK_DTYPE_F64, 0};
+    rmtk_spectrum_plan *sq_plan;
+    p = rmtk_spectrum_params_default();
+    CHECK_OK(rmtk_spectrum_plan_alloc(S, S, &p, &sq_plan));
+    CHECK_OK(rmtk_spectrum_execute(sq_plan, sq, sv, NULL, NULL, &info));
+    CHECK(info.method == RMTK_SPECTRUM_SVD && info.fallback == 1);
+    /* Wide view of the same buffer served by the tall plan (orientation-free limits). */
+    rmtk_matrix_view wide = {a, C, R, R, 1, RMTK_DTYPE_F64, 0};
+    fill_gauss(a, R * C, 3);
+    CHECK_OK(rmtk_spectrum_execute(auto_plan, wide, sv, NULL, NULL, &info));
+    CHECK(info.k == C);
+    /* Too large for the plan. */
+    rmtk_matrix_view huge = {a, R + 1, C, C, 1, RMTK_DTYPE_F64, 0};
+    CHECK_STATUS(rmtk_spectrum_execute(auto_plan, huge, sv, NULL, NULL, &info), RMTK_ERR_RANGE);
+    CHECK(strstr(rmtk_spectrum_errmsg(auto_plan), "401 x 100") != NULL);
+    rmtk_spectrum_plan_free(auto_plan);
+    rmtk_spectrum_plan_free(svd_plan);
+    rmtk_spectrum_plan_free(sq_plan);
+    free(a);
+}
+
+/* A strided view (every third column of a wider buffer, as a convolution slice) gives the same
+ * values as the contiguous copy; NaN input is reported with its position. */
+static void test_strided_and_nonfinite(void)
+{
+    enum { R = 60, C = 25, W = 3 * C };
+    double *buf = malloc(sizeof(double) * R * W), *dense = malloc(sizeof(double) * R * C);
+    fill_gauss(buf, R * W, 4);
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < C; j++)
+            dense[i * C + j] = buf[i * W + 3 * j + 1];
+    rmtk_matrix_view sv_view = {buf + 1, R, C, W, 3, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view dn_view = {dense, R, C, C, 1, RMTK_DTYPE_F64, 0};
+    double s1[C], s2[C];
+    rmtk_spectrum_params p = rmtk_spectrum_params_default();
+    rmtk_spectrum_plan *plan;
+    CHECK_OK(rmtk_spectrum_plan_alloc(R, C, &p, &plan));
+    CHECK_OK(rmtk_spectrum_execute(plan, sv_view, s1, NULL, NULL, NULL));
+    CHECK_OK(rmtk_spectrum_execute(plan, dn_view, s2, NULL, NULL, NULL));
+    int same = 1;
+    for (int i = 0; i < C; i++)
+        same &= s1[i] == s2[i];
+    CHECK(same);
+    /* Frobenius norm identity: sum sigma^2 = sum w_ij^2. */
+    double fro = 0, ssum = 0;
+    for (int i = 0; i < R * C; i++)
+        fro += dense[i] * dense[i];
+    for (int i = 0; i < C; i++)
+        ssum += s2[i] * s2[i];
+    CHECK_REL(ssum, fro, 1e-13);
+    dense[2 * C + 3] = NAN;
+    CHECK_STATUS(rmtk_spectrum_execute(plan, dn_view, s2, NULL, NULL, NULL), RMTK_ERR_NUMERIC);
+    CHECK(strstr(rmtk_spectrum_errmsg(plan), "(2, 3)") != NULL);
+    dense[2 * C + 3] = INFINITY;
+    CHECK_STATUS(rmtk_spectrum_execute(plan, dn_view, s2, NULL, NULL, NULL), RMTK_ERR_NUMERIC);
+    rmtk_spectrum_plan_free(plan);
+    free(buf);
+    free(dense);
+}
+
+static void test_args_and_nomem(void)
+{
+    rmtk_spectrum_plan *plan = NULL;
+    rmtk_spectrum_params p = rmtk_spectrum_params_default();
+    CHECK_STATUS(rmtk_spectrum_plan_alloc(0, 5, &p, &plan), RMTK_ERR_ARG);
+    CHECK(plan == NULL);
+    p.method = RMTK_SPECTRUM_GRAM;
+    p.vectors = 1;
+    CHECK_STATUS(rmtk_spectrum_plan_alloc(5, 5, &p, &plan), RMTK_ERR_ARG);
+    p = rmtk_spectrum_params_default();
+    p.gram_rtol = 0;
+    CHECK_STATUS(rmtk_spectrum_plan_alloc(5, 5, &p, &plan), RMTK_ERR_ARG);
+    p = rmtk_spectrum_params_default();
+    /* Every allocation of plan_alloc failing in turn: NOMEM, nothing leaked (ASan checks). */
+    int k;
+    for (k = 1; k < 20; k++) {
+        rmtk_alloc_fail_after((uint64_t)k);
+        int st = rmtk_spectrum_plan_alloc(50, 30, &p, &plan);
+        rmtk_alloc_fail_after(0);
+        if (st == RMTK_OK) {
+            rmtk_spectrum_plan_free(plan);
+            break;
+        }
+        CHECK(st == RMTK_ERR_NOMEM && plan == NULL);
+    }
+    CHECK(k > 3 && k < 20);
+    rmtk_spectrum_plan_free(NULL);
+    CHECK(rmtk_spectrum_plan_bytes(NULL) == 0);
+}
+
+int main(void)
+{
+    RUN(test_against_numpy);
+    RUN(test_guard);
+    RUN(test_strided_and_nonfinite);
+    RUN(test_args_and_nomem);
+    return harness_done();
+}
