@@ -22,6 +22,8 @@ static int cmd_version(int argc, char **argv)
 
 /* One line per subcommand; keep them in the order of `rmtk --help`. */
 static const command commands[] = {
+    {"analyze", cmd_analyze, "analyse every weight matrix; write summary.csv and report.json"},
+    {"spectrum", cmd_spectrum, "print the singular values of one tensor, largest first"},
     {"version", cmd_version, "print the version"},
 };
 

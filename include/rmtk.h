@@ -380,6 +380,13 @@ RMTK_API const char *rmtk_spectrum_errmsg(const rmtk_spectrum_plan *p);
  * with their position in the message. info may be NULL. */
 RMTK_API int rmtk_spectrum_execute(rmtk_spectrum_plan *p, rmtk_matrix_view a, double *sv,
                                    double *u, double *v, rmtk_spectrum_info *info);
+/* rmtk_spectrum_execute in two steps, for callers that must release the view's memory early
+ * (a mapped tensor shared between threads): load converts the view into the plan's buffer (the
+ * view may be unmapped afterwards), run computes from it. run consumes the loaded matrix: load
+ * again before the next run. Same status codes as execute. */
+RMTK_API int rmtk_spectrum_load(rmtk_spectrum_plan *p, rmtk_matrix_view a);
+RMTK_API int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *v,
+                               rmtk_spectrum_info *info);
 
 /* =========================================================================================== */
 /* Marchenko-Pastur, outliers, Tracy-Widom, BBP (module mp)                                     */
@@ -412,7 +419,89 @@ RMTK_API int rmtk_spectrum_execute(rmtk_spectrum_plan *p, rmtk_matrix_view a, do
 /* =========================================================================================== */
 /* Analysis of a model and its report (module analysis, report)                                 */
 /* =========================================================================================== */
-/* (declared by the foundation) */
+
+/* Which statistics an analysis computes (bit flags). BASIC is always computed. */
+enum rmtk_stats {
+    RMTK_STATS_BASIC = 1u << 0,   /* norms, ranks, entropy, naive MP edge (docs/report.md) */
+    RMTK_STATS_MP = 1u << 1,      /* Marchenko-Pastur fits, Tracy-Widom outliers, BBP */
+    RMTK_STATS_LEVELS = 1u << 2,  /* unfolded level statistics, spacing ratios, Sigma^2, Delta_3 */
+    RMTK_STATS_VECTORS = 1u << 3, /* Porter-Thomas tests and IPR of singular vectors */
+    RMTK_STATS_NULL = 1u << 4,    /* randomised baselines (element shuffles, Gaussians) */
+    RMTK_STATS_TAILS = 1u << 5    /* Hill, power-law fits, WeightWatcher-compatible alpha */
+};
+
+typedef struct rmtk_analysis_params {
+    rmtk_extract_params extract;   /* which matrices (default: rmtk_extract_params_default) */
+    rmtk_spectrum_params spectrum; /* how spectra are computed (vectors set as stats need) */
+    uint32_t stats;                /* enum rmtk_stats flags; default: every implemented
+                                      statistic except VECTORS and NULL (on request) */
+    int32_t threads;               /* worker threads; 0 = the number of online cores */
+    uint64_t seed;                 /* seed of every randomised statistic; default 1 */
+    double alpha;                  /* significance level of the tests; default 0.05 */
+} rmtk_analysis_params;
+
+RMTK_API rmtk_analysis_params rmtk_analysis_params_default(void);
+
+/* An analysis: a list of matrices from one or more models, their statistics, and the report.
+ * Thread-safety: one thread drives a handle; rmtk_analysis_run uses worker threads itself. */
+typedef struct rmtk_analysis rmtk_analysis;
+
+/* Called by rmtk_analysis_run after each matrix (from the calling thread, in order of
+ * completion): done of total matrices finished, name the last one finished. */
+typedef void (*rmtk_progress_fn)(void *user, size_t done, size_t total, const char *name);
+
+RMTK_API int rmtk_analysis_alloc(const rmtk_analysis_params *p, rmtk_analysis **out);
+RMTK_API void rmtk_analysis_free(rmtk_analysis *a);
+RMTK_API const char *rmtk_analysis_errmsg(const rmtk_analysis *a);
+/* Add every matrix of a model (analysed and skipped entries). The model stays owned by the
+ * caller and must stay open until the analysis is freed. path is recorded in the report. */
+RMTK_API int rmtk_analysis_add_model(rmtk_analysis *a, rmtk_model *m, const char *path);
+/* Compute every analysed matrix. A matrix that fails (non-finite values, LAPACK failure) gets
+ * status "error" with its message and the run goes on; the return value is RMTK_OK, or the
+ * status of the first failed matrix, or a global error (NOMEM). Sets OpenBLAS's thread count
+ * for the run: 1 per worker when several matrices run in parallel, all threads otherwise, and
+ * restores it afterwards. */
+RMTK_API int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user);
+
+/* Results. Entries are in model order; columns are the numeric columns of summary.csv for the
+ * statistics requested (docs/report.md documents each). */
+RMTK_API size_t rmtk_analysis_count(const rmtk_analysis *a);
+RMTK_API size_t rmtk_analysis_column_count(const rmtk_analysis *a);
+RMTK_API const char *rmtk_analysis_column_name(const rmtk_analysis *a, size_t c);
+/* Index of the column called name, or RMTK_ERR_NOTFOUND. */
+RMTK_API int rmtk_analysis_column_find(const rmtk_analysis *a, const char *name, size_t *c);
+
+typedef struct rmtk_analysis_row {
+    const char *name;    /* matrix name (owned by the analysis) */
+    const char *status;  /* "ok", "skipped" or "error" */
+    const char *reason;  /* why skipped / the error message; "" when ok */
+    const char *method;  /* spectrum route: "gram", "svd" ("" when not computed) */
+    const char *dtype;   /* stored dtype */
+    int64_t rows, cols;
+    int32_t skip;        /* enum rmtk_skip */
+    int32_t error;       /* status code when status is "error", else 0 */
+} rmtk_analysis_row;
+
+RMTK_API int rmtk_analysis_row_get(const rmtk_analysis *a, size_t i, rmtk_analysis_row *row);
+/* Value of numeric column c for entry i; NaN when not computed or not defined. */
+RMTK_API double rmtk_analysis_value(const rmtk_analysis *a, size_t i, size_t c);
+/* Array `key` of entry i ("singular_values", ...): *x (owned by the analysis) and *n. */
+RMTK_API int rmtk_analysis_array(const rmtk_analysis *a, size_t i, const char *key,
+                                 const double **x, size_t *n);
+
+/* A sink for reports: writes n bytes, returns n on success. */
+typedef size_t (*rmtk_write_fn)(const void *buf, size_t n, void *user);
+
+/* summary.csv: one row per matrix (skipped and failed ones too, with status and reason).
+ * report.json: schema version, rmtk version, backend, precision, every parameter, the inputs and
+ * their metadata, per-matrix metrics and arrays (singular values, ...), and the skipped list with
+ * reasons. The path forms write atomically (a temporary file in the same directory, renamed). */
+RMTK_API int rmtk_analysis_write_csv(const rmtk_analysis *a, const char *path);
+RMTK_API int rmtk_analysis_write_json(const rmtk_analysis *a, const char *path);
+RMTK_API int rmtk_analysis_write_csv_fn(const rmtk_analysis *a, rmtk_write_fn fn, void *user);
+RMTK_API int rmtk_analysis_write_json_fn(const rmtk_analysis *a, rmtk_write_fn fn, void *user);
+
+#define RMTK_REPORT_SCHEMA_VERSION 1
 
 #ifdef __cplusplus
 }

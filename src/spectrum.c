@@ -44,6 +44,10 @@ struct rmtk_spectrum_plan {
     lapack_int *iwork;   /* LAPACK integer workspace */
     lapack_int lwork, liwork;
     uint64_t bytes;
+    int64_t am, an;      /* the loaded matrix: A is am x an */
+    int64_t rows, cols;  /* the loaded matrix's shape as W */
+    bool transposed;     /* A = W^T */
+    bool loaded;
     char errmsg[RMTK_ERRMSG_SIZE];
 };
 
@@ -247,12 +251,12 @@ static bool gram_values(rmtk_spectrum_plan *p, int64_t am, int64_t an, double *s
     return ok;
 }
 
-int rmtk_spectrum_execute(rmtk_spectrum_plan *p, rmtk_matrix_view v, double *sv, double *u,
-                          double *vv, rmtk_spectrum_info *info)
+int rmtk_spectrum_load(rmtk_spectrum_plan *p, rmtk_matrix_view v)
 {
-    if (!p || !sv || !v.data)
+    if (!p || !v.data)
         return RMTK_ERR_ARG;
     p->errmsg[0] = '\0';
+    p->loaded = false;
     if (v.rows < 1 || v.cols < 1)
         return rmtk__fail(p->errmsg, RMTK_ERR_ARG, "empty matrix %lld x %lld",
                           (long long)v.rows, (long long)v.cols);
@@ -264,12 +268,26 @@ int rmtk_spectrum_execute(rmtk_spectrum_plan *p, rmtk_matrix_view v, double *sv,
     if (!rmtk_dtype_is_numeric(v.dtype))
         return rmtk__fail(p->errmsg, RMTK_ERR_UNSUPPORTED, "dtype %s is not numeric",
                           rmtk_dtype_name(v.dtype));
-    int64_t am, an;
-    bool transposed;
-    int st = load_matrix(p, v, &am, &an, &transposed);
+    int st = load_matrix(p, v, &p->am, &p->an, &p->transposed);
     if (st)
         return st;
-    int64_t k = small;
+    p->rows = v.rows;
+    p->cols = v.cols;
+    p->loaded = true;
+    return RMTK_OK;
+}
+
+int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
+                      rmtk_spectrum_info *info)
+{
+    if (!p || !sv)
+        return RMTK_ERR_ARG;
+    if (!p->loaded)
+        return rmtk__fail(p->errmsg, RMTK_ERR_ARG, "no matrix loaded (rmtk_spectrum_load)");
+    p->loaded = false;
+    int64_t am = p->am, an = p->an, k = RMTK_MIN(am, an);
+    bool transposed = p->transposed;
+    int st = RMTK_OK;
     rmtk_spectrum_info inf = {RMTK_SPECTRUM_SVD, 0, k, 0.0};
     bool want_vectors = p->p.vectors && (u || vv);
     if (!want_vectors && p->p.method != RMTK_SPECTRUM_SVD && !p->p.vectors) {
@@ -294,20 +312,28 @@ int rmtk_spectrum_execute(rmtk_spectrum_plan *p, rmtk_matrix_view v, double *sv,
                                            p->iwork);
     if (linfo != 0)
         return rmtk__fail(p->errmsg, RMTK_ERR_LAPACK, "dgesdd failed (info %d) on a %lld x %lld "
-                          "matrix", (int)linfo, (long long)v.rows, (long long)v.cols);
+                          "matrix", (int)linfo, (long long)p->rows, (long long)p->cols);
     inf.err_bound = (double)k * DBL_EPSILON * sv[0] * sv[0];
     if (want_vectors) {
         /* A = U_A S VT_A. Columns of U_A are contiguous; rows of VT_A are strided (ldvt = k). */
         double *left = transposed ? vv : u, *right = transposed ? u : vv;
-        int64_t ldim = am, rdim = an;
         if (left)
-            memcpy(left, p->ua, sizeof(double) * (size_t)ldim * (size_t)k);
+            memcpy(left, p->ua, sizeof(double) * (size_t)am * (size_t)k);
         if (right)
             for (int64_t j = 0; j < k; j++)
-                for (int64_t i = 0; i < rdim; i++)
-                    right[j * rdim + i] = p->vta[j + i * k];
+                for (int64_t i = 0; i < an; i++)
+                    right[j * an + i] = p->vta[j + i * k];
     }
     if (info)
         *info = inf;
     return RMTK_OK;
+}
+
+int rmtk_spectrum_execute(rmtk_spectrum_plan *p, rmtk_matrix_view v, double *sv, double *u,
+                          double *vv, rmtk_spectrum_info *info)
+{
+    if (!sv)
+        return RMTK_ERR_ARG;
+    int st = rmtk_spectrum_load(p, v);
+    return st ? st : rmtk_spectrum_run(p, sv, u, vv, info);
 }

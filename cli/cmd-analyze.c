@@ -1,0 +1,312 @@
+/*
+ * cmd-analyze.c: `rmtk analyze FILE... --out DIR`. Opens each checkpoint, runs the analysis,
+ * writes DIR/summary.csv and DIR/report.json, prints a per-layer table on stdout and, when
+ * stderr is a terminal, a progress line with ETA. Exit code: the library status.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: rmtk analyze FILE... --out DIR [options]\n"
+            "\n"
+            "Analyse every weight matrix of the checkpoints (safetensors file, sharded index or\n"
+            "directory, .npy, .npz). Writes DIR/summary.csv (one row per matrix) and\n"
+            "DIR/report.json (everything, with the singular values), and prints a table.\n"
+            "\n"
+            "options:\n"
+            "  --out DIR          output directory (created if missing)\n"
+            "  --stats LIST       comma-separated statistics: basic (default: %s)\n"
+            "  --conv MODE        4-D kernels: flatten (out, in*kh*kw; default) or slices\n"
+            "  --min-side N       skip matrices with a side below N (default 10)\n"
+            "  --include REGEX    only tensors whose name matches (POSIX extended regex)\n"
+            "  --exclude REGEX    skip tensors whose name matches\n"
+            "  --exact            always use dgesdd (no Gram route)\n"
+            "  --gram-rtol X      accuracy the Gram route must guarantee (default 1e-10)\n"
+            "  --threads N        worker threads (default: all cores)\n"
+            "  --seed N           seed of randomised statistics (default 1)\n"
+            "  --alpha A          significance level of tests (default 0.05)\n"
+            "  --quiet            no table, no progress\n"
+            "  --help             this text\n",
+            "basic");
+}
+
+static const struct {
+    const char *name;
+    uint32_t flag;
+} stat_names[] = {
+    {"basic", RMTK_STATS_BASIC},     {"mp", RMTK_STATS_MP},     {"levels", RMTK_STATS_LEVELS},
+    {"vectors", RMTK_STATS_VECTORS}, {"null", RMTK_STATS_NULL}, {"tails", RMTK_STATS_TAILS},
+};
+
+static int parse_stats(const char *s, uint32_t *out)
+{
+    uint32_t flags = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (strcmp(tok, "all") == 0) {
+            rmtk_analysis_params probe = rmtk_analysis_params_default();
+            flags |= probe.stats | RMTK_STATS_BASIC;
+            for (size_t i = 0; i < sizeof stat_names / sizeof stat_names[0]; i++) {
+                rmtk_analysis *a = NULL;
+                probe.stats = stat_names[i].flag;
+                if (rmtk_analysis_alloc(&probe, &a) == RMTK_OK)
+                    flags |= stat_names[i].flag;
+                rmtk_analysis_free(a);
+            }
+            continue;
+        }
+        size_t i;
+        for (i = 0; i < sizeof stat_names / sizeof stat_names[0]; i++)
+            if (strcmp(tok, stat_names[i].name) == 0)
+                break;
+        if (i == sizeof stat_names / sizeof stat_names[0]) {
+            cli_error("--stats: unknown statistic '%s' (basic, mp, levels, vectors, null, tails, "
+                      "all)",
+                      tok);
+            return RMTK_ERR_ARG;
+        }
+        flags |= stat_names[i].flag;
+    }
+    *out = flags;
+    return RMTK_OK;
+}
+
+static int mkdir_p(const char *dir)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf)
+        return RMTK_ERR_ARG;
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+                cli_error("%s: cannot create directory: %s", buf, strerror(errno));
+                return RMTK_ERR_IO;
+            }
+            buf[i] = c;
+        }
+    }
+    return RMTK_OK;
+}
+
+typedef struct {
+    struct timespec start;
+    int tty;
+} progress_state;
+
+static double elapsed(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
+static void progress(void *user, size_t done, size_t total, const char *name)
+{
+    progress_state *ps = user;
+    if (!ps->tty)
+        return;
+    double t = elapsed(&ps->start), eta = done ? t / (double)done * (double)(total - done) : 0;
+    int width = 24, fill = (int)((double)width * (double)done / (double)total);
+    char bar[32];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r\033[K[%s] %zu/%zu  %.0fs  ETA %.0fs  %.40s", bar, done, total, t, eta,
+            name ? name : "");
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static void print_number(double v, int width, int prec)
+{
+    if (isnan(v))
+        printf(" %*s", width, "-");
+    else
+        printf(" %*.*g", width, prec, v);
+}
+
+static void print_table(const rmtk_analysis *a)
+{
+    static const char *cols[] = {"spectral_norm", "stable_rank", "log_norm",
+                                 "log_spectral_norm", "n_above_mp_edge"};
+    static const char *heads[] = {"sigma_max", "stable_rk", "log_norm", "log_lmax", "n>MP"};
+    enum { NC = sizeof cols / sizeof cols[0] };
+    size_t idx[NC];
+    int have[NC];
+    for (int c = 0; c < NC; c++)
+        have[c] = rmtk_analysis_column_find(a, cols[c], &idx[c]) == RMTK_OK;
+    size_t n = rmtk_analysis_count(a), nskip = 0, nerr = 0;
+    printf("%-40s %11s %5s %4s", "matrix", "shape", "dtype", "meth");
+    for (int c = 0; c < NC; c++)
+        if (have[c])
+            printf(" %10s", heads[c]);
+    printf("\n");
+    for (size_t i = 0; i < n; i++) {
+        rmtk_analysis_row r;
+        rmtk_analysis_row_get(a, i, &r);
+        if (strcmp(r.status, "skipped") == 0) {
+            nskip++;
+            continue;
+        }
+        char shape[32];
+        snprintf(shape, sizeof shape, "%lldx%lld", (long long)r.rows, (long long)r.cols);
+        size_t len = strlen(r.name);
+        printf("%-40.40s%s %11s %5s %4s", len > 40 ? r.name + len - 40 : r.name, "", shape,
+               r.dtype, r.method);
+        if (strcmp(r.status, "error") == 0) {
+            nerr++;
+            printf("  ERROR: %s\n", r.reason);
+            continue;
+        }
+        for (int c = 0; c < NC; c++)
+            if (have[c])
+                print_number(rmtk_analysis_value(a, i, idx[c]), 10, 4);
+        printf("\n");
+    }
+    if (nskip) {
+        printf("\nskipped %zu tensor%s:\n", nskip, nskip == 1 ? "" : "s");
+        size_t shown = 0;
+        for (size_t i = 0; i < n; i++) {
+            rmtk_analysis_row r;
+            rmtk_analysis_row_get(a, i, &r);
+            if (strcmp(r.status, "skipped") != 0)
+                continue;
+            if (shown++ < 25)
+                printf("  %-40s %s\n", r.name, r.reason);
+        }
+        if (shown > 25)
+            printf("  ... and %zu more (see report.json)\n", shown - 25);
+    }
+    if (nerr)
+        printf("\n%zu matrix(es) failed (see above and report.json)\n", nerr);
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    rmtk_analysis_params p = rmtk_analysis_params_default();
+    const char *out = NULL;
+    const char *files[1024];
+    int nfiles = 0, quiet = 0, st;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        int64_t iv;
+        if (cli_is_help(a)) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--out") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &out)))
+                return st;
+        } else if (strcmp(a, "--stats") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = parse_stats(v, &p.stats)))
+                return st;
+        } else if (strcmp(a, "--conv") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)))
+                return st;
+            if (strcmp(v, "flatten") == 0)
+                p.extract.conv_mode = RMTK_CONV_FLATTEN;
+            else if (strcmp(v, "slices") == 0)
+                p.extract.conv_mode = RMTK_CONV_SLICES;
+            else {
+                cli_error("--conv: '%s' is not flatten or slices", v);
+                return RMTK_ERR_ARG;
+            }
+        } else if (strcmp(a, "--min-side") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) ||
+                (st = cli_parse_i64(a, v, 1, INT64_MAX, &iv)))
+                return st;
+            p.extract.min_side = iv;
+        } else if (strcmp(a, "--include") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &p.extract.include)))
+                return st;
+        } else if (strcmp(a, "--exclude") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &p.extract.exclude)))
+                return st;
+        } else if (strcmp(a, "--exact") == 0) {
+            p.spectrum.method = RMTK_SPECTRUM_SVD;
+        } else if (strcmp(a, "--gram-rtol") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) ||
+                (st = cli_parse_double(a, v, &p.spectrum.gram_rtol)))
+                return st;
+        } else if (strcmp(a, "--threads") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_i64(a, v, 1, 4096, &iv)))
+                return st;
+            p.threads = (int32_t)iv;
+        } else if (strcmp(a, "--seed") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_u64(a, v, &p.seed)))
+                return st;
+        } else if (strcmp(a, "--alpha") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_double(a, v, &p.alpha)))
+                return st;
+        } else if (strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            cli_error("analyze: unknown option '%s' (rmtk analyze --help)", a);
+            return RMTK_ERR_ARG;
+        } else {
+            if (nfiles == (int)(sizeof files / sizeof files[0])) {
+                cli_error("analyze: too many files");
+                return RMTK_ERR_ARG;
+            }
+            files[nfiles++] = a;
+        }
+    }
+    if (nfiles == 0 || !out) {
+        usage(stderr);
+        return RMTK_ERR_ARG;
+    }
+    rmtk_analysis *an = NULL;
+    if ((st = rmtk_analysis_alloc(&p, &an))) {
+        cli_error("analyze: invalid parameters (%s)", rmtk_status_str(st));
+        return st;
+    }
+    rmtk_model *models[1024] = {0};
+    for (int f = 0; f < nfiles && !st; f++) {
+        st = rmtk_model_open(files[f], &models[f]);
+        if (st)
+            cli_error("%s", models[f] ? rmtk_model_errmsg(models[f]) : rmtk_status_str(st));
+        else if ((st = rmtk_analysis_add_model(an, models[f], files[f])))
+            cli_error("%s", rmtk_analysis_errmsg(an));
+    }
+    if (!st && (st = mkdir_p(out)) == RMTK_OK) {
+        progress_state ps = {{0, 0}, !quiet && isatty(2)};
+        clock_gettime(CLOCK_MONOTONIC, &ps.start);
+        int run_st = rmtk_analysis_run(an, progress, &ps);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/summary.csv", out);
+        st = rmtk_analysis_write_csv(an, path);
+        if (!st) {
+            snprintf(path, sizeof path, "%s/report.json", out);
+            st = rmtk_analysis_write_json(an, path);
+        }
+        if (st)
+            cli_error("%s", rmtk_analysis_errmsg(an));
+        if (!quiet)
+            print_table(an);
+        if (!st && !quiet)
+            printf("\nwrote %s/summary.csv and %s/report.json (%.1f s)\n", out, out,
+                   elapsed(&ps.start));
+        if (!st && run_st) {
+            cli_error("%s", rmtk_analysis_errmsg(an));
+            st = run_st;
+        }
+    }
+    rmtk_analysis_free(an);
+    for (int f = 0; f < nfiles; f++)
+        rmtk_model_close(models[f]);
+    return st;
+}

@@ -1,0 +1,258 @@
+/*
+ * analysis-report.c: summary.csv and report.json of an analysis (schema in docs/report.md).
+ * CSV: a fixed block of descriptive columns, then the numeric columns of the statistics requested;
+ * one row per matrix, skipped and failed ones included with their reason. JSON: provenance
+ * (versions, backend, precision, every parameter), the inputs, per-matrix metrics and arrays,
+ * the skipped list. Numbers are written as %.17g so they round-trip exactly.
+ */
+#include "analysis-internal.h"
+#include "report-internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+static const char *const csv_fixed[] = {"name", "tensor", "slice", "rows", "cols", "dtype",
+                                        "method", "status", "reason"};
+
+static const char *skip_name(int skip)
+{
+    switch ((enum rmtk_skip)skip) {
+    case RMTK_SKIP_NONE:
+        return "none";
+    case RMTK_SKIP_NDIM:
+        return "ndim";
+    case RMTK_SKIP_SMALL:
+        return "small";
+    case RMTK_SKIP_FILTER:
+        return "filter";
+    case RMTK_SKIP_DTYPE:
+        return "dtype";
+    case RMTK_SKIP_EMPTY:
+        return "empty";
+    }
+    return "unknown";
+}
+
+static const char *tensor_name(const rmtk_analysis *a, const rmtk__entry *e)
+{
+    rmtk_tensor_info ti;
+    if (rmtk_model_tensor_info(a->models[e->model].model, e->e.tensor, &ti) != RMTK_OK)
+        return "";
+    return ti.name;
+}
+
+static int emit_csv(const void *ctx, rmtk_write_fn fn, void *user)
+{
+    const rmtk_analysis *a = ctx;
+    rmtk__sink *s = rmtk__malloc(sizeof *s);
+    if (!s)
+        return RMTK_ERR_NOMEM;
+    rmtk__sink_init(s, fn, user);
+    for (size_t c = 0; c < sizeof csv_fixed / sizeof csv_fixed[0]; c++)
+        rmtk__sink_printf(s, "%s%s", c ? "," : "", csv_fixed[c]);
+    for (size_t c = 0; c < a->nactive; c++)
+        rmtk__sink_printf(s, ",%s", rmtk__columns[a->active[c]].name);
+    rmtk__sink_puts(s, "\n");
+    for (size_t i = 0; i < a->nentries; i++) {
+        rmtk_analysis_row r;
+        rmtk_analysis_row_get(a, i, &r);
+        const rmtk__entry *e = &a->entries[i];
+        rmtk__csv_string(s, r.name);
+        rmtk__sink_puts(s, ",");
+        rmtk__csv_string(s, tensor_name(a, e));
+        if (e->e.slice >= 0)
+            rmtk__sink_printf(s, ",%lld", (long long)e->e.slice);
+        else
+            rmtk__sink_puts(s, ",");
+        rmtk__sink_printf(s, ",%lld,%lld,%s,%s,%s,", (long long)r.rows, (long long)r.cols,
+                          r.dtype, r.method, r.status);
+        rmtk__csv_string(s, r.reason);
+        for (size_t c = 0; c < a->nactive; c++) {
+            double v = e->values[a->active[c]];
+            if (isnan(v))
+                rmtk__sink_puts(s, ",");
+            else if (isinf(v))
+                rmtk__sink_puts(s, v > 0 ? ",inf" : ",-inf");
+            else
+                rmtk__sink_printf(s, ",%.17g", v);
+        }
+        rmtk__sink_puts(s, "\n");
+    }
+    int st = rmtk__sink_finish(s);
+    rmtk__free(s);
+    return st;
+}
+
+static const char *method_str(int m)
+{
+    return m == RMTK_SPECTRUM_GRAM ? "gram" : m == RMTK_SPECTRUM_SVD ? "svd" : "auto";
+}
+
+static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p)
+{
+    rmtk__json_key(s, "parameters");
+    rmtk__json_begin(s, '{');
+    rmtk__json_key(s, "stats");
+    rmtk__json_begin(s, '[');
+    static const char *const names[] = {"basic", "mp", "levels", "vectors", "null", "tails"};
+    for (int b = 0; b < 6; b++)
+        if (p->stats & (1u << b))
+            rmtk__json_string(s, names[b]);
+    rmtk__json_end(s, ']');
+    rmtk__json_kv_string(s, "conv", p->extract.conv_mode == RMTK_CONV_SLICES ? "slices"
+                                                                              : "flatten");
+    rmtk__json_kv_int(s, "min_side", (long long)p->extract.min_side);
+    rmtk__json_key(s, "include");
+    if (p->extract.include)
+        rmtk__json_string(s, p->extract.include);
+    else
+        rmtk__json_null(s);
+    rmtk__json_key(s, "exclude");
+    if (p->extract.exclude)
+        rmtk__json_string(s, p->extract.exclude);
+    else
+        rmtk__json_null(s);
+    rmtk__json_kv_string(s, "spectrum_method", method_str(p->spectrum.method));
+    rmtk__json_kv_number(s, "gram_rtol", p->spectrum.gram_rtol);
+    rmtk__json_kv_number(s, "gram_floor", p->spectrum.gram_floor);
+    rmtk__json_kv_int(s, "threads", p->threads);
+    rmtk__json_kv_int(s, "seed", (long long)p->seed);
+    rmtk__json_kv_number(s, "alpha", p->alpha);
+    rmtk__json_end(s, '}');
+}
+
+static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
+{
+    const rmtk_analysis *a = ctx;
+    rmtk__sink *s = rmtk__malloc(sizeof *s);
+    if (!s)
+        return RMTK_ERR_NOMEM;
+    rmtk__sink_init(s, fn, user);
+    rmtk__json_begin(s, '{');
+    rmtk__json_kv_string(s, "schema", "rmtk-report");
+    rmtk__json_kv_int(s, "schema_version", RMTK_REPORT_SCHEMA_VERSION);
+    rmtk__json_kv_string(s, "rmtk_version", rmtk_version());
+    rmtk__json_kv_string(s, "backend", "cpu");
+    rmtk__json_kv_string(s, "blas", openblas_get_config());
+    rmtk__json_kv_string(s, "precision", "float64");
+    rmtk__json_kv_string(s, "eigenvalue_convention", "lambda = sigma^2 of W (no 1/N)");
+    rmtk__json_kv_int(s, "seed", (long long)a->p.seed);
+    emit_params(s, &a->p);
+
+    rmtk__json_key(s, "inputs");
+    rmtk__json_begin(s, '[');
+    for (size_t m = 0; m < a->nmodels; m++) {
+        rmtk_model *mod = a->models[m].model;
+        rmtk__json_begin(s, '{');
+        rmtk__json_kv_string(s, "path", a->models[m].path);
+        rmtk__json_kv_string(s, "format", rmtk_model_format(mod));
+        rmtk__json_kv_int(s, "tensors", (long long)rmtk_model_tensor_count(mod));
+        rmtk__json_key(s, "metadata");
+        rmtk__json_begin(s, '{');
+        for (size_t k = 0; k < rmtk_model_metadata_count(mod); k++) {
+            const char *key, *val;
+            if (rmtk_model_metadata(mod, k, &key, &val) == RMTK_OK)
+                rmtk__json_kv_string(s, key, val);
+        }
+        rmtk__json_end(s, '}');
+        rmtk__json_end(s, '}');
+    }
+    rmtk__json_end(s, ']');
+
+    rmtk__json_key(s, "columns");
+    rmtk__json_begin(s, '[');
+    for (size_t c = 0; c < a->nactive; c++)
+        rmtk__json_string(s, rmtk__columns[a->active[c]].name);
+    rmtk__json_end(s, ']');
+
+    rmtk__json_key(s, "matrices");
+    rmtk__json_begin(s, '[');
+    for (size_t i = 0; i < a->nentries; i++) {
+        const rmtk__entry *e = &a->entries[i];
+        if (e->e.skip != RMTK_SKIP_NONE)
+            continue;
+        rmtk_analysis_row r;
+        rmtk_analysis_row_get(a, i, &r);
+        rmtk__sink_puts(s, "\n");
+        rmtk__json_begin(s, '{');
+        rmtk__json_kv_string(s, "name", r.name);
+        rmtk__json_kv_string(s, "tensor", tensor_name(a, e));
+        rmtk__json_kv_int(s, "slice", (long long)e->e.slice);
+        rmtk__json_kv_string(s, "file", a->models[e->model].path);
+        rmtk__json_kv_int(s, "rows", (long long)r.rows);
+        rmtk__json_kv_int(s, "cols", (long long)r.cols);
+        rmtk__json_kv_string(s, "dtype", r.dtype);
+        rmtk__json_kv_string(s, "status", r.status);
+        if (e->status) {
+            rmtk__json_kv_string(s, "error", r.reason);
+        } else {
+            rmtk__json_kv_string(s, "method", r.method);
+            rmtk__json_key(s, "gram_fallback");
+            rmtk__json_bool(s, e->fallback);
+        }
+        rmtk__json_key(s, "metrics");
+        rmtk__json_begin(s, '{');
+        for (size_t c = 0; c < a->nactive; c++)
+            rmtk__json_kv_number(s, rmtk__columns[a->active[c]].name, e->values[a->active[c]]);
+        rmtk__json_end(s, '}');
+        rmtk__json_key(s, "arrays");
+        rmtk__json_begin(s, '{');
+        for (size_t j = 0; j < e->narrays; j++) {
+            rmtk__json_key(s, e->arrays[j].key);
+            rmtk__json_array(s, e->arrays[j].x, e->arrays[j].n);
+        }
+        rmtk__json_end(s, '}');
+        rmtk__json_end(s, '}');
+    }
+    rmtk__json_end(s, ']');
+
+    rmtk__json_key(s, "skipped");
+    rmtk__json_begin(s, '[');
+    for (size_t i = 0; i < a->nentries; i++) {
+        const rmtk__entry *e = &a->entries[i];
+        if (e->e.skip == RMTK_SKIP_NONE)
+            continue;
+        rmtk__json_begin(s, '{');
+        rmtk__json_kv_string(s, "name", e->e.name);
+        rmtk__json_kv_string(s, "file", a->models[e->model].path);
+        rmtk__json_kv_string(s, "dtype", rmtk_dtype_name(e->e.dtype));
+        rmtk__json_kv_string(s, "skip", skip_name(e->e.skip));
+        rmtk__json_kv_string(s, "reason", e->e.reason);
+        rmtk__json_end(s, '}');
+    }
+    rmtk__json_end(s, ']');
+    rmtk__json_end(s, '}');
+    rmtk__sink_puts(s, "\n");
+    int st = rmtk__sink_finish(s);
+    rmtk__free(s);
+    return st;
+}
+
+int rmtk_analysis_write_csv_fn(const rmtk_analysis *a, rmtk_write_fn fn, void *user)
+{
+    if (!a || !fn)
+        return RMTK_ERR_ARG;
+    return emit_csv(a, fn, user);
+}
+
+int rmtk_analysis_write_json_fn(const rmtk_analysis *a, rmtk_write_fn fn, void *user)
+{
+    if (!a || !fn)
+        return RMTK_ERR_ARG;
+    return emit_json(a, fn, user);
+}
+
+int rmtk_analysis_write_csv(const rmtk_analysis *a, const char *path)
+{
+    if (!a || !path)
+        return RMTK_ERR_ARG;
+    return rmtk__write_atomic(path, emit_csv, a, ((rmtk_analysis *)a)->errmsg);
+}
+
+int rmtk_analysis_write_json(const rmtk_analysis *a, const char *path)
+{
+    if (!a || !path)
+        return RMTK_ERR_ARG;
+    return rmtk__write_atomic(path, emit_json, a, ((rmtk_analysis *)a)->errmsg);
+}

@@ -1,0 +1,550 @@
+/*
+ * analysis.c: the per-model pipeline. Entries come from the layer lists of the models added;
+ * rmtk_analysis_run computes every analysed matrix on a pool of worker threads, each with its own
+ * spectrum plan sized once for the largest matrix (memory: workers x one plan, not the model).
+ * Mapping a tensor and converting it into a plan's buffer happen under one lock (a model maps
+ * one tensor at a time); the arithmetic runs in parallel. Per matrix, the stages of the
+ * statistics requested fill the numeric columns and the arrays of the report.
+ *
+ * Determinism: each matrix's randomised statistics use a seed derived from (seed, entry index),
+ * so results do not depend on the number of threads or the order of completion.
+ */
+#include "analysis-internal.h"
+#include "report-internal.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- columns ------------------------------------------------------------------------------- */
+
+const rmtk__column rmtk__columns[RMTK__NCOLS] = {
+    [COL_Q] = {"q", RMTK_STATS_BASIC},
+    [COL_FRO_NORM2] = {"fro_norm2", RMTK_STATS_BASIC},
+    [COL_SPECTRAL_NORM] = {"spectral_norm", RMTK_STATS_BASIC},
+    [COL_LAMBDA_MAX] = {"lambda_max", RMTK_STATS_BASIC},
+    [COL_STABLE_RANK] = {"stable_rank", RMTK_STATS_BASIC},
+    [COL_LOG_NORM] = {"log_norm", RMTK_STATS_BASIC},
+    [COL_LOG_SPECTRAL_NORM] = {"log_spectral_norm", RMTK_STATS_BASIC},
+    [COL_NUMERICAL_RANK] = {"numerical_rank", RMTK_STATS_BASIC},
+    [COL_SPECTRAL_ENTROPY] = {"spectral_entropy", RMTK_STATS_BASIC},
+    [COL_EFFECTIVE_RANK] = {"effective_rank", RMTK_STATS_BASIC},
+    [COL_CONDITION_NUMBER] = {"condition_number", RMTK_STATS_BASIC},
+    [COL_MP_SIGMA2_NAIVE] = {"mp_sigma2_naive", RMTK_STATS_BASIC},
+    [COL_MP_EDGE_NAIVE] = {"mp_edge_naive", RMTK_STATS_BASIC},
+    [COL_N_ABOVE_MP_EDGE] = {"n_above_mp_edge", RMTK_STATS_BASIC},
+    [COL_LAMBDA_ERR_BOUND] = {"lambda_err_bound", RMTK_STATS_BASIC},
+};
+
+/* ---- params -------------------------------------------------------------------------------- */
+
+rmtk_analysis_params rmtk_analysis_params_default(void)
+{
+    rmtk_analysis_params p;
+    memset(&p, 0, sizeof p);
+    p.extract = rmtk_extract_params_default();
+    p.spectrum = rmtk_spectrum_params_default();
+    p.stats = RMTK__STATS_DEFAULT;
+    p.threads = 0;
+    p.seed = 1;
+    p.alpha = 0.05;
+    return p;
+}
+
+/* ---- handle -------------------------------------------------------------------------------- */
+
+int rmtk_analysis_alloc(const rmtk_analysis_params *p, rmtk_analysis **out)
+{
+    if (!out)
+        return RMTK_ERR_ARG;
+    *out = NULL;
+    rmtk_analysis_params prm = p ? *p : rmtk_analysis_params_default();
+    if (!(prm.alpha > 0 && prm.alpha < 1) || prm.threads < 0 ||
+        (prm.stats & ~(uint32_t)RMTK__STATS_IMPLEMENTED) != 0)
+        return RMTK_ERR_ARG;
+    prm.stats |= RMTK_STATS_BASIC;
+    rmtk_analysis *a = rmtk__calloc(1, sizeof *a);
+    if (!a)
+        return RMTK_ERR_NOMEM;
+    a->p = prm;
+    /* Keep copies of the pattern strings: the caller's may not outlive the handle. */
+    if ((prm.extract.include && !(a->include = rmtk__strdup(prm.extract.include))) ||
+        (prm.extract.exclude && !(a->exclude = rmtk__strdup(prm.extract.exclude)))) {
+        rmtk_analysis_free(a);
+        return RMTK_ERR_NOMEM;
+    }
+    a->p.extract.include = a->include;
+    a->p.extract.exclude = a->exclude;
+    for (int c = 0; c < RMTK__NCOLS; c++)
+        if ((rmtk__columns[c].stats & a->p.stats) == rmtk__columns[c].stats)
+            a->active[a->nactive++] = c;
+    *out = a;
+    return RMTK_OK;
+}
+
+void rmtk_analysis_free(rmtk_analysis *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->nentries; i++) {
+        rmtk__entry *e = &a->entries[i];
+        rmtk__free(e->errmsg);
+        for (size_t j = 0; j < e->narrays; j++)
+            rmtk__free(e->arrays[j].x);
+    }
+    rmtk__free(a->entries);
+    for (size_t m = 0; m < a->nmodels; m++) {
+        rmtk_layers_free(a->models[m].layers);
+        rmtk__free(a->models[m].path);
+    }
+    rmtk__free(a->models);
+    rmtk__free(a->include);
+    rmtk__free(a->exclude);
+    rmtk__free(a);
+}
+
+const char *rmtk_analysis_errmsg(const rmtk_analysis *a)
+{
+    return a ? a->errmsg : "";
+}
+
+int rmtk_analysis_add_model(rmtk_analysis *a, rmtk_model *m, const char *path)
+{
+    if (!a || !m || !path)
+        return RMTK_ERR_ARG;
+    rmtk__model_ref *models = rmtk__realloc(a->models, (a->nmodels + 1) * sizeof *models);
+    if (!models)
+        return RMTK_ERR_NOMEM;
+    a->models = models;
+    rmtk__model_ref *ref = &a->models[a->nmodels];
+    memset(ref, 0, sizeof *ref);
+    ref->model = m;
+    if (!(ref->path = rmtk__strdup(path)))
+        return RMTK_ERR_NOMEM;
+    int st = rmtk_layers_alloc(m, &a->p.extract, &ref->layers);
+    if (st) {
+        rmtk__fail(a->errmsg, st, "%s: %s", path, rmtk_model_errmsg(m));
+        rmtk__free(ref->path);
+        return st;
+    }
+    size_t n = rmtk_layers_count(ref->layers);
+    rmtk__entry *entries = rmtk__realloc(a->entries, (a->nentries + n) * sizeof *entries);
+    if (!entries) {
+        rmtk_layers_free(ref->layers);
+        rmtk__free(ref->path);
+        return RMTK_ERR_NOMEM;
+    }
+    a->entries = entries;
+    for (size_t i = 0; i < n; i++) {
+        rmtk__entry *e = &a->entries[a->nentries + i];
+        memset(e, 0, sizeof *e);
+        e->model = a->nmodels;
+        rmtk_layers_get(ref->layers, i, &e->e);
+        for (int c = 0; c < RMTK__NCOLS; c++)
+            e->values[c] = NAN;
+    }
+    a->nentries += n;
+    a->nmodels++;
+    return RMTK_OK;
+}
+
+/* ---- per-matrix work ----------------------------------------------------------------------- */
+
+int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size_t n)
+{
+    if (e->narrays == RMTK__MAX_ARRAYS)
+        return RMTK_ERR_INTERNAL;
+    double *copy = rmtk__malloc_array(n ? n : 1, sizeof(double));
+    if (!copy)
+        return RMTK_ERR_NOMEM;
+    if (n)
+        memcpy(copy, x, n * sizeof(double));
+    e->arrays[e->narrays].key = key;
+    e->arrays[e->narrays].x = copy;
+    e->arrays[e->narrays].n = n;
+    e->narrays++;
+    return RMTK_OK;
+}
+
+/*
+ * Basic metrics, WeightWatcher's conventions (eigenvalues lambda_i = sigma_i^2 of W^T W, no 1/N):
+ *   fro_norm2 = sum lambda_i = ||W||_F^2;  spectral_norm = sigma_max;  lambda_max = sigma_max^2;
+ *   stable_rank = ||W||_F^2 / sigma_max^2;  log_norm = log10 ||W||_F^2;
+ *   log_spectral_norm = log10 lambda_max;
+ *   numerical_rank = #{sigma_i > sigma_max * max(N, M) * eps} (numpy.linalg.matrix_rank);
+ *   p_i = lambda_i / sum lambda, H = -sum p_i ln p_i: spectral_entropy = H / ln k (in [0, 1]),
+ *   effective_rank = exp(H) (Roy & Vetterli 2007);  condition_number = sigma_max / sigma_min;
+ *   naive MP: sigma^2 = ||W||_F^2 / (N M) (entry variance), bulk edge in this convention
+ *   lambda_+ = sigma^2 (sqrt N + sqrt M)^2, n_above_mp_edge = #{lambda_i > lambda_+}.
+ * REF: Martin & Mahoney, JMLR 22 (2021) 165; methods.md 4.1.
+ */
+static int stage_basic(rmtk__ctx *c)
+{
+    const double *sv = c->sv;
+    size_t k = c->k;
+    double n = (double)c->rows, m = (double)c->cols;
+    double fro2 = 0;
+    for (size_t i = 0; i < k; i++)
+        fro2 += sv[i] * sv[i];
+    double lmax = sv[0] * sv[0];
+    double *v = c->e->values;
+    v[COL_Q] = fmin(n, m) / fmax(n, m);
+    v[COL_FRO_NORM2] = fro2;
+    v[COL_SPECTRAL_NORM] = sv[0];
+    v[COL_LAMBDA_MAX] = lmax;
+    v[COL_STABLE_RANK] = lmax > 0 ? fro2 / lmax : NAN;
+    v[COL_LOG_NORM] = fro2 > 0 ? log10(fro2) : NAN;
+    v[COL_LOG_SPECTRAL_NORM] = lmax > 0 ? log10(lmax) : NAN;
+    double tol = sv[0] * fmax(n, m) * DBL_EPSILON;
+    size_t rank = 0;
+    for (size_t i = 0; i < k; i++)
+        rank += sv[i] > tol;
+    v[COL_NUMERICAL_RANK] = (double)rank;
+    if (fro2 > 0) {
+        double h = 0;
+        for (size_t i = 0; i < k; i++) {
+            double p = sv[i] * sv[i] / fro2;
+            if (p > 0)
+                h -= p * log(p);
+        }
+        v[COL_SPECTRAL_ENTROPY] = k > 1 ? h / log((double)k) : NAN;
+        v[COL_EFFECTIVE_RANK] = exp(h);
+    }
+    v[COL_CONDITION_NUMBER] = sv[k - 1] > 0 ? sv[0] / sv[k - 1] : INFINITY;
+    double s2 = fro2 / (n * m), edge = s2 * pow(sqrt(n) + sqrt(m), 2);
+    size_t above = 0;
+    for (size_t i = 0; i < k; i++)
+        above += sv[i] * sv[i] > edge;
+    v[COL_MP_SIGMA2_NAIVE] = s2;
+    v[COL_MP_EDGE_NAIVE] = edge;
+    v[COL_N_ABOVE_MP_EDGE] = (double)above;
+    v[COL_LAMBDA_ERR_BOUND] = c->info.err_bound;
+    return rmtk__entry_set_array(c->e, "singular_values", sv, k);
+}
+
+/* The stages, in order. Each statistic module adds one line. */
+const rmtk__stage rmtk__stages[] = {
+    {RMTK_STATS_BASIC, stage_basic},
+};
+const size_t rmtk__nstages = sizeof rmtk__stages / sizeof rmtk__stages[0];
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+typedef struct {
+    rmtk_analysis *a;
+    pthread_mutex_t lock;  /* queue, mapping, progress */
+    pthread_cond_t cond;
+    size_t next, done, total;
+    const char *last_name;
+    int global_error;
+} pool;
+
+typedef struct {
+    pool *pl;
+    rmtk_spectrum_plan *plan;
+    double *sv, *u, *v, *mat;
+} worker_ctx;
+
+static void process(worker_ctx *w, size_t idx)
+{
+    pool *pl = w->pl;
+    rmtk_analysis *a = pl->a;
+    rmtk__entry *e = &a->entries[idx];
+    rmtk__model_ref *ref = &a->models[e->model];
+    rmtk_matrix_view view;
+
+    pthread_mutex_lock(&pl->lock);
+    int st = rmtk_layers_view(ref->model, &e->e, &view);
+    const char *msg = st ? rmtk_model_errmsg(ref->model) : "";
+    if (!st) {
+        st = rmtk_spectrum_load(w->plan, view);
+        msg = rmtk_spectrum_errmsg(w->plan);
+    }
+    if (!st && w->mat)
+        st = rmtk_matrix_to_double(view, w->mat);
+    if (st)
+        e->errmsg = rmtk__strdup(msg);
+    pthread_mutex_unlock(&pl->lock);
+
+    rmtk__ctx c;
+    memset(&c, 0, sizeof c);
+    if (!st) {
+        st = rmtk_spectrum_run(w->plan, w->sv, w->u, w->v, &c.info);
+        if (st)
+            e->errmsg = rmtk__strdup(rmtk_spectrum_errmsg(w->plan));
+    }
+    if (!st) {
+        e->method = c.info.method;
+        e->fallback = c.info.fallback;
+        c.a = a;
+        c.e = e;
+        c.rows = e->e.rows;
+        c.cols = e->e.cols;
+        c.k = (size_t)RMTK_MIN(e->e.rows, e->e.cols);
+        c.sv = w->sv;
+        c.u = w->u;
+        c.v = w->v;
+        c.mat = w->mat;
+        c.plan = w->plan;
+        c.seed = splitmix64(a->p.seed ^ splitmix64(idx));
+        for (size_t s = 0; !st && s < rmtk__nstages; s++)
+            if (a->p.stats & rmtk__stages[s].stats)
+                st = rmtk__stages[s].run(&c);
+        if (st && !e->errmsg)
+            e->errmsg = rmtk__strdup(c.errmsg[0] ? c.errmsg : rmtk_status_str(st));
+    }
+    e->status = st;
+    pthread_mutex_lock(&pl->lock);
+    pl->done++;
+    pl->last_name = e->e.name;
+    if (st == RMTK_ERR_NOMEM)
+        pl->global_error = st;
+    pthread_cond_broadcast(&pl->cond);
+    pthread_mutex_unlock(&pl->lock);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_ctx *w = arg;
+    pool *pl = w->pl;
+    for (;;) {
+        pthread_mutex_lock(&pl->lock);
+        size_t idx = pl->a->nentries;
+        while (pl->next < pl->a->nentries) {
+            size_t i = pl->next++;
+            if (pl->a->entries[i].e.skip == RMTK_SKIP_NONE) {
+                idx = i;
+                break;
+            }
+        }
+        pthread_mutex_unlock(&pl->lock);
+        if (idx == pl->a->nentries)
+            return NULL;
+        process(w, idx);
+    }
+}
+
+static void worker_free(worker_ctx *w)
+{
+    rmtk_spectrum_plan_free(w->plan);
+    rmtk__free(w->sv);
+    rmtk__free(w->u);
+    rmtk__free(w->v);
+    rmtk__free(w->mat);
+}
+
+int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
+{
+    if (!a)
+        return RMTK_ERR_ARG;
+    int64_t big = 0, small = 0;
+    size_t total = 0;
+    for (size_t i = 0; i < a->nentries; i++) {
+        rmtk__entry *e = &a->entries[i];
+        if (e->e.skip != RMTK_SKIP_NONE)
+            continue;
+        total++;
+        big = RMTK_MAX(big, RMTK_MAX(e->e.rows, e->e.cols));
+        small = RMTK_MAX(small, RMTK_MIN(e->e.rows, e->e.cols));
+    }
+    if (total == 0)
+        return RMTK_OK;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = a->p.threads > 0 ? a->p.threads : (int)(cores > 0 ? cores : 1);
+    int nworkers = (size_t)threads < total ? threads : (int)total;
+    bool vectors = (a->p.stats & RMTK__STATS_NEED_VECTORS) != 0;
+    bool need_mat = (a->p.stats & RMTK__STATS_NEED_MATRIX) != 0;
+    rmtk_spectrum_params sp = a->p.spectrum;
+    if (vectors) {
+        sp.vectors = 1;
+        if (sp.method == RMTK_SPECTRUM_GRAM)
+            sp.method = RMTK_SPECTRUM_AUTO;
+    }
+    worker_ctx *ws = rmtk__calloc((size_t)nworkers, sizeof *ws);
+    if (!ws)
+        return RMTK_ERR_NOMEM;
+    pool pl;
+    memset(&pl, 0, sizeof pl);
+    pl.a = a;
+    pl.total = total;
+    int st = RMTK_OK;
+    for (int t = 0; t < nworkers && !st; t++) {
+        worker_ctx *w = &ws[t];
+        w->pl = &pl;
+        st = rmtk_spectrum_plan_alloc(big, small, &sp, &w->plan);
+        if (st) {
+            rmtk__fail(a->errmsg, st, "cannot allocate a spectrum plan for %lld x %lld matrices",
+                       (long long)big, (long long)small);
+            break;
+        }
+        w->sv = rmtk__malloc_array((size_t)small, sizeof(double));
+        if (vectors) {
+            w->u = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
+            w->v = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
+        }
+        if (need_mat)
+            w->mat = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
+        if (!w->sv || (vectors && (!w->u || !w->v)) || (need_mat && !w->mat))
+            st = RMTK_ERR_NOMEM;
+    }
+    if (st) {
+        for (int t = 0; t < nworkers; t++)
+            worker_free(&ws[t]);
+        rmtk__free(ws);
+        return st;
+    }
+    int blas_before = openblas_get_num_threads();
+    openblas_set_num_threads(nworkers > 1 ? 1 : threads);
+    pthread_mutex_init(&pl.lock, NULL);
+    pthread_cond_init(&pl.cond, NULL);
+    pthread_t *tids = rmtk__calloc((size_t)nworkers, sizeof *tids);
+    int started = 0;
+    if (!tids) {
+        st = RMTK_ERR_NOMEM;
+    } else if (nworkers == 1) {
+        started = 0;
+    } else {
+        for (int t = 0; t < nworkers; t++) {
+            if (pthread_create(&tids[t], NULL, worker_main, &ws[t]) != 0)
+                break;
+            started++;
+        }
+    }
+    if (!st && started == 0) {
+        /* Serial: the calling thread works and reports progress itself. */
+        for (size_t i = 0; i < a->nentries; i++) {
+            if (a->entries[i].e.skip != RMTK_SKIP_NONE)
+                continue;
+            process(&ws[0], i);
+            if (progress)
+                progress(user, pl.done, total, pl.last_name);
+        }
+    } else if (!st) {
+        pthread_mutex_lock(&pl.lock);
+        size_t reported = 0;
+        while (reported < total) {
+            while (pl.done == reported)
+                pthread_cond_wait(&pl.cond, &pl.lock);
+            reported = pl.done;
+            const char *name = pl.last_name;
+            pthread_mutex_unlock(&pl.lock);
+            if (progress)
+                progress(user, reported, total, name);
+            pthread_mutex_lock(&pl.lock);
+        }
+        pthread_mutex_unlock(&pl.lock);
+        for (int t = 0; t < started; t++)
+            pthread_join(tids[t], NULL);
+    }
+    openblas_set_num_threads(blas_before);
+    pthread_cond_destroy(&pl.cond);
+    pthread_mutex_destroy(&pl.lock);
+    rmtk__free(tids);
+    for (int t = 0; t < nworkers; t++)
+        worker_free(&ws[t]);
+    rmtk__free(ws);
+    if (st)
+        return st;
+    if (pl.global_error)
+        return pl.global_error;
+    for (size_t i = 0; i < a->nentries; i++)
+        if (a->entries[i].status) {
+            rmtk__fail(a->errmsg, a->entries[i].status, "%s: %s", a->entries[i].e.name,
+                       a->entries[i].errmsg ? a->entries[i].errmsg : "");
+            return a->entries[i].status;
+        }
+    return RMTK_OK;
+}
+
+/* ---- results ------------------------------------------------------------------------------- */
+
+size_t rmtk_analysis_count(const rmtk_analysis *a)
+{
+    return a ? a->nentries : 0;
+}
+
+size_t rmtk_analysis_column_count(const rmtk_analysis *a)
+{
+    return a ? a->nactive : 0;
+}
+
+const char *rmtk_analysis_column_name(const rmtk_analysis *a, size_t c)
+{
+    if (!a || c >= a->nactive)
+        return NULL;
+    return rmtk__columns[a->active[c]].name;
+}
+
+int rmtk_analysis_column_find(const rmtk_analysis *a, const char *name, size_t *c)
+{
+    if (!a || !name || !c)
+        return RMTK_ERR_ARG;
+    for (size_t i = 0; i < a->nactive; i++)
+        if (strcmp(rmtk__columns[a->active[i]].name, name) == 0) {
+            *c = i;
+            return RMTK_OK;
+        }
+    return RMTK_ERR_NOTFOUND;
+}
+
+static const char *method_name(const rmtk__entry *e)
+{
+    if (e->e.skip != RMTK_SKIP_NONE || e->status != RMTK_OK || !e->narrays)
+        return "";
+    return e->method == RMTK_SPECTRUM_GRAM ? "gram" : "svd";
+}
+
+static const char *status_name(const rmtk__entry *e)
+{
+    if (e->e.skip != RMTK_SKIP_NONE)
+        return "skipped";
+    return e->status ? "error" : "ok";
+}
+
+int rmtk_analysis_row_get(const rmtk_analysis *a, size_t i, rmtk_analysis_row *row)
+{
+    if (!a || !row || i >= a->nentries)
+        return RMTK_ERR_ARG;
+    const rmtk__entry *e = &a->entries[i];
+    row->name = e->e.name;
+    row->status = status_name(e);
+    row->reason = e->e.skip != RMTK_SKIP_NONE ? e->e.reason : (e->errmsg ? e->errmsg : "");
+    row->method = method_name(e);
+    row->dtype = rmtk_dtype_name(e->e.dtype);
+    row->rows = e->e.rows;
+    row->cols = e->e.cols;
+    row->skip = e->e.skip;
+    row->error = e->status;
+    return RMTK_OK;
+}
+
+double rmtk_analysis_value(const rmtk_analysis *a, size_t i, size_t c)
+{
+    if (!a || i >= a->nentries || c >= a->nactive)
+        return NAN;
+    return a->entries[i].values[a->active[c]];
+}
+
+int rmtk_analysis_array(const rmtk_analysis *a, size_t i, const char *key, const double **x,
+                        size_t *n)
+{
+    if (!a || !key || !x || !n || i >= a->nentries)
+        return RMTK_ERR_ARG;
+    const rmtk__entry *e = &a->entries[i];
+    for (size_t j = 0; j < e->narrays; j++)
+        if (strcmp(e->arrays[j].key, key) == 0) {
+            *x = e->arrays[j].x;
+            *n = e->arrays[j].n;
+            return RMTK_OK;
+        }
+    return RMTK_ERR_NOTFOUND;
+}
