@@ -1,0 +1,84 @@
+/*
+ * model-internal.h: the reader interface behind rmtk_model. A reader parses one file's headers
+ * and appends format-neutral index entries through the helpers below; it never reads tensor
+ * bytes. model.c owns detection, the index, the name lookup, mapping and conversion.
+ */
+#ifndef RMTK_MODEL_INTERNAL_H
+#define RMTK_MODEL_INTERNAL_H
+
+#include "internal.h"
+
+/* How a tensor's bytes are stored in its file. */
+enum {
+    MODEL_STORE_RAW = 0,     /* info.nbytes raw bytes at info.offset */
+    MODEL_STORE_ZIP_RAW = 1, /* a stored (method 0) zip member: header + data, CRC-checked */
+    MODEL_STORE_DEFLATE = 2  /* a deflated (method 8) zip member: inflate, CRC-check */
+};
+
+typedef struct model_tensor {
+    rmtk_tensor_info info; /* name, dtype_str point into strings the model owns */
+    size_t file;           /* index into model->files */
+    int32_t store;         /* MODEL_STORE_* */
+    int32_t crc_ok;        /* zip members: CRC verified once */
+    uint64_t member_offset; /* zip members: offset of the member's (compressed) data */
+    uint64_t member_csize;  /* compressed size */
+    uint64_t member_usize;  /* uncompressed size (npy header + data) */
+    uint64_t member_hdr;    /* bytes of npy header at the start of the uncompressed member */
+    uint32_t member_crc;
+    uint32_t pad;
+} model_tensor;
+
+struct rmtk_model {
+    char errmsg[RMTK_ERRMSG_SIZE];
+    const char *format;      /* "safetensors", "npy", "npz" */
+    char **files;            /* paths of the files holding tensor data */
+    size_t nfiles, cap_files;
+    model_tensor *t;         /* the index */
+    size_t n, cap;
+    size_t *by_name;         /* tensor indices sorted by name (built after indexing) */
+    char **meta;             /* key, value, key, value, ... */
+    size_t nmeta, cap_meta;
+    void *map_base;          /* the current mapping (munmap'd on the next map) */
+    size_t map_len;
+    unsigned char *buf;      /* inflated member bytes, reused and grown */
+    size_t buf_cap;
+    uint64_t bytes_read;     /* tensor-data bytes mapped or read */
+    uint64_t bytes_inflated; /* bytes produced by zlib, headers included (tests watch it) */
+};
+
+/* Append path to the model's file list; *idx receives its index. */
+int rmtk__model_add_file(rmtk_model *m, const char *path, size_t *idx);
+/* Append a zeroed tensor entry whose name (a copy of name[0..len)) and dtype_str (a copy) the
+ * model owns; *out points to it until the next append. */
+int rmtk__model_add_tensor(rmtk_model *m, const char *name, size_t len, const char *dtype_str,
+                           model_tensor **out);
+/* Append a metadata key/value pair (copied). */
+int rmtk__model_add_meta(rmtk_model *m, const char *key, const char *value);
+/* pread exactly n bytes at off; RMTK_ERR_IO (with a message naming path) on error or EOF. */
+int rmtk__pread_full(rmtk_model *m, int fd, const char *path, void *buf, size_t n, uint64_t off);
+
+/* Readers: parse the file at path (open as fd, size bytes) and append its tensors. */
+int rmtk__read_safetensors(rmtk_model *m, const char *path, int fd, uint64_t size);
+int rmtk__read_safetensors_index(rmtk_model *m, const char *path, int fd, uint64_t size);
+int rmtk__read_npy(rmtk_model *m, const char *path, int fd, uint64_t size);
+int rmtk__read_npz(rmtk_model *m, const char *path, int fd, uint64_t size);
+
+/* The npy header, parsed (read-npy.c). */
+typedef struct npy_header {
+    int version;          /* 1, 2 or 3 */
+    uint64_t header_len;  /* total bytes before the data (magic + lengths + dict) */
+    int32_t dtype;
+    int32_t big_endian;
+    int32_t fortran_order;
+    int32_t ndim;
+    int64_t shape[RMTK_MAX_DIMS];
+    uint64_t numel, nbytes, itemsize;
+    char descr[32];
+} npy_header;
+
+/* Parse an npy header from its first `have` bytes. Returns RMTK_OK, or RMTK_ERR_RANGE with
+ * *need set when more bytes are needed, or an error with a message naming file and tensor. */
+int rmtk__npy_parse(rmtk_model *m, const char *file, const char *tensor, const unsigned char *p,
+                    size_t have, npy_header *h, uint64_t *need);
+
+#endif /* RMTK_MODEL_INTERNAL_H */

@@ -1,0 +1,598 @@
+/*
+ * model.c: the format-neutral side of checkpoint reading. rmtk_model_open detects the format
+ * from the file's bytes (safetensors' 8-byte length + '{', NumPy's "\x93NUMPY", a zip's
+ * "PK\3\4"; a directory of shards; a JSON shard index), lets one reader per format append index
+ * entries (name, dtype, shape, where the bytes are) without reading tensor data, then checks
+ * names are unique and builds a sorted name lookup. rmtk_model_map makes one tensor's bytes
+ * available at a time: raw-stored data is mmap'd (MAP_PRIVATE, PROT_READ, page-aligned, the
+ * previous mapping released), deflated zip members are inflated into one buffer the model owns
+ * and grows; zip members are CRC-checked the first time. rmtk_model_read_f64 converts in blocks
+ * and reorders Fortran-ordered data into C order.
+ */
+#include "model-internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "zip.h"
+
+/* ---- index building (used by the readers) ------------------------------------------------- */
+
+int rmtk__model_add_file(rmtk_model *m, const char *path, size_t *idx)
+{
+    if (m->nfiles == m->cap_files) {
+        size_t cap = m->cap_files ? 2 * m->cap_files : 4;
+        char **f = rmtk__realloc(m->files, cap * sizeof *f);
+        if (!f)
+            return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory", path);
+        m->files = f;
+        m->cap_files = cap;
+    }
+    char *p = rmtk__strdup(path);
+    if (!p)
+        return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory", path);
+    m->files[m->nfiles] = p;
+    *idx = m->nfiles++;
+    return RMTK_OK;
+}
+
+int rmtk__model_add_tensor(rmtk_model *m, const char *name, size_t len, const char *dtype_str,
+                           model_tensor **out)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 16;
+        model_tensor *t = rmtk__realloc(m->t, cap * sizeof *t);
+        if (!t)
+            return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "out of memory indexing tensors");
+        m->t = t;
+        m->cap = cap;
+    }
+    char *nm = rmtk__strndup(name, len);
+    char *ds = nm ? rmtk__strdup(dtype_str) : NULL;
+    if (!ds) {
+        rmtk__free(nm);
+        return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "out of memory indexing tensors");
+    }
+    model_tensor *t = &m->t[m->n++];
+    memset(t, 0, sizeof *t);
+    t->info.name = nm;
+    t->info.dtype_str = ds;
+    *out = t;
+    return RMTK_OK;
+}
+
+int rmtk__model_add_meta(rmtk_model *m, const char *key, const char *value)
+{
+    if (m->nmeta + 2 > m->cap_meta) {
+        size_t cap = m->cap_meta ? 2 * m->cap_meta : 8;
+        char **p = rmtk__realloc(m->meta, cap * sizeof *p);
+        if (!p)
+            return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "out of memory reading metadata");
+        m->meta = p;
+        m->cap_meta = cap;
+    }
+    char *k = rmtk__strdup(key);
+    char *v = k ? rmtk__strdup(value) : NULL;
+    if (!v) {
+        rmtk__free(k);
+        return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "out of memory reading metadata");
+    }
+    m->meta[m->nmeta++] = k;
+    m->meta[m->nmeta++] = v;
+    return RMTK_OK;
+}
+
+int rmtk__pread_full(rmtk_model *m, int fd, const char *path, void *buf, size_t n, uint64_t off)
+{
+    unsigned char *b = buf;
+    while (n > 0) {
+        ssize_t r = pread(fd, b, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return rmtk__fail(m->errmsg, RMTK_ERR_IO,
+                              "%s: read of %zu bytes at offset %llu failed: %s", path, n,
+                              (unsigned long long)off, strerror(errno));
+        if (r == 0)
+            return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                              "%s: unexpected end of file reading %zu bytes at offset %llu",
+                              path, n, (unsigned long long)off);
+        b += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return RMTK_OK;
+}
+
+/* ---- opening ------------------------------------------------------------------------------ */
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+typedef int (*reader_fn)(rmtk_model *m, const char *path, int fd, uint64_t size);
+
+/* Open one file and hand it to the reader its bytes call for. */
+static int open_file(rmtk_model *m, const char *path, int allow_index)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return rmtk__fail(m->errmsg, RMTK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return rmtk__fail(m->errmsg, RMTK_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    uint64_t size = (uint64_t)sb.st_size;
+    unsigned char head[9] = {0};
+    size_t have = (size_t)RMTK_MIN(size, (uint64_t)9);
+    int st = have ? rmtk__pread_full(m, fd, path, head, have, 0) : RMTK_OK;
+    if (st) {
+        close(fd);
+        return st;
+    }
+    reader_fn rd = NULL;
+    const char *fmt = NULL;
+    if (have >= 6 && memcmp(head, "\x93NUMPY", 6) == 0) {
+        rd = rmtk__read_npy;
+        fmt = "npy";
+    } else if (have >= 4 && (memcmp(head, "PK\x03\x04", 4) == 0 ||
+                             memcmp(head, "PK\x05\x06", 4) == 0)) {
+        rd = rmtk__read_npz;
+        fmt = "npz";
+    } else if (have >= 9 && head[8] == '{') {
+        rd = rmtk__read_safetensors;
+        fmt = "safetensors";
+    } else if (allow_index && have >= 1 && (head[0] == '{' || head[0] == ' ' ||
+                                            head[0] == '\n')) {
+        rd = rmtk__read_safetensors_index;
+        fmt = "safetensors";
+    } else if (ends_with(path, ".npy")) {
+        rd = rmtk__read_npy; /* its reader reports what is wrong precisely */
+        fmt = "npy";
+    } else if (ends_with(path, ".npz") || ends_with(path, ".zip")) {
+        rd = rmtk__read_npz;
+        fmt = "npz";
+    } else if (ends_with(path, ".safetensors")) {
+        rd = rmtk__read_safetensors;
+        fmt = "safetensors";
+    } else {
+        close(fd);
+        return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                          "%s: unrecognised format (%llu bytes; first bytes %02x %02x %02x %02x): "
+                          "expected safetensors, .npy or .npz",
+                          path, (unsigned long long)size, head[0], head[1], head[2], head[3]);
+    }
+    if (m->format && strcmp(m->format, fmt) != 0) {
+        close(fd);
+        return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT, "%s: a %s file among %s shards", path,
+                          fmt, m->format);
+    }
+    m->format = fmt;
+    st = rd(m, path, fd, size);
+    close(fd);
+    return st;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A directory: every regular *.safetensors file in it, in name order. */
+static int open_dir(rmtk_model *m, const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return rmtk__fail(m->errmsg, RMTK_ERR_IO, "%s: cannot open directory: %s", path,
+                          strerror(errno));
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int st = RMTK_OK;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!ends_with(de->d_name, ".safetensors") || de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            size_t c2 = cap ? 2 * cap : 16;
+            char **p = rmtk__realloc(names, c2 * sizeof *p);
+            if (!p) {
+                st = rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory", path);
+                break;
+            }
+            names = p;
+            cap = c2;
+        }
+        size_t len = strlen(path) + strlen(de->d_name) + 2;
+        char *full = rmtk__malloc(len);
+        if (!full) {
+            st = rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory", path);
+            break;
+        }
+        snprintf(full, len, "%s/%s", path, de->d_name);
+        names[n++] = full;
+    }
+    closedir(d);
+    if (st == RMTK_OK && n == 0)
+        st = rmtk__fail(m->errmsg, RMTK_ERR_NOTFOUND, "%s: directory holds no *.safetensors files",
+                        path);
+    if (st == RMTK_OK)
+        qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n && st == RMTK_OK; i++) {
+        struct stat sb;
+        if (stat(names[i], &sb) == 0 && !S_ISREG(sb.st_mode))
+            continue;
+        m->format = "safetensors";
+        st = open_file(m, names[i], 0);
+    }
+    for (size_t i = 0; i < n; i++)
+        rmtk__free(names[i]);
+    rmtk__free(names);
+    return st;
+}
+
+/* Merge sort of tensor indices by name (thread-safe, unlike a qsort with a global). */
+static void sort_names(const rmtk_model *m, size_t *a, size_t *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    size_t h = n / 2;
+    sort_names(m, a, tmp, h);
+    sort_names(m, a + h, tmp, n - h);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = strcmp(m->t[a[i]].info.name, m->t[a[j]].info.name) <= 0 ? a[i++] : a[j++];
+    while (i < h)
+        tmp[k++] = a[i++];
+    while (j < n)
+        tmp[k++] = a[j++];
+    memcpy(a, tmp, n * sizeof *a);
+}
+
+/* Sort the name lookup and reject duplicate names. */
+static int build_lookup(rmtk_model *m)
+{
+    m->by_name = rmtk__malloc_array(m->n ? m->n : 1, sizeof *m->by_name);
+    size_t *tmp = rmtk__malloc_array(m->n ? m->n : 1, sizeof *tmp);
+    if (!m->by_name || !tmp) {
+        rmtk__free(tmp);
+        return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "out of memory indexing tensors");
+    }
+    for (size_t i = 0; i < m->n; i++)
+        m->by_name[i] = i;
+    sort_names(m, m->by_name, tmp, m->n);
+    rmtk__free(tmp);
+    for (size_t k = 1; k < m->n; k++) {
+        const model_tensor *a = &m->t[m->by_name[k - 1]], *b = &m->t[m->by_name[k]];
+        if (strcmp(a->info.name, b->info.name) == 0)
+            return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                              "%s: duplicate tensor name '%s' (data at offsets %llu in %s and "
+                              "%llu in %s)",
+                              b->info.file, b->info.name, (unsigned long long)a->info.offset,
+                              a->info.file, (unsigned long long)b->info.offset, b->info.file);
+    }
+    return RMTK_OK;
+}
+
+int rmtk_model_open(const char *path, rmtk_model **out)
+{
+    if (!out)
+        return RMTK_ERR_ARG;
+    *out = NULL;
+    if (!path)
+        return RMTK_ERR_ARG;
+    rmtk_model *m = rmtk__calloc(1, sizeof *m);
+    if (!m)
+        return RMTK_ERR_NOMEM;
+    *out = m;
+    struct stat sb;
+    int st;
+    if (stat(path, &sb) != 0)
+        st = rmtk__fail(m->errmsg, RMTK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    else if (S_ISDIR(sb.st_mode))
+        st = open_dir(m, path);
+    else
+        st = open_file(m, path, 1);
+    for (size_t i = 0; st == RMTK_OK && i < m->n; i++)
+        m->t[i].info.file = m->files[m->t[i].file];
+    if (st == RMTK_OK)
+        st = build_lookup(m);
+    if (st == RMTK_OK)
+        m->errmsg[0] = '\0';
+    return st;
+}
+
+static void unmap(rmtk_model *m)
+{
+    if (m->map_base) {
+        munmap(m->map_base, m->map_len);
+        m->map_base = NULL;
+        m->map_len = 0;
+    }
+}
+
+void rmtk_model_close(rmtk_model *m)
+{
+    if (!m)
+        return;
+    unmap(m);
+    for (size_t i = 0; i < m->n; i++) {
+        rmtk__free((void *)m->t[i].info.name);
+        rmtk__free((void *)m->t[i].info.dtype_str);
+    }
+    rmtk__free(m->t);
+    for (size_t i = 0; i < m->nfiles; i++)
+        rmtk__free(m->files[i]);
+    rmtk__free(m->files);
+    for (size_t i = 0; i < m->nmeta; i++)
+        rmtk__free(m->meta[i]);
+    rmtk__free(m->meta);
+    rmtk__free(m->by_name);
+    rmtk__free(m->buf);
+    rmtk__free(m);
+}
+
+const char *rmtk_model_errmsg(const rmtk_model *m)
+{
+    return m ? m->errmsg : "no model (NULL handle)";
+}
+
+const char *rmtk_model_format(const rmtk_model *m)
+{
+    return m && m->format ? m->format : "";
+}
+
+size_t rmtk_model_tensor_count(const rmtk_model *m)
+{
+    return m && m->by_name ? m->n : 0;
+}
+
+int rmtk_model_tensor_info(const rmtk_model *m, size_t i, rmtk_tensor_info *info)
+{
+    if (!m || !info || !m->by_name)
+        return RMTK_ERR_ARG;
+    if (i >= m->n)
+        return RMTK_ERR_NOTFOUND;
+    *info = m->t[i].info;
+    return RMTK_OK;
+}
+
+int rmtk_model_find(const rmtk_model *m, const char *name, size_t *index)
+{
+    if (!m || !name || !index || !m->by_name)
+        return RMTK_ERR_ARG;
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(m->t[m->by_name[mid]].info.name, name);
+        if (c == 0) {
+            *index = m->by_name[mid];
+            return RMTK_OK;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return RMTK_ERR_NOTFOUND;
+}
+
+size_t rmtk_model_metadata_count(const rmtk_model *m)
+{
+    return m ? m->nmeta / 2 : 0;
+}
+
+int rmtk_model_metadata(const rmtk_model *m, size_t i, const char **key, const char **value)
+{
+    if (!m || !key || !value)
+        return RMTK_ERR_ARG;
+    if (i >= m->nmeta / 2)
+        return RMTK_ERR_NOTFOUND;
+    *key = m->meta[2 * i];
+    *value = m->meta[2 * i + 1];
+    return RMTK_OK;
+}
+
+uint64_t rmtk_model_bytes_read(const rmtk_model *m)
+{
+    return m ? m->bytes_read : 0;
+}
+
+/* ---- mapping ------------------------------------------------------------------------------ */
+
+/* mmap [off, off + len) of path; *p receives the address of byte off. */
+static int map_range(rmtk_model *m, const char *path, uint64_t off, uint64_t len, const void **p)
+{
+    static const unsigned char empty[1];
+    unmap(m);
+    if (len == 0) {
+        *p = empty;
+        return RMTK_OK;
+    }
+    long pg = sysconf(_SC_PAGESIZE);
+    uint64_t page = pg > 0 ? (uint64_t)pg : 4096;
+    uint64_t base = off - off % page, total = off - base + len;
+    if (total > (uint64_t)SIZE_MAX)
+        return rmtk__fail(m->errmsg, RMTK_ERR_RANGE, "%s: %llu bytes cannot be mapped here", path,
+                          (unsigned long long)len);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return rmtk__fail(m->errmsg, RMTK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size < off + len) {
+        close(fd);
+        return rmtk__fail(m->errmsg, RMTK_ERR_IO,
+                          "%s: file changed since it was opened: bytes [%llu, %llu) are no "
+                          "longer inside it",
+                          path, (unsigned long long)off, (unsigned long long)(off + len));
+    }
+    void *a = mmap(NULL, (size_t)total, PROT_READ, MAP_PRIVATE, fd, (off_t)base);
+    int e = errno;
+    close(fd);
+    if (a == MAP_FAILED)
+        return rmtk__fail(m->errmsg, e == ENOMEM ? RMTK_ERR_NOMEM : RMTK_ERR_IO,
+                          "%s: mmap of %llu bytes at offset %llu failed: %s", path,
+                          (unsigned long long)total, (unsigned long long)base, strerror(e));
+    m->map_base = a;
+    m->map_len = (size_t)total;
+    *p = (const unsigned char *)a + (off - base);
+    return RMTK_OK;
+}
+
+static int check_crc(rmtk_model *m, model_tensor *t, const unsigned char *member)
+{
+    if (t->crc_ok)
+        return RMTK_OK;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    uint64_t left = t->member_usize;
+    const unsigned char *p = member;
+    while (left > 0) {
+        uInt chunk = (uInt)RMTK_MIN(left, (uint64_t)(1u << 30));
+        crc = crc32(crc, p, chunk);
+        p += chunk;
+        left -= chunk;
+    }
+    if ((uint32_t)crc != t->member_crc)
+        return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                          "%s: tensor '%s': CRC-32 of the member at offset %llu is 0x%08x, the "
+                          "zip directory says 0x%08x",
+                          t->info.file, t->info.name, (unsigned long long)t->member_offset,
+                          (unsigned)crc, (unsigned)t->member_crc);
+    t->crc_ok = 1;
+    return RMTK_OK;
+}
+
+int rmtk_model_map(rmtk_model *m, size_t i, const void **data)
+{
+    if (!m || !data || !m->by_name)
+        return RMTK_ERR_ARG;
+    *data = NULL;
+    if (i >= m->n)
+        return rmtk__fail(m->errmsg, RMTK_ERR_NOTFOUND, "tensor index %zu >= %zu tensors", i,
+                          m->n);
+    model_tensor *t = &m->t[i];
+    const char *path = t->info.file;
+    int st;
+    if (t->store == MODEL_STORE_RAW) {
+        st = map_range(m, path, t->info.offset, t->info.nbytes, data);
+        if (st == RMTK_OK)
+            m->bytes_read += t->info.nbytes;
+        return st;
+    }
+    if (t->store == MODEL_STORE_ZIP_RAW) {
+        const void *p;
+        st = map_range(m, path, t->member_offset, t->member_usize, &p);
+        if (st)
+            return st;
+        m->bytes_read += t->member_usize;
+        st = check_crc(m, t, p);
+        if (st) {
+            unmap(m);
+            return st;
+        }
+        *data = (const unsigned char *)p + t->member_hdr;
+        return RMTK_OK;
+    }
+    /* deflated: inflate the whole member into the reusable buffer */
+    unmap(m);
+    if (t->member_usize > (uint64_t)SIZE_MAX)
+        return rmtk__fail(m->errmsg, RMTK_ERR_RANGE, "%s: tensor '%s': %llu bytes do not fit",
+                          path, t->info.name, (unsigned long long)t->member_usize);
+    if (m->buf_cap < t->member_usize) {
+        rmtk__free(m->buf);
+        m->buf_cap = 0;
+        m->buf = rmtk__malloc((size_t)t->member_usize);
+        if (!m->buf)
+            return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM,
+                              "%s: tensor '%s': out of memory for %llu inflated bytes", path,
+                              t->info.name, (unsigned long long)t->member_usize);
+        m->buf_cap = (size_t)t->member_usize;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return rmtk__fail(m->errmsg, RMTK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    rmtk__zip_entry e;
+    memset(&e, 0, sizeof e);
+    e.name = (char *)t->info.name;
+    e.csize = t->member_csize;
+    e.usize = t->member_usize;
+    e.data_offset = t->member_offset;
+    e.method = 8;
+    uint64_t in_read = 0;
+    st = rmtk__zip_inflate(fd, path, &e, m->buf, t->member_usize, &in_read, m->errmsg);
+    close(fd);
+    m->bytes_read += in_read;
+    m->bytes_inflated += t->member_usize;
+    if (st == RMTK_OK)
+        st = check_crc(m, t, m->buf);
+    if (st == RMTK_OK)
+        *data = m->buf + t->member_hdr;
+    return st;
+}
+
+/* ---- conversion --------------------------------------------------------------------------- */
+
+int rmtk_model_read_f64(rmtk_model *m, size_t i, double *dst, size_t n)
+{
+    if (!m || !dst || !m->by_name)
+        return RMTK_ERR_ARG;
+    if (i >= m->n)
+        return rmtk__fail(m->errmsg, RMTK_ERR_NOTFOUND, "tensor index %zu >= %zu tensors", i,
+                          m->n);
+    const rmtk_tensor_info *ti = &m->t[i].info;
+    if (!rmtk_dtype_is_numeric(ti->dtype))
+        return rmtk__fail(m->errmsg, RMTK_ERR_UNSUPPORTED,
+                          "%s: tensor '%s': dtype %s is not numeric", ti->file, ti->name,
+                          ti->dtype_str);
+    if (n < ti->numel)
+        return rmtk__fail(m->errmsg, RMTK_ERR_RANGE,
+                          "tensor '%s': buffer of %zu doubles < %llu elements", ti->name, n,
+                          (unsigned long long)ti->numel);
+    const void *data;
+    int st = rmtk_model_map(m, i, &data);
+    if (st)
+        return st;
+    size_t esz = rmtk_dtype_size(ti->dtype);
+    const unsigned char *src = data;
+    if (!ti->fortran_order || ti->ndim < 2)
+        return rmtk_dtype_to_double(ti->dtype, ti->big_endian, src, (size_t)ti->numel, dst);
+    /* Fortran order: the stored linear index s runs over the multi-index (i_0, ..., i_{d-1})
+     * with i_0 fastest; its C position is sum_k i_k * cstride_k, cstride_k = prod_{l>k} n_l.
+     * Convert a block of stored elements, then scatter it. */
+    int d = ti->ndim;
+    int64_t idx[RMTK_MAX_DIMS] = {0};
+    uint64_t cstride[RMTK_MAX_DIMS];
+    cstride[d - 1] = 1;
+    for (int k = d - 2; k >= 0; k--)
+        cstride[k] = cstride[k + 1] * (uint64_t)ti->shape[k + 1];
+    double blk[1024];
+    uint64_t pos = 0; /* C offset of idx */
+    for (uint64_t s = 0; s < ti->numel;) {
+        size_t nb = (size_t)RMTK_MIN(ti->numel - s, (uint64_t)1024);
+        rmtk_dtype_to_double(ti->dtype, ti->big_endian, src + s * esz, nb, blk);
+        for (size_t b = 0; b < nb; b++) {
+            dst[pos] = blk[b];
+            for (int k = 0; k < d; k++) {
+                if (++idx[k] < ti->shape[k]) {
+                    pos += cstride[k];
+                    break;
+                }
+                pos -= cstride[k] * (uint64_t)(ti->shape[k] - 1);
+                idx[k] = 0;
+            }
+        }
+        s += nb;
+    }
+    return RMTK_OK;
+}
