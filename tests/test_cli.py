@@ -1,0 +1,186 @@
+"""End-to-end tests of the rmtk command line against numpy/torch, on files written by numpy,
+torch and the struct module (independent writers). Run by ctest with RMTK_CLI set."""
+import csv
+import json
+import math
+import os
+import struct
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+
+CLI = os.environ.get("RMTK_CLI", "build/rmtk")
+
+
+def run(*args, check=True):
+    p = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise AssertionError(f"rmtk {' '.join(map(str, args))} -> {p.returncode}\n{p.stderr}")
+    return p
+
+
+def write_safetensors(path, tensors, metadata=None):
+    header, blobs, off = {}, [], 0
+    if metadata:
+        header["__metadata__"] = metadata
+    for name, (dtype, shape, raw) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def f32(a):
+    return ("F32", a.shape, a.astype("<f4").tobytes())
+
+
+def bf16(a):
+    t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).to(torch.bfloat16)
+    return ("BF16", a.shape, t.view(torch.int16).numpy().tobytes()), t.to(torch.float64).numpy()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    rng = np.random.default_rng(7)
+    d = tmp_path_factory.mktemp("cli")
+    w1 = rng.standard_normal((300, 120))
+    w2 = rng.standard_normal((64, 200))
+    w3_entry, w3 = bf16(rng.standard_normal((150, 90)))
+    conv = rng.standard_normal((16, 8, 3, 3))
+    tensors = {
+        "layer1.weight": f32(w1), "layer1.bias": f32(rng.standard_normal(300)),
+        "layer2.weight": f32(w2), "layer3.weight": w3_entry,
+        "conv.weight": f32(conv), "tiny.weight": f32(rng.standard_normal((8, 40))),
+    }
+    path = d / "m.safetensors"
+    write_safetensors(path, tensors, {"note": "written by test_cli.py"})
+    ref = {"layer1.weight": w1.astype(np.float32).astype(np.float64),
+           "layer2.weight": w2.astype(np.float32).astype(np.float64),
+           "layer3.weight": w3,
+           "conv.weight": conv.astype(np.float32).astype(np.float64).reshape(16, 72)}
+    return d, path, ref
+
+
+def test_spectrum_matches_numpy(model):
+    d, path, ref = model
+    for name, w in ref.items():
+        out = run("spectrum", path, "--tensor", name).stdout.split()
+        sv = np.array([float(x) for x in out])
+        s = np.linalg.svd(w, compute_uv=False)
+        assert sv.shape == s.shape
+        keep = s >= 1e-6 * s[0]
+        assert np.all(np.abs(sv - s)[keep] <= 1e-10 * s[keep]), name
+        exact = np.array([float(x) for x in run("spectrum", path, "--tensor", name,
+                                                "--exact").stdout.split()])
+        assert np.all(np.abs(exact - s)[keep] <= 1e-10 * s[keep]), name
+
+
+def test_spectrum_npy_fortran_and_bigendian(tmp_path):
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((70, 130))
+    for arr, label in ((np.asfortranarray(w), "F"), (w.astype(">f8"), "BE"),
+                       (w.astype(np.float16), "f16")):
+        p = tmp_path / f"w_{label}.npy"
+        np.save(p, arr)
+        sv = np.array([float(x) for x in run("spectrum", p, "--tensor", f"w_{label}").stdout.split()])
+        s = np.linalg.svd(np.asarray(arr, dtype=np.float64), compute_uv=False)
+        assert np.allclose(sv, s, rtol=1e-10, atol=0), label
+
+
+def test_analyze_outputs(model):
+    d, path, ref = model
+    out = d / "out"
+    p = run("analyze", path, "--out", out, "--threads", "2")
+    assert "layer1.weight" in p.stdout and "skipped" in p.stdout
+    rows = {r["name"]: r for r in csv.DictReader(open(out / "summary.csv"))}
+    required = "name,rows,cols,dtype,method,fro_norm2,spectral_norm,stable_rank,log_norm," \
+               "log_spectral_norm,n_above_mp_edge,status".split(",")
+    with open(out / "summary.csv") as f:
+        header = f.readline().strip().split(",")
+    for c in required:
+        assert c in header, c
+    assert rows["layer1.bias"]["status"] == "skipped" and "1-D" in rows["layer1.bias"]["reason"]
+    assert rows["tiny.weight"]["status"] == "skipped" and "8" in rows["tiny.weight"]["reason"]
+    assert rows["layer3.weight"]["dtype"] == "BF16"
+    for name, w in ref.items():
+        r = rows[name]
+        assert r["status"] == "ok"
+        s = np.linalg.svd(w, compute_uv=False)
+        lam = s ** 2
+        n, m = w.shape
+        assert int(r["rows"]) == n and int(r["cols"]) == m
+        assert math.isclose(float(r["fro_norm2"]), np.sum(w * w), rel_tol=1e-12)
+        assert math.isclose(float(r["spectral_norm"]), s[0], rel_tol=1e-12)
+        assert math.isclose(float(r["stable_rank"]), np.sum(lam) / lam[0], rel_tol=1e-12)
+        assert math.isclose(float(r["log_spectral_norm"]), math.log10(lam[0]), rel_tol=1e-12)
+        assert int(r["numerical_rank"]) == np.linalg.matrix_rank(w)
+        p_ = lam / lam.sum()
+        h = -np.sum(p_ * np.log(p_))
+        assert math.isclose(float(r["spectral_entropy"]), h / math.log(len(s)), rel_tol=1e-10)
+        edge = np.sum(w * w) / (n * m) * (math.sqrt(n) + math.sqrt(m)) ** 2
+        assert int(r["n_above_mp_edge"]) == int(np.sum(lam > edge))
+    rep = json.load(open(out / "report.json"))
+    assert rep["schema_version"] == 1 and rep["precision"] == "float64"
+    assert rep["inputs"][0]["metadata"]["note"] == "written by test_cli.py"
+    mats = {m["name"]: m for m in rep["matrices"]}
+    sv = np.array(mats["layer2.weight"]["arrays"]["singular_values"])
+    assert np.allclose(sv, np.linalg.svd(ref["layer2.weight"], compute_uv=False), rtol=1e-10)
+    skipped = {s["name"]: s for s in rep["skipped"]}
+    assert skipped["layer1.bias"]["skip"] == "ndim"
+    assert skipped["tiny.weight"]["skip"] == "small"
+
+
+def test_analyze_conv_slices_and_filters(model):
+    d, path, ref = model
+    out = d / "slices"
+    run("analyze", path, "--out", out, "--conv", "slices", "--exclude", "^layer", "--min-side", 8,
+        "--quiet")
+    rows = list(csv.DictReader(open(out / "summary.csv")))
+    names = [r["name"] for r in rows if r["status"] == "ok"]
+    assert sorted(names) == sorted([f"conv.weight[{k}]" for k in range(9)] + ["tiny.weight"])
+    conv = ref["conv.weight"].reshape(16, 8, 3, 3)
+    r4 = next(r for r in rows if r["name"] == "conv.weight[4]")
+    s = np.linalg.svd(conv[:, :, 1, 1], compute_uv=False)
+    assert math.isclose(float(r4["spectral_norm"]), s[0], rel_tol=1e-12)
+    assert all(r["status"] == "skipped" for r in rows if r["tensor"].startswith("layer"))
+
+
+def test_results_independent_of_threads(model):
+    d, path, _ = model
+    for t in (1, 2, 3):
+        run("analyze", path, "--out", d / f"t{t}", "--threads", t, "--quiet")
+    a = open(d / "t1" / "summary.csv").read()
+    assert a == open(d / "t2" / "summary.csv").read() == open(d / "t3" / "summary.csv").read()
+
+
+def test_errors_are_reported(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(struct.pack("<Q", 1000) + b"{}")
+    p = run("analyze", bad, "--out", tmp_path / "o", check=False)
+    assert p.returncode == 3  # RMTK_ERR_FORMAT
+    assert "bad.safetensors" in p.stderr
+    p = run("analyze", tmp_path / "missing.safetensors", "--out", tmp_path / "o", check=False)
+    assert p.returncode == 2 and "missing.safetensors" in p.stderr
+    p = run("analyze", "--bogus", check=False)
+    assert p.returncode == 5
+    # A matrix with a NaN: status error for that matrix, the others analysed, exit status 9.
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((20, 30)).astype(np.float32)
+    w[3, 4] = np.nan
+    path = tmp_path / "nan.safetensors"
+    write_safetensors(path, {"good": f32(rng.standard_normal((20, 30))), "bad": f32(w)})
+    p = run("analyze", path, "--out", tmp_path / "nan", check=False)
+    assert p.returncode == 9
+    rows = {r["name"]: r for r in csv.DictReader(open(tmp_path / "nan" / "summary.csv"))}
+    assert rows["good"]["status"] == "ok"
+    assert rows["bad"]["status"] == "error" and "(3, 4)" in rows["bad"]["reason"]
+
+
+def test_help_and_version():
+    assert run("--help").stdout.startswith("rmtk ")
+    for cmd in ("analyze", "spectrum", "describe"):
+        assert "usage: rmtk " + cmd in run(cmd, "--help").stdout
