@@ -347,9 +347,8 @@ enum rmtk_spectrum_method {
 typedef struct rmtk_spectrum_params {
     int32_t method;    /* enum rmtk_spectrum_method; default AUTO */
     int32_t vectors;   /* 1: also compute singular vectors (dgesdd, jobz='S'); default 0 */
-    double gram_rtol;  /* AUTO: relative accuracy guaranteed for each sigma >= gram_floor*sigma_max;
-                          default 1e-10 */
-    double gram_floor; /* default 1e-6 */
+    double gram_rtol;  /* AUTO keeps the Gram result only if every sigma_i is guaranteed to this
+                          relative accuracy; default 1e-10 */
 } rmtk_spectrum_params;
 
 RMTK_API rmtk_spectrum_params rmtk_spectrum_params_default(void);

@@ -115,7 +115,6 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p)
         rmtk__json_null(s);
     rmtk__json_kv_string(s, "spectrum_method", method_str(p->spectrum.method));
     rmtk__json_kv_number(s, "gram_rtol", p->spectrum.gram_rtol);
-    rmtk__json_kv_number(s, "gram_floor", p->spectrum.gram_floor);
     rmtk__json_kv_int(s, "threads", p->threads);
     rmtk__json_kv_int(s, "seed", (long long)p->seed);
     rmtk__json_kv_number(s, "alpha", p->alpha);

@@ -12,11 +12,11 @@
  *    so sigma_i has relative error about delta / (2 lambda_i).
  *  - SVD: dgesdd (jobz 'N' for values, 'S' for vectors): relative accuracy ~ k eps sigma_max/sigma_i.
  *
- * The accuracy guard of RMTK_SPECTRUM_AUTO: the Gram result is kept only if every sigma_i at or
- * above gram_floor * sigma_max has guaranteed relative error <= gram_rtol, i.e. no lambda_i lies
- * in [gram_floor^2 lambda_max, delta / (2 gram_rtol)). Otherwise the same buffer A (which dsyrk
- * does not modify) goes through dgesdd. Defaults: gram_rtol 1e-10, gram_floor 1e-6: values below
- * 1e-6 sigma_max are numerically zero on either route and carry no guarantee.
+ * The accuracy guard of RMTK_SPECTRUM_AUTO: the Gram result is kept only if every sigma_i has
+ * guaranteed relative error <= gram_rtol (default 1e-10), i.e. lambda_min >= delta / (2 gram_rtol).
+ * Otherwise the same buffer A (which dsyrk does not modify) goes through dgesdd. So every value
+ * the engine returns is as trustworthy as dgesdd's for what follows (ranks, condition numbers,
+ * the small end of level statistics): ill-conditioned and rank-deficient matrices take dgesdd.
  *
  * Layout: a row-major view (col_stride 1) is copied row by row into A = W^T, column-major
  * (cols x rows): a contiguous copy, no transpose. A column-major view becomes A = W. Other strides
@@ -58,7 +58,6 @@ rmtk_spectrum_params rmtk_spectrum_params_default(void)
     p.method = RMTK_SPECTRUM_AUTO;
     p.vectors = 0;
     p.gram_rtol = 1e-10;
-    p.gram_floor = 1e-6;
     return p;
 }
 
@@ -131,7 +130,7 @@ int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols, const rmtk_spec
         return RMTK_ERR_ARG;
     rmtk_spectrum_params p = prm ? *prm : rmtk_spectrum_params_default();
     if (p.method < RMTK_SPECTRUM_AUTO || p.method > RMTK_SPECTRUM_SVD ||
-        !(p.gram_rtol > 0) || !(p.gram_floor >= 0 && p.gram_floor < 1))
+        !(p.gram_rtol > 0))
         return RMTK_ERR_ARG;
     if (p.method == RMTK_SPECTRUM_GRAM && p.vectors)
         return RMTK_ERR_ARG; /* vectors always come from dgesdd */
@@ -238,12 +237,9 @@ static bool gram_values(rmtk_spectrum_plan *p, int64_t am, int64_t an, double *s
     }
     double lmax = p->w[k - 1] > 0 ? p->w[k - 1] : 0.0;
     double delta = (double)(am + an) * DBL_EPSILON * lmax;
-    double lo = p->p.gram_floor * p->p.gram_floor * lmax, hi = delta / (2.0 * p->p.gram_rtol);
-    bool ok = true;
+    bool ok = p->w[0] >= delta / (2.0 * p->p.gram_rtol);
     for (int64_t i = 0; i < k; i++) {
         double l = p->w[k - 1 - i];
-        if (l >= lo && l < hi)
-            ok = false;
         sv[i] = l > 0 ? sqrt(l) : 0.0;
     }
     *bound = delta;

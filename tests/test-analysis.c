@@ -1,0 +1,217 @@
+/*
+ * test-analysis.c: the analysis API end to end on a model written by Python's struct module:
+ * metrics against numpy's float64 values, skipped entries and reasons, report.json parsed back
+ * with cJSON (schema, metadata escaping, singular values), CSV through a callback, atomic writes
+ * (a failed write leaves the old file), thread-count independence, and an allocation-failure
+ * sweep over alloc + add_model + run + write.
+ */
+#include "harness.h"
+
+#include <cJSON.h>
+#include <unistd.h>
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    size_t fail_after; /* 0 = never */
+} membuf;
+
+static size_t mem_write(const void *p, size_t n, void *user)
+{
+    membuf *m = user;
+    if (m->fail_after && m->len + n > m->fail_after)
+        return 0;
+    if (m->len + n + 1 > m->cap) {
+        m->cap = 2 * (m->len + n + 1);
+        m->buf = realloc(m->buf, m->cap);
+    }
+    memcpy(m->buf + m->len, p, n);
+    m->len += n;
+    m->buf[m->len] = '\0';
+    return n;
+}
+
+static rmtk_analysis *run_model(int threads, rmtk_model **mout)
+{
+    rmtk_model *m = NULL;
+    CHECK_OK(rmtk_model_open(harness_data("analysis_model.safetensors"), &m));
+    rmtk_analysis_params p = rmtk_analysis_params_default();
+    p.threads = threads;
+    rmtk_analysis *a = NULL;
+    CHECK_OK(rmtk_analysis_alloc(&p, &a));
+    CHECK_OK(rmtk_analysis_add_model(a, m, "analysis_model.safetensors"));
+    CHECK_OK(rmtk_analysis_run(a, NULL, NULL));
+    *mout = m;
+    return a;
+}
+
+static void test_metrics(void)
+{
+    rmtk_model *m;
+    rmtk_analysis *a = run_model(1, &m);
+    CHECK(rmtk_analysis_count(a) == 4);
+    size_t cf, cs, csr, crk, cab;
+    CHECK_OK(rmtk_analysis_column_find(a, "fro_norm2", &cf));
+    CHECK_OK(rmtk_analysis_column_find(a, "spectral_norm", &cs));
+    CHECK_OK(rmtk_analysis_column_find(a, "stable_rank", &csr));
+    CHECK_OK(rmtk_analysis_column_find(a, "numerical_rank", &crk));
+    CHECK_OK(rmtk_analysis_column_find(a, "n_above_mp_edge", &cab));
+    CHECK_STATUS(rmtk_analysis_column_find(a, "no_such", &cab), RMTK_ERR_NOTFOUND);
+    FILE *f = fopen(harness_data("analysis_ref.txt"), "r");
+    CHECK(f != NULL);
+    char name[32];
+    double fro, sn, sr;
+    int rank, above, rows = 0;
+    while (f && fscanf(f, "%31s %lf %lf %lf %d %d", name, &fro, &sn, &sr, &rank, &above) == 6) {
+        for (size_t i = 0; i < rmtk_analysis_count(a); i++) {
+            rmtk_analysis_row r;
+            rmtk_analysis_row_get(a, i, &r);
+            if (strcmp(r.name, name) != 0)
+                continue;
+            rows++;
+            CHECK(strcmp(r.status, "ok") == 0);
+            CHECK_REL(rmtk_analysis_value(a, i, cf), fro, 1e-12);
+            CHECK_REL(rmtk_analysis_value(a, i, cs), sn, 1e-12);
+            CHECK_REL(rmtk_analysis_value(a, i, csr), sr, 1e-11);
+            CHECK(rmtk_analysis_value(a, i, crk) == rank);
+            CHECK(rmtk_analysis_value(a, i, cab) == above);
+            const double *sv;
+            size_t n;
+            CHECK_OK(rmtk_analysis_array(a, i, "singular_values", &sv, &n));
+            CHECK(n == (size_t)(r.rows < r.cols ? r.rows : r.cols));
+            CHECK_REL(sv[0], sn, 1e-12);
+        }
+    }
+    if (f)
+        fclose(f);
+    CHECK(rows == 3);
+    /* The 1-D bias is skipped with a reason; its values are NaN. */
+    rmtk_analysis_row r;
+    CHECK_OK(rmtk_analysis_row_get(a, 3, &r));
+    CHECK(strcmp(r.name, "bias") == 0 && strcmp(r.status, "skipped") == 0);
+    CHECK(r.skip == RMTK_SKIP_NDIM && strlen(r.reason) > 0);
+    CHECK(isnan(rmtk_analysis_value(a, 3, cf)));
+    CHECK_STATUS(rmtk_analysis_row_get(a, 4, &r), RMTK_ERR_ARG);
+    rmtk_analysis_free(a);
+    rmtk_model_close(m);
+}
+
+static void test_reports(void)
+{
+    rmtk_model *m;
+    rmtk_analysis *a = run_model(2, &m);
+    membuf js = {0}, csv = {0};
+    CHECK_OK(rmtk_analysis_write_json_fn(a, mem_write, &js));
+    CHECK_OK(rmtk_analysis_write_csv_fn(a, mem_write, &csv));
+    cJSON *root = cJSON_Parse(js.buf);
+    CHECK(root != NULL);
+    if (root) {
+        CHECK(cJSON_GetObjectItem(root, "schema_version")->valueint == RMTK_REPORT_SCHEMA_VERSION);
+        cJSON *in = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "inputs"), 0);
+        cJSON *meta = cJSON_GetObjectItem(in, "metadata");
+        CHECK(strcmp(cJSON_GetObjectItem(meta, "quote")->valuestring, "a \"b\"\n") == 0);
+        cJSON *mats = cJSON_GetObjectItem(root, "matrices");
+        CHECK(cJSON_GetArraySize(mats) == 3);
+        cJSON *skipped = cJSON_GetObjectItem(root, "skipped");
+        CHECK(cJSON_GetArraySize(skipped) == 1);
+        cJSON *c = cJSON_GetArrayItem(mats, 2);
+        CHECK(strcmp(cJSON_GetObjectItem(c, "name")->valuestring, "c") == 0);
+        /* Rank-5 square matrix: svd route (the guard rejects Gram for its zero tail). */
+        CHECK(strcmp(cJSON_GetObjectItem(c, "method")->valuestring, "svd") == 0);
+        cJSON *sv = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "arrays"), "singular_values");
+        CHECK(cJSON_GetArraySize(sv) == 50);
+        cJSON_Delete(root);
+    }
+    /* CSV: header + 4 rows; the skipped row carries its reason. */
+    int lines = 0;
+    for (char *p = csv.buf; p && *p; p++)
+        lines += *p == '\n';
+    CHECK(lines == 5);
+    CHECK(strncmp(csv.buf, "name,tensor,slice,rows,cols,dtype,method,status,reason,q,", 57) == 0);
+    CHECK(strstr(csv.buf, "bias,bias,,40,") != NULL);
+    /* A failing sink gives RMTK_ERR_IO. */
+    membuf broken = {0};
+    broken.fail_after = 100;
+    CHECK_STATUS(rmtk_analysis_write_json_fn(a, mem_write, &broken), RMTK_ERR_IO);
+    free(broken.buf);
+    /* Atomic file writes: new file complete; into a missing directory: IO error, named. */
+    char dir[] = "/tmp/rmtk-test-analysis-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    CHECK_OK(rmtk_analysis_write_json(a, path));
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        CHECK((size_t)ftell(f) == js.len);
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/missing/report.json", dir);
+    CHECK_STATUS(rmtk_analysis_write_json(a, path), RMTK_ERR_IO);
+    CHECK(strstr(rmtk_analysis_errmsg(a), "missing/report.json") != NULL);
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    unlink(path);
+    rmdir(dir);
+    /* Same results with 1 and 2 threads (byte-identical CSV). */
+    rmtk_model *m1;
+    rmtk_analysis *a1 = run_model(1, &m1);
+    membuf csv1 = {0};
+    CHECK_OK(rmtk_analysis_write_csv_fn(a1, mem_write, &csv1));
+    CHECK(csv1.len == csv.len && memcmp(csv1.buf, csv.buf, csv.len) == 0);
+    free(csv1.buf);
+    rmtk_analysis_free(a1);
+    rmtk_model_close(m1);
+    free(js.buf);
+    free(csv.buf);
+    rmtk_analysis_free(a);
+    rmtk_model_close(m);
+}
+
+static void test_args_and_nomem(void)
+{
+    rmtk_analysis *a = NULL;
+    rmtk_analysis_params p = rmtk_analysis_params_default();
+    p.alpha = 1.5;
+    CHECK_STATUS(rmtk_analysis_alloc(&p, &a), RMTK_ERR_ARG);
+    CHECK(a == NULL);
+    p = rmtk_analysis_params_default();
+    p.stats = 1u << 30;
+    CHECK_STATUS(rmtk_analysis_alloc(&p, &a), RMTK_ERR_ARG);
+    CHECK_STATUS(rmtk_analysis_run(NULL, NULL, NULL), RMTK_ERR_ARG);
+    rmtk_analysis_free(NULL);
+    /* Allocation-failure sweep: every step either succeeds or reports NOMEM cleanly. */
+    int k, completed = 0;
+    for (k = 1; k < 400 && !completed; k++) {
+        rmtk_model *m = NULL;
+        rmtk_analysis *an = NULL;
+        membuf mb = {0};
+        rmtk_alloc_fail_after((uint64_t)k);
+        int st = rmtk_model_open(harness_data("analysis_model.safetensors"), &m);
+        if (!st)
+            st = rmtk_analysis_alloc(NULL, &an);
+        if (!st)
+            st = rmtk_analysis_add_model(an, m, "x");
+        if (!st)
+            st = rmtk_analysis_run(an, NULL, NULL);
+        if (!st)
+            st = rmtk_analysis_write_json_fn(an, mem_write, &mb);
+        rmtk_alloc_fail_after(0);
+        if (st == RMTK_OK)
+            completed = 1;
+        else
+            CHECK(st == RMTK_ERR_NOMEM);
+        free(mb.buf);
+        rmtk_analysis_free(an);
+        rmtk_model_close(m);
+    }
+    CHECK(completed);
+}
+
+int main(void)
+{
+    RUN(test_metrics);
+    RUN(test_reports);
+    RUN(test_args_and_nomem);
+    return harness_done();
+}
