@@ -23,6 +23,7 @@ static int cmd_version(int argc, char **argv)
 /* One line per subcommand; keep them in the order of `rmtk --help`. */
 static const command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"describe", cmd_describe, "list the tensors of checkpoints and what extraction makes of them"},
 };
 
 static void usage(FILE *f)
