@@ -17,6 +17,7 @@
 
 /* ---- subcommands (one file each: cli/cmd-<name>.c) ---------------------------------------- */
 int cmd_analyze(int argc, char **argv);
+int cmd_describe(int argc, char **argv);
 int cmd_spectrum(int argc, char **argv);
 
 /* ---- argument parsing: each prints "rmtk: OPTION: ..." on error and returns RMTK_ERR_ARG ---- */

@@ -22,6 +22,7 @@ static int cmd_version(int argc, char **argv)
 
 /* One line per subcommand; keep them in the order of `rmtk --help`. */
 static const command commands[] = {
+    {"describe", cmd_describe, "list the tensors of checkpoints and what extraction makes of them"},
     {"analyze", cmd_analyze, "analyse every weight matrix; write summary.csv and report.json"},
     {"spectrum", cmd_spectrum, "print the singular values of one tensor, largest first"},
     {"version", cmd_version, "print the version"},

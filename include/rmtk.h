@@ -217,8 +217,10 @@ typedef struct rmtk_tensor_info {
     int32_t ndim;          /* 0 for a scalar */
     int64_t shape[RMTK_MAX_DIMS];
     uint64_t numel;        /* product of the shape (1 for a scalar) */
-    uint64_t nbytes;       /* bytes of the (uncompressed) data = numel * dtype size */
-    uint64_t offset;       /* byte offset of the data (or compressed member data) in file */
+    uint64_t nbytes;       /* bytes of the (uncompressed) data = numel * dtype size; for
+                              RMTK_DTYPE_OTHER the stored byte count */
+    uint64_t offset;       /* byte offset of the data in file (for a deflated .npz member: of
+                              the member's compressed data) */
     int32_t big_endian;    /* 1 when the stored elements are big-endian */
     int32_t fortran_order; /* 1 when stored column-major (NumPy fortran_order) */
 } rmtk_tensor_info;
@@ -257,10 +259,16 @@ RMTK_API int rmtk_model_metadata(const rmtk_model *m, size_t i, const char **key
  * rmtk_model_map/rmtk_model_read_f64 on this model or rmtk_model_close. The data may be
  * big-endian or Fortran-ordered as rmtk_tensor_info says. */
 RMTK_API int rmtk_model_map(rmtk_model *m, size_t i, const void **data);
-/* Read tensor i converted to double in logical C (row-major) order into dst[0..n), n >= numel. */
+/* Read tensor i converted to double in logical C (row-major) order into dst[0..n), n >= numel
+ * (Fortran-ordered data is reordered, big-endian data swapped; converts in blocks, allocates
+ * nothing beyond what rmtk_model_map does). RMTK_ERR_UNSUPPORTED for BOOL/OTHER tensors,
+ * RMTK_ERR_RANGE when n < numel. Replaces the previous mapping like rmtk_model_map. */
 RMTK_API int rmtk_model_read_f64(rmtk_model *m, size_t i, double *dst, size_t n);
-/* Total tensor-data bytes mapped or read through this model so far (0 after open: indexing
- * reads only headers). */
+/* Total tensor-data bytes mapped or read through this model so far: raw tensors count their
+ * nbytes, stored zip members their whole member, deflated members their compressed bytes read.
+ * 0 after open, listing and rmtk_layers_alloc: indexing reads only headers.
+ * The model handle is used by one thread at a time (mapping replaces a per-model mapping);
+ * open one handle per thread to read tensors concurrently. */
 RMTK_API uint64_t rmtk_model_bytes_read(const rmtk_model *m);
 
 /* =========================================================================================== */
@@ -277,7 +285,10 @@ typedef struct rmtk_matrix_view {
     int32_t big_endian; /* 1 when elements are big-endian */
 } rmtk_matrix_view;
 
-/* Copy a view into dst as rows x cols doubles, row-major, contiguous. */
+/* Copy a view into dst as rows x cols doubles, row-major, contiguous (dst[i*cols + j]).
+ * Row-contiguous views convert row by row; column-contiguous ones (Fortran data) column by
+ * column in blocks, reading the source sequentially. Allocates nothing. RMTK_ERR_ARG for NULL
+ * or negative sizes, RMTK_ERR_UNSUPPORTED for BOOL/OTHER. Thread-safe. */
 RMTK_API int rmtk_matrix_to_double(rmtk_matrix_view v, double *dst);
 
 /* How 4-D convolution kernels (out, in, kh, kw) become matrices. */
@@ -323,6 +334,9 @@ typedef struct rmtk_matrix_entry {
  *  - 4-D tensors (out, in, kh, kw) as one (out, in*kh*kw) matrix, or kh*kw (out, in) matrices
  *    with RMTK_CONV_SLICES;
  *  - tensors of 5 or more dimensions as one (shape[0], rest) matrix;
+ *  - Fortran-ordered (NumPy) tensors are viewed in place with column-major strides; for the
+ *    flattened 4-D and >= 5-D case the columns then come in the stored order, a permutation of
+ *    the C flattening (same singular values; right singular vectors permuted accordingly);
  *  - scalars, 1-D, non-numeric, empty, filtered and small ones as skipped entries with a reason.
  * Builds from the index alone (reads no tensor bytes). Errors (a bad regex: RMTK_ERR_ARG) are
  * described in rmtk_model_errmsg(m). */
@@ -331,7 +345,8 @@ RMTK_API int rmtk_layers_alloc(rmtk_model *m, const rmtk_extract_params *p, rmtk
 RMTK_API void rmtk_layers_free(rmtk_layers *l);
 RMTK_API size_t rmtk_layers_count(const rmtk_layers *l);
 RMTK_API int rmtk_layers_get(const rmtk_layers *l, size_t i, rmtk_matrix_entry *e);
-/* A view of an analysed entry's matrix (maps its tensor: valid until the next map on m). */
+/* A view of an analysed entry's matrix (maps its tensor: valid until the next map on m). No
+ * copy: slices and Fortran data are described by strides. RMTK_ERR_ARG for a skipped entry. */
 RMTK_API int rmtk_layers_view(rmtk_model *m, const rmtk_matrix_entry *e, rmtk_matrix_view *v);
 
 /* =========================================================================================== */

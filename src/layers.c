@@ -105,8 +105,11 @@ static int extract(rmtk_layers *l, const rmtk_tensor_info *ti, size_t i,
         return push(l, ti, i, -1, 0, 0, RMTK_SKIP_FILTER, why);
     }
     if (!rmtk_dtype_is_numeric(ti->dtype)) {
-        snprintf(why, sizeof why, "dtype %s ('%s') is not numeric", rmtk_dtype_name(ti->dtype),
-                 ti->dtype_str);
+        if (strcmp(ti->dtype_str, rmtk_dtype_name(ti->dtype)) == 0)
+            snprintf(why, sizeof why, "dtype %s is not numeric", ti->dtype_str);
+        else
+            snprintf(why, sizeof why, "dtype %s ('%s') is not numeric",
+                     rmtk_dtype_name(ti->dtype), ti->dtype_str);
         return push(l, ti, i, -1, 0, 0, RMTK_SKIP_DTYPE, why);
     }
     if (ti->ndim < 2) {

@@ -111,11 +111,10 @@ static int find_cd(int fd, uint64_t size, const char *path, uint64_t *cd_off, ui
     *cd_off = le32(e + 16);
     int need64 = *count == 0xFFFF || *cd_size == 0xFFFFFFFFu || *cd_off == 0xFFFFFFFFu;
     rmtk__free(buf);
-    if (disk != 0 || cd_disk != 0)
-        if (!need64)
-            return rmtk__fail(err, RMTK_ERR_UNSUPPORTED,
-                              "%s: multi-disk zip archive (disk %u) at offset %llu", path, disk,
-                              (unsigned long long)eocd);
+    if (!need64 && (disk != 0 || cd_disk != 0))
+        return rmtk__fail(err, RMTK_ERR_UNSUPPORTED,
+                          "%s: multi-disk zip archive (disk %u) at offset %llu", path, disk,
+                          (unsigned long long)eocd);
     if (eocd >= 20) {
         unsigned char loc[20];
         st = pread_all(fd, path, loc, 20, eocd - 20, err);
