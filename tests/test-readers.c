@@ -11,6 +11,7 @@
 #include "model-internal.h"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -351,6 +352,50 @@ static void test_alloc_sweep(void)
     }
 }
 
+/* Run a shell command; its exit status and the first bytes of its output. */
+static int run(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    size_t got = p ? fread(out, 1, cap - 1, p) : 0;
+    out[got] = '\0';
+    int rc = p ? pclose(p) : -1;
+    return rc >= 0 && WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* The describe command: JSON parsed by Python agrees with the index, reads no tensor bytes;
+ * --help, bad options and malformed files give the documented exit codes. */
+static void test_describe_cli(void)
+{
+    char cmd[20000], out[16384], a[4096], b[4096], c[4096];
+    snprintf(a, sizeof a, "%s", harness_data("readers/basic.safetensors"));
+    snprintf(b, sizeof b, "%s", harness_data("readers/deflated.npz"));
+    snprintf(c, sizeof c, "%s", harness_data("readers/shards/model.safetensors.index.json"));
+    snprintf(cmd, sizeof cmd,
+             "%s describe --json %s %s %s | %s -c \"import json,sys; d=json.load(sys.stdin); "
+             "f=d['files']; print(len(f), [len(x['tensors']) for x in f], "
+             "[x['tensor_bytes_read'] for x in f], f[0]['metadata']['format'], "
+             "[t['skip']['kind'] for t in f[0]['tensors'] if t['name']=='bias'], "
+             "[len(t['matrices']) for t in f[0]['tensors'] if t['name']=='stack'])\"",
+             RMTK_CLI, a, b, c, RMTK_PYTHON);
+    CHECK(run(cmd, out, sizeof out) == 0);
+    CHECK(strcmp(out, "3 [24, 3, 4] [0, 0, 0] pt ['ndim'] [3]\n") == 0);
+    if (strcmp(out, "3 [24, 3, 4] [0, 0, 0] pt ['ndim'] [3]\n") != 0)
+        fprintf(stderr, "describe --json gave: %s\n", out);
+    snprintf(cmd, sizeof cmd, "%s describe --conv slices --min-side 12 %s 2>&1", RMTK_CLI,
+             harness_data("readers/basic.safetensors"));
+    CHECK(run(cmd, out, sizeof out) == 0);
+    CHECK(strstr(out, "9 x (16 x 12)") != NULL);
+    CHECK(strstr(out, "skipped: min side 11 < min_side 12") != NULL);
+    snprintf(cmd, sizeof cmd, "%s describe --help", RMTK_CLI);
+    CHECK(run(cmd, out, sizeof out) == 0 && strstr(out, "usage: rmtk describe"));
+    snprintf(cmd, sizeof cmd, "%s describe --bogus x 2>&1", RMTK_CLI);
+    CHECK(run(cmd, out, sizeof out) == RMTK_ERR_ARG);
+    snprintf(cmd, sizeof cmd, "%s describe %s 2>&1", RMTK_CLI,
+             harness_data("readers/bad_gap.safetensors"));
+    CHECK(run(cmd, out, sizeof out) == RMTK_ERR_FORMAT);
+    CHECK(strncmp(out, "rmtk: ", 6) == 0 && strstr(out, "bad_gap.safetensors: gap"));
+}
+
 int main(void)
 {
     RUN(test_good_files);
@@ -358,6 +403,7 @@ int main(void)
     RUN(test_index_details);
     RUN(test_npz_lazy);
     RUN(test_sparse);
+    RUN(test_describe_cli);
     RUN(test_alloc_sweep);
     return harness_done();
 }
