@@ -47,9 +47,12 @@ int main(void)
     char js[512];
     unsigned long long b4 = 4ull * n, b2 = 2ull * n;
     int len = snprintf(js, sizeof js,
-                       "{\"f32\":{\"dtype\":\"F32\",\"shape\":[%d,%d],\"data_offsets\":[0,%llu]},"
-                       "\"bf16\":{\"dtype\":\"BF16\",\"shape\":[%d,%d],\"data_offsets\":[%llu,%llu]},"
-                       "\"f16\":{\"dtype\":\"F16\",\"shape\":[%d,%d],\"data_offsets\":[%llu,%llu]}}",
+                       "{\"f32\":{\"dtype\":\"F32\",\"shape\":[%d,%d],"
+                       "\"data_offsets\":[0,%llu]},"
+                       "\"bf16\":{\"dtype\":\"BF16\",\"shape\":[%d,%d],"
+                       "\"data_offsets\":[%llu,%llu]},"
+                       "\"f16\":{\"dtype\":\"F16\",\"shape\":[%d,%d],"
+                       "\"data_offsets\":[%llu,%llu]}}",
                        N, N, b4, N, N, b4, b4 + b2, N, N, b4 + b2, b4 + 2 * b2);
     put_u64(f, (unsigned long long)len);
     fwrite(js, 1, (size_t)len, f);

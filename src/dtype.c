@@ -154,6 +154,15 @@ int rmtk_dtype_to_double(int dtype, int big_endian, const void *src, size_t n, d
         }
         return RMTK_OK;
     }
+    if (native && (dtype == RMTK_DTYPE_BF16 || dtype == RMTK_DTYPE_F16)) {
+        /* the common half-precision checkpoints: no per-element byte assembly or dispatch */
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            dst[i] = dtype == RMTK_DTYPE_BF16 ? bf16_to_double(h) : half_to_double(h);
+        }
+        return RMTK_OK;
+    }
     if (native && dtype == RMTK_DTYPE_F64) {
         memcpy(dst, p, 8 * n);
         return RMTK_OK;
