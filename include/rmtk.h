@@ -236,7 +236,8 @@ typedef struct rmtk_model rmtk_model;
  * On return *out is set whenever memory allowed: on failure it holds the error message
  * (rmtk_model_errmsg) naming the file, the tensor, the byte offset and the values involved; close
  * it in every case. Returns RMTK_OK, RMTK_ERR_IO, RMTK_ERR_FORMAT, RMTK_ERR_UNSUPPORTED,
- * RMTK_ERR_RANGE, RMTK_ERR_NOMEM or RMTK_ERR_ARG. */
+ * RMTK_ERR_RANGE, RMTK_ERR_NOMEM, RMTK_ERR_ARG, or RMTK_ERR_NOTFOUND (a directory without
+ * shards). What is validated: docs/formats.md. */
 RMTK_API int rmtk_model_open(const char *path, rmtk_model **out);
 /* Release the model, its index and any mapping. Accepts NULL. */
 RMTK_API void rmtk_model_close(rmtk_model *m);

@@ -55,15 +55,21 @@ int rmtk_dtype_is_numeric(int dtype)
 /* binary16: s eeeee mmmmmmmmmm, bias 15; subnormals m * 2^-24. */
 static double half_to_double(uint16_t h)
 {
-    int s = h >> 15, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    /* Normal numbers, infinities and NaNs map onto binary64 fields directly: the sign moves to
+     * bit 63, the exponent is re-biased (15 -> 1023; 31 -> 2047) and the 10-bit fraction moves
+     * to the top of the 52-bit one. Subnormals are m * 2^-24, exact in double. */
+    uint64_t s = (uint64_t)(h >> 15) << 63, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    uint64_t bits;
     double v;
-    if (e == 0)
-        v = ldexp((double)m, -24);
-    else if (e == 31)
-        v = m ? NAN : INFINITY;
-    else
-        v = ldexp((double)(m | 0x400), e - 25);
-    return s ? -v : v;
+    if (e == 0) {
+        v = (double)m * 0x1p-24;
+        memcpy(&bits, &v, 8);
+        bits |= s;
+    } else {
+        bits = s | ((e == 31 ? 2047 : e - 15 + 1023) << 52) | (m << 42);
+    }
+    memcpy(&v, &bits, 8);
+    return v;
 }
 
 /* bfloat16: the high half of a binary32. */
@@ -145,6 +151,15 @@ int rmtk_dtype_to_double(int dtype, int big_endian, const void *src, size_t n, d
             float f;
             memcpy(&f, p + 4 * i, 4);
             dst[i] = f;
+        }
+        return RMTK_OK;
+    }
+    if (native && (dtype == RMTK_DTYPE_BF16 || dtype == RMTK_DTYPE_F16)) {
+        /* the common half-precision checkpoints: no per-element byte assembly or dispatch */
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            dst[i] = dtype == RMTK_DTYPE_BF16 ? bf16_to_double(h) : half_to_double(h);
         }
         return RMTK_OK;
     }

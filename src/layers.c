@@ -326,14 +326,24 @@ int rmtk_matrix_to_double(rmtk_matrix_view v, double *dst)
         return RMTK_OK;
     }
     if (v.row_stride == 1) {
-        double blk[512];
-        for (int64_t j = 0; j < v.cols; j++) {
-            const unsigned char *col = base + (size_t)(j * v.col_stride) * esz;
-            for (int64_t i0 = 0; i0 < v.rows; i0 += 512) {
-                int64_t nb = RMTK_MIN(v.rows - i0, (int64_t)512);
-                rmtk_dtype_to_double(v.dtype, be, col + (size_t)i0 * esz, (size_t)nb, blk);
-                for (int64_t b = 0; b < nb; b++)
-                    dst[(size_t)((i0 + b) * v.cols + j)] = blk[b];
+        /* Column-contiguous: convert a tile of TC columns x TR rows (each column segment is
+         * contiguous in the source), then write it out row by row, TC contiguous doubles at a
+         * time, so neither the reads nor the writes stride through memory element by element. */
+        enum { TC = 16, TR = 256 };
+        double tile[TC][TR];
+        for (int64_t j0 = 0; j0 < v.cols; j0 += TC) {
+            int64_t nc = RMTK_MIN(v.cols - j0, (int64_t)TC);
+            for (int64_t i0 = 0; i0 < v.rows; i0 += TR) {
+                int64_t nr = RMTK_MIN(v.rows - i0, (int64_t)TR);
+                for (int64_t c = 0; c < nc; c++)
+                    rmtk_dtype_to_double(v.dtype, be,
+                                         base + (size_t)((j0 + c) * v.col_stride + i0) * esz,
+                                         (size_t)nr, tile[c]);
+                for (int64_t b = 0; b < nr; b++) {
+                    double *row = dst + (size_t)((i0 + b) * v.cols + j0);
+                    for (int64_t c = 0; c < nc; c++)
+                        row[c] = tile[c][b];
+                }
             }
         }
         return RMTK_OK;

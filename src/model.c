@@ -567,9 +567,15 @@ int rmtk_model_read_f64(rmtk_model *m, size_t i, double *dst, size_t n)
     const unsigned char *src = data;
     if (!ti->fortran_order || ti->ndim < 2)
         return rmtk_dtype_to_double(ti->dtype, ti->big_endian, src, (size_t)ti->numel, dst);
+    if (ti->ndim == 2) {
+        /* a column-major matrix: the tiled gather of rmtk_matrix_to_double */
+        rmtk_matrix_view v = {src, ti->shape[0], ti->shape[1], 1, ti->shape[0], ti->dtype,
+                              ti->big_endian};
+        return rmtk_matrix_to_double(v, dst);
+    }
     /* Fortran order: the stored linear index s runs over the multi-index (i_0, ..., i_{d-1})
      * with i_0 fastest; its C position is sum_k i_k * cstride_k, cstride_k = prod_{l>k} n_l.
-     * Convert a block of stored elements, then scatter it. */
+     * Convert a block of stored elements, then scatter it (2-D goes through the tiled gather). */
     int d = ti->ndim;
     int64_t idx[RMTK_MAX_DIMS] = {0};
     uint64_t cstride[RMTK_MAX_DIMS];

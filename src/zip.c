@@ -274,6 +274,15 @@ int rmtk__zip_read_dir(int fd, uint64_t size, const char *path, rmtk__zip_entry 
                             path, z->name, (unsigned long long)at, z->method);
             break;
         }
+        /* deflate expands at most 1032:1 (RFC 1951 longest match 258 in a ~2-bit code) */
+        if (z->method == 8 && z->usize / 1032 > z->csize + 1) {
+            st = rmtk__fail(err, RMTK_ERR_FORMAT,
+                            "%s: deflated member '%s' claims %llu bytes from %llu compressed "
+                            "bytes, beyond deflate's 1032:1 limit",
+                            path, z->name, (unsigned long long)z->usize,
+                            (unsigned long long)z->csize);
+            break;
+        }
         if (z->method == 0 && z->csize != z->usize) {
             st = rmtk__fail(err, RMTK_ERR_FORMAT,
                             "%s: stored member '%s' has compressed size %llu != uncompressed "

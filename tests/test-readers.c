@@ -11,6 +11,7 @@
 #include "model-internal.h"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -351,6 +352,144 @@ static void test_alloc_sweep(void)
     }
 }
 
+/* Run a shell command; its exit status and the first bytes of its output. */
+static int run(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    size_t got = p ? fread(out, 1, cap - 1, p) : 0;
+    out[got] = '\0';
+    int rc = p ? pclose(p) : -1;
+    return rc >= 0 && WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* The describe command: JSON parsed by Python agrees with the index, reads no tensor bytes;
+ * --help, bad options and malformed files give the documented exit codes. */
+static void test_describe_cli(void)
+{
+    char cmd[20000], out[16384], a[4096], b[4096], c[4096];
+    snprintf(a, sizeof a, "%s", harness_data("readers/basic.safetensors"));
+    snprintf(b, sizeof b, "%s", harness_data("readers/deflated.npz"));
+    snprintf(c, sizeof c, "%s", harness_data("readers/shards/model.safetensors.index.json"));
+    snprintf(cmd, sizeof cmd,
+             "%s describe --json %s %s %s | %s -c \"import json,sys; d=json.load(sys.stdin); "
+             "f=d['files']; print(len(f), [len(x['tensors']) for x in f], "
+             "[x['tensor_bytes_read'] for x in f], f[0]['metadata']['format'], "
+             "[t['skip']['kind'] for t in f[0]['tensors'] if t['name']=='bias'], "
+             "[len(t['matrices']) for t in f[0]['tensors'] if t['name']=='stack'])\"",
+             RMTK_CLI, a, b, c, RMTK_PYTHON);
+    CHECK(run(cmd, out, sizeof out) == 0);
+    CHECK(strcmp(out, "3 [24, 3, 4] [0, 0, 0] pt ['ndim'] [3]\n") == 0);
+    if (strcmp(out, "3 [24, 3, 4] [0, 0, 0] pt ['ndim'] [3]\n") != 0)
+        fprintf(stderr, "describe --json gave: %s\n", out);
+    snprintf(cmd, sizeof cmd, "%s describe --conv slices --min-side 12 %s 2>&1", RMTK_CLI,
+             harness_data("readers/basic.safetensors"));
+    CHECK(run(cmd, out, sizeof out) == 0);
+    CHECK(strstr(out, "9 x (16 x 12)") != NULL);
+    CHECK(strstr(out, "skipped: min side 11 < min_side 12") != NULL);
+    snprintf(cmd, sizeof cmd, "%s describe --help", RMTK_CLI);
+    CHECK(run(cmd, out, sizeof out) == 0 && strstr(out, "usage: rmtk describe"));
+    snprintf(cmd, sizeof cmd, "%s describe --bogus x 2>&1", RMTK_CLI);
+    CHECK(run(cmd, out, sizeof out) == RMTK_ERR_ARG);
+    snprintf(cmd, sizeof cmd, "%s describe %s 2>&1", RMTK_CLI,
+             harness_data("readers/bad_gap.safetensors"));
+    CHECK(run(cmd, out, sizeof out) == RMTK_ERR_FORMAT);
+    CHECK(strncmp(out, "rmtk: ", 6) == 0 && strstr(out, "bad_gap.safetensors: gap"));
+}
+
+/* Open a (possibly corrupt) file and, if it opens, read every tensor and every matrix view:
+ * the result must be a documented status, never a crash (the sanitizer build checks reads). */
+static int exercise(const char *path)
+{
+    rmtk_model *m = NULL;
+    int st = rmtk_model_open(path, &m);
+    if (st == RMTK_OK) {
+        for (size_t i = 0; i < rmtk_model_tensor_count(m); i++) {
+            rmtk_tensor_info ti;
+            if (rmtk_model_tensor_info(m, i, &ti) != RMTK_OK || ti.numel > (1u << 24))
+                continue;
+            double *d = malloc((ti.numel ? ti.numel : 1) * sizeof *d);
+            int r = rmtk_model_read_f64(m, i, d, ti.numel);
+            if (r != RMTK_OK && r != RMTK_ERR_FORMAT && r != RMTK_ERR_UNSUPPORTED)
+                st = r;
+            free(d);
+        }
+        rmtk_layers *l = NULL;
+        if (rmtk_layers_alloc(m, NULL, &l) == RMTK_OK) {
+            for (size_t k = 0; k < rmtk_layers_count(l); k++) {
+                rmtk_matrix_entry e;
+                rmtk_matrix_view v;
+                if (rmtk_layers_get(l, k, &e) != RMTK_OK || e.skip != RMTK_SKIP_NONE)
+                    continue;
+                if (rmtk_layers_view(m, &e, &v) != RMTK_OK)
+                    continue;
+                double *d = malloc((size_t)(e.rows * e.cols) * sizeof *d);
+                rmtk_matrix_to_double(v, d);
+                free(d);
+            }
+        }
+        rmtk_layers_free(l);
+    }
+    rmtk_model_close(m);
+    return st;
+}
+
+/* Corrupt valid files (every truncation length of the headers, then random byte flips with a
+ * fixed seed): every outcome must be RMTK_OK or a documented error status. */
+static void test_corruption(void)
+{
+    const char *files[] = {"readers/basic.safetensors", "readers/stored.npz",
+                           "readers/zip64_full.npz", "readers/hand_fortran.npy",
+                           "readers/zip64_local.npz", "readers/v3.npy"};
+    char tmp[] = "/tmp/rmtk-corrupt-XXXXXX";
+    int fd = mkstemp(tmp);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    close(fd);
+    int trials = harness_quick() ? 60 : 250, bad = 0, total = 0;
+    rmtk_rng r;
+    rmtk_rng_init(&r, 2026, 11);
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        FILE *in = fopen(harness_data(files[f]), "rb");
+        CHECK(in != NULL);
+        if (!in)
+            continue;
+        static unsigned char orig[1 << 16], buf[1 << 16];
+        size_t n = fread(orig, 1, sizeof orig, in);
+        fclose(in);
+        for (int t = 0; t < trials + 200; t++) {
+            size_t len = n;
+            memcpy(buf, orig, n);
+            if (t < 200) {
+                len = (size_t)t * n / 200; /* truncations */
+            } else {
+                int flips = 1 + (int)rmtk_rng_below(&r, 4);
+                for (int k = 0; k < flips; k++) {
+                    /* mostly in the headers (first 1 KiB and the zip directory at the end) */
+                    size_t at = rmtk_rng_below(&r, 2) ? rmtk_rng_below(&r, RMTK_MIN(n, 1024))
+                                                      : rmtk_rng_below(&r, n);
+                    if (rmtk_rng_below(&r, 3) == 0 && n > 200)
+                        at = n - 1 - rmtk_rng_below(&r, 200);
+                    buf[at] = (unsigned char)rmtk_rng_u32(&r);
+                }
+            }
+            FILE *o = fopen(tmp, "wb");
+            fwrite(buf, 1, len, o);
+            fclose(o);
+            int st = exercise(tmp);
+            total++;
+            if (st != RMTK_OK && st != RMTK_ERR_FORMAT && st != RMTK_ERR_UNSUPPORTED &&
+                st != RMTK_ERR_RANGE && st != RMTK_ERR_IO && st != RMTK_ERR_NOTFOUND) {
+                fprintf(stderr, "%s trial %d: status %d\n", files[f], t, st);
+                bad++;
+            }
+        }
+    }
+    unlink(tmp);
+    CHECK(bad == 0);
+    CHECK(total > 1000);
+}
+
 int main(void)
 {
     RUN(test_good_files);
@@ -358,6 +497,8 @@ int main(void)
     RUN(test_index_details);
     RUN(test_npz_lazy);
     RUN(test_sparse);
+    RUN(test_describe_cli);
+    RUN(test_corruption);
     RUN(test_alloc_sweep);
     return harness_done();
 }
