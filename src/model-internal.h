@@ -39,6 +39,9 @@ struct rmtk_model {
     char **meta;             /* key, value, key, value, ... */
     size_t nmeta, cap_meta;
     void *map_base;          /* the current mapping (munmap'd on the next map) */
+    const void *cur_data;    /* bytes of the tensor mapped last (reused while it is the same) */
+    size_t cur;              /* its index, valid when has_cur */
+    int has_cur;
     size_t map_len;
     unsigned char *buf;      /* inflated member bytes, reused and grown */
     size_t buf_cap;

@@ -315,6 +315,7 @@ int rmtk_model_open(const char *path, rmtk_model **out)
 
 static void unmap(rmtk_model *m)
 {
+    m->has_cur = 0;
     if (m->map_base) {
         munmap(m->map_base, m->map_len);
         m->map_base = NULL;
@@ -473,10 +474,29 @@ static int check_crc(rmtk_model *m, model_tensor *t, const unsigned char *member
     return RMTK_OK;
 }
 
+static int map_tensor(rmtk_model *m, size_t i, const void **data);
+
+/* Mapping the tensor mapped last (the slices of one convolution kernel or stack, one after the
+ * other) reuses its bytes: no new mmap, no second inflation of a deflated member. */
 int rmtk_model_map(rmtk_model *m, size_t i, const void **data)
 {
     if (!m || !data || !m->by_name)
         return RMTK_ERR_ARG;
+    if (m->has_cur && m->cur == i) {
+        *data = m->cur_data;
+        return RMTK_OK;
+    }
+    int st = map_tensor(m, i, data);
+    if (st == RMTK_OK) {
+        m->cur = i;
+        m->cur_data = *data;
+        m->has_cur = 1;
+    }
+    return st;
+}
+
+static int map_tensor(rmtk_model *m, size_t i, const void **data)
+{
     *data = NULL;
     if (i >= m->n)
         return rmtk__fail(m->errmsg, RMTK_ERR_NOTFOUND, "tensor index %zu >= %zu tensors", i,
