@@ -22,6 +22,13 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+static double cpu(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -77,19 +84,26 @@ static double naive_scan(const double *xin, size_t n, double *alpha_out, double 
     return bestd;
 }
 
-static double time_fast(const double *x, size_t n, rmtk_powerlaw_fit *fit, int reps)
+/* Best of reps: wall time (returned) and process CPU time (*cpu_s): the machine is shared, so
+ * the CPU time is the better measure of the work. */
+static double time_fast(const double *x, size_t n, rmtk_powerlaw_fit *fit, int reps,
+                        double *cpu_s)
 {
     rmtk_powerlaw_params p = rmtk_powerlaw_params_default();
     p.bootstrap = 0;
-    double best = INFINITY;
+    double best = INFINITY, bestc = INFINITY;
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = now(), c0 = cpu();
         if (rmtk_powerlaw_fit_run(x, n, &p, fit, NULL, NULL, NULL, 0, NULL) != RMTK_OK)
             fprintf(stderr, "fit failed\n");
-        double t = now() - t0;
+        double t = now() - t0, c = cpu() - c0;
         if (t < best)
             best = t;
+        if (c < bestc)
+            bestc = c;
     }
+    if (cpu_s)
+        *cpu_s = bestc;
     return best;
 }
 
@@ -99,10 +113,11 @@ int main(int argc, char **argv)
     double *x = malloc(n * sizeof *x);
     sample(x, n, 1.5, 42);
     rmtk_powerlaw_fit fit;
-    double tf = time_fast(x, n, &fit, 3);
-    printf("CSN fit, full xmin scan, n = %zu, 1 core: %.3f s  (alpha %.4f, xmin %.4f, D %.5f, "
-           "%llu candidates)\n",
-           n, tf, fit.alpha, fit.xmin, fit.ks_d, (unsigned long long)fit.n_candidates);
+    double cf;
+    double tf = time_fast(x, n, &fit, 3, &cf);
+    printf("CSN fit, full xmin scan, n = %zu, 1 core: %.3f s wall, %.3f s CPU (best of 3; alpha "
+           "%.4f, xmin %.4f, D %.5f, %llu candidates)\n",
+           n, tf, cf, fit.alpha, fit.xmin, fit.ks_d, (unsigned long long)fit.n_candidates);
 
     printf("\nnaive O(n^2) scan (measured) vs rmtk (measured), same data:\n");
     double tn_last = 0, n_last = 0;
@@ -110,13 +125,14 @@ int main(int argc, char **argv)
         double *y = malloc(nn * sizeof *y);
         sample(y, nn, 1.5, 7);
         double a0 = 0, xm0 = 0;
-        double t0 = now();
+        double c0 = cpu();
         double d0 = naive_scan(y, nn, &a0, &xm0);
-        double tn = now() - t0;
+        double tn = cpu() - c0;
         rmtk_powerlaw_fit f2;
-        double tfast = time_fast(y, nn, &f2, 3);
-        printf("  n = %6zu: naive %.3f s, rmtk %.4f s, ratio %.0fx, identical result: %s\n", nn,
-               tn, tfast, tn / tfast,
+        double tfast;
+        time_fast(y, nn, &f2, 3, &tfast);
+        printf("  n = %6zu: naive %.3f s CPU, rmtk %.4f s CPU, ratio %.0fx, identical result: "
+               "%s\n", nn, tn, tfast, tn / tfast,
                (a0 == f2.alpha && xm0 == f2.xmin && d0 == f2.ks_d) ? "yes" : "NO");
         tn_last = tn;
         n_last = (double)nn;
@@ -125,8 +141,8 @@ int main(int argc, char **argv)
     if (n_last > 0) {
         double extra = tn_last * ((double)n / n_last) * ((double)n / n_last);
         printf("  naive at n = %zu EXTRAPOLATED as (n/%.0f)^2 from the last measurement: %.1f s; "
-               "ratio to the measured rmtk time %.0fx\n",
-               n, n_last, extra, extra / tf);
+               "ratio to the measured rmtk CPU time %.0fx\n",
+               n, n_last, extra, extra / cf);
     }
 
     printf("\nbootstrap (n = 10000, 200 replicas, full xmin scan per replica):\n");

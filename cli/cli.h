@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 /* ---- subcommands (one file each: cli/cmd-<name>.c) ---------------------------------------- */
+int cmd_tail(int argc, char **argv);
 
 /* ---- argument parsing: each prints "rmtk: OPTION: ..." on error and returns RMTK_ERR_ARG ---- */
 int cli_parse_double(const char *opt, const char *s, double *out);

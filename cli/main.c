@@ -23,6 +23,7 @@ static int cmd_version(int argc, char **argv)
 /* One line per subcommand; keep them in the order of `rmtk --help`. */
 static const command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"tail", cmd_tail, "heavy-tail fits of 1-D data (Hill, CSN power law, WeightWatcher alpha)"},
 };
 
 static void usage(FILE *f)

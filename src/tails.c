@@ -252,6 +252,8 @@ int rmtk_hill_plateau_find(const double *x, size_t n, const rmtk_hill_params *pa
 /* The xmin scan shared by the CSN and WeightWatcher fits                                      */
 /* =========================================================================================== */
 
+typedef struct hull_tree hull_tree;
+
 /* Data prepared once: ascending x[0..N), u = ln x, suffix sums suf[s] = sum_{j >= s} u_j
  * accumulated from the top down in long double (suf[N] = 0). */
 typedef struct {
@@ -259,6 +261,7 @@ typedef struct {
     double *u;
     long double *suf;
     size_t n;
+    const hull_tree *tree; /* NULL: endpoint bounds only */
 } scan_data;
 
 /* One candidate's fitted CDF, in t = ln x - ln xmin:
@@ -298,39 +301,213 @@ static inline double ks_dev(const ks_query *q, size_t j, double f)
     return a > b ? a : b;
 }
 
-/* Exact max_{j in [s, n)} ks_dev(j) by branch and bound over index intervals. On [l, r],
- * F(x_j) is nondecreasing and so are lo(j), hi(j); in floating point too (exp, expm1, the
- * subtractions and the divisions by positive constants are monotone), so
- *   max_{l<=j<=r} dev(j) <= max(F(x_r) - lo(l), hi(r) - F(x_l))
- * holds for the computed values, and an interval whose bound does not exceed the best value
- * found so far cannot contain a larger one. The result is therefore bit-for-bit the maximum of
- * the directly evaluated deviations. `hint` (an index, or SIZE_MAX) seeds the best value with
- * the previous candidate's argmax; *arg receives this candidate's argmax. */
-#define KS_LEAF 16
-static double ks_max(const ks_query *q, size_t n, size_t hint, size_t *arg)
+/* ---- hull tree: convex hulls of the points P_j = (u_j, j) over aligned index blocks -----------
+ * Level k (HT_K0 <= k <= kmax) cuts [0, n) into blocks [i 2^k, (i+1) 2^k) and stores, for each
+ * block, the vertex indices of the lower and upper convex hulls of its points (Andrew's
+ * monotone chain; the points are already sorted by u, then j). Built once per data set in
+ * O(n log n); each block's hull lives at offset i 2^k of its level's arrays. */
+#define HT_K0 4
+#define HT_LEVELS 40
+struct hull_tree {
+    size_t n;
+    int kmax;
+    uint32_t *lo[HT_LEVELS], *up[HT_LEVELS];   /* hull vertices */
+    uint32_t *nlo[HT_LEVELS], *nup[HT_LEVELS]; /* hull sizes per block */
+};
+
+static void hull_tree_free(hull_tree *t)
 {
-    size_t l0 = q->s, r0 = n - 1;
-    double best = -INFINITY;
-    size_t barg = l0;
-    if (hint != SIZE_MAX && hint >= l0 && hint <= r0) {
+    if (!t)
+        return;
+    for (int k = 0; k < HT_LEVELS; k++) {
+        rmtk__free(t->lo[k]);
+        rmtk__free(t->up[k]);
+        rmtk__free(t->nlo[k]);
+        rmtk__free(t->nup[k]);
+    }
+    rmtk__free(t);
+}
+
+/* Allocate a tree for up to n points (n < 2^32). NULL on failure. */
+static hull_tree *hull_tree_alloc(size_t n)
+{
+    hull_tree *t = rmtk__calloc(1, sizeof *t);
+    if (!t || n >= UINT32_MAX) {
+        rmtk__free(t);
+        return NULL;
+    }
+    t->n = n;
+    int kmax = HT_K0 - 1;
+    while (kmax + 1 < HT_LEVELS - 1 && ((size_t)1 << (kmax + 1)) < 2 * n)
+        kmax++;
+    t->kmax = kmax;
+    for (int k = HT_K0; k <= kmax; k++) {
+        size_t nb = (n >> k) + 1;
+        t->lo[k] = rmtk__malloc_array(n + 1, sizeof(uint32_t));
+        t->up[k] = rmtk__malloc_array(n + 1, sizeof(uint32_t));
+        t->nlo[k] = rmtk__malloc_array(nb, sizeof(uint32_t));
+        t->nup[k] = rmtk__malloc_array(nb, sizeof(uint32_t));
+        if (!t->lo[k] || !t->up[k] || !t->nlo[k] || !t->nup[k]) {
+            hull_tree_free(t);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+/* cross((u_o, o), (u_a, a), (u_b, b)) in coordinates relative to o. */
+static inline double ht_cross(const double *u, size_t o, size_t a, size_t b)
+{
+    return (u[a] - u[o]) * (double)(b - o) - (double)(a - o) * (u[b] - u[o]);
+}
+
+static void hull_tree_build(hull_tree *t, const double *u, size_t n)
+{
+    t->n = n;
+    for (int k = HT_K0; k <= t->kmax; k++) {
+        size_t bs = (size_t)1 << k;
+        for (size_t i = 0; i * bs < n; i++) {
+            size_t l = i * bs, r = RMTK_MIN(n, l + bs);
+            uint32_t *lo = t->lo[k] + l, *up = t->up[k] + l;
+            size_t hl = 0, hu = 0;
+            for (size_t j = l; j < r; j++) {
+                while (hl >= 2 && ht_cross(u, lo[hl - 2], lo[hl - 1], j) <= 0.0)
+                    hl--;
+                lo[hl++] = (uint32_t)j;
+                while (hu >= 2 && ht_cross(u, up[hu - 2], up[hu - 1], j) >= 0.0)
+                    hu--;
+                up[hu++] = (uint32_t)j;
+            }
+            t->nlo[k][i] = (uint32_t)hl;
+            t->nup[k][i] = (uint32_t)hu;
+        }
+    }
+}
+
+/* F'(u) of the query's CDF at index j (see ks_cdf). */
+static inline double ks_dcdf(const ks_query *q, size_t j)
+{
+    double t = q->u[j] - q->us;
+    if (!q->trunc)
+        return q->b * exp(-q->b * t);
+    if (q->b == 0.0)
+        return 1.0 / q->big_l;
+    return -q->b * exp(-q->b * t) / q->den;
+}
+
+/* Concave F (b > 0, or untruncated) or convex (truncated with b < 0); linear when b == 0. */
+static inline int ks_concave(const ks_query *q)
+{
+    return !q->trunc || q->b > 0.0;
+}
+
+/* max over the block's lower hull of sl (u_v - u_l) - (v - l)/m (unimodal along the hull:
+ * binary search on the sign of the edge increments). */
+static double ht_query_lo(const uint32_t *h, size_t nh, const double *u, size_t l, double sl,
+                          double m)
+{
+    size_t a = 0, b = nh - 1;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        size_t v0 = h[mid], v1 = h[mid + 1];
+        double inc = sl * (u[v1] - u[v0]) - (double)(v1 - v0) / m;
+        if (inc > 0.0)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    size_t v = h[a];
+    return sl * (u[v] - u[l]) - (double)(v - l) / m;
+}
+
+/* max over the block's upper hull of (v - l)/m - sl (u_v - u_l). */
+static double ht_query_up(const uint32_t *h, size_t nh, const double *u, size_t l, double sl,
+                          double m)
+{
+    size_t a = 0, b = nh - 1;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        size_t v0 = h[mid], v1 = h[mid + 1];
+        double inc = (double)(v1 - v0) / m - sl * (u[v1] - u[v0]);
+        if (inc > 0.0)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    size_t v = h[a];
+    return (double)(v - l) / m - sl * (u[v] - u[l]);
+}
+
+/* Safety margin of the hull bounds: they are computed in floating point from quantities of
+ * order one (CDF values, ECDF steps) and differ from the exactly evaluated deviations by a few
+ * ulps; 1e-9 covers that by orders of magnitude and prunes as well as an exact bound would. */
+#define HT_MARGIN 1e-9
+
+/* Exact max_{j in [s, n)} ks_dev(j) by branch and bound (docs/methods/tails.md, "KS scan").
+ * Two upper bounds for an index interval [l, r]:
+ *  (1) endpoints: F(x_j), lo(j), hi(j) are nondecreasing in j, in floating point too (exp,
+ *      expm1, subtraction and division by positive constants are monotone), so
+ *      dev(j) <= max(F(x_r) - lo(l), hi(r) - F(x_l)) holds for the computed values;
+ *  (2) hulls (aligned blocks inside [s, n) only): F is concave in u (convex for a truncated fit
+ *      with alpha < 1), so F lies under its tangent at u_l and over its chord (or the reverse),
+ *      i.e. F(u) <= F_l + g (u - u_l) and F(u) >= F_l + c (u - u_l) on the block; then
+ *        F - lo <= F_l - (l-s)/m + max_j [g (u_j - u_l) - (j - l)/m]        (lower hull)
+ *        hi - F <= (l-s+c0)/m - F_l + max_j [(j - l)/m - c (u_j - u_l)]      (upper hull)
+ *      each maximum a linear function over the block's points, found on its convex hull by
+ *      binary search. The slack is the curvature term, ~ (block size / m)^2 / (1 - F), so
+ *      only blocks whose true maximum is within that of the best value are opened.
+ * An interval is dropped when its bound (plus HT_MARGIN for (2)) does not exceed the best value
+ * found; hence the result is bit-for-bit the maximum of the directly evaluated deviations.
+ * `hint` (or SIZE_MAX) seeds the best value with the previous candidate's argmax; *arg gets
+ * this candidate's argmax. Without a tree only (1) is used. */
+#define KS_LEAF 8
+static double ks_max(const ks_query *q, const hull_tree *t, size_t n, size_t hint, size_t *arg)
+{
+    size_t s = q->s;
+    double best = -INFINITY, m = (double)q->m;
+    size_t barg = s;
+    if (hint != SIZE_MAX && hint >= s && hint < n) {
         best = ks_dev(q, hint, ks_cdf(q, hint));
         barg = hint;
     }
+    int conc = ks_concave(q);
     struct node {
-        size_t l, r;
-        double fl, fr;
-    } stack[160];
+        size_t l, r; /* clipped to [s, n) */
+        int k;       /* level of the aligned block [l0, l0 + 2^k) it comes from, -1 if none */
+        size_t blk;  /* block index at level k */
+    } stack[256];
     int sp = 0;
-    stack[sp++] = (struct node){l0, r0, ks_cdf(q, l0), ks_cdf(q, r0)};
+    int ktop = t ? t->kmax : -1;
+    if (t) {
+        stack[sp++] = (struct node){s, n - 1, ktop, 0};
+    } else {
+        stack[sp++] = (struct node){s, n - 1, -1, 0};
+    }
     while (sp > 0) {
         struct node nd = stack[--sp];
-        double ub1 = nd.fr - ks_lo(q, nd.l), ub2 = ks_hi(q, nd.r) - nd.fl;
+        double fl = ks_cdf(q, nd.l), fr = ks_cdf(q, nd.r);
+        double ub1 = fr - ks_lo(q, nd.l), ub2 = ks_hi(q, nd.r) - fl;
         double ub = ub1 > ub2 ? ub1 : ub2;
         if (!(ub > best))
             continue;
+        size_t bs = nd.k >= 0 ? (size_t)1 << nd.k : 0;
+        int full = nd.k >= HT_K0 && nd.l == nd.blk * bs && nd.r == RMTK_MIN(n, nd.l + bs) - 1;
+        double du = q->u[nd.r] - q->u[nd.l];
+        if (full && du > 0.0) {
+            double chord = (fr - fl) / du, tang = ks_dcdf(q, nd.l);
+            double g_up = conc ? tang : chord, g_lo = conc ? chord : tang;
+            const uint32_t *hlo = t->lo[nd.k] + nd.l, *hup = t->up[nd.k] + nd.l;
+            double a = fl - ks_lo(q, nd.l) +
+                       ht_query_lo(hlo, t->nlo[nd.k][nd.blk], q->u, nd.l, g_up, m);
+            double b = ks_hi(q, nd.l) - fl +
+                       ht_query_up(hup, t->nup[nd.k][nd.blk], q->u, nd.l, g_lo, m);
+            double hb = (a > b ? a : b) + HT_MARGIN;
+            if (!(hb > best))
+                continue;
+        }
         if (nd.r - nd.l < KS_LEAF) {
             for (size_t j = nd.l; j <= nd.r; j++) {
-                double f = j == nd.l ? nd.fl : (j == nd.r ? nd.fr : ks_cdf(q, j));
+                double f = j == nd.l ? fl : (j == nd.r ? fr : ks_cdf(q, j));
                 double d = ks_dev(q, j, f);
                 if (d > best) {
                     best = d;
@@ -339,23 +516,29 @@ static double ks_max(const ks_query *q, size_t n, size_t hint, size_t *arg)
             }
             continue;
         }
-        size_t mid = nd.l + (nd.r - nd.l) / 2;
-        double fm = ks_cdf(q, mid), fm1 = ks_cdf(q, mid + 1);
-        struct node a = {nd.l, mid, nd.fl, fm}, b = {mid + 1, nd.r, fm1, nd.fr};
-        /* Explore first the half with the larger bound (pushed last). */
-        double ua = fm - ks_lo(q, nd.l), ua2 = ks_hi(q, mid) - nd.fl;
-        double ub_b = nd.fr - ks_lo(q, mid + 1), ub_b2 = ks_hi(q, nd.r) - fm1;
-        if (ua2 > ua)
-            ua = ua2;
-        if (ub_b2 > ub_b)
-            ub_b = ub_b2;
-        if (ua > ub_b) {
-            stack[sp++] = b;
-            stack[sp++] = a;
+        struct node c1, c2;
+        if (nd.k > 0) {
+            /* split the aligned block into its two halves, clipped to [l, r] */
+            size_t half = (size_t)1 << (nd.k - 1), b0 = nd.blk * bs, midb = b0 + half;
+            if (midb <= nd.l) { /* only the right half overlaps */
+                stack[sp++] = (struct node){nd.l, nd.r, nd.k - 1, 2 * nd.blk + 1};
+                continue;
+            }
+            if (midb > nd.r) { /* only the left half */
+                stack[sp++] = (struct node){nd.l, nd.r, nd.k - 1, 2 * nd.blk};
+                continue;
+            }
+            c1 = (struct node){nd.l, midb - 1, nd.k - 1, 2 * nd.blk};
+            c2 = (struct node){midb, nd.r, nd.k - 1, 2 * nd.blk + 1};
         } else {
-            stack[sp++] = a;
-            stack[sp++] = b;
+            size_t mid = nd.l + (nd.r - nd.l) / 2;
+            c1 = (struct node){nd.l, mid, -1, 0};
+            c2 = (struct node){mid + 1, nd.r, -1, 0};
         }
+        /* Left half first (pushed last): the previous candidate's argmax (the hint) usually
+         * already gives a good best value, so the order matters little. */
+        stack[sp++] = c2;
+        stack[sp++] = c1;
     }
     *arg = barg;
     return best;
@@ -465,7 +648,7 @@ static void scan_run(const scan_data *sd, size_t min_tail, size_t s_max, double 
         double alpha = NAN, d = NAN;
         if (candidate_fit(sd, s, ln_xmax, two_sided, &q, &alpha)) {
             size_t arg;
-            d = ks_max(&q, n, hint, &arg);
+            d = ks_max(&q, sd->tree, n, hint, &arg);
             hint = arg;
             /* Ties: <= keeps the smallest xmin, since s decreases. */
             if (d <= best->d) {
@@ -487,8 +670,10 @@ static void scan_run(const scan_data *sd, size_t min_tail, size_t s_max, double 
 }
 
 /* Fill u and suf for ascending x[0..n). */
-static void scan_prepare(scan_data *sd, const double *x, size_t n, double *u, long double *suf)
+static void scan_prepare(scan_data *sd, const double *x, size_t n, double *u, long double *suf,
+                         hull_tree *tree)
 {
+    sd->tree = tree;
     sd->x = x;
     sd->u = u;
     sd->suf = suf;
@@ -498,6 +683,8 @@ static void scan_prepare(scan_data *sd, const double *x, size_t n, double *u, lo
     suf[n] = 0.0L;
     for (size_t i = n; i-- > 0;)
         suf[i] = suf[i + 1] + (long double)u[i];
+    if (tree)
+        hull_tree_build(tree, u, n);
 }
 
 /* =========================================================================================== */
@@ -540,7 +727,8 @@ static void *boot_worker(void *arg)
     double *x = rmtk__malloc_array(n, sizeof *x);
     double *u = rmtk__malloc_array(n, sizeof *u);
     long double *suf = rmtk__malloc_array(n + 1, sizeof *suf);
-    if (!x || !u || !suf) {
+    hull_tree *tree = hull_tree_alloc(n);
+    if (!x || !u || !suf || !tree) {
         job->status = RMTK_ERR_NOMEM;
         goto done;
     }
@@ -565,7 +753,7 @@ static void *boot_worker(void *arg)
         }
         rmtk_sort(x, n);
         scan_data sd;
-        scan_prepare(&sd, x, n, u, suf);
+        scan_prepare(&sd, x, n, u, suf, tree);
         scan_best best;
         scan_run(&sd, job->min_tail, SIZE_MAX, job->ln_xmax, 1, &best, NULL, NULL, NULL, 0);
         job->dstar[r] = best.found ? best.d : NAN;
@@ -574,6 +762,7 @@ done:
     rmtk__free(x);
     rmtk__free(u);
     rmtk__free(suf);
+    hull_tree_free(tree);
     return NULL;
 }
 
@@ -668,15 +857,17 @@ int rmtk_powerlaw_fit_run(const double *x, size_t n, const rmtk_powerlaw_params 
     fit->n = nn;
     double *u = rmtk__malloc_array(nn + 1, sizeof *u);
     long double *suf = rmtk__malloc_array(nn + 1, sizeof *suf);
-    if (!u || !suf) {
+    hull_tree *tree = hull_tree_alloc(nn);
+    if (!u || !suf || !tree) {
         rmtk__free(a);
         rmtk__free(u);
         rmtk__free(suf);
+        hull_tree_free(tree);
         return RMTK_ERR_NOMEM;
     }
     int status = RMTK_OK;
     scan_data sd;
-    scan_prepare(&sd, a, nn, u, suf);
+    scan_prepare(&sd, a, nn, u, suf, tree);
     double ln_xmax = p.xmax > 0.0 ? log(p.xmax) : INFINITY;
     /* With xmax, a candidate equal to xmax leaves L = 0: exclude it. */
     size_t s_max = SIZE_MAX;
@@ -724,6 +915,7 @@ done:
     rmtk__free(a);
     rmtk__free(u);
     rmtk__free(suf);
+    hull_tree_free(tree);
     return status;
 }
 
@@ -1092,10 +1284,12 @@ int rmtk_ww_fit_run(const double *lam, size_t n, rmtk_ww_fit *out)
     double *a = rmtk__malloc_array(m, sizeof *a);
     double *u = rmtk__malloc_array(m, sizeof *u);
     long double *suf = rmtk__malloc_array(m + 1, sizeof *suf);
-    if (!a || !u || !suf) {
+    hull_tree *tree = hull_tree_alloc(m);
+    if (!a || !u || !suf || !tree) {
         rmtk__free(a);
         rmtk__free(u);
         rmtk__free(suf);
+        hull_tree_free(tree);
         return RMTK_ERR_NOMEM;
     }
     size_t k = 0;
@@ -1104,7 +1298,7 @@ int rmtk_ww_fit_run(const double *lam, size_t n, rmtk_ww_fit *out)
             a[k++] = lam[i];
     rmtk_sort(a, m);
     scan_data sd;
-    scan_prepare(&sd, a, m, u, suf);
+    scan_prepare(&sd, a, m, u, suf, tree);
     scan_best best;
     /* Every value but the largest: tails of >= 2 values (a distinct value's first index). */
     scan_run(&sd, 2, SIZE_MAX, INFINITY, 0, &best, NULL, NULL, NULL, 0);
@@ -1130,6 +1324,7 @@ int rmtk_ww_fit_run(const double *lam, size_t n, rmtk_ww_fit *out)
     rmtk__free(a);
     rmtk__free(u);
     rmtk__free(suf);
+    hull_tree_free(tree);
     return status;
 }
 
