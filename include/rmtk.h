@@ -301,7 +301,8 @@ typedef struct rmtk_powerlaw_fit {
     int32_t reason;     /* RMTK_TAIL_OK or why the numbers below are not to be used */
     int32_t plausible;  /* 1 when p_gof >= 0.1 (CSN's rule), 0 otherwise or without bootstrap */
     double alpha;       /* density exponent p(x) ~ x^-alpha of the data fed in */
-    double alpha_err;   /* (alpha - 1) / sqrt(n_tail) */
+    double alpha_err;   /* (alpha - 1) / sqrt(n_tail); with xmax the Fisher-information
+                           standard error of the truncated model (docs) */
     double xmin;        /* chosen by minimum KS distance */
     double xmax;        /* the truncation used (+inf when none) */
     double ks_d;        /* KS distance D of the tail against the fit (two-sided ECDF) */
@@ -321,7 +322,8 @@ typedef struct rmtk_powerlaw_fit {
  * The scan is O(n log n) typical: one sort, suffix sums of ln x (alpha in O(1) per candidate),
  * and an exact branch-and-bound maximisation of the KS deviation per candidate (docs). With
  * xmax, alpha solves the truncated-model likelihood equation (safeguarded Newton) and F is the
- * truncated CDF. Standard error (alpha - 1)/sqrt(m). With params->bootstrap > 0, the
+ * truncated CDF. Standard error (alpha - 1)/sqrt(m) (Fisher information; with xmax that of the
+ * truncated model). With params->bootstrap > 0, the
  * semi-parametric bootstrap p-value of CSN (methods.md 1.4 H), threaded, reproducible for any
  * thread count.
  * Optional scan output (for plots): for candidate c (ascending xmin) scan_xmin[c], scan_alpha[c],

@@ -691,6 +691,24 @@ static void scan_prepare(scan_data *sd, const double *x, size_t n, double *u, lo
 /* CSN fit and bootstrap                                                                        */
 /* =========================================================================================== */
 
+/* Standard error of alpha from the Fisher information per value, I(b), b = alpha - 1:
+ * untruncated I = 1/b^2, so se = (alpha - 1)/sqrt(m) (CSN eq. 3.2); truncated to [xmin, xmax],
+ * L = ln(xmax/xmin): I = 1/b^2 - L^2 / (4 sinh^2(bL/2)) (-> L^2/12 as b -> 0). */
+static double alpha_se(double alpha, uint64_t m, double big_l)
+{
+    double b = alpha - 1.0;
+    if (isinf(big_l))
+        return b / sqrt((double)m);
+    double y = b * big_l, info;
+    if (fabs(y) < 1e-3) {
+        info = big_l * big_l * (1.0 / 12.0 - y * y / 240.0);
+    } else {
+        double sh = sinh(0.5 * y);
+        info = 1.0 / (b * b) - big_l * big_l / (4.0 * sh * sh);
+    }
+    return info > 0.0 ? 1.0 / sqrt((double)m * info) : NAN;
+}
+
 rmtk_powerlaw_params rmtk_powerlaw_params_default(void)
 {
     rmtk_powerlaw_params p;
@@ -908,7 +926,7 @@ int rmtk_powerlaw_fit_run(const double *x, size_t n, const rmtk_powerlaw_params 
     fit->xmin = a[best.s];
     fit->ks_d = best.d;
     fit->n_tail = nn - best.s;
-    fit->alpha_err = (best.alpha - 1.0) / sqrt((double)fit->n_tail);
+    fit->alpha_err = alpha_se(best.alpha, fit->n_tail, ln_xmax - log(fit->xmin));
     if (p.bootstrap > 0)
         status = bootstrap_run(&p, a, best.s, nn, fit->xmin, fit->alpha, ln_xmax, best.d, fit);
 done:

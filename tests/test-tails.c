@@ -213,6 +213,46 @@ static void test_xmin_mixture(void)
     free(x);
 }
 
+/* Truncated power law on [1, 100] (density exponent a, any real a): alpha within 3 standard
+ * errors (Fisher information of the truncated model; 3 rather than 2 because xmin is estimated
+ * too), and the SE formula against the untruncated limit. */
+static void test_xmax(void)
+{
+    size_t n = quick ? 3000 : 10000;
+    double *x = malloc(n * sizeof *x);
+    const double as[] = {2.5, 1.0, 0.5};
+    for (int t = 0; t < 3; t++) {
+        double b = as[t] - 1.0, big_l = log(100.0);
+        rmtk_rng g;
+        rmtk_rng_init(&g, 200 + (uint64_t)t, 0);
+        for (size_t i = 0; i < n; i++) {
+            double w = rmtk_rng_uniform(&g);
+            x[i] = exp(b == 0.0 ? w * big_l : -log1p(w * expm1(-b * big_l)) / b);
+        }
+        rmtk_powerlaw_params p = rmtk_powerlaw_params_default();
+        p.bootstrap = quick ? 10 : 30;
+        p.threads = 2;
+        p.xmax = 100.0;
+        rmtk_powerlaw_fit f;
+        CHECK_OK(rmtk_powerlaw_fit_run(x, n, &p, &f, NULL, NULL, NULL, 0, NULL));
+        CHECK(f.xmax == 100.0 && f.alpha_err > 0.0);
+        CHECK_NEAR(f.alpha, as[t], 3.0 * f.alpha_err);
+        CHECK(f.replicas_ok == p.bootstrap);
+        rmtk_lr_test lr;
+        CHECK_OK(rmtk_powerlaw_compare(x, n, &f, RMTK_TAIL_ALT_EXPONENTIAL, &lr));
+        CHECK(lr.r_norm > 0.0);
+    }
+    /* Values above xmax are dropped. */
+    x[0] = 1e6;
+    rmtk_powerlaw_params p = rmtk_powerlaw_params_default();
+    p.bootstrap = 0;
+    p.xmax = 100.0;
+    rmtk_powerlaw_fit f;
+    CHECK_OK(rmtk_powerlaw_fit_run(x, n, &p, &f, NULL, NULL, NULL, 0, NULL));
+    CHECK(f.n == n - 1);
+    free(x);
+}
+
 /* ---- bootstrap and LR tests ------------------------------------------------------------------ */
 
 static void test_bootstrap_gof(void)
@@ -234,10 +274,16 @@ static void test_bootstrap_gof(void)
     exponential(x, n, 1.0, 32);
     CHECK_OK(rmtk_powerlaw_fit_run(x, n, &p, &f, NULL, NULL, NULL, 0, NULL));
     CHECK(f.p_gof < 0.1);
-    /* Thread count does not change the result. */
+    /* Thread count does not change the result (1, 2, 3 threads; replica r = stream r). */
+    mixture(x, 1500, 0.3, 1.2, 1.0, 33);
+    p.bootstrap = 30;
     p.threads = 1;
-    CHECK_OK(rmtk_powerlaw_fit_run(x, n, &p, &f1, NULL, NULL, NULL, 0, NULL));
-    CHECK(f1.p_gof == f.p_gof);
+    CHECK_OK(rmtk_powerlaw_fit_run(x, 1500, &p, &f1, NULL, NULL, NULL, 0, NULL));
+    for (uint32_t th = 2; th <= 3; th++) {
+        p.threads = th;
+        CHECK_OK(rmtk_powerlaw_fit_run(x, 1500, &p, &f, NULL, NULL, NULL, 0, NULL));
+        CHECK(f1.p_gof == f.p_gof && f1.replicas_ok == f.replicas_ok);
+    }
     /* True power laws: p >= 0.1 for most (under H0 p is ~uniform: P(p < 0.1) = 0.1, so of 8
      * samples at least 6 should pass unless something is wrong; P(<= 5 pass) ~ 0.4%). */
     size_t np = quick ? 1000 : 2000, pass = 0, tried = 8;
@@ -688,6 +734,7 @@ int main(void)
     RUN(test_scan_exact);
     RUN(test_pareto_alpha);
     RUN(test_xmin_mixture);
+    RUN(test_xmax);
     RUN(test_hill_curve);
     RUN(test_hill_windowed);
     RUN(test_hill_plateau);
