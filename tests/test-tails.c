@@ -176,13 +176,15 @@ static void test_pareto_alpha(void)
     double *x = malloc(nmax * sizeof *x);
     rmtk_powerlaw_params p = rmtk_powerlaw_params_default();
     p.bootstrap = 0;
-    uint64_t seed = 100;
+    /* Seeds depend only on (ia, in), so quick mode runs a subset of the same samples. With
+     * xmin estimated, about 10% of fits land outside 2 SE (measured over 270 seeds: the SE
+     * (alpha-1)/sqrt(n_tail) ignores xmin's variance); these fixed seeds are not selected. */
     for (size_t ia = 0; ia < 3; ia++)
         for (size_t in = 0; in < 4; in++) {
             size_t n = ns[in];
             if (n > nmax)
                 continue;
-            pareto(x, n, as[ia], 1.0, seed++);
+            pareto(x, n, as[ia], 1.0, 100 + 4 * ia + in);
             rmtk_powerlaw_fit f;
             CHECK_OK(rmtk_powerlaw_fit_run(x, n, &p, &f, NULL, NULL, NULL, 0, NULL));
             CHECK(f.reason == RMTK_TAIL_OK);
@@ -257,8 +259,8 @@ static void test_xmax(void)
 
 static void test_bootstrap_gof(void)
 {
-    size_t n = quick ? 2000 : 10000;
-    uint64_t reps = quick ? 40 : 200;
+    size_t n = 10000; /* the acceptance's size: the test's power depends on it */
+    uint64_t reps = quick ? 20 : 200;
     double *x = malloc(n * sizeof *x);
     rmtk_powerlaw_params p = rmtk_powerlaw_params_default();
     p.bootstrap = reps;
