@@ -319,13 +319,14 @@ typedef struct rmtk_powerlaw_fit {
  *   alpha(xmin) = 1 + m / sum_{x_i >= xmin} ln(x_i / xmin)        (m = tail size)
  *   D(xmin) = max_j max(F(x_j) - j/m, (j+1)/m - F(x_j)), x_j the sorted tail, j = 0..m-1,
  *   F(x) = 1 - exp((1 - alpha) ln(x / xmin)).
- * The scan is O(n log n) typical: one sort, suffix sums of ln x (alpha in O(1) per candidate),
- * and an exact branch-and-bound maximisation of the KS deviation per candidate (docs). With
- * xmax, alpha solves the truncated-model likelihood equation (safeguarded Newton) and F is the
- * truncated CDF. Standard error (alpha - 1)/sqrt(m) (Fisher information; with xmax that of the
- * truncated model). With params->bootstrap > 0, the
- * semi-parametric bootstrap p-value of CSN (methods.md 1.4 H), threaded, reproducible for any
- * thread count.
+ * The scan: one sort, suffix sums of ln x (alpha in O(1) per candidate), a hull tree built in
+ * O(n log n), and an exact branch-and-bound maximisation of the KS deviation per candidate
+ * (typically O(log^2 n) work each, so O(n log^2 n) total; 0.3 s CPU at n = 1e5; results
+ * bit-for-bit those of the direct O(n^2) scan; docs/methods/tails.md). With xmax, alpha solves
+ * the truncated-model likelihood equation (bisection) and F is the truncated CDF. Standard error
+ * (alpha - 1)/sqrt(m) (Fisher information; with xmax that of the truncated model). With
+ * params->bootstrap > 0, the semi-parametric bootstrap p-value of CSN (methods.md 1.4 H),
+ * threaded (pthreads), identical for any thread count.
  * Optional scan output (for plots): for candidate c (ascending xmin) scan_xmin[c], scan_alpha[c],
  * scan_d[c] (caller arrays of scan_cap; any may be NULL; pass scan_cap = 0 to skip);
  * *scan_len (may be NULL) gets the number of candidates; RMTK_ERR_RANGE if scan_cap is nonzero
