@@ -19,6 +19,7 @@
 int cmd_analyze(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
 int cmd_spectrum(int argc, char **argv);
+int cmd_tail(int argc, char **argv);
 
 /* ---- argument parsing: each prints "rmtk: OPTION: ..." on error and returns RMTK_ERR_ARG ---- */
 int cli_parse_double(const char *opt, const char *s, double *out);

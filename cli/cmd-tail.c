@@ -1,0 +1,334 @@
+/*
+ * cmd-tail.c: `rmtk tail FILE`, the heavy-tail fits of one 1-D data set (text, one number per
+ * line; '#' starts a comment; blank lines are skipped). Non-positive values are excluded and
+ * counted; a token that is not a number is an error naming the file and line. Prints the CSN
+ * power-law fit with its bootstrap p-value, the likelihood-ratio tests, the WeightWatcher-
+ * compatible fit and the Hill verdict, as a table or (--json) as one JSON object.
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: rmtk tail FILE [--json] [--bootstrap R] [--seed N] [--threads N] [--xmax X]\n"
+            "                 [--sv]\n\n"
+            "Heavy-tail fits of positive 1-D data: FILE has one number per line ('#' comments\n"
+            "and blank lines allowed); values <= 0 are excluded and counted.\n\n"
+            "  --json         one JSON object on stdout (the CSN fit: \"csn\".alpha, .p_gof)\n"
+            "  --bootstrap R  goodness-of-fit bootstrap replicas (default 1000; 0 = none)\n"
+            "  --seed N       bootstrap seed (default 0); results do not depend on --threads\n"
+            "  --threads N    bootstrap threads (default 1)\n"
+            "  --xmax X       drop values above X and fit the power law truncated at X\n"
+            "  --sv           the data are singular values: fit lambda = x^2, as rmtk analyze\n\n"
+            "Exponents: CSN and WeightWatcher alpha are density exponents p(x) ~ x^-alpha of the\n"
+            "data fitted; the Hill alpha is the CCDF exponent P(X > x) ~ x^-alpha (= density\n"
+            "exponent - 1). For lambda = sigma^2: alpha_ccdf(lambda) = alpha_ccdf(sigma)/2.\n");
+}
+
+/* Read the numbers of `path`. *x is malloc'd. Returns an rmtk status (errors printed). */
+static int read_text(const char *path, double **x, size_t *n, size_t *excluded)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cli_error("%s: cannot open: %s", path, strerror(errno));
+        return RMTK_ERR_IO;
+    }
+    size_t cap = 1024, len = 0, lineno = 0, nexcl = 0;
+    double *v = malloc(cap * sizeof *v);
+    char *line = NULL;
+    size_t lcap = 0;
+    int status = v ? RMTK_OK : RMTK_ERR_NOMEM;
+    while (status == RMTK_OK && getline(&line, &lcap, f) >= 0) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *p = line;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == '\0')
+            continue;
+        char *end;
+        errno = 0;
+        double d = strtod(p, &end);
+        char *q = end;
+        while (isspace((unsigned char)*q))
+            q++;
+        if (end == p || *q != '\0' || isnan(d) || isinf(d)) {
+            char *e = p;
+            while (*e && !isspace((unsigned char)*e))
+                e++;
+            *e = '\0';
+            cli_error("%s:%zu: '%s' is not a finite number (one number per line)", path, lineno,
+                      p);
+            status = RMTK_ERR_FORMAT;
+            break;
+        }
+        if (!(d > 0.0)) {
+            nexcl++;
+            continue;
+        }
+        if (len == cap) {
+            double *nv = realloc(v, 2 * cap * sizeof *v);
+            if (!nv) {
+                status = RMTK_ERR_NOMEM;
+                break;
+            }
+            v = nv;
+            cap *= 2;
+        }
+        v[len++] = d;
+    }
+    if (status == RMTK_OK && ferror(f)) {
+        cli_error("%s: read error", path);
+        status = RMTK_ERR_IO;
+    }
+    free(line);
+    fclose(f);
+    if (status != RMTK_OK) {
+        free(v);
+        return status;
+    }
+    *x = v;
+    *n = len;
+    *excluded = nexcl;
+    return RMTK_OK;
+}
+
+/* JSON number or null. */
+static void jnum(FILE *o, double v)
+{
+    if (isfinite(v))
+        fprintf(o, "%.17g", v);
+    else
+        fputs("null", o);
+}
+
+static void jstr(FILE *o, const char *s)
+{
+    fputc('"', o);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(o, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(o, "\\u%04x", c);
+        else
+            fputc(c, o);
+    }
+    fputc('"', o);
+}
+
+static const char *alt_names[4] = {"exponential", "lognormal", "stretched_exponential",
+                                   "truncated_power_law"};
+
+int cmd_tail(int argc, char **argv)
+{
+    const char *path = NULL;
+    int json = 0, sv = 0;
+    rmtk_powerlaw_params pp = rmtk_powerlaw_params_default();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val;
+        int64_t iv;
+        if (cli_is_help(a)) {
+            usage(stdout);
+            return RMTK_OK;
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "--sv") == 0) {
+            sv = 1;
+        } else if (strcmp(a, "--bootstrap") == 0) {
+            if (cli_optarg(argc, argv, &i, &val) || cli_parse_i64(a, val, 0, 100000000, &iv))
+                return RMTK_ERR_ARG;
+            pp.bootstrap = (uint64_t)iv;
+        } else if (strcmp(a, "--seed") == 0) {
+            if (cli_optarg(argc, argv, &i, &val) || cli_parse_u64(a, val, &pp.seed))
+                return RMTK_ERR_ARG;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (cli_optarg(argc, argv, &i, &val) || cli_parse_i64(a, val, 1, 1024, &iv))
+                return RMTK_ERR_ARG;
+            pp.threads = (uint32_t)iv;
+        } else if (strcmp(a, "--xmax") == 0) {
+            if (cli_optarg(argc, argv, &i, &val) || cli_parse_double(a, val, &pp.xmax))
+                return RMTK_ERR_ARG;
+            if (!(pp.xmax > 0.0) || isinf(pp.xmax)) {
+                cli_error("--xmax: must be a positive finite number");
+                return RMTK_ERR_ARG;
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            cli_error("tail: unknown option '%s' (rmtk tail --help)", a);
+            return RMTK_ERR_ARG;
+        } else if (!path) {
+            path = a;
+        } else {
+            cli_error("tail: one FILE only ('%s')", a);
+            return RMTK_ERR_ARG;
+        }
+    }
+    if (!path) {
+        usage(stderr);
+        return RMTK_ERR_ARG;
+    }
+    double *x = NULL;
+    size_t n = 0, excluded = 0;
+    int st = read_text(path, &x, &n, &excluded);
+    if (st != RMTK_OK)
+        return st;
+    if (sv)
+        for (size_t i = 0; i < n; i++)
+            x[i] *= x[i];
+    if (n < 2) {
+        cli_error("%s: %zu positive values: need at least 2", path, n);
+        free(x);
+        return RMTK_ERR_NUMERIC;
+    }
+    rmtk_powerlaw_fit fit;
+    st = rmtk_powerlaw_fit_run(x, n, &pp, &fit, NULL, NULL, NULL, 0, NULL);
+    if (st != RMTK_OK && st != RMTK_ERR_NUMERIC) {
+        cli_error("power-law fit: %s", rmtk_status_str(st));
+        free(x);
+        return st;
+    }
+    rmtk_lr_test lr[4];
+    for (int a = 0; a < 4; a++) {
+        memset(&lr[a], 0, sizeof lr[a]);
+        lr[a].r = lr[a].r_norm = lr[a].p = lr[a].params[0] = lr[a].params[1] = NAN;
+        lr[a].reason = fit.reason;
+        if (fit.reason == RMTK_TAIL_OK) {
+            int s2 = rmtk_powerlaw_compare(x, n, &fit, a, &lr[a]);
+            if (s2 != RMTK_OK && s2 != RMTK_ERR_NUMERIC) {
+                cli_error("likelihood-ratio test: %s", rmtk_status_str(s2));
+                free(x);
+                return s2;
+            }
+        }
+    }
+    rmtk_ww_fit ww;
+    int sw = rmtk_ww_fit_run(x, n, &ww);
+    rmtk_hill_plateau hill;
+    int sh = rmtk_hill_plateau_find(x, n, NULL, &hill);
+    if ((sw != RMTK_OK && sw != RMTK_ERR_NUMERIC) || sh != RMTK_OK) {
+        cli_error("%s", rmtk_status_str(sw != RMTK_OK && sw != RMTK_ERR_NUMERIC ? sw : sh));
+        free(x);
+        return sw != RMTK_OK && sw != RMTK_ERR_NUMERIC ? sw : sh;
+    }
+    const char *data = sv ? "lambda = x^2 (x read as singular values)" : "x as read";
+    FILE *o = stdout;
+    if (json) {
+        fprintf(o, "{\"input\": {\"file\": ");
+        jstr(o, path);
+        fprintf(o, ", \"n\": %zu, \"excluded_nonpositive\": %zu, \"data\": ", n, excluded);
+        jstr(o, data);
+        fprintf(o, "},\n \"csn\": {\"exponent\": \"density\", \"reason\": ");
+        jstr(o, rmtk_tail_reason_str(fit.reason));
+        fprintf(o, ", \"alpha\": ");
+        jnum(o, fit.alpha);
+        fprintf(o, ", \"alpha_err\": ");
+        jnum(o, fit.alpha_err);
+        fprintf(o, ", \"xmin\": ");
+        jnum(o, fit.xmin);
+        fprintf(o, ", \"xmax\": ");
+        jnum(o, fit.xmax);
+        fprintf(o, ", \"ks_d\": ");
+        jnum(o, fit.ks_d);
+        fprintf(o, ", \"n_tail\": %llu, \"n_candidates\": %llu, \"p_gof\": ",
+                (unsigned long long)fit.n_tail, (unsigned long long)fit.n_candidates);
+        jnum(o, fit.p_gof);
+        fprintf(o, ", \"plausible\": %s, \"bootstrap\": %llu, \"replicas_ok\": %llu, "
+                   "\"seed\": %llu},\n \"lr\": {",
+                fit.plausible ? "true" : "false", (unsigned long long)pp.bootstrap,
+                (unsigned long long)fit.replicas_ok, (unsigned long long)pp.seed);
+        for (int a = 0; a < 4; a++) {
+            fprintf(o, "%s\"%s\": {\"reason\": ", a ? ", " : "", alt_names[a]);
+            jstr(o, rmtk_tail_reason_str(lr[a].reason));
+            fprintf(o, ", \"R\": ");
+            jnum(o, lr[a].r);
+            fprintf(o, ", \"R_norm\": ");
+            jnum(o, lr[a].r_norm);
+            fprintf(o, ", \"p\": ");
+            jnum(o, lr[a].p);
+            fprintf(o, ", \"nested\": %s, \"params\": [", lr[a].nested ? "true" : "false");
+            jnum(o, lr[a].params[0]);
+            fprintf(o, ", ");
+            jnum(o, lr[a].params[1]);
+            fprintf(o, "]}");
+        }
+        fprintf(o, "},\n \"ww\": {\"exponent\": \"density\", \"reason\": ");
+        jstr(o, rmtk_tail_reason_str(ww.reason));
+        fprintf(o, ", \"alpha\": ");
+        jnum(o, ww.alpha);
+        fprintf(o, ", \"alpha_err\": ");
+        jnum(o, ww.alpha_err);
+        fprintf(o, ", \"alpha_weighted\": ");
+        jnum(o, ww.alpha_weighted);
+        fprintf(o, ", \"log_alpha_norm\": ");
+        jnum(o, ww.log_alpha_norm);
+        fprintf(o, ", \"xmin\": ");
+        jnum(o, ww.xmin);
+        fprintf(o, ", \"ks_d\": ");
+        jnum(o, ww.ks_d);
+        fprintf(o, ", \"num_pl_spikes\": %llu, \"n_kept\": %llu},\n",
+                (unsigned long long)ww.num_pl_spikes, (unsigned long long)ww.n_kept);
+        fprintf(o, " \"hill\": {\"exponent\": \"ccdf\", \"defined\": %s, \"reason\": ",
+                hill.defined ? "true" : "false");
+        jstr(o, rmtk_tail_reason_str(hill.reason));
+        fprintf(o, ", \"alpha\": ");
+        jnum(o, hill.alpha);
+        fprintf(o, ", \"alpha_err\": ");
+        jnum(o, hill.alpha_err);
+        fprintf(o, ", \"k1\": %llu, \"k2\": %llu}}\n", (unsigned long long)hill.k1,
+                (unsigned long long)hill.k2);
+    } else {
+        fprintf(o, "%s: %zu positive values (%zu non-positive excluded); fitted: %s\n\n", path, n,
+                excluded, data);
+        fprintf(o, "Power law, Clauset-Shalizi-Newman (density exponent, p(x) ~ x^-alpha)\n");
+        if (fit.reason == RMTK_TAIL_OK) {
+            fprintf(o, "  alpha    %.6g +- %.3g\n  xmin     %.6g   (n_tail %llu of %llu, %llu "
+                       "candidates)\n  KS D     %.5g\n",
+                    fit.alpha, fit.alpha_err, fit.xmin, (unsigned long long)fit.n_tail,
+                    (unsigned long long)fit.n, (unsigned long long)fit.n_candidates, fit.ks_d);
+            if (isfinite(fit.xmax))
+                fprintf(o, "  xmax     %.6g (truncated model)\n", fit.xmax);
+            if (pp.bootstrap > 0)
+                fprintf(o, "  p (GoF)  %.4g   (%llu replicas, seed %llu): %s\n", fit.p_gof,
+                        (unsigned long long)fit.replicas_ok, (unsigned long long)pp.seed,
+                        fit.plausible ? "power law plausible (p >= 0.1)"
+                                      : "power law rejected (p < 0.1)");
+            fprintf(o, "\nLikelihood ratio vs alternatives (R > 0 favours the power law)\n");
+            fprintf(o, "  %-22s %12s %10s %10s\n", "alternative", "R", "R_norm", "p");
+            for (int a = 0; a < 4; a++) {
+                if (lr[a].reason != RMTK_TAIL_OK) {
+                    fprintf(o, "  %-22s %s\n", alt_names[a], rmtk_tail_reason_str(lr[a].reason));
+                    continue;
+                }
+                fprintf(o, "  %-22s %12.5g %10.4g %10.4g%s\n", alt_names[a], lr[a].r,
+                        lr[a].r_norm, lr[a].p, lr[a].nested ? "  (nested, chi2_1)" : "");
+            }
+        } else {
+            fprintf(o, "  no fit: %s\n", rmtk_tail_reason_str(fit.reason));
+        }
+        fprintf(o, "\nWeightWatcher-compatible fit (data taken as eigenvalues; <= 1e-5 dropped)\n");
+        if (ww.reason == RMTK_TAIL_OK)
+            fprintf(o, "  alpha %.6g +- %.3g, xmin %.6g, D %.5g, num_pl_spikes %llu,\n"
+                       "  alpha_weighted %.6g, log_alpha_norm %.6g\n",
+                    ww.alpha, ww.alpha_err, ww.xmin, ww.ks_d,
+                    (unsigned long long)ww.num_pl_spikes, ww.alpha_weighted, ww.log_alpha_norm);
+        else
+            fprintf(o, "  no fit: %s\n", rmtk_tail_reason_str(ww.reason));
+        fprintf(o, "\nHill plateau (CCDF exponent, P(X > x) ~ x^-alpha)\n");
+        if (hill.defined)
+            fprintf(o, "  tail index defined: alpha = %.5g +- %.3g over k in [%llu, %llu]\n",
+                    hill.alpha, hill.alpha_err, (unsigned long long)hill.k1,
+                    (unsigned long long)hill.k2);
+        else
+            fprintf(o, "  tail index not defined (%s)\n", rmtk_tail_reason_str(hill.reason));
+    }
+    free(x);
+    return RMTK_OK;
+}
