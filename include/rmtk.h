@@ -190,7 +190,7 @@ RMTK_API int rmtk_airy(double x, double *ai, double *aip);
 
 /* The Tracy-Widom CDF F_beta(s), beta = 1 (real: GOE, real Wishart) or 2 (complex), as a Fredholm
  * determinant by Bornemann's Nystrom method: F_2(s) = det(I - K_Airy) on L^2(s, inf), F_1(s) =
- * det(I - A_s) on L^2(0, inf) with A_s(x, y) = Ai((x+y)/2 + s)/2. About 1e-14 absolute.
+ * det(I - A_s) on L^2(0, inf) with A_s(x, y) = Ai((x+y)/2 + s)/2. About 1e-12 absolute.
  * RMTK_ERR_ARG for beta not 1 or 2, NaN s or NULL F; RMTK_ERR_NOMEM.
  * REF: Bornemann, Markov Process. Related Fields 16 (2010) 803; methods.md 4.9. Thread-safe. */
 RMTK_API int rmtk_tw_cdf(int beta, double s, double *F);
@@ -287,8 +287,8 @@ enum rmtk_mp_broadening {
 };
 
 enum rmtk_mp_estimator {
-    RMTK_MP_EST_MEDIAN = 0, /* bulk median = MP median (Gavish-Donoho style matching) */
-    RMTK_MP_EST_MEAN = 1    /* bulk mean = MP mean v max(N, M) */
+    RMTK_MP_EST_MEAN = 0,  /* bulk mean = MP mean v max(N, M) (the mean squared entry) */
+    RMTK_MP_EST_MEDIAN = 1 /* bulk median = MP median (Gavish-Donoho style matching) */
 };
 
 typedef struct rmtk_mp_params {
@@ -296,10 +296,8 @@ typedef struct rmtk_mp_params {
     int32_t window;     /* broadening window w of the paper fit; default 15 */
     int32_t broadening; /* enum rmtk_mp_broadening; default RMTK_MP_BROADEN_DROP */
     int32_t n_samples;  /* grid points per level gap of the paper fit; default 10 */
-    int32_t estimator;  /* enum rmtk_mp_estimator of the robust fit; default RMTK_MP_EST_MEDIAN */
+    int32_t estimator;  /* enum rmtk_mp_estimator of the robust fit; default RMTK_MP_EST_MEAN */
     double fit_range;   /* paper fit keeps x <= argmax pdf or pdf > fit_range max; default 0.7 */
-    int32_t max_iter;   /* robust-fit iterations; default 100 */
-    int32_t pad;
 } rmtk_mp_params;
 
 RMTK_API rmtk_mp_params rmtk_mp_params_default(void);
@@ -331,24 +329,23 @@ typedef struct rmtk_mp_paper_fit {
 RMTK_API int rmtk_mp_fit_paper(const double *s, size_t k, int64_t rows, int64_t cols,
                                const rmtk_mp_params *params, rmtk_mp_paper_fit *out);
 
-/* The robust fit of the entry variance v and the edges, excluding outliers iteratively:
- *  0. l_i = s_i^2; v_0 = median(l) / Q(1/2), Q the MP quantile for v = 1 (Gavish-Donoho median
- *     matching);
- *  1. with v, count the top values whose Tracy-Widom p-value (rmtk_mp_outlier_pvalue) is below
- *     alpha: k_out (at most k/2);
- *  2. refit v on the bulk (the k - k_out smallest l): median(bulk) / Q(1/2) (RMTK_MP_EST_MEDIAN)
- *     or mean(bulk) / max(N, M) (RMTK_MP_EST_MEAN): the bulk of a matrix with k_out spikes follows
- *     the full MP law;
- *  3. repeat 1-2 until k_out repeats and v changes by < 1e-13 relative (converged = 1), at most
- *     max_iter times.
- * lambda_pm = v (sqrt N pm sqrt M)^2. */
+/* The robust fit of the entry variance v and the edges, excluding outliers one by one from the
+ * top (a step-down Tracy-Widom test). With l_i = s_i^2 ascending and j values excluded so far:
+ *  1. v_j = mean(bulk) / max(N, M) (RMTK_MP_EST_MEAN: the MP mean of l is v max(N, M), so this
+ *     is the mean squared entry of the bulk) or median(bulk) / Q(1/2) (RMTK_MP_EST_MEDIAN,
+ *     Gavish-Donoho style; Q the MP median for v = 1), bulk = the k - j smallest values;
+ *  2. if the TW_1 p-value (rmtk_mp_outlier_pvalue) of the largest bulk value under v_j is below
+ *     alpha, exclude it (j += 1) and go to 1; otherwise stop.
+ * The value under test is part of the bulk that sets the scale (the null hypothesis of that
+ * step), so exclusions do not feed on themselves; at most k/2 values are excluded (capped = 1
+ * then). The excluded values are the spikes. lambda_pm = v (sqrt N pm sqrt M)^2. */
 typedef struct rmtk_mp_robust_fit {
-    double sigma2;       /* fitted entry variance v */
+    double sigma2;       /* fitted entry variance v = v_j at the stop */
     double lambda_minus; /* v (sqrt N - sqrt M)^2 */
     double lambda_plus;  /* v (sqrt N + sqrt M)^2 */
-    int64_t n_excluded;  /* k_out at the end: values treated as outliers */
-    int32_t iterations;
-    int32_t converged;   /* 1 when the iteration reached a fixed point */
+    int64_t n_excluded;  /* j: values excluded as outliers (the spikes) */
+    int32_t steps;       /* tests made (j + 1, or j when capped) */
+    int32_t capped;      /* 1 when the k/2 limit stopped the exclusions */
 } rmtk_mp_robust_fit;
 
 /* Errors as rmtk_mp_fit_paper; RMTK_ERR_NUMERIC when all values are 0. Thread-safe. */
@@ -368,7 +365,8 @@ typedef struct rmtk_mp_result {
     double sigma2;       /* summary.csv mp_sigma2: robust-fit entry variance v */
     double lambda_minus; /* summary.csv mp_lambda_minus: v (sqrt N - sqrt M)^2 (lambda = s^2) */
     double lambda_plus;  /* summary.csv mp_lambda_plus: v (sqrt N + sqrt M)^2 */
-    int64_t n_spikes;    /* summary.csv n_spikes: values with TW_1 p-value < alpha under v */
+    int64_t n_spikes;    /* summary.csv n_spikes: the robust fit's excluded values (step-down
+                            TW_1 test at level alpha) */
     double softrank;     /* summary.csv mp_softrank: lambda_plus / lambda_max (lambda_max = s_1^2) */
     double lambda_max;   /* s_1^2 */
     double tw_mu;        /* v mu (Johnstone centring, lambda units) */

@@ -184,9 +184,8 @@ rmtk_mp_params rmtk_mp_params_default(void)
     p.window = 15;
     p.broadening = RMTK_MP_BROADEN_DROP;
     p.n_samples = 10;
-    p.estimator = RMTK_MP_EST_MEDIAN;
+    p.estimator = RMTK_MP_EST_MEAN;
     p.fit_range = 0.7;
-    p.max_iter = 100;
     return p;
 }
 
@@ -196,7 +195,7 @@ static int mp_check(const double *s, size_t k, int64_t rows, int64_t cols,
     if (!s || !p || rows < 1 || cols < 1 || k != (size_t)RMTK_MIN(rows, cols))
         return RMTK_ERR_ARG;
     if (!(p->alpha > 0.0 && p->alpha < 1.0) || p->window < 1 || p->n_samples < 1 ||
-        !(p->fit_range >= 0.0 && p->fit_range < 1.0) || p->max_iter < 1 ||
+        !(p->fit_range >= 0.0 && p->fit_range < 1.0) ||
         (p->broadening != RMTK_MP_BROADEN_DROP && p->broadening != RMTK_MP_BROADEN_REPLICATE) ||
         (p->estimator != RMTK_MP_EST_MEDIAN && p->estimator != RMTK_MP_EST_MEAN))
         return RMTK_ERR_ARG;
@@ -438,94 +437,63 @@ int rmtk_mp_outlier_pvalue(double lambda, double sigma2, int64_t rows, int64_t c
     return RMTK_OK;
 }
 
-/* Number of values among the ascending l[0..k) with TW p-value < alpha under v, at most kmax.
- * p-values decrease with l, so the count is found by bisection over the index (O(log k)
- * determinants). */
-static int count_outliers(const double *l, size_t k, size_t kmax, double v, int64_t rows,
-                          int64_t cols, double alpha, size_t *count)
-{
-    double pv;
-    int st = rmtk_mp_outlier_pvalue(l[k - 1], v, rows, cols, NULL, &pv);
-    if (st != RMTK_OK)
-        return st;
-    if (!(pv < alpha)) {
-        *count = 0;
-        return RMTK_OK;
-    }
-    /* invariant: the value at index k - lo is significant (lo >= 1), k - hi - 1 is not or hi
-     * is kmax + 1 */
-    size_t lo = 1, hi = kmax + 1;
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2; /* test index k - mid */
-        st = rmtk_mp_outlier_pvalue(l[k - mid], v, rows, cols, NULL, &pv);
-        if (st != RMTK_OK)
-            return st;
-        if (pv < alpha)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    *count = RMTK_MIN(lo, kmax);
-    return RMTK_OK;
-}
-
 static double median_sorted(const double *x, size_t n)
 {
     return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* The robust fit as a step-down test (see rmtk.h): with l[0..k) ascending, j values already
+ * excluded and v_j the estimate from the bulk l[0..k-j), the next value l[k-1-j] is excluded when
+ * its TW_1 p-value under v_j is below alpha. Under the null hypothesis of that step (the top j
+ * are spikes, l[k-1-j] belongs to the bulk) v_j is the right estimate: it includes the value
+ * under test, so excluding a value never lowers the scale against which that same value is
+ * judged. The mean estimator keeps a running sum (O(1) per step), the median one reads the
+ * sorted array. Stops at the first non-significant value or at k/2 exclusions. */
+static double bulk_estimate(const double *l, size_t nb, double sum, double qmed, double nbig,
+                            int estimator)
+{
+    if (estimator == RMTK_MP_EST_MEDIAN)
+        return median_sorted(l, nb) / qmed;
+    return sum / ((double)nb * nbig);
 }
 
 static int robust_fit(const double *l, size_t k, int64_t rows, int64_t cols,
                       const rmtk_mp_params *p, rmtk_mp_robust_fit *out)
 {
     rmtk_mp_law unit = {1.0, (double)rows, (double)cols, RMTK_MP_EIGEN, 0};
-    double qmed;
-    int st = rmtk_mp_quantile(&unit, 0.5, &qmed);
-    if (st != RMTK_OK)
+    double qmed = 1.0, nbig = (double)RMTK_MAX(rows, cols), sum = 0.0;
+    int st;
+    if (p->estimator == RMTK_MP_EST_MEDIAN && (st = rmtk_mp_quantile(&unit, 0.5, &qmed)))
         return st;
-    double nbig = (double)RMTK_MAX(rows, cols);
-    double v = median_sorted(l, k) / qmed;
-    if (!(v > 0.0)) {
-        /* more than half the values are 0: fall back to the mean */
-        double sum = 0.0;
-        for (size_t i = 0; i < k; i++)
-            sum += l[i];
-        v = sum / ((double)k * nbig);
-        if (!(v > 0.0))
+    for (size_t i = 0; i < k; i++)
+        sum += l[i];
+    size_t j = 0, jmax = k / 2;
+    double v = bulk_estimate(l, k, sum, qmed, nbig, p->estimator);
+    int capped = 0;
+    for (;;) {
+        if (!(v > 0.0) || !isfinite(v))
             return RMTK_ERR_NUMERIC;
-    }
-    size_t kmax = k / 2, kout = 0, prev = SIZE_MAX;
-    int it, conv = 0;
-    for (it = 1; it <= p->max_iter; it++) {
-        st = count_outliers(l, k, kmax, v, rows, cols, p->alpha, &kout);
+        double pv;
+        st = rmtk_mp_outlier_pvalue(l[k - 1 - j], v, rows, cols, NULL, &pv);
         if (st != RMTK_OK)
             return st;
-        size_t nb = k - kout;
-        double vn;
-        if (p->estimator == RMTK_MP_EST_MEDIAN) {
-            vn = median_sorted(l, nb) / qmed;
-        } else {
-            double sum = 0.0;
-            for (size_t i = 0; i < nb; i++)
-                sum += l[i];
-            vn = sum / ((double)nb * nbig);
-        }
-        if (!(vn > 0.0))
-            return RMTK_ERR_NUMERIC;
-        bool same = kout == prev && fabs(vn - v) <= 1e-13 * v;
-        v = vn;
-        prev = kout;
-        if (same) {
-            conv = 1;
+        if (!(pv < p->alpha))
+            break;
+        if (j == jmax) {
+            capped = 1;
             break;
         }
+        sum -= l[k - 1 - j];
+        j++;
+        v = bulk_estimate(l, k - j, sum, qmed, nbig, p->estimator);
     }
     double sn = sqrt((double)rows), sm = sqrt((double)cols);
     out->sigma2 = v;
     out->lambda_minus = v * (sn - sm) * (sn - sm);
     out->lambda_plus = v * (sn + sm) * (sn + sm);
-    out->n_excluded = (int64_t)kout;
-    out->iterations = RMTK_MIN(it, p->max_iter);
-    out->converged = conv;
+    out->n_excluded = (int64_t)j;
+    out->steps = (int32_t)RMTK_MIN(j + 1, (size_t)INT32_MAX);
+    out->capped = capped;
     return RMTK_OK;
 }
 
@@ -591,12 +559,7 @@ int rmtk_mp_analyze(const double *s, size_t k, int64_t rows, int64_t cols,
     st = rmtk_mp_outlier_pvalue(l[k - 1], v, rows, cols, &res->tw_stat_top, &res->pvalue_top);
     if (st != RMTK_OK)
         goto done;
-    /* Spikes: the robust fit's final exclusion count is the count under the final v only when
-     * it converged; recount under the final v (the same rule, so usually the same number). */
-    size_t ns;
-    st = count_outliers(l, k, k, v, rows, cols, p->alpha, &ns);
-    if (st != RMTK_OK)
-        goto done;
+    size_t ns = (size_t)res->robust.n_excluded;
     res->n_spikes = (int64_t)ns;
     for (size_t i = 0; i < RMTK_MIN(ns, cap); i++) {
         double li = l[k - 1 - i], th;

@@ -17,7 +17,7 @@
  * F_1 on (0, L) with L = max(16 - s, 2), F_2 on (s, max(16, s + 2)). The Gauss-Legendre order
  * m = 40 + 4 ceil(L) resolves the oscillations of Ai on the negative axis (checked against
  * doubling m in tests). F = 1 for s >= 16 and F = 0 for s <= -16 (F_1(-16) ~ e^{-170}).
- * Accuracy: about 1e-14 absolute in F (so 1 - F is an absolute-accuracy p-value).
+ * Accuracy: about 1e-12 absolute in F (so 1 - F is an absolute-accuracy p-value).
  */
 #include "internal.h"
 #include "tw-internal.h"
