@@ -23,7 +23,8 @@ static void usage(FILE *f)
             "\n"
             "options:\n"
             "  --out DIR          output directory (created if missing)\n"
-            "  --stats LIST       comma-separated statistics: basic (default: %s)\n"
+            "  --stats LIST       comma-separated statistics from basic, mp, levels, vectors,\n"
+            "                     null, tails, all (default: %s)\n"
             "  --conv MODE        4-D kernels: flatten (out, in*kh*kw; default) or slices\n"
             "  --min-side N       skip matrices with a side below N (default 10)\n"
             "  --include REGEX    only tensors whose name matches (POSIX extended regex)\n"
@@ -33,9 +34,11 @@ static void usage(FILE *f)
             "  --threads N        worker threads (default: all cores)\n"
             "  --seed N           seed of randomised statistics (default 1)\n"
             "  --alpha A          significance level of tests (default 0.05)\n"
+            "  --bootstrap R      replicas of the power-law goodness-of-fit test (tails;\n"
+            "                     default 1000, 0 = no p-value)\n"
             "  --quiet            no table, no progress\n"
             "  --help             this text\n",
-            "basic");
+            "basic,mp");
 }
 
 static const struct {
@@ -251,6 +254,10 @@ int cmd_analyze(int argc, char **argv)
                 return st;
         } else if (strcmp(a, "--alpha") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_double(a, v, &p.alpha)))
+                return st;
+        } else if (strcmp(a, "--bootstrap") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) ||
+                (st = cli_parse_u64(a, v, &p.tails.powerlaw.bootstrap)))
                 return st;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;

@@ -904,8 +904,12 @@ typedef struct rmtk_analysis_params {
     uint32_t stats;                /* enum rmtk_stats flags; default: every implemented
                                       statistic except VECTORS and NULL (on request) */
     int32_t threads;               /* worker threads; 0 = the number of online cores */
-    uint64_t seed;                 /* seed of every randomised statistic; default 1 */
-    double alpha;                  /* significance level of the tests; default 0.05 */
+    uint64_t seed;                 /* seed of every randomised statistic; default 1 (each matrix
+                                      derives its own from it and its index) */
+    double alpha;                  /* significance level of the tests; default 0.05 (overrides
+                                      the alpha of the module parameters below) */
+    rmtk_mp_params mp;             /* RMTK_STATS_MP (default rmtk_mp_params_default) */
+    rmtk_tails_params tails;       /* RMTK_STATS_TAILS (seed and threads are set per matrix) */
 } rmtk_analysis_params;
 
 RMTK_API rmtk_analysis_params rmtk_analysis_params_default(void);

@@ -9,8 +9,8 @@
 #include "internal.h"
 
 /* Statistics implemented, on by default, and needing vectors / the matrix as doubles. */
-#define RMTK__STATS_IMPLEMENTED (RMTK_STATS_BASIC)
-#define RMTK__STATS_DEFAULT (RMTK_STATS_BASIC)
+#define RMTK__STATS_IMPLEMENTED (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_TAILS)
+#define RMTK__STATS_DEFAULT (RMTK_STATS_BASIC | RMTK_STATS_MP)
 #define RMTK__STATS_NEED_VECTORS (RMTK_STATS_VECTORS)
 #define RMTK__STATS_NEED_MATRIX (RMTK_STATS_NULL)
 
@@ -31,6 +31,36 @@ enum rmtk__col {
     COL_MP_EDGE_NAIVE,
     COL_N_ABOVE_MP_EDGE,
     COL_LAMBDA_ERR_BOUND,
+    /* mp */
+    COL_MP_SIGMA2,
+    COL_MP_LAMBDA_MINUS,
+    COL_MP_LAMBDA_PLUS,
+    COL_N_SPIKES,
+    COL_MP_SOFTRANK,
+    COL_MP_TW_P_TOP,
+    COL_MP_PAPER_SIGMA2,
+    COL_MP_PAPER_NU_MAX,
+    COL_MP_PAPER_N_ABOVE,
+    /* tails */
+    COL_ALPHA,
+    COL_ALPHA_ERR,
+    COL_ALPHA_WEIGHTED,
+    COL_LOG_ALPHA_NORM,
+    COL_XMIN,
+    COL_KS_D,
+    COL_N_TAIL,
+    COL_CSN_ALPHA,
+    COL_CSN_ALPHA_ERR,
+    COL_CSN_XMIN,
+    COL_CSN_KS_D,
+    COL_CSN_N_TAIL,
+    COL_CSN_P_GOF,
+    COL_LR_LOGNORMAL,
+    COL_LR_LOGNORMAL_P,
+    COL_LR_EXPONENTIAL,
+    COL_LR_EXPONENTIAL_P,
+    COL_HILL_DEFINED,
+    COL_HILL_ALPHA,
     RMTK__NCOLS
 };
 
@@ -90,6 +120,9 @@ typedef struct {
     rmtk_spectrum_plan *plan; /* the worker's plan (free after the matrix's spectrum) */
     rmtk_spectrum_info info;
     uint64_t seed;          /* this matrix's seed */
+    int inner_threads;      /* threads a stage may use itself (1 when matrices run in parallel) */
+    rmtk_mp_result mp;      /* the mp stage's result, for later stages (valid when have_mp) */
+    int have_mp;
     char errmsg[RMTK_ERRMSG_SIZE];
 } rmtk__ctx;
 
@@ -100,6 +133,11 @@ typedef struct {
 
 extern const rmtk__stage rmtk__stages[];
 extern const size_t rmtk__nstages;
+
+/* The stages of the statistics (analysis-stages.c); stage_basic is in analysis.c. */
+int rmtk__stage_basic(rmtk__ctx *c);
+int rmtk__stage_mp(rmtk__ctx *c);
+int rmtk__stage_tails(rmtk__ctx *c);
 
 /* Attach a copy of x[0..n) to the entry under a static key. */
 int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size_t n);

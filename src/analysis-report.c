@@ -118,6 +118,32 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p)
     rmtk__json_kv_int(s, "threads", p->threads);
     rmtk__json_kv_int(s, "seed", (long long)p->seed);
     rmtk__json_kv_number(s, "alpha", p->alpha);
+    if (p->stats & RMTK_STATS_MP) {
+        rmtk__json_key(s, "mp");
+        rmtk__json_begin(s, '{');
+        rmtk__json_kv_string(s, "sigma2_fit", p->mp.estimator == RMTK_MP_EST_MEDIAN
+                                                  ? "robust step-down TW, median"
+                                                  : "robust step-down TW, mean");
+        rmtk__json_kv_int(s, "paper_window", p->mp.window);
+        rmtk__json_kv_string(s, "paper_broadening",
+                             p->mp.broadening == RMTK_MP_BROADEN_DROP ? "drop" : "replicate");
+        rmtk__json_kv_int(s, "paper_n_samples", p->mp.n_samples);
+        rmtk__json_kv_number(s, "paper_fit_range", p->mp.fit_range);
+        rmtk__json_end(s, '}');
+    }
+    if (p->stats & RMTK_STATS_TAILS) {
+        rmtk__json_key(s, "tails");
+        rmtk__json_begin(s, '{');
+        rmtk__json_kv_string(s, "data", "lambda = sigma^2");
+        rmtk__json_kv_int(s, "bootstrap", (long long)p->tails.powerlaw.bootstrap);
+        rmtk__json_kv_int(s, "min_tail", (long long)p->tails.powerlaw.min_tail);
+        rmtk__json_kv_number(s, "xmax", p->tails.powerlaw.xmax);
+        rmtk__json_kv_int(s, "hill_k_min", (long long)p->tails.hill.k_min);
+        rmtk__json_kv_number(s, "hill_span_ratio", p->tails.hill.span_ratio);
+        rmtk__json_kv_number(s, "hill_z", p->tails.hill.z);
+        rmtk__json_kv_number(s, "hill_k_max_frac", p->tails.hill.k_max_frac);
+        rmtk__json_end(s, '}');
+    }
     rmtk__json_end(s, '}');
 }
 

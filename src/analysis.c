@@ -37,6 +37,34 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_MP_EDGE_NAIVE] = {"mp_edge_naive", RMTK_STATS_BASIC},
     [COL_N_ABOVE_MP_EDGE] = {"n_above_mp_edge", RMTK_STATS_BASIC},
     [COL_LAMBDA_ERR_BOUND] = {"lambda_err_bound", RMTK_STATS_BASIC},
+    [COL_MP_SIGMA2] = {"mp_sigma2", RMTK_STATS_MP},
+    [COL_MP_LAMBDA_MINUS] = {"mp_lambda_minus", RMTK_STATS_MP},
+    [COL_MP_LAMBDA_PLUS] = {"mp_lambda_plus", RMTK_STATS_MP},
+    [COL_N_SPIKES] = {"n_spikes", RMTK_STATS_MP},
+    [COL_MP_SOFTRANK] = {"mp_softrank", RMTK_STATS_MP},
+    [COL_MP_TW_P_TOP] = {"mp_tw_p_top", RMTK_STATS_MP},
+    [COL_MP_PAPER_SIGMA2] = {"mp_paper_sigma2", RMTK_STATS_MP},
+    [COL_MP_PAPER_NU_MAX] = {"mp_paper_nu_max", RMTK_STATS_MP},
+    [COL_MP_PAPER_N_ABOVE] = {"mp_paper_n_above", RMTK_STATS_MP},
+    [COL_ALPHA] = {"alpha", RMTK_STATS_TAILS},
+    [COL_ALPHA_ERR] = {"alpha_err", RMTK_STATS_TAILS},
+    [COL_ALPHA_WEIGHTED] = {"alpha_weighted", RMTK_STATS_TAILS},
+    [COL_LOG_ALPHA_NORM] = {"log_alpha_norm", RMTK_STATS_TAILS},
+    [COL_XMIN] = {"xmin", RMTK_STATS_TAILS},
+    [COL_KS_D] = {"ks_d", RMTK_STATS_TAILS},
+    [COL_N_TAIL] = {"n_tail", RMTK_STATS_TAILS},
+    [COL_CSN_ALPHA] = {"csn_alpha", RMTK_STATS_TAILS},
+    [COL_CSN_ALPHA_ERR] = {"csn_alpha_err", RMTK_STATS_TAILS},
+    [COL_CSN_XMIN] = {"csn_xmin", RMTK_STATS_TAILS},
+    [COL_CSN_KS_D] = {"csn_ks_d", RMTK_STATS_TAILS},
+    [COL_CSN_N_TAIL] = {"csn_n_tail", RMTK_STATS_TAILS},
+    [COL_CSN_P_GOF] = {"csn_p_gof", RMTK_STATS_TAILS},
+    [COL_LR_LOGNORMAL] = {"lr_lognormal", RMTK_STATS_TAILS},
+    [COL_LR_LOGNORMAL_P] = {"lr_lognormal_p", RMTK_STATS_TAILS},
+    [COL_LR_EXPONENTIAL] = {"lr_exponential", RMTK_STATS_TAILS},
+    [COL_LR_EXPONENTIAL_P] = {"lr_exponential_p", RMTK_STATS_TAILS},
+    [COL_HILL_DEFINED] = {"hill_defined", RMTK_STATS_TAILS},
+    [COL_HILL_ALPHA] = {"hill_alpha", RMTK_STATS_TAILS},
 };
 
 /* ---- params -------------------------------------------------------------------------------- */
@@ -51,6 +79,8 @@ rmtk_analysis_params rmtk_analysis_params_default(void)
     p.threads = 0;
     p.seed = 1;
     p.alpha = 0.05;
+    p.mp = rmtk_mp_params_default();
+    p.tails = rmtk_tails_params_default();
     return p;
 }
 
@@ -181,7 +211,7 @@ int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size
  *   lambda_+ = sigma^2 (sqrt N + sqrt M)^2, n_above_mp_edge = #{lambda_i > lambda_+}.
  * REF: Martin & Mahoney, JMLR 22 (2021) 165; methods.md 4.1.
  */
-static int stage_basic(rmtk__ctx *c)
+int rmtk__stage_basic(rmtk__ctx *c)
 {
     const double *sv = c->sv;
     size_t k = c->k;
@@ -225,11 +255,6 @@ static int stage_basic(rmtk__ctx *c)
     return rmtk__entry_set_array(c->e, "singular_values", sv, k);
 }
 
-/* The stages, in order. Each statistic module adds one line. */
-const rmtk__stage rmtk__stages[] = {
-    {RMTK_STATS_BASIC, stage_basic},
-};
-const size_t rmtk__nstages = sizeof rmtk__stages / sizeof rmtk__stages[0];
 
 static uint64_t splitmix64(uint64_t x)
 {
@@ -250,6 +275,7 @@ typedef struct {
 
 typedef struct {
     pool *pl;
+    int inner_threads;
     rmtk_spectrum_plan *plan;
     double *sv, *u, *v, *mat;
 } worker_ctx;
@@ -296,6 +322,7 @@ static void process(worker_ctx *w, size_t idx)
         c.mat = w->mat;
         c.plan = w->plan;
         c.seed = splitmix64(a->p.seed ^ splitmix64(idx));
+        c.inner_threads = w->inner_threads;
         for (size_t s = 0; !st && s < rmtk__nstages; s++)
             if (a->p.stats & rmtk__stages[s].stats)
                 st = rmtk__stages[s].run(&c);
@@ -380,6 +407,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
     for (int t = 0; t < nworkers && !st; t++) {
         worker_ctx *w = &ws[t];
         w->pl = &pl;
+        w->inner_threads = nworkers > 1 ? 1 : threads;
         st = rmtk_spectrum_plan_alloc(big, small, &sp, &w->plan);
         if (st) {
             rmtk__fail(a->errmsg, st, "cannot allocate a spectrum plan for %lld x %lld matrices",

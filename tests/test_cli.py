@@ -184,3 +184,65 @@ def test_help_and_version():
     assert run("--help").stdout.startswith("rmtk ")
     for cmd in ("analyze", "spectrum", "describe"):
         assert "usage: rmtk " + cmd in run(cmd, "--help").stdout
+
+
+def ww_alpha(lam):
+    """WeightWatcher's default power-law fit, transcribed from issue 4's specification."""
+    x = np.sort(lam[lam > 1e-5])
+    best = None
+    for j in range(len(x) - 1):
+        xmin = x[j]
+        tail = x[j:]
+        n = len(tail)
+        a = 1 + n / (np.sum(np.log(tail)) - n * np.log(xmin))
+        d = np.max(np.abs(1 - (tail / xmin) ** (1 - a) - np.arange(n) / n))
+        if best is None or d < best[2]:
+            best = (a, xmin, d, n)
+    return best
+
+
+def test_analyze_mp_and_tails(tmp_path):
+    rng = np.random.default_rng(5)
+    n, m, v = 600, 300, 0.04
+    noise = rng.standard_normal((n, m)) * math.sqrt(v)
+    u = rng.standard_normal(n); u /= np.linalg.norm(u)
+    w_ = rng.standard_normal(m); w_ /= np.linalg.norm(w_)
+    # One planted spike far above the bulk edge sqrt(v)(sqrt n + sqrt m) = 8.36.
+    spiked = noise + 20.0 * np.outer(u, w_)
+    heavy = rng.standard_t(3, size=(400, 200))
+    path = tmp_path / "m.safetensors"
+    write_safetensors(path, {"noise": ("F64", noise.shape, noise.tobytes()),
+                             "spiked": ("F64", spiked.shape, spiked.tobytes()),
+                             "heavy": ("F64", heavy.shape, heavy.tobytes())})
+    out = tmp_path / "o"
+    run("analyze", path, "--out", out, "--stats", "mp,tails", "--bootstrap", "50", "--quiet")
+    rows = {r["name"]: r for r in csv.DictReader(open(out / "summary.csv"))}
+    # mp_sigma2 is the entry variance whatever the eigenvalue convention (within 3 %).
+    assert abs(float(rows["noise"]["mp_sigma2"]) / v - 1) < 0.03
+    assert abs(float(rows["spiked"]["mp_sigma2"]) / v - 1) < 0.03
+    assert int(rows["noise"]["n_spikes"]) <= 1
+    assert int(rows["spiked"]["n_spikes"]) >= 1
+    lp = float(rows["noise"]["mp_lambda_plus"])
+    assert math.isclose(lp, float(rows["noise"]["mp_sigma2"]) * (math.sqrt(n) + math.sqrt(m)) ** 2,
+                        rel_tol=1e-12)
+    s = np.linalg.svd(spiked, compute_uv=False)
+    assert math.isclose(float(rows["spiked"]["mp_softrank"]),
+                        float(rows["spiked"]["mp_lambda_plus"]) / s[0] ** 2, rel_tol=1e-10)
+    rep = json.load(open(out / "report.json"))
+    mats = {mm["name"]: mm for mm in rep["matrices"]}
+    sp = mats["spiked"]["arrays"]
+    assert math.isclose(sp["spike_lambda"][0], s[0] ** 2, rel_tol=1e-10)
+    # BBP: theta from the top value, in units of sqrt(v max(N, M)); planted 20 / sqrt(v n).
+    assert abs(sp["spike_theta"][0] / (20.0 / math.sqrt(v * n)) - 1) < 0.1
+    # tails: the WeightWatcher-compatible columns against a numpy transcription of the formula.
+    for name, w in (("heavy", heavy), ("noise", noise)):
+        lam = np.linalg.svd(w, compute_uv=False) ** 2
+        a, xmin, d, nt = ww_alpha(lam)
+        r = rows[name]
+        assert math.isclose(float(r["alpha"]), a, rel_tol=1e-9), name
+        assert math.isclose(float(r["xmin"]), xmin, rel_tol=1e-12), name
+        assert math.isclose(float(r["ks_d"]), d, rel_tol=1e-9), name
+        assert int(r["n_tail"]) == nt, name
+        assert math.isclose(float(r["alpha_weighted"]), a * math.log10(lam.max()), rel_tol=1e-9)
+        assert r["csn_p_gof"] != ""
+    assert rep["parameters"]["tails"]["bootstrap"] == 50

@@ -1,0 +1,118 @@
+/*
+ * analysis-stages.c: the statistics of `rmtk analyze` as stages of the per-matrix pipeline. Each
+ * stage calls one module's per-matrix entry point and maps its result to summary.csv columns
+ * (docs/report.md) and report.json arrays. A part of a statistic that is not defined for a matrix
+ * (too few values, a fit that did not converge) leaves its columns NaN (empty in the CSV, null
+ * in JSON) and records the reason; it never fails the matrix.
+ */
+#include "analysis-internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* The stages, in order: later stages may use earlier results (levels unfolds through the fitted
+ * Marchenko-Pastur law). */
+const rmtk__stage rmtk__stages[] = {
+    {RMTK_STATS_BASIC, rmtk__stage_basic},
+    {RMTK_STATS_MP, rmtk__stage_mp},
+    {RMTK_STATS_TAILS, rmtk__stage_tails},
+};
+const size_t rmtk__nstages = sizeof rmtk__stages / sizeof rmtk__stages[0];
+
+/* mp: robust MP fit (mp_sigma2, edges), Tracy-Widom outliers (n_spikes) with BBP strengths, and
+ * the paper's three-parameter fit beside it. REF: methods.md 1.4 B, 4.1, 4.9. */
+int rmtk__stage_mp(rmtk__ctx *c)
+{
+    rmtk_mp_params p = c->a->p.mp;
+    p.alpha = c->a->p.alpha;
+    size_t k = c->k;
+    double *buf = rmtk__malloc_array(3 * k, sizeof(double));
+    if (!buf)
+        return RMTK_ERR_NOMEM;
+    rmtk_mp_result *r = &c->mp;
+    int st = rmtk_mp_analyze(c->sv, k, c->rows, c->cols, &p, r, buf, buf + k, buf + 2 * k, k);
+    double *v = c->e->values;
+    if (st == RMTK_OK) {
+        c->have_mp = 1;
+        v[COL_MP_SIGMA2] = r->sigma2;
+        v[COL_MP_LAMBDA_MINUS] = r->lambda_minus;
+        v[COL_MP_LAMBDA_PLUS] = r->lambda_plus;
+        v[COL_N_SPIKES] = (double)r->n_spikes;
+        v[COL_MP_SOFTRANK] = r->softrank;
+        v[COL_MP_TW_P_TOP] = r->pvalue_top;
+        if (r->paper_status == RMTK_OK) {
+            v[COL_MP_PAPER_SIGMA2] = r->paper.sigma2;
+            v[COL_MP_PAPER_NU_MAX] = r->paper.nu_max;
+            v[COL_MP_PAPER_N_ABOVE] = (double)r->paper.n_above;
+        }
+        size_t ns = (size_t)r->n_spikes < k ? (size_t)r->n_spikes : k;
+        st = rmtk__entry_set_array(c->e, "spike_lambda", buf, ns);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "spike_theta", buf + k, ns);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "spike_tw_pvalue", buf + 2 * k, ns);
+    } else if (st == RMTK_ERR_NUMERIC) {
+        st = RMTK_OK; /* e.g. a zero matrix: the columns stay NaN */
+    }
+    rmtk__free(buf);
+    return st;
+}
+
+static double ok_or_nan(int reason, double x)
+{
+    return reason == RMTK_TAIL_OK ? x : NAN;
+}
+
+/* tails: WeightWatcher-compatible alpha, rmtk's CSN power-law fit with bootstrap goodness of fit,
+ * likelihood-ratio tests, Hill plateau; all on lambda = sigma^2. REF: methods.md 1.4 G-H, 4.10. */
+int rmtk__stage_tails(rmtk__ctx *c)
+{
+    rmtk_tails_params p = c->a->p.tails;
+    p.powerlaw.seed = c->seed;
+    p.powerlaw.threads = (uint32_t)(c->inner_threads > 0 ? c->inner_threads : 1);
+    size_t k = c->k;
+    double *buf = rmtk__malloc_array(5 * k, sizeof(double));
+    if (!buf)
+        return RMTK_ERR_NOMEM;
+    rmtk_tails_result r;
+    memset(&r, 0, sizeof r);
+    int st = rmtk_tails_analyze(c->sv, k, &p, &r, buf, buf + k, k, buf + 2 * k, buf + 3 * k,
+                                buf + 4 * k, k);
+    if (st == RMTK_OK) {
+        double *v = c->e->values;
+        int w = r.ww.reason, s = r.csn.reason;
+        v[COL_ALPHA] = ok_or_nan(w, r.ww.alpha);
+        v[COL_ALPHA_ERR] = ok_or_nan(w, r.ww.alpha_err);
+        v[COL_ALPHA_WEIGHTED] = ok_or_nan(w, r.ww.alpha_weighted);
+        v[COL_LOG_ALPHA_NORM] = ok_or_nan(w, r.ww.log_alpha_norm);
+        v[COL_XMIN] = ok_or_nan(w, r.ww.xmin);
+        v[COL_KS_D] = ok_or_nan(w, r.ww.ks_d);
+        v[COL_N_TAIL] = ok_or_nan(w, (double)r.ww.num_pl_spikes);
+        v[COL_CSN_ALPHA] = ok_or_nan(s, r.csn.alpha);
+        v[COL_CSN_ALPHA_ERR] = ok_or_nan(s, r.csn.alpha_err);
+        v[COL_CSN_XMIN] = ok_or_nan(s, r.csn.xmin);
+        v[COL_CSN_KS_D] = ok_or_nan(s, r.csn.ks_d);
+        v[COL_CSN_N_TAIL] = ok_or_nan(s, (double)r.csn.n_tail);
+        v[COL_CSN_P_GOF] = ok_or_nan(s, r.csn.p_gof);
+        v[COL_LR_LOGNORMAL] = ok_or_nan(r.lr_lognormal.reason, r.lr_lognormal.r_norm);
+        v[COL_LR_LOGNORMAL_P] = ok_or_nan(r.lr_lognormal.reason, r.lr_lognormal.p);
+        v[COL_LR_EXPONENTIAL] = ok_or_nan(r.lr_exponential.reason, r.lr_exponential.r_norm);
+        v[COL_LR_EXPONENTIAL_P] = ok_or_nan(r.lr_exponential.reason, r.lr_exponential.p);
+        v[COL_HILL_DEFINED] = r.hill.reason == RMTK_TAIL_TOO_FEW ? NAN : (double)r.hill.defined;
+        v[COL_HILL_ALPHA] = r.hill.defined ? r.hill.alpha : NAN;
+        st = rmtk__entry_set_array(c->e, "hill_alpha", buf, r.hill_len);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "hill_alpha_err", buf + k, r.hill_len);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "ks_xmin", buf + 2 * k, r.ks_len);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "ks_alpha", buf + 3 * k, r.ks_len);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "ks_d", buf + 4 * k, r.ks_len);
+    } else if (st == RMTK_ERR_ARG) {
+        /* Only a zero matrix gets here (sv >= 0 and finite): no tail to fit. */
+        st = RMTK_OK;
+    }
+    rmtk__free(buf);
+    return st;
+}
