@@ -145,9 +145,13 @@ static void print_number(double v, int width, int prec)
 
 static void print_table(const rmtk_analysis *a)
 {
-    static const char *cols[] = {"spectral_norm", "stable_rank", "log_norm",
-                                 "log_spectral_norm", "n_above_mp_edge"};
-    static const char *heads[] = {"sigma_max", "stable_rk", "log_norm", "log_lmax", "n>MP"};
+    /* The columns shown are those of the statistics computed (all are in summary.csv). */
+    static const char *cols[] = {"spectral_norm", "stable_rank", "log_norm", "n_above_mp_edge",
+                                 "mp_sigma2",     "n_spikes",    "r_mean",   "ks_p_goe",
+                                 "pt_frac_rejected", "alpha",    "hill_alpha"};
+    static const char *heads[] = {"sigma_max", "stable_rk", "log_norm", "n>MP",
+                                  "mp_sigma2", "spikes",    "<r>",      "p_GOE",
+                                  "PT_rej",    "alpha_WW",  "hill_a"};
     enum { NC = sizeof cols / sizeof cols[0] };
     size_t idx[NC];
     int have[NC];
@@ -157,7 +161,7 @@ static void print_table(const rmtk_analysis *a)
     printf("%-40s %11s %5s %4s", "matrix", "shape", "dtype", "meth");
     for (int c = 0; c < NC; c++)
         if (have[c])
-            printf(" %10s", heads[c]);
+            printf(" %9s", heads[c]);
     printf("\n");
     for (size_t i = 0; i < n; i++) {
         rmtk_analysis_row r;
@@ -178,7 +182,7 @@ static void print_table(const rmtk_analysis *a)
         }
         for (int c = 0; c < NC; c++)
             if (have[c])
-                print_number(rmtk_analysis_value(a, i, idx[c]), 10, 4);
+                print_number(rmtk_analysis_value(a, i, idx[c]), 9, 4);
         printf("\n");
     }
     if (nskip) {
