@@ -17,9 +17,11 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: rmtk tail FILE [--json] [--bootstrap R] [--seed N] [--threads N] [--xmax X]\n"
-            "                 [--sv]\n\n"
-            "Heavy-tail fits of positive 1-D data: FILE has one number per line ('#' comments\n"
-            "and blank lines allowed); values <= 0 are excluded and counted.\n\n"
+            "                 [--sv] [--tensor NAME]\n\n"
+            "Heavy-tail fits of positive 1-D data. FILE is text with one number per line ('#'\n"
+            "comments and blank lines allowed), or a .npy/.npz/.safetensors file (its one tensor,\n"
+            "or --tensor NAME, of any dtype and shape, flattened). Values <= 0 are excluded and\n"
+            "counted.\n\n"
             "  --json         one JSON object on stdout (the CSN fit: \"csn\".alpha, .p_gof)\n"
             "  --bootstrap R  goodness-of-fit bootstrap replicas (default 1000; 0 = none)\n"
             "  --seed N       bootstrap seed (default 0); results do not depend on --threads\n"
@@ -101,6 +103,69 @@ static int read_text(const char *path, double **x, size_t *n, size_t *excluded)
     return RMTK_OK;
 }
 
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Read a tensor of a checkpoint file (flattened, converted to double), keeping values > 0. */
+static int read_tensor(const char *path, const char *name, double **x, size_t *n,
+                       size_t *excluded)
+{
+    rmtk_model *m = NULL;
+    int st = rmtk_model_open(path, &m);
+    size_t idx = 0;
+    rmtk_tensor_info ti;
+    double *v = NULL;
+    if (st) {
+        cli_error("%s", m ? rmtk_model_errmsg(m) : rmtk_status_str(st));
+        goto done;
+    }
+    if (name) {
+        if ((st = rmtk_model_find(m, name, &idx))) {
+            cli_error("%s: no tensor named '%s'", path, name);
+            goto done;
+        }
+    } else if (rmtk_model_tensor_count(m) != 1) {
+        cli_error("%s holds %zu tensors: choose one with --tensor NAME", path,
+                  rmtk_model_tensor_count(m));
+        st = RMTK_ERR_ARG;
+        goto done;
+    }
+    rmtk_model_tensor_info(m, idx, &ti);
+    v = malloc((ti.numel ? ti.numel : 1) * sizeof *v);
+    if (!v) {
+        st = RMTK_ERR_NOMEM;
+        goto done;
+    }
+    if ((st = rmtk_model_read_f64(m, idx, v, ti.numel))) {
+        cli_error("%s", rmtk_model_errmsg(m));
+        goto done;
+    }
+    size_t len = 0, nexcl = 0;
+    for (uint64_t i = 0; i < ti.numel; i++) {
+        if (!isfinite(v[i])) {
+            cli_error("%s: tensor '%s': element %llu is %g (not finite)", path, ti.name,
+                      (unsigned long long)i, v[i]);
+            st = RMTK_ERR_FORMAT;
+            goto done;
+        }
+        if (v[i] > 0)
+            v[len++] = v[i];
+        else
+            nexcl++;
+    }
+    *x = v;
+    v = NULL;
+    *n = len;
+    *excluded = nexcl;
+done:
+    free(v);
+    rmtk_model_close(m);
+    return st;
+}
+
 /* JSON number or null. */
 static void jnum(FILE *o, double v)
 {
@@ -130,7 +195,7 @@ static const char *alt_names[4] = {"exponential", "lognormal", "stretched_expone
 
 int cmd_tail(int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *tensor = NULL;
     int json = 0, sv = 0;
     rmtk_powerlaw_params pp = rmtk_powerlaw_params_default();
     for (int i = 1; i < argc; i++) {
@@ -141,6 +206,9 @@ int cmd_tail(int argc, char **argv)
             return RMTK_OK;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
+        } else if (strcmp(a, "--tensor") == 0) {
+            if (cli_optarg(argc, argv, &i, &tensor))
+                return RMTK_ERR_ARG;
         } else if (strcmp(a, "--sv") == 0) {
             sv = 1;
         } else if (strcmp(a, "--bootstrap") == 0) {
@@ -177,7 +245,10 @@ int cmd_tail(int argc, char **argv)
     }
     double *x = NULL;
     size_t n = 0, excluded = 0;
-    int st = read_text(path, &x, &n, &excluded);
+    int st = (has_suffix(path, ".npy") || has_suffix(path, ".npz") ||
+              has_suffix(path, ".safetensors") || tensor)
+                 ? read_tensor(path, tensor, &x, &n, &excluded)
+                 : read_text(path, &x, &n, &excluded);
     if (st != RMTK_OK)
         return st;
     if (sv)

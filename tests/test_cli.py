@@ -246,3 +246,20 @@ def test_analyze_mp_and_tails(tmp_path):
         assert math.isclose(float(r["alpha_weighted"]), a * math.log10(lam.max()), rel_tol=1e-9)
         assert r["csn_p_gof"] != ""
     assert rep["parameters"]["tails"]["bootstrap"] == 50
+
+
+def test_tail_reads_npy_like_text(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.pareto(1.5, 3000) + 1.0
+    np.save(tmp_path / "x.npy", x)
+    (tmp_path / "x.txt").write_text("\n".join(repr(float(v)) for v in x) + "\n")
+    a = json.loads(run("tail", tmp_path / "x.npy", "--json", "--bootstrap", "20").stdout)
+    b = json.loads(run("tail", tmp_path / "x.txt", "--json", "--bootstrap", "20").stdout)
+    assert a["csn"] == b["csn"]
+    assert abs(a["csn"]["alpha"] - 2.5) < 4 * a["csn"]["alpha_err"]
+    np.savez(tmp_path / "two.npz", a=x, b=x)
+    p = run("tail", tmp_path / "two.npz", check=False)
+    assert p.returncode == 5 and "--tensor" in p.stderr
+    c = json.loads(run("tail", tmp_path / "two.npz", "--tensor", "b", "--json",
+                       "--bootstrap", "20").stdout)
+    assert c["csn"] == a["csn"]
