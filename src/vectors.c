@@ -211,9 +211,9 @@ enum { PT_PURPOSE_REF = 1, PT_PURPOSE_NULL = 2, PT_PURPOSE_POOLED_NULL = 3 };
  * The density is f(u) = (1 - u^2)^((n-3)/2) / B(1/2, (n-1)/2). Grid: U = min(12/sqrt(n), 1/2)
  * (12 standard deviations, where 1 - F < 1e-30 for large n), step h = U / ceil(100 U sqrt(n)),
  * i.e. at most 0.01 standard deviations: the Hermite error h^4 max|F''''| / 384 is ~1e-11
- * (tested against the direct evaluation to 1e-10; measured 3e-11). The direct route costs a continued fraction,
- * an exp and two logs per component; the table makes the tests of 2 x 4096 vectors about three
- * times faster (bench-vectors).
+ * (tested against the direct evaluation to 1e-10; measured 3e-11). The direct route costs a
+ * continued fraction, an exp and two logs per component; the table leaves the sort as the main
+ * cost of a test (bench-vectors).
  */
 static int cdf_table_build(rmtk_pt_plan *pl)
 {

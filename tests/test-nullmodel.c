@@ -57,8 +57,8 @@ static void test_shuffle(void)
         double x[3] = {0, 1, 2}, y[3];
         rmtk_null_shuffle(x, 1, 3, 9, r, y);
         int code = (int)y[0] * 3 + (int)y[1]; /* 1, 2, 3, 5, 6, 7 */
-        int idx = code == 1 ? 0 : code == 2 ? 1 : code == 3 ? 2 : code == 5 ? 3 : code == 6 ? 4 : 5;
-        count[idx]++;
+        static const int slot[8] = {-1, 0, 1, 2, -1, 3, 4, 5};
+        count[slot[code]]++;
     }
     double chi2 = 0;
     for (int i = 0; i < 6; i++)
@@ -124,7 +124,9 @@ static void eigenvalues(double *a, int rows, int cols, double *ev)
 {
     int k = rows < cols ? rows : cols;
     double *s = malloc(sizeof(double) * k);
-    CHECK(LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', rows, cols, a, cols, s, NULL, rows, NULL, cols) == 0);
+    int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', rows, cols, a, cols, s, NULL, rows, NULL,
+                              cols);
+    CHECK(info == 0);
     for (int i = 0; i < k; i++)
         ev[i] = s[i] * s[i] / cols;
     free(s);
