@@ -195,6 +195,9 @@ struct rmtk_pt_plan {
     double tab_h, tab_u;  /* grid step and end U = ntab h */
     double *cbar;         /* RMTK_PT_PAPER: sorted pooled reference entries [ncbar] */
     size_t ncbar;
+    size_t *guide;        /* guide table into cbar [nguide + 1] */
+    size_t nguide;
+    double g_lo, g_step;
     double *null_d;       /* sorted simulated null statistics [nnull] (NULL for KOLMOGOROV) */
     size_t nnull;
     double *scratch;      /* [pool * n] */
@@ -293,27 +296,60 @@ static int check_params(const rmtk_pt_params *p)
 }
 
 /*
- * Linear interpolation of the reference CDF Cbar at x: the sorted pooled entries c[0..K) carry
- * the values j/(K-1); clamped to 0 below c[0] and 1 above c[K-1] (numpy.interp). `lo` is a
- * lower bound for the answer's index (queries come in ascending order); the index found is
- * written back.
+ * Guide table for Cbar lookups: G + 1 cells of equal width g_step over [c[0], c[K-1]];
+ * guide[g] = first index j with c[j] >= c[0] + g g_step (K if none). A query then bisects only
+ * within one cell (about 16 entries on average, G = K/16) instead of the whole 8 n nsamples-byte
+ * array: a few cache misses per component instead of ~25.
  */
-static double cbar_eval(const double *c, size_t K, double x, size_t *lo)
+static int cbar_guide_build(rmtk_pt_plan *pl)
 {
+    const double *c = pl->cbar;
+    size_t K = pl->ncbar, G = K / 16 + 1;
+    pl->guide = rmtk__malloc_array(G + 1, sizeof(size_t));
+    if (!pl->guide)
+        return RMTK_ERR_NOMEM;
+    pl->nguide = G;
+    pl->g_lo = c[0];
+    pl->g_step = (c[K - 1] - c[0]) / (double)G;
+    size_t j = 0;
+    for (size_t g = 0; g <= G; g++) {
+        double edge = pl->g_lo + (double)g * pl->g_step;
+        while (j < K && c[j] < edge)
+            j++;
+        pl->guide[g] = j;
+    }
+    return RMTK_OK;
+}
+
+/*
+ * Linear interpolation of the reference CDF Cbar at x: the sorted pooled entries c[0..K) carry
+ * the values j/(K-1); clamped to 0 below c[0] and 1 above c[K-1] (numpy.interp).
+ */
+static double cbar_eval(const rmtk_pt_plan *pl, double x)
+{
+    const double *c = pl->cbar;
+    size_t K = pl->ncbar, G = pl->nguide;
     if (x < c[0])
         return 0.0;
     if (x >= c[K - 1])
         return 1.0;
-    /* largest j with c[j] <= x, j in [*lo, K-1): gallop then bisect */
-    size_t a = *lo, step = 1, b = a;
-    while (b < K - 1 && c[b] <= x) {
-        a = b;
-        b = a + step;
-        step *= 2;
-    }
+    /* cell g with edge(g) <= x < edge(g+1), edges computed exactly as in the build */
+    size_t g = pl->g_step > 0.0 ? (size_t)((x - pl->g_lo) / pl->g_step) : 0;
+    if (g >= G)
+        g = G - 1;
+    while (g > 0 && x < pl->g_lo + (double)g * pl->g_step)
+        g--;
+    while (g + 1 < G && x >= pl->g_lo + (double)(g + 1) * pl->g_step)
+        g++;
+    /* largest j with c[j] <= x: c[guide[g] - 1] < edge(g) <= x (or j = 0, c[0] <= x), and
+     * c[guide[g+1]] >= edge(g+1) > x (or K-1, c[K-1] > x) */
+    size_t a = pl->guide[g] ? pl->guide[g] - 1 : 0, b = pl->guide[g + 1];
     if (b > K - 1)
         b = K - 1;
-    /* invariant: c[a] <= x, c[b] > x (c[K-1] > x) */
+    if (a >= b)
+        a = b - 1;
+    while (a > 0 && c[a] > x) /* guards rounding at the cell edges */
+        a--;
     while (b - a > 1) {
         size_t mid = a + (b - a) / 2;
         if (c[mid] <= x)
@@ -321,7 +357,6 @@ static double cbar_eval(const double *c, size_t K, double x, size_t *lo)
         else
             b = mid;
     }
-    *lo = a;
     double den = c[a + 1] - c[a];
     double t = den > 0.0 ? (x - c[a]) / den : 0.0;
     return ((double)a + t) / (double)(K - 1);
@@ -338,9 +373,8 @@ static double pt_statistic(const rmtk_pt_plan *pl, const double *x, size_t m)
     double dmax = 0.0, dm = (double)m;
     switch (pl->par.method) {
     case RMTK_PT_PAPER: {
-        size_t lo = 0;
         for (size_t i = 0; i < m; i++) {
-            double f = cbar_eval(pl->cbar, pl->ncbar, x[i], &lo);
+            double f = cbar_eval(pl, x[i]);
             double dd = fabs(f - (double)i / (dm - 1.0));
             if (dd > dmax)
                 dmax = dd;
@@ -438,6 +472,8 @@ int rmtk_pt_plan_alloc(size_t n, const rmtk_pt_params *params, rmtk_pt_plan **ou
         for (uint64_t s = 0; s < par.nsamples; s++)
             random_unit(par.seed, PT_STREAM(PT_PURPOSE_REF, n), s, n, pl->cbar + s * n);
         rmtk_sort(pl->cbar, pl->ncbar);
+        if (cbar_guide_build(pl) != RMTK_OK)
+            goto nomem;
     }
     if (par.method != RMTK_PT_EXACT_KOLMOGOROV) {
         /* Step 2: null distribution of D from fresh unit vectors (pools of them). */
@@ -467,6 +503,7 @@ void rmtk_pt_plan_free(rmtk_pt_plan *pl)
         return;
     rmtk__free(pl->cbar);
     rmtk__free(pl->tab);
+    rmtk__free(pl->guide);
     rmtk__free(pl->null_d);
     rmtk__free(pl->scratch);
     rmtk__free(pl);
