@@ -36,6 +36,10 @@ static void usage(FILE *f)
             "  --alpha A          significance level of tests (default 0.05)\n"
             "  --bootstrap R      replicas of the power-law goodness-of-fit test (tails;\n"
             "                     default 1000, 0 = no p-value)\n"
+            "  --pt-method M      Porter-Thomas test (vectors): exact_mc (default), kolmogorov,\n"
+            "                     paper (the authors' Monte-Carlo statistic), staats\n"
+            "  --pt-samples N     Monte-Carlo null size of the PT test (default: by method)\n"
+            "  --replicas R       null model: R element shuffles + R Gaussians (default 5)\n"
             "  --quiet            no table, no progress\n"
             "  --help             this text\n",
             "basic,mp");
@@ -262,6 +266,30 @@ int cmd_analyze(int argc, char **argv)
         } else if (strcmp(a, "--bootstrap") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) ||
                 (st = cli_parse_u64(a, v, &p.tails.powerlaw.bootstrap)))
+                return st;
+        } else if (strcmp(a, "--pt-method") == 0) {
+            static const char *const names[] = {"exact_mc", "kolmogorov", "paper", "staats"};
+            static const int methods[] = {RMTK_PT_EXACT_MC, RMTK_PT_EXACT_KOLMOGOROV,
+                                          RMTK_PT_PAPER, RMTK_PT_STAATS};
+            if ((st = cli_optarg(argc, argv, &i, &v)))
+                return st;
+            int found = 0;
+            for (int m = 0; m < 4; m++)
+                if (strcmp(v, names[m]) == 0) {
+                    p.vectors.method = methods[m];
+                    found = 1;
+                }
+            if (!found) {
+                cli_error("--pt-method: '%s' is not exact_mc, kolmogorov, paper or staats", v);
+                return RMTK_ERR_ARG;
+            }
+        } else if (strcmp(a, "--pt-samples") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) ||
+                (st = cli_parse_u64(a, v, &p.vectors.nsamples)))
+                return st;
+        } else if (strcmp(a, "--replicas") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) ||
+                (st = cli_parse_u64(a, v, &p.null.replicas)))
                 return st;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;

@@ -1112,6 +1112,9 @@ typedef struct rmtk_analysis_params {
                                       the alpha of the module parameters below) */
     rmtk_mp_params mp;             /* RMTK_STATS_MP (default rmtk_mp_params_default) */
     rmtk_tails_params tails;       /* RMTK_STATS_TAILS (seed and threads are set per matrix) */
+    rmtk_pt_params vectors;        /* RMTK_STATS_VECTORS (alpha from above; the null's seed is
+                                      `seed`, shared by every matrix of one dimension) */
+    rmtk_null_params null;         /* RMTK_STATS_NULL (the seed is set per matrix) */
 } rmtk_analysis_params;
 
 RMTK_API rmtk_analysis_params rmtk_analysis_params_default(void);

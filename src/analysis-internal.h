@@ -9,7 +9,8 @@
 #include "internal.h"
 
 /* Statistics implemented, on by default, and needing vectors / the matrix as doubles. */
-#define RMTK__STATS_IMPLEMENTED (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_TAILS)
+#define RMTK__STATS_IMPLEMENTED                                                                    \
+    (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_TAILS | RMTK_STATS_VECTORS | RMTK_STATS_NULL)
 #define RMTK__STATS_DEFAULT (RMTK_STATS_BASIC | RMTK_STATS_MP)
 #define RMTK__STATS_NEED_VECTORS (RMTK_STATS_VECTORS)
 #define RMTK__STATS_NEED_MATRIX (RMTK_STATS_NULL)
@@ -61,6 +62,16 @@ enum rmtk__col {
     COL_LR_EXPONENTIAL_P,
     COL_HILL_DEFINED,
     COL_HILL_ALPHA,
+    /* vectors */
+    COL_PT_FRAC_REJECTED,
+    COL_PT_TOP_DECILE_FRAC_REJECTED,
+    COL_IPR_MEAN,
+    COL_IPR_REF,
+    /* null */
+    COL_NULL_KS,
+    COL_NULL_KS_SD,
+    COL_NULL_W1,
+    COL_NULL_GAUSS_KS,
     RMTK__NCOLS
 };
 
@@ -121,6 +132,8 @@ typedef struct {
     rmtk_spectrum_info info;
     uint64_t seed;          /* this matrix's seed */
     int inner_threads;      /* threads a stage may use itself (1 when matrices run in parallel) */
+    rmtk_vectors_ws *vws;   /* the worker's Porter-Thomas workspace (VECTORS) */
+    double *scratch;        /* rows x cols doubles for replicas (NULL) */
     rmtk_mp_result mp;      /* the mp stage's result, for later stages (valid when have_mp) */
     int have_mp;
     char errmsg[RMTK_ERRMSG_SIZE];
@@ -138,6 +151,8 @@ extern const size_t rmtk__nstages;
 int rmtk__stage_basic(rmtk__ctx *c);
 int rmtk__stage_mp(rmtk__ctx *c);
 int rmtk__stage_tails(rmtk__ctx *c);
+int rmtk__stage_vectors(rmtk__ctx *c);
+int rmtk__stage_null(rmtk__ctx *c);
 
 /* Attach a copy of x[0..n) to the entry under a static key. */
 int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size_t n);

@@ -131,6 +131,24 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p)
         rmtk__json_kv_number(s, "paper_fit_range", p->mp.fit_range);
         rmtk__json_end(s, '}');
     }
+    if (p->stats & RMTK_STATS_VECTORS) {
+        static const char *const pt_names[] = {"exact_mc", "exact_kolmogorov", "paper", "staats"};
+        rmtk__json_key(s, "vectors");
+        rmtk__json_begin(s, '{');
+        rmtk__json_kv_string(s, "method", p->vectors.method >= 0 && p->vectors.method < 4
+                                              ? pt_names[p->vectors.method] : "?");
+        rmtk__json_kv_int(s, "nsamples", (long long)p->vectors.nsamples);
+        rmtk__json_kv_int(s, "pooling_window", (long long)p->vectors.pooling_window);
+        rmtk__json_kv_int(s, "ma_window", (long long)p->vectors.ma_window);
+        rmtk__json_end(s, '}');
+    }
+    if (p->stats & RMTK_STATS_NULL) {
+        rmtk__json_key(s, "null");
+        rmtk__json_begin(s, '{');
+        rmtk__json_kv_int(s, "replicas", (long long)p->null.replicas);
+        rmtk__json_kv_string(s, "kinds", "element shuffle, matched Gaussian");
+        rmtk__json_end(s, '}');
+    }
     if (p->stats & RMTK_STATS_TAILS) {
         rmtk__json_key(s, "tails");
         rmtk__json_begin(s, '{');

@@ -8,6 +8,7 @@
 #include "analysis-internal.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* The stages, in order: later stages may use earlier results (levels unfolds through the fitted
@@ -15,6 +16,8 @@
 const rmtk__stage rmtk__stages[] = {
     {RMTK_STATS_BASIC, rmtk__stage_basic},
     {RMTK_STATS_MP, rmtk__stage_mp},
+    {RMTK_STATS_VECTORS, rmtk__stage_vectors},
+    {RMTK_STATS_NULL, rmtk__stage_null},
     {RMTK_STATS_TAILS, rmtk__stage_tails},
 };
 const size_t rmtk__nstages = sizeof rmtk__stages / sizeof rmtk__stages[0];
@@ -114,5 +117,92 @@ int rmtk__stage_tails(rmtk__ctx *c)
         st = RMTK_OK;
     }
     rmtk__free(buf);
+    return st;
+}
+
+/* vectors: Porter-Thomas tests (exact finite-N component law, Monte-Carlo-calibrated null by
+ * default) and IPRs of all left and right singular vectors. REF: methods.md 1.4 E-F, 4.5. */
+int rmtk__stage_vectors(rmtk__ctx *c)
+{
+    size_t k = c->k;
+    double *buf = rmtk__malloc_array(4 * k, sizeof(double));
+    if (!buf)
+        return RMTK_ERR_NOMEM;
+    rmtk_vectors_result r;
+    memset(&r, 0, sizeof r);
+    r.p_left = buf;
+    r.p_right = buf + k;
+    r.ipr_left = buf + 2 * k;
+    r.ipr_right = buf + 3 * k;
+    int st = rmtk_vectors_analyze(c->vws, c->u, (size_t)c->rows, c->v, (size_t)c->cols, k, c->sv,
+                                  &r);
+    if (st == RMTK_OK) {
+        double *v = c->e->values;
+        v[COL_PT_FRAC_REJECTED] = r.pt_frac_rejected;
+        v[COL_PT_TOP_DECILE_FRAC_REJECTED] = r.pt_top_decile_frac_rejected;
+        v[COL_IPR_MEAN] = r.ipr_mean;
+        v[COL_IPR_REF] = r.ipr_ref;
+        st = rmtk__entry_set_array(c->e, "pt_p_left", r.p_left, k);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "pt_p_right", r.p_right, k);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "ipr_left", r.ipr_left, k);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "ipr_right", r.ipr_right, k);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "pt_decile_frac_rejected",
+                                       r.pt_decile_frac_rejected, 10);
+    } else if (st == RMTK_ERR_ARG && (c->rows < 3 || c->cols < 3)) {
+        st = RMTK_OK; /* vectors of dimension < 3: no test (columns stay NaN) */
+    } else if (st == RMTK_ERR_NUMERIC) {
+        rmtk__fail(c->errmsg, st, "Porter-Thomas test: a zero or non-finite singular vector");
+    }
+    rmtk__free(buf);
+    return st;
+}
+
+/* null: R element shuffles and R matched Gaussians of the matrix, their spectra through the
+ * worker's plan, and the KS / Wasserstein-1 distances of the layer's ESD (lambda = sigma^2) to
+ * theirs. REF: docs/methods/nullmodel.md. */
+int rmtk__stage_null(rmtk__ctx *c)
+{
+    const rmtk_null_params *np = &c->a->p.null;
+    size_t k = c->k, R = (size_t)np->replicas, rows = (size_t)c->rows, cols = (size_t)c->cols;
+    if (R == 0)
+        return RMTK_OK;
+    double *eig = rmtk__malloc_array((2 * R + 1) * k + 4 * R, sizeof(double));
+    if (!eig)
+        return RMTK_ERR_NOMEM;
+    double *rep = eig + k, *ks_each = eig + (2 * R + 1) * k, *w1_each = ks_each + 2 * R;
+    for (size_t i = 0; i < k; i++)
+        eig[i] = c->sv[i] * c->sv[i];
+    rmtk_matrix_view view = {c->scratch, c->rows, c->cols, c->cols, 1, RMTK_DTYPE_F64, 0};
+    int st = RMTK_OK;
+    for (size_t r = 0; r < 2 * R && !st; r++) {
+        bool shuffle = r < R;
+        st = shuffle ? rmtk_null_shuffle(c->mat, rows, cols, c->seed, r, c->scratch)
+                     : rmtk_null_gaussian(c->mat, rows, cols, c->seed, r - R, c->scratch);
+        if (!st)
+            st = rmtk_spectrum_execute(c->plan, view, rep + r * k, NULL, NULL, NULL);
+        if (st)
+            rmtk__fail(c->errmsg, st, "null model replica %zu: %s", r,
+                       rmtk_spectrum_errmsg(c->plan));
+        for (size_t i = 0; !st && i < k; i++)
+            rep[r * k + i] *= rep[r * k + i];
+    }
+    rmtk_null_result res;
+    if (!st)
+        st = rmtk_null_compare(eig, k, rep, R, rep + R * k, R, &res, ks_each, w1_each);
+    if (!st) {
+        double *v = c->e->values;
+        v[COL_NULL_KS] = res.null_ks;
+        v[COL_NULL_KS_SD] = res.shuffle_ks.sd;
+        v[COL_NULL_W1] = res.shuffle_w1.mean;
+        v[COL_NULL_GAUSS_KS] = res.gauss_ks.mean;
+        st = rmtk__entry_set_array(c->e, "null_ks_each", ks_each, 2 * R);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "null_w1_each", w1_each, 2 * R);
+    }
+    rmtk__free(eig);
     return st;
 }

@@ -65,6 +65,14 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_LR_EXPONENTIAL_P] = {"lr_exponential_p", RMTK_STATS_TAILS},
     [COL_HILL_DEFINED] = {"hill_defined", RMTK_STATS_TAILS},
     [COL_HILL_ALPHA] = {"hill_alpha", RMTK_STATS_TAILS},
+    [COL_PT_FRAC_REJECTED] = {"pt_frac_rejected", RMTK_STATS_VECTORS},
+    [COL_PT_TOP_DECILE_FRAC_REJECTED] = {"pt_top_decile_frac_rejected", RMTK_STATS_VECTORS},
+    [COL_IPR_MEAN] = {"ipr_mean", RMTK_STATS_VECTORS},
+    [COL_IPR_REF] = {"ipr_ref", RMTK_STATS_VECTORS},
+    [COL_NULL_KS] = {"null_ks", RMTK_STATS_NULL},
+    [COL_NULL_KS_SD] = {"null_ks_sd", RMTK_STATS_NULL},
+    [COL_NULL_W1] = {"null_w1", RMTK_STATS_NULL},
+    [COL_NULL_GAUSS_KS] = {"null_gauss_ks", RMTK_STATS_NULL},
 };
 
 /* ---- params -------------------------------------------------------------------------------- */
@@ -81,6 +89,8 @@ rmtk_analysis_params rmtk_analysis_params_default(void)
     p.alpha = 0.05;
     p.mp = rmtk_mp_params_default();
     p.tails = rmtk_tails_params_default();
+    p.vectors = rmtk_pt_params_default();
+    p.null = rmtk_null_params_default();
     return p;
 }
 
@@ -277,7 +287,8 @@ typedef struct {
     pool *pl;
     int inner_threads;
     rmtk_spectrum_plan *plan;
-    double *sv, *u, *v, *mat;
+    rmtk_vectors_ws *vws;
+    double *sv, *u, *v, *mat, *scratch;
 } worker_ctx;
 
 static void process(worker_ctx *w, size_t idx)
@@ -322,6 +333,8 @@ static void process(worker_ctx *w, size_t idx)
         c.mat = w->mat;
         c.plan = w->plan;
         c.seed = splitmix64(a->p.seed ^ splitmix64(idx));
+        c.vws = w->vws;
+        c.scratch = w->scratch;
         c.inner_threads = w->inner_threads;
         for (size_t s = 0; !st && s < rmtk__nstages; s++)
             if (a->p.stats & rmtk__stages[s].stats)
@@ -363,6 +376,8 @@ static void *worker_main(void *arg)
 static void worker_free(worker_ctx *w)
 {
     rmtk_spectrum_plan_free(w->plan);
+    rmtk_vectors_ws_free(w->vws);
+    rmtk__free(w->scratch);
     rmtk__free(w->sv);
     rmtk__free(w->u);
     rmtk__free(w->v);
@@ -419,10 +434,18 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
             w->u = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
             w->v = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
         }
-        if (need_mat)
+        if (need_mat) {
             w->mat = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
-        if (!w->sv || (vectors && (!w->u || !w->v)) || (need_mat && !w->mat))
+            w->scratch = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
+        }
+        if (!w->sv || (vectors && (!w->u || !w->v)) || (need_mat && (!w->mat || !w->scratch)))
             st = RMTK_ERR_NOMEM;
+        if (!st && (a->p.stats & RMTK_STATS_VECTORS)) {
+            rmtk_pt_params pt = a->p.vectors;
+            pt.alpha = a->p.alpha;
+            pt.seed = a->p.seed;
+            st = rmtk_vectors_ws_alloc(&pt, &w->vws);
+        }
     }
     if (st) {
         for (int t = 0; t < nworkers; t++)

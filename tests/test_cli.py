@@ -263,3 +263,40 @@ def test_tail_reads_npy_like_text(tmp_path):
     c = json.loads(run("tail", tmp_path / "two.npz", "--tensor", "b", "--json",
                        "--bootstrap", "20").stdout)
     assert c["csn"] == a["csn"]
+
+
+def test_analyze_vectors_and_null(tmp_path):
+    rng = np.random.default_rng(9)
+    n, m = 300, 200
+    noise = rng.standard_normal((n, m))
+    # A localised rank-1 signal: the top singular vectors live on 5 coordinates.
+    u = np.zeros(n); u[:5] = 1 / math.sqrt(5)
+    w_ = np.zeros(m); w_[:5] = 1 / math.sqrt(5)
+    local = noise + 60.0 * np.outer(u, w_)
+    path = tmp_path / "v.safetensors"
+    write_safetensors(path, {"noise": ("F64", noise.shape, noise.tobytes()),
+                             "local": ("F64", local.shape, local.tobytes())})
+    for t in (1, 2):
+        run("analyze", path, "--out", tmp_path / f"o{t}", "--stats", "vectors,null",
+            "--threads", t, "--replicas", 3, "--quiet")
+    assert (tmp_path / "o1" / "summary.csv").read_text() == \
+        (tmp_path / "o2" / "summary.csv").read_text()
+    rows = {r["name"]: r for r in csv.DictReader(open(tmp_path / "o1" / "summary.csv"))}
+    # Pure noise: about alpha of the 2 x 200 vectors rejected (binomial sd 0.011 at 400).
+    assert 0.01 <= float(rows["noise"]["pt_frac_rejected"]) <= 0.10
+    assert math.isclose(float(rows["noise"]["ipr_ref"]), (3 / (n + 2) + 3 / (m + 2)) / 2,
+                        rel_tol=1e-12)
+    rep = json.load(open(tmp_path / "o1" / "report.json"))
+    mats = {mm["name"]: mm for mm in rep["matrices"]}
+    arr = mats["local"]["arrays"]
+    assert arr["pt_p_left"][0] < 0.05 and arr["pt_p_right"][0] < 0.05
+    assert float(rows["local"]["pt_top_decile_frac_rejected"]) > \
+        float(rows["noise"]["pt_top_decile_frac_rejected"])
+    # IPR of the top left vector against numpy's.
+    uu, s, vt = np.linalg.svd(local, full_matrices=False)
+    assert math.isclose(arr["ipr_left"][0], float(np.sum(uu[:, 0] ** 4)), rel_tol=1e-8)
+    # Null model: the noise ESD is close to its shuffles', the structured one far from them.
+    assert float(rows["noise"]["null_ks"]) < 0.15
+    assert float(rows["local"]["null_ks"]) > float(rows["noise"]["null_ks"])
+    assert len(arr["null_ks_each"]) == 6
+    assert rep["parameters"]["null"]["replicas"] == 3
