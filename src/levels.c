@@ -142,29 +142,37 @@ int rmtk_brody_fit_ml(const double *d, size_t n, size_t n_boot, uint64_t seed, d
  * group k (value x_k, multiplicity c_k, ranks I_k .. I_k + c_k - 1) contributes
  * c_k F_k^2 - 2 F_k S_k + const, S_k = sum of its ranks / n. Objective
  * Q(a) = sum_k (c_k F_k^2 - 2 F_k S_k), F = 1 - exp(-e^C(a) x^a),
- * dF/da = exp(-e^C x^a) e^C x^a (C'(a) + log x). Gauss-Newton with step halving, a >= 1. */
+ * with u = e^C x^a, u' = u (C' + log x), u'' = u ((C' + log x)^2 + C''):
+ * dF/da = e^-u u', d2F/da2 = e^-u (u'' - u'^2), Q' = 2 sum (c F - S) F',
+ * Q'' = 2 sum (c F'^2 + (c F - S) F''). Newton (Gauss-Newton where Q'' <= 0) with step halving,
+ * a >= 1. */
 static void brody_ls_eval(const double *x, const double *lx, const double *c, const double *S,
                           size_t m, double a, double *q, double *g, double *h)
 {
     double ia = 1.0 / a, lg = lgamma(1.0 + ia);
     double cc = exp(a * lg), C1 = lg - rmtk__digamma(1.0 + ia) * ia;
-    double sq = 0.0, sg = 0.0, sh = 0.0;
+    double C2 = rmtk__trigamma(1.0 + ia) * ia * ia * ia;
+    double sq = 0.0, sg = 0.0, sh = 0.0, sgn = 0.0;
     for (size_t k = 0; k < m; k++) {
         if (c[k] == 0.0)
             continue;
-        double F = 0.0, dF = 0.0;
+        double F = 0.0, dF = 0.0, d2F = 0.0;
         if (x[k] > 0.0) {
-            double u = cc * exp(a * lx[k]), e = exp(-u);
-            F = -expm1(-u);
-            dF = e * u * (C1 + lx[k]);
+            double u = cc * exp(a * lx[k]), e = exp(-u), l = C1 + lx[k];
+            double u1 = u * l, u2 = u * (l * l + C2);
+            F = 1.0 - e; /* absolute error 1e-16 is all the residuals need */
+            dF = e * u1;
+            d2F = e * (u2 - u1 * u1);
         }
+        double res = c[k] * F - S[k];
         sq += c[k] * F * F - 2.0 * F * S[k];
-        sg += 2.0 * (c[k] * F - S[k]) * dF;
-        sh += 2.0 * c[k] * dF * dF;
+        sg += 2.0 * res * dF;
+        sgn += 2.0 * c[k] * dF * dF;
+        sh += 2.0 * res * d2F;
     }
     *q = sq;
     *g = sg;
-    *h = sh;
+    *h = sgn + sh > 0.0 ? sgn + sh : sgn;
 }
 
 static double brody_ls_weighted(const double *x, const double *lx, const double *c, double *S,
@@ -180,9 +188,13 @@ static double brody_ls_weighted(const double *x, const double *lx, const double 
     brody_ls_eval(x, lx, c, S, m, a, &q, &g, &h);
     for (int it = 0; it < 100; it++) {
         double step = h > 0.0 ? -g / h : -g;
+        if (fabs(step) < 1e-10 * a) { /* converged: the last step is below rounding of Q */
+            a = RMTK_MIN(RMTK_MAX(a + step, 1.0), BRODY_AMAX);
+            break;
+        }
         double an = a + step, qn = q, gn = g, hn = h;
         int accepted = 0;
-        for (int half = 0; half < 40; half++) {
+        for (int half = 0; half < 30; half++) {
             if (an < 1.0)
                 an = 1.0;
             if (an > BRODY_AMAX)
