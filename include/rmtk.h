@@ -187,7 +187,8 @@ RMTK_API int rmtk_fredholm_det(rmtk_kernel_fn kernel, const void *params, double
 /* Level statistics of a spectrum (REF: methods.md 1.4 A, C, D, 1.6, 4.3, 4.4; the formulas, the
  * paper-faithful variants and where rmtk differs are in docs/methods/levels.md). Levels may be
  * passed in any order (singular values largest first, eigenvalues ascending...): functions that
- * need them sorted sort a private copy. Every function here is thread-safe: no hidden state. */
+ * need them sorted sort a private copy. Every function here is thread-safe (the only shared state
+ * is the constant exact-spacing table, built once under pthread_once). */
 
 /* ---- unfolding --------------------------------------------------------------------------- */
 
@@ -263,7 +264,8 @@ RMTK_API double rmtk_brody_cdf(double beta, double s);
  * F(s) = 1 + dE/ds and the density p(s) = d^2E/ds^2. E is tabulated by Nystrom determinants
  * (48 Gauss-Legendre nodes) at 96 Chebyshev points on [0, 8] and differentiated analytically as
  * a Chebyshev series (beyond 8: E = 0, F = 1, p = 0; error < 1e-12 in E and F, ~1e-8 in p).
- * Any of E, cdf, pdf may be NULL. RMTK_ERR_ARG (beta not 1 or 2, s NULL), RMTK_ERR_NOMEM. */
+ * The table is built once per process (~20 ms per beta, thread-safe) and shared. Any of E, cdf,
+ * pdf may be NULL. RMTK_ERR_ARG (beta not 1 or 2, s NULL). */
 RMTK_API int rmtk_spacing_exact(int beta, const double *s, size_t n, double *E, double *cdf,
                                 double *pdf);
 

@@ -13,7 +13,7 @@ double rmtk__digamma(double x);
 double rmtk__trigamma(double x);
 
 /* A Chebyshev table of the exact spacing law E_beta(0; s) on [0, smax]: coefficients of E, E'
- * and E'' (the latter two in the same basis). Built by rmtk__spacing_table_init. */
+ * and E'' (the latter two in the same basis). */
 #define RMTK__SPACING_NCHEB 96
 typedef struct rmtk__spacing_table {
     int beta;
@@ -21,7 +21,9 @@ typedef struct rmtk__spacing_table {
     double c0[RMTK__SPACING_NCHEB], c1[RMTK__SPACING_NCHEB], c2[RMTK__SPACING_NCHEB];
 } rmtk__spacing_table;
 
-int rmtk__spacing_table_init(rmtk__spacing_table *t, int beta);
+/* The table of beta = 1 (GOE) or 2 (GUE), built once per process (thread-safe, cannot fail);
+ * NULL for another beta. */
+const rmtk__spacing_table *rmtk__spacing_table_get(int beta);
 /* E, F = 1 + E' and p = E'' at s (any pointer may be NULL). */
 void rmtk__spacing_table_eval(const rmtk__spacing_table *t, double s, double *E, double *F,
                               double *p);

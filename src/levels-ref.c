@@ -8,7 +8,9 @@
 #include "levels-internal.h"
 
 #include <complex.h>
+#include <lapacke.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 /* ---- digamma and trigamma ---------------------------------------------------------------- */
@@ -353,13 +355,38 @@ static double kernel_plus(double x, double y, const void *p)
     return sinc_pi(x - y) + sinc_pi(x + y);
 }
 
-/* E_beta(0; s): GUE det(I - K_sine) on L^2(0, s); GOE det(I - K+) on L^2(0, s/2). 48-node
- * Nystrom (Bornemann) resolves both to ~1e-15 for s <= 8. REF: methods.md 4.3; Bornemann 2010. */
-static int gap_probability(int beta, double s, double *E)
+/* E_beta(0; s): GUE det(I - K_sine) on L^2(0, s); GOE det(I - K+) on L^2(0, s/2), by
+ * Bornemann's Nystrom method with a 48-node Gauss-Legendre rule, which resolves both to ~1e-15 for
+ * s <= 8: det(delta_ij - sqrt(w_i) K(x_i, x_j) sqrt(w_j)) by LU. This is rmtk_fredholm_det
+ * specialised to fixed-size stack storage, so that the shared table below is built without
+ * allocation and cannot fail. REF: methods.md 4.3; Bornemann, Math. Comp. 79 (2010) 871. */
+#define GAP_NODES 48
+static double gap_probability(int beta, double s)
 {
-    if (beta == 2)
-        return rmtk_fredholm_det(kernel_sine, NULL, 0.0, s, 1.0, 48, E);
-    return rmtk_fredholm_det(kernel_plus, NULL, 0.0, 0.5 * s, 1.0, 48, E);
+    enum { M = GAP_NODES };
+    double x[M], w[M], A[M * M];
+    lapack_int ipiv[M];
+    double b = beta == 2 ? s : 0.5 * s;
+    if (b <= 0.0)
+        return 1.0;
+    rmtk_gauss_legendre(M, 0.0, b, x, w);
+    for (int i = 0; i < M; i++)
+        w[i] = sqrt(w[i]);
+    for (int j = 0; j < M; j++)
+        for (int i = 0; i < M; i++) {
+            double k = beta == 2 ? kernel_sine(x[i], x[j], NULL) : kernel_plus(x[i], x[j], NULL);
+            A[i + j * M] = (i == j ? 1.0 : 0.0) - w[i] * k * w[j];
+        }
+    lapack_int info = LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, M, M, A, M, ipiv);
+    if (info < 0)
+        return NAN;
+    double d = 1.0;
+    for (int i = 0; i < M; i++) {
+        d *= A[i + i * M];
+        if (ipiv[i] != i + 1)
+            d = -d;
+    }
+    return d;
 }
 
 /* Chebyshev derivative coefficients (Numerical Recipes 5.9, chder), same convention as chebev:
@@ -385,20 +412,14 @@ static double cheb_eval(const double *c, int n, double smax, double s)
     return y * d - dd + 0.5 * c[0];
 }
 
-int rmtk__spacing_table_init(rmtk__spacing_table *t, int beta)
+static void spacing_table_build(rmtk__spacing_table *t, int beta)
 {
-    if (!t || (beta != 1 && beta != 2))
-        return RMTK_ERR_ARG;
     enum { N = RMTK__SPACING_NCHEB };
     double f[N];
     t->beta = beta;
     t->smax = 8.0;
-    for (int k = 0; k < N; k++) {
-        double s = 0.5 * t->smax * (1.0 + cos(RMTK_PI * (k + 0.5) / N));
-        int st = gap_probability(beta, s, &f[k]);
-        if (st != RMTK_OK)
-            return st;
-    }
+    for (int k = 0; k < N; k++)
+        f[k] = gap_probability(beta, 0.5 * t->smax * (1.0 + cos(RMTK_PI * (k + 0.5) / N)));
     for (int j = 0; j < N; j++) {
         double sum = 0.0;
         for (int k = 0; k < N; k++)
@@ -407,7 +428,25 @@ int rmtk__spacing_table_init(rmtk__spacing_table *t, int beta)
     }
     cheb_der(t->c0, t->c1, N, t->smax);
     cheb_der(t->c1, t->c2, N, t->smax);
-    return RMTK_OK;
+}
+
+/* The two tables are built once per process (~20 ms each) under pthread_once, then shared
+ * read-only by every thread. */
+static rmtk__spacing_table spacing_tables[2];
+static pthread_once_t spacing_once = PTHREAD_ONCE_INIT;
+
+static void spacing_tables_build(void)
+{
+    spacing_table_build(&spacing_tables[0], 1);
+    spacing_table_build(&spacing_tables[1], 2);
+}
+
+const rmtk__spacing_table *rmtk__spacing_table_get(int beta)
+{
+    if (beta != 1 && beta != 2)
+        return NULL;
+    pthread_once(&spacing_once, spacing_tables_build);
+    return &spacing_tables[beta - 1];
 }
 
 void rmtk__spacing_table_eval(const rmtk__spacing_table *t, double s, double *E, double *F,
@@ -450,14 +489,9 @@ int rmtk_spacing_exact(int beta, const double *s, size_t n, double *E, double *c
 {
     if ((beta != 1 && beta != 2) || (!s && n > 0))
         return RMTK_ERR_ARG;
-    rmtk__spacing_table *t = rmtk__malloc(sizeof *t);
-    if (!t)
-        return RMTK_ERR_NOMEM;
-    int st = rmtk__spacing_table_init(t, beta);
-    if (st == RMTK_OK)
-        for (size_t i = 0; i < n; i++)
-            rmtk__spacing_table_eval(t, s[i], E ? &E[i] : NULL, cdf ? &cdf[i] : NULL,
-                                     pdf ? &pdf[i] : NULL);
-    rmtk__free(t);
-    return st;
+    const rmtk__spacing_table *t = rmtk__spacing_table_get(beta);
+    for (size_t i = 0; i < n; i++)
+        rmtk__spacing_table_eval(t, s[i], E ? &E[i] : NULL, cdf ? &cdf[i] : NULL,
+                                 pdf ? &pdf[i] : NULL);
+    return RMTK_OK;
 }

@@ -637,8 +637,8 @@ static int analyze_unfolded(const double *xi, size_t k, const rmtk_levels_params
     size_t ns = k - 1;
     int st = RMTK_OK;
     double *d = rmtk__malloc_array(ns, sizeof(double));
-    rmtk__spacing_table *tab = rmtk__malloc(sizeof *tab);
-    if (!d || !tab) {
+    const rmtk__spacing_table *tab = rmtk__spacing_table_get(1);
+    if (!d) {
         st = RMTK_ERR_NOMEM;
         goto done;
     }
@@ -668,9 +668,6 @@ static int analyze_unfolded(const double *xi, size_t k, const rmtk_levels_params
     rmtk_sort(d, ns);
     ks(d, ns, cdf_wigner, NULL, &res->ks_d_wigner, &res->ks_p_wigner);
     ks(d, ns, cdf_poisson, NULL, &res->ks_d_poisson, &res->ks_p_poisson);
-    st = rmtk__spacing_table_init(tab, 1);
-    if (st != RMTK_OK)
-        goto done;
     ks(d, ns, rmtk__spacing_table_cdf, tab, &res->ks_d_goe, &res->ks_p_goe);
 
     res->sigma2_L1 = sigma2_at(xi, k, 1.0, p, &st);
@@ -685,7 +682,6 @@ static int analyze_unfolded(const double *xi, size_t k, const rmtk_levels_params
     }
 done:
     rmtk__free(d);
-    rmtk__free(tab);
     return st;
 }
 

@@ -779,7 +779,8 @@ static void test_analyze(void)
     ev[5] = bad;
     CHECK_STATUS(rmtk_levels_analyze(ev, n, &p, &r2), RMTK_ERR_ARG);
     ev[5] = keep;
-    /* allocation failures anywhere inside: NOMEM, no leak (ASan), never a crash */
+    /* allocation failures at every allocation inside: NOMEM (or OK where the failed allocation
+     * only selects a fallback, e.g. the exact KS p-value), no leak (ASan), never a crash */
     p.brody_boot = 3;
     int nomem = 0, ok = 0, tried = 0;
     rmtk_alloc_fail_after(0);
@@ -794,10 +795,10 @@ static void test_analyze(void)
         ok += st == RMTK_OK;
         CHECK(st == RMTK_ERR_NOMEM || st == RMTK_OK);
     }
-    if (!(nomem > 20 && ok >= 1))
+    if (!(nomem > 10 && ok >= 1))
         fprintf(stderr, "nalloc %llu nomem %d ok %d of %d\n", (unsigned long long)nalloc, nomem,
                 ok, tried);
-    CHECK(nomem > 20 && ok >= 1 && nomem + ok == tried);
+    CHECK(nomem > 10 && ok >= 1 && nomem + ok == tried);
     free(ev);
     free(xi);
     free(sp);
