@@ -208,8 +208,8 @@ typedef struct rmtk_unfold_params {
     int32_t gauss_edge;  /* enum rmtk_gauss_edge; default RMTK_GAUSS_DROP */
     uint32_t window;     /* Gaussian window w >= 1; default 15 */
     uint32_t poly_degree; /* polynomial degree D in [1, 40]; default 9 */
-    double sigma_floor;  /* Gaussian widths below sigma_floor * max|s| are raised to it (and
-                            counted); default 1e-15 (the paper adds 1e-15 to sigma) */
+    double sigma_floor;  /* Gaussian widths below sigma_floor * max|s| (at least DBL_MIN) are
+                            raised to it and counted; default 1e-15 (the paper adds 1e-15) */
     rmtk_cdf_fn cdf;     /* RMTK_UNFOLD_CDF: the CDF F of the levels (borrowed during the call) */
     const void *cdf_params;
     double cdf_scale;    /* RMTK_UNFOLD_CDF: xi = cdf_scale * F(s); 0 means n (the level count) */
@@ -286,7 +286,7 @@ RMTK_API int rmtk_brody_fit_ml(const double *d, size_t n, size_t n_boot, uint64_
  * the empirical CDF points (x = sorted spacings, y = i/n, i = 0..n-1), beta >= 0, repeated on
  * n_boot bootstrap resamples (stream 1 of seed); beta = mean and err = sd over the resamples as in
  * the paper (paper: n_boot = 1000). n_boot = 0 fits the sample itself (err = 0).
- * RMTK_ERR_ARG, RMTK_ERR_NUMERIC (n < 3), RMTK_ERR_NOMEM. */
+ * RMTK_ERR_ARG (NULL, NaN), RMTK_ERR_NUMERIC (fewer than 3 positive spacings), RMTK_ERR_NOMEM. */
 RMTK_API int rmtk_brody_fit_ls(const double *d, size_t n, size_t n_boot, uint64_t seed,
                                double *beta, double *err);
 

@@ -224,10 +224,13 @@ int rmtk_brody_fit_ls(const double *d, size_t n, size_t n_boot, uint64_t seed, d
 {
     if (!d || !beta || !err)
         return RMTK_ERR_ARG;
-    for (size_t i = 0; i < n; i++)
+    size_t npos = 0;
+    for (size_t i = 0; i < n; i++) {
         if (isnan(d[i]))
             return RMTK_ERR_ARG;
-    if (n < 3)
+        npos += d[i] > 0.0;
+    }
+    if (npos < 3)
         return RMTK_ERR_NUMERIC;
     double *x = rmtk__malloc_array(n, sizeof(double));
     double *lx = rmtk__malloc_array(n, sizeof(double));

@@ -12,6 +12,7 @@
  */
 #include "levels-internal.h"
 
+#include <float.h>
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
@@ -184,7 +185,8 @@ static int unfold_gauss(const double *s, size_t n, const rmtk_unfold_params *p, 
 {
     size_t w = p->window, nk;
     double amax = RMTK_MAX(fabs(s[0]), fabs(s[n - 1]));
-    double floor = p->sigma_floor * (amax > 0.0 ? amax : 1.0);
+    /* never below DBL_MIN: a zero width would give 0 * inf = NaN for coincident levels */
+    double floor = RMTK_MAX(p->sigma_floor * (amax > 0.0 ? amax : 1.0), DBL_MIN);
     double *mu = rmtk__malloc_array(n, sizeof(double));
     double *sig = rmtk__malloc_array(n, sizeof(double));
     double *ones = rmtk__malloc_array(n + 1, sizeof(double));

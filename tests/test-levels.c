@@ -409,6 +409,13 @@ static void test_unfold_other(void)
     for (size_t i = 0; i < k; i++)
         finite &= isfinite(xi[i]);
     CHECK(finite);
+    /* ...also with a zero floor (DBL_MIN is the hard floor) */
+    p.sigma_floor = 0;
+    CHECK_OK(rmtk_unfold(ev, n, &p, xi, n, &k, &fl));
+    finite = 1;
+    for (size_t i = 0; i < k; i++)
+        finite &= isfinite(xi[i]);
+    CHECK(finite && fl > 0);
     free(ev);
     free(xi);
 }
