@@ -48,7 +48,8 @@ double rmtk__trigamma(double x)
 /* ---- sine and cosine integrals ----------------------------------------------------------- */
 
 /* Cin(x) = int_0^x (1 - cos t)/t dt = gamma + ln x - Ci(x), and Si(x), by their power series
- *   Si(x) = sum_k (-1)^k x^(2k+1) / ((2k+1) (2k+1)!),  Cin(x) = sum_k>=1 (-1)^(k+1) x^2k / (2k (2k)!)
+ *   Si(x) = sum_k (-1)^k x^(2k+1) / ((2k+1) (2k+1)!),
+ *   Cin(x) = sum_k>=1 (-1)^(k+1) x^2k / (2k (2k)!)
  * for 0 <= x <= 4 (largest term < 11: rounding ~1e-15). REF: Abramowitz-Stegun 5.2.14, 5.2.16. */
 static void sici_series(double x, double *si, double *cin)
 {
