@@ -437,14 +437,26 @@ int rmtk_number_variance_mc(const double *xi, size_t n, double L, const rmtk_nv_
     double h = 0.5 * L, a = xi[0] + h, b = xi[n - 1] - h;
     if (!(b > a))
         return RMTK_ERR_NUMERIC;
-    double *ring = rmtk__malloc_array(p->min_iter, sizeof(double));
-    if (!ring)
+    /* The span of the last W = min_iter running estimates by two monotone deques of step
+     * indices (sliding-window max and min, amortised O(1) per step instead of O(W)). Each deque
+     * is a ring of W + 1 slots holding indices into est_ring (also W + 1 slots). */
+    uint64_t W = p->min_iter;
+    double *est_ring = rmtk__malloc_array(W + 1, sizeof(double));
+    uint64_t *dmax = rmtk__malloc_array(W + 1, sizeof(uint64_t));
+    uint64_t *dmin = rmtk__malloc_array(W + 1, sizeof(uint64_t));
+    if (!est_ring || !dmax || !dmin) {
+        rmtk__free(est_ring);
+        rmtk__free(dmax);
+        rmtk__free(dmin);
         return RMTK_ERR_NOMEM;
+    }
+    uint64_t hmax = 0, tmax = 0, hmin = 0, tmin = 0; /* head/tail counters, slot = c % (W+1) */
     rmtk_rng r;
     rmtk_rng_init(&r, p->seed, 2);
     double m[5] = {0, 0, 0, 0, 0}; /* raw moment sums of e = n - L */
     uint64_t k = 0;
     double est = 0.0;
+    const uint64_t R = W + 1;
     for (;;) {
         double c = a + (b - a) * rmtk_rng_uniform(&r);
         double e = (double)count_le(xi, n, c + h) - (double)count_lt(xi, n, c - h) - L;
@@ -456,13 +468,20 @@ int rmtk_number_variance_mc(const double *xi, size_t n, double L, const rmtk_nv_
         k++;
         double mu = m[1] / (double)k;
         est = m[2] / (double)k - mu * mu;
-        ring[(k - 1) % p->min_iter] = est;
-        if (k > p->min_iter) {
-            double lo = ring[0], hi = ring[0];
-            for (uint64_t i = 1; i < p->min_iter; i++) {
-                lo = ring[i] < lo ? ring[i] : lo;
-                hi = ring[i] > hi ? ring[i] : hi;
-            }
+        /* step k (1-based) enters; steps <= k - W leave the window */
+        est_ring[k % R] = est;
+        while (tmax > hmax && est_ring[dmax[(tmax - 1) % R] % R] <= est)
+            tmax--;
+        dmax[tmax++ % R] = k;
+        while (tmin > hmin && est_ring[dmin[(tmin - 1) % R] % R] >= est)
+            tmin--;
+        dmin[tmin++ % R] = k;
+        while (dmax[hmax % R] + W <= k)
+            hmax++;
+        while (dmin[hmin % R] + W <= k)
+            hmin++;
+        if (k > W) {
+            double hi = est_ring[dmax[hmax % R] % R], lo = est_ring[dmin[hmin % R] % R];
             if (hi - lo < p->tol)
                 break;
         }
@@ -476,7 +495,9 @@ int rmtk_number_variance_mc(const double *xi, size_t n, double L, const rmtk_nv_
     *se = sqrt(v > 0.0 ? v : 0.0);
     if (iters)
         *iters = k;
-    rmtk__free(ring);
+    rmtk__free(est_ring);
+    rmtk__free(dmax);
+    rmtk__free(dmin);
     return RMTK_OK;
 }
 

@@ -522,6 +522,48 @@ static void test_number_variance_exact(void)
     CHECK_NEAR(v, brute, 2e-3); /* grid discretisation: ~ (jumps per unit) / M * range */
     /* Poisson Sigma^2 = L: SE ~ L sqrt(2 L / n) = 0.45 at L = 3.7 */
     CHECK_NEAR(v, L, 1.5);
+    /* The Monte-Carlo stopping rule against a naive transcription of the paper's loop (same
+     * random stream: seed, stream 2): identical iteration count and estimate. */
+    for (int trial = 0; trial < 3; trial++) {
+        rmtk_nv_mc_params mc = rmtk_nv_mc_params_default();
+        mc.min_iter = trial == 0 ? 200 : (trial == 1 ? 57 : 1000);
+        mc.tol = trial == 2 ? 4e-3 : 2e-2;
+        mc.max_iter = 300000;
+        mc.seed = 40 + trial;
+        double mcv, se;
+        uint64_t it;
+        CHECK_OK(rmtk_number_variance_mc(p, n, L, &mc, &mcv, &se, &it));
+        rmtk_rng rr;
+        rmtk_rng_init(&rr, mc.seed, 2);
+        double *ring = malloc(mc.min_iter * sizeof *ring), m1 = 0, m2 = 0, est = 0;
+        uint64_t kk = 0;
+        for (;;) {
+            double c = a + (b - a) * rmtk_rng_uniform(&rr), cnt = 0;
+            for (size_t i = 0; i < n; i++)
+                cnt += p[i] >= c - L / 2 && p[i] <= c + L / 2;
+            m1 += cnt - L;
+            m2 += (cnt - L) * (cnt - L);
+            kk++;
+            est = m2 / kk - (m1 / kk) * (m1 / kk);
+            ring[(kk - 1) % mc.min_iter] = est;
+            if (kk > mc.min_iter) {
+                double lo = ring[0], hi = ring[0];
+                for (uint64_t i = 1; i < mc.min_iter; i++) {
+                    lo = fmin(lo, ring[i]);
+                    hi = fmax(hi, ring[i]);
+                }
+                if (hi - lo < mc.tol)
+                    break;
+            }
+            if (kk >= mc.max_iter)
+                break;
+        }
+        CHECK(it == kk);
+        printf("# MC trial %d: %llu iterations\n", trial, (unsigned long long)kk);
+        CHECK_NEAR(mcv, est, 1e-12);
+        CHECK_NEAR(mcv, v, 4 * se); /* and it estimates the exact all-window value */
+        free(ring);
+    }
     /* Delta_3 of a single window against brute-force least squares on a fine grid */
     double w[7] = {0.0, 0.3, 0.35, 1.2, 2.9, 3.1, 4.0};
     double d3;
