@@ -25,6 +25,10 @@ static void usage(FILE *f)
             "  --out DIR          output directory (created if missing)\n"
             "  --stats LIST       comma-separated statistics from basic, mp, levels, vectors,\n"
             "                     null, tails, all (default: %s)\n"
+            "  --unfold U         levels: gauss:W (Gaussian broadening, window W, the paper's\n"
+            "                     'drop'; default gauss:15), gauss-replicate:W, poly:D (degree-D\n"
+            "                     polynomial fit of the staircase) or mp (fitted MP law)\n"
+            "  --sigma2-mc        levels: the paper's Monte-Carlo number variance (default exact)\n"
             "  --conv MODE        4-D kernels: flatten (out, in*kh*kw; default) or slices\n"
             "  --min-side N       skip matrices with a side below N (default 10)\n"
             "  --include REGEX    only tensors whose name matches (POSIX extended regex)\n"
@@ -42,7 +46,7 @@ static void usage(FILE *f)
             "  --replicas R       null model: R element shuffles + R Gaussians (default 5)\n"
             "  --quiet            no table, no progress\n"
             "  --help             this text\n",
-            "basic,mp");
+            "basic,mp,levels");
 }
 
 static const struct {
@@ -86,6 +90,35 @@ static int parse_stats(const char *s, uint32_t *out)
     }
     *out = flags;
     return RMTK_OK;
+}
+
+/* --unfold gauss:W | gauss-replicate:W | poly:D | mp */
+static int parse_unfold(const char *s, rmtk_unfold_params *u)
+{
+    int64_t n;
+    const char *colon = strchr(s, ':');
+    if (strcmp(s, "mp") == 0) {
+        u->method = RMTK_UNFOLD_CDF;
+        u->cdf = NULL; /* the analysis unfolds through its fitted MP law */
+        return RMTK_OK;
+    }
+    if (colon && (strncmp(s, "gauss:", 6) == 0 || strncmp(s, "gauss-replicate:", 16) == 0)) {
+        if (cli_parse_i64("--unfold", colon + 1, 1, 100000, &n))
+            return RMTK_ERR_ARG;
+        u->method = RMTK_UNFOLD_GAUSS;
+        u->gauss_edge = s[5] == '-' ? RMTK_GAUSS_REPLICATE : RMTK_GAUSS_DROP;
+        u->window = (uint32_t)n;
+        return RMTK_OK;
+    }
+    if (colon && strncmp(s, "poly:", 5) == 0) {
+        if (cli_parse_i64("--unfold", colon + 1, 1, 40, &n))
+            return RMTK_ERR_ARG;
+        u->method = RMTK_UNFOLD_POLY;
+        u->poly_degree = (uint32_t)n;
+        return RMTK_OK;
+    }
+    cli_error("--unfold: '%s' is not gauss:W, gauss-replicate:W, poly:D or mp", s);
+    return RMTK_ERR_ARG;
 }
 
 static int mkdir_p(const char *dir)
@@ -263,6 +296,11 @@ int cmd_analyze(int argc, char **argv)
         } else if (strcmp(a, "--alpha") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_double(a, v, &p.alpha)))
                 return st;
+        } else if (strcmp(a, "--unfold") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = parse_unfold(v, &p.levels.unfold)))
+                return st;
+        } else if (strcmp(a, "--sigma2-mc") == 0) {
+            p.levels.sigma2_mc = 1;
         } else if (strcmp(a, "--bootstrap") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) ||
                 (st = cli_parse_u64(a, v, &p.tails.powerlaw.bootstrap)))

@@ -1348,6 +1348,10 @@ typedef struct rmtk_analysis_params {
     rmtk_pt_params vectors;        /* RMTK_STATS_VECTORS (alpha from above; the null's seed is
                                       `seed`, shared by every matrix of one dimension) */
     rmtk_null_params null;         /* RMTK_STATS_NULL (the seed is set per matrix) */
+    rmtk_levels_params levels;     /* RMTK_STATS_LEVELS (the seed is set per matrix). Unfolding
+                                      method RMTK_UNFOLD_CDF with cdf NULL means "through the
+                                      fitted Marchenko-Pastur law": the bulk (spikes removed) is
+                                      unfolded with the mp stage's CDF, and MP is turned on. */
 } rmtk_analysis_params;
 
 RMTK_API rmtk_analysis_params rmtk_analysis_params_default(void);

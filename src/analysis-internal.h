@@ -10,8 +10,9 @@
 
 /* Statistics implemented, on by default, and needing vectors / the matrix as doubles. */
 #define RMTK__STATS_IMPLEMENTED                                                                    \
-    (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_TAILS | RMTK_STATS_VECTORS | RMTK_STATS_NULL)
-#define RMTK__STATS_DEFAULT (RMTK_STATS_BASIC | RMTK_STATS_MP)
+    (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_TAILS |                    \
+     RMTK_STATS_VECTORS | RMTK_STATS_NULL)
+#define RMTK__STATS_DEFAULT (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS)
 #define RMTK__STATS_NEED_VECTORS (RMTK_STATS_VECTORS)
 #define RMTK__STATS_NEED_MATRIX (RMTK_STATS_NULL)
 
@@ -42,6 +43,20 @@ enum rmtk__col {
     COL_MP_PAPER_SIGMA2,
     COL_MP_PAPER_NU_MAX,
     COL_MP_PAPER_N_ABOVE,
+    /* levels */
+    COL_R_MEAN,
+    COL_R_SEM,
+    COL_KS_P_WIGNER,
+    COL_KS_P_GOE,
+    COL_KS_P_POISSON,
+    COL_BRODY_BETA,
+    COL_BRODY_BETA_ERR,
+    COL_BRODY_BETA_LS,
+    COL_BRODY_BETA_LS_ERR,
+    COL_SIGMA2_L1,
+    COL_SIGMA2_L5,
+    COL_DELTA3_L5,
+    COL_N_UNFOLDED,
     /* tails */
     COL_ALPHA,
     COL_ALPHA_ERR,
@@ -82,7 +97,7 @@ typedef struct {
 
 extern const rmtk__column rmtk__columns[RMTK__NCOLS];
 
-#define RMTK__MAX_ARRAYS 24
+#define RMTK__MAX_ARRAYS 40
 
 typedef struct {
     const char *key; /* static string */
@@ -151,6 +166,7 @@ extern const size_t rmtk__nstages;
 int rmtk__stage_basic(rmtk__ctx *c);
 int rmtk__stage_mp(rmtk__ctx *c);
 int rmtk__stage_tails(rmtk__ctx *c);
+int rmtk__stage_levels(rmtk__ctx *c);
 int rmtk__stage_vectors(rmtk__ctx *c);
 int rmtk__stage_null(rmtk__ctx *c);
 

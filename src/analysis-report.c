@@ -131,6 +131,28 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p)
         rmtk__json_kv_number(s, "paper_fit_range", p->mp.fit_range);
         rmtk__json_end(s, '}');
     }
+    if (p->stats & RMTK_STATS_LEVELS) {
+        const rmtk_levels_params *l = &p->levels;
+        rmtk__json_key(s, "levels");
+        rmtk__json_begin(s, '{');
+        const char *method = l->unfold.method == RMTK_UNFOLD_GAUSS  ? "gauss"
+                             : l->unfold.method == RMTK_UNFOLD_POLY ? "poly"
+                             : l->unfold.cdf                        ? "cdf"
+                                                                    : "mp";
+        rmtk__json_kv_string(s, "unfold", method);
+        if (l->unfold.method == RMTK_UNFOLD_GAUSS) {
+            rmtk__json_kv_int(s, "window", l->unfold.window);
+            rmtk__json_kv_string(s, "edge", l->unfold.gauss_edge == RMTK_GAUSS_DROP ? "drop"
+                                                                                    : "replicate");
+        } else if (l->unfold.method == RMTK_UNFOLD_POLY) {
+            rmtk__json_kv_int(s, "degree", l->unfold.poly_degree);
+        }
+        rmtk__json_kv_int(s, "brody_bootstrap", l->brody_boot);
+        rmtk__json_kv_string(s, "sigma2", l->sigma2_mc ? "monte-carlo" : "exact");
+        rmtk__json_kv_number(s, "delta3_step", l->delta3_step);
+        rmtk__json_kv_int(s, "ratio_bins", l->ratio_bins);
+        rmtk__json_end(s, '}');
+    }
     if (p->stats & RMTK_STATS_VECTORS) {
         static const char *const pt_names[] = {"exact_mc", "exact_kolmogorov", "paper", "staats"};
         rmtk__json_key(s, "vectors");

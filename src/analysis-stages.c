@@ -16,6 +16,7 @@
 const rmtk__stage rmtk__stages[] = {
     {RMTK_STATS_BASIC, rmtk__stage_basic},
     {RMTK_STATS_MP, rmtk__stage_mp},
+    {RMTK_STATS_LEVELS, rmtk__stage_levels},
     {RMTK_STATS_VECTORS, rmtk__stage_vectors},
     {RMTK_STATS_NULL, rmtk__stage_null},
     {RMTK_STATS_TAILS, rmtk__stage_tails},
@@ -204,5 +205,95 @@ int rmtk__stage_null(rmtk__ctx *c)
             st = rmtk__entry_set_array(c->e, "null_w1_each", w1_each, 2 * R);
     }
     rmtk__free(eig);
+    return st;
+}
+
+/* levels: spacing ratios, unfolded spacings (KS vs Wigner surmise, exact GOE, Poisson), Brody
+ * fits, number variance and spectral rigidity. REF: methods.md 1.4 A, C, D; 4.3, 4.4. With
+ * unfolding through the fitted MP law, the bulk (the values below the spikes) is unfolded with
+ * the mp stage's singular-value CDF scaled to the bulk count. */
+int rmtk__stage_levels(rmtk__ctx *c)
+{
+    rmtk_levels_params p = c->a->p.levels;
+    p.seed = c->seed;
+    const double *lev = c->sv;
+    size_t n = c->k;
+    rmtk_mp_law law;
+    if (p.unfold.method == RMTK_UNFOLD_CDF && !p.unfold.cdf) {
+        if (!c->have_mp)
+            return RMTK_OK; /* no MP fit for this matrix: the columns stay NaN */
+        size_t spikes = (size_t)c->mp.n_spikes;
+        lev = c->sv + (spikes < n ? spikes : n); /* largest first: skip the spikes */
+        n -= spikes < n ? spikes : n;
+        memset(&law, 0, sizeof law);
+        law.sigma2 = c->mp.sigma2;
+        law.rows = (double)c->rows;
+        law.cols = (double)c->cols;
+        law.form = RMTK_MP_SINGULAR;
+        law.atom = 0;
+        p.unfold.cdf = rmtk_mp_cdf;
+        p.unfold.cdf_params = &law;
+        p.unfold.cdf_scale = (double)n;
+    }
+    size_t nl = p.L && p.n_L ? p.n_L : 32, bins = p.ratio_bins ? p.ratio_bins : 1;
+    size_t total = 2 * n + 3 * bins + 7 * nl;
+    double *buf = rmtk__malloc_array(total ? total : 1, sizeof(double));
+    if (!buf)
+        return RMTK_ERR_NOMEM;
+    rmtk_levels_result r;
+    memset(&r, 0, sizeof r);
+    double *q = buf;
+    r.spacings = q, r.spacings_cap = n, q += n;
+    r.ratios = q, r.ratios_cap = n, q += n;
+    r.ratio_hist = q, q += bins;
+    r.ratio_hist_goe = q, q += bins;
+    r.ratio_hist_poisson = q, q += bins;
+    r.curve_L = q, q += nl;
+    r.sigma2 = q, q += nl;
+    r.sigma2_goe = q, q += nl;
+    r.sigma2_poisson = q, q += nl;
+    r.delta3 = q, q += nl;
+    r.delta3_goe = q, q += nl;
+    r.delta3_poisson = q;
+    int st = n >= 3 ? rmtk_levels_analyze(lev, n, &p, &r) : RMTK_ERR_NUMERIC;
+    if (st == RMTK_OK) {
+        double *v = c->e->values;
+        v[COL_R_MEAN] = r.r_mean;
+        v[COL_R_SEM] = r.r_sem;
+        v[COL_KS_P_WIGNER] = r.ks_p_wigner;
+        v[COL_KS_P_GOE] = r.ks_p_goe;
+        v[COL_KS_P_POISSON] = r.ks_p_poisson;
+        v[COL_BRODY_BETA] = r.brody_beta;
+        v[COL_BRODY_BETA_ERR] = r.brody_beta_err;
+        v[COL_BRODY_BETA_LS] = r.brody_beta_ls;
+        v[COL_BRODY_BETA_LS_ERR] = r.brody_beta_ls_err;
+        v[COL_SIGMA2_L1] = r.sigma2_L1;
+        v[COL_SIGMA2_L5] = r.sigma2_L5;
+        v[COL_DELTA3_L5] = r.delta3_L5;
+        v[COL_N_UNFOLDED] = (double)r.n_unfolded;
+        struct {
+            const char *key;
+            const double *x;
+            size_t n;
+        } arrays[] = {
+            {"unfolded_spacings", r.spacings, r.n_spacings},
+            {"spacing_ratios", r.ratios, r.n_ratios},
+            {"ratio_hist", r.ratio_hist, bins},
+            {"ratio_hist_goe", r.ratio_hist_goe, bins},
+            {"ratio_hist_poisson", r.ratio_hist_poisson, bins},
+            {"curve_L", r.curve_L, r.n_curve},
+            {"sigma2", r.sigma2, r.n_curve},
+            {"sigma2_goe", r.sigma2_goe, r.n_curve},
+            {"sigma2_poisson", r.sigma2_poisson, r.n_curve},
+            {"delta3", r.delta3, r.n_curve},
+            {"delta3_goe", r.delta3_goe, r.n_curve},
+            {"delta3_poisson", r.delta3_poisson, r.n_curve},
+        };
+        for (size_t i = 0; !st && i < sizeof arrays / sizeof arrays[0]; i++)
+            st = rmtk__entry_set_array(c->e, arrays[i].key, arrays[i].x, arrays[i].n);
+    } else if (st == RMTK_ERR_NUMERIC) {
+        st = RMTK_OK; /* fewer than 3 levels or all equal: the columns stay NaN */
+    }
+    rmtk__free(buf);
     return st;
 }

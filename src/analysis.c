@@ -46,6 +46,19 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_MP_PAPER_SIGMA2] = {"mp_paper_sigma2", RMTK_STATS_MP},
     [COL_MP_PAPER_NU_MAX] = {"mp_paper_nu_max", RMTK_STATS_MP},
     [COL_MP_PAPER_N_ABOVE] = {"mp_paper_n_above", RMTK_STATS_MP},
+    [COL_R_MEAN] = {"r_mean", RMTK_STATS_LEVELS},
+    [COL_R_SEM] = {"r_sem", RMTK_STATS_LEVELS},
+    [COL_KS_P_WIGNER] = {"ks_p_wigner", RMTK_STATS_LEVELS},
+    [COL_KS_P_GOE] = {"ks_p_goe", RMTK_STATS_LEVELS},
+    [COL_KS_P_POISSON] = {"ks_p_poisson", RMTK_STATS_LEVELS},
+    [COL_BRODY_BETA] = {"brody_beta", RMTK_STATS_LEVELS},
+    [COL_BRODY_BETA_ERR] = {"brody_beta_err", RMTK_STATS_LEVELS},
+    [COL_BRODY_BETA_LS] = {"brody_beta_ls", RMTK_STATS_LEVELS},
+    [COL_BRODY_BETA_LS_ERR] = {"brody_beta_ls_err", RMTK_STATS_LEVELS},
+    [COL_SIGMA2_L1] = {"sigma2_L1", RMTK_STATS_LEVELS},
+    [COL_SIGMA2_L5] = {"sigma2_L5", RMTK_STATS_LEVELS},
+    [COL_DELTA3_L5] = {"delta3_L5", RMTK_STATS_LEVELS},
+    [COL_N_UNFOLDED] = {"n_unfolded", RMTK_STATS_LEVELS},
     [COL_ALPHA] = {"alpha", RMTK_STATS_TAILS},
     [COL_ALPHA_ERR] = {"alpha_err", RMTK_STATS_TAILS},
     [COL_ALPHA_WEIGHTED] = {"alpha_weighted", RMTK_STATS_TAILS},
@@ -91,6 +104,7 @@ rmtk_analysis_params rmtk_analysis_params_default(void)
     p.tails = rmtk_tails_params_default();
     p.vectors = rmtk_pt_params_default();
     p.null = rmtk_null_params_default();
+    p.levels = rmtk_levels_params_default();
     return p;
 }
 
@@ -106,6 +120,9 @@ int rmtk_analysis_alloc(const rmtk_analysis_params *p, rmtk_analysis **out)
         (prm.stats & ~(uint32_t)RMTK__STATS_IMPLEMENTED) != 0)
         return RMTK_ERR_ARG;
     prm.stats |= RMTK_STATS_BASIC;
+    if ((prm.stats & RMTK_STATS_LEVELS) && prm.levels.unfold.method == RMTK_UNFOLD_CDF &&
+        !prm.levels.unfold.cdf)
+        prm.stats |= RMTK_STATS_MP; /* unfolding through the fitted MP law needs the fit */
     rmtk_analysis *a = rmtk__calloc(1, sizeof *a);
     if (!a)
         return RMTK_ERR_NOMEM;

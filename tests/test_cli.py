@@ -300,3 +300,41 @@ def test_analyze_vectors_and_null(tmp_path):
     assert float(rows["local"]["null_ks"]) > float(rows["noise"]["null_ks"])
     assert len(arr["null_ks_each"]) == 6
     assert rep["parameters"]["null"]["replicas"] == 3
+
+
+def r_tilde(levels):
+    e = np.sort(levels)
+    d = np.diff(e)
+    r = d[1:] / d[:-1]
+    return np.minimum(r, 1 / r)
+
+
+def test_analyze_levels(tmp_path):
+    rng = np.random.default_rng(4)
+    gauss = rng.standard_normal((1200, 600))
+    diag = np.zeros((600, 600))
+    diag[np.arange(600), np.arange(600)] = rng.uniform(1, 2, 600)  # i.i.d. levels: Poisson
+    path = tmp_path / "l.safetensors"
+    write_safetensors(path, {"gauss": ("F64", gauss.shape, gauss.tobytes()),
+                             "diag": ("F64", diag.shape, diag.tobytes())})
+    for unfold in ("gauss:15", "mp", "poly:9"):
+        out = tmp_path / unfold.replace(":", "_")
+        run("analyze", path, "--out", out, "--unfold", unfold, "--quiet")
+        rows = {r["name"]: r for r in csv.DictReader(open(out / "summary.csv"))}
+        g, d = rows["gauss"], rows["diag"]
+        # <r~> needs no unfolding: numpy's value exactly, and GOE / Poisson within 3 sem.
+        s = np.linalg.svd(gauss, compute_uv=False)
+        assert math.isclose(float(g["r_mean"]), float(np.mean(r_tilde(s))), rel_tol=1e-9)
+        assert abs(float(g["r_mean"]) - 0.5307) < 3 * float(g["r_sem"]) + 0.005
+        assert abs(float(d["r_mean"]) - 0.3863) < 3 * float(d["r_sem"]) + 0.005
+        # GOE statistics accepted for the Gaussian matrix, Poisson for the diagonal one.
+        assert float(g["ks_p_goe"]) > 0.001, unfold
+        assert float(d["ks_p_goe"]) < 0.001, unfold
+        assert float(g["brody_beta"]) > 0.7 and float(d["brody_beta"]) < 0.3, unfold
+        rep = json.load(open(out / "report.json"))
+        arr = {m["name"]: m for m in rep["matrices"]}["gauss"]["arrays"]
+        assert len(arr["sigma2"]) == len(arr["curve_L"]) == len(arr["sigma2_goe"])
+        i1 = arr["curve_L"].index(1.0)
+        assert math.isclose(arr["sigma2"][i1], float(g["sigma2_L1"]), rel_tol=1e-12)
+        assert math.isclose(arr["sigma2_goe"][i1], 0.4463, abs_tol=1e-4)
+    assert rep["parameters"]["levels"]["unfold"] == "poly"
