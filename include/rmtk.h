@@ -204,6 +204,130 @@ RMTK_API int rmtk_fredholm_det(rmtk_kernel_fn kernel, const void *params, double
 /* Limiting laws and free probability (module theory)                                           */
 /* =========================================================================================== */
 
+/* Limiting spectral laws of random-matrix ensembles on a grid: each law has an atom at 0, a
+ * continuous density, its mean and variance (closed forms) and its support edges.
+ * REF: methods.md 2.3-2.4, 3.3-3.5, 4.1-4.2, 4.6-4.9. All functions are thread-safe (no global
+ * state) and allocate only temporary workspaces through the library's funnel. */
+
+#define RMTK_MAX_LAYERS 64   /* most factors of a product / layers of a network */
+#define RMTK_LAW_MAX_EDGES 16
+
+enum rmtk_law_kind {
+    RMTK_LAW_SEMICIRCLE = 0,      /* Wigner semicircle of variance sigma2 */
+    RMTK_LAW_MP = 1,              /* Marchenko-Pastur: ratio q = M/N, variance sigma2 */
+    RMTK_LAW_MP_SEMICIRCLE = 2,   /* MP(ratio, sigma2) free-plus semicircle(sigma2_wigner) */
+    RMTK_LAW_FUSS_CATALAN = 3,    /* FC_L: squared singular values of L square Ginibre factors */
+    RMTK_LAW_WISHART_PRODUCT = 4, /* eigenvalues of P P^T, P = X_L..X_1, dims N_0..N_L */
+    RMTK_LAW_JACOBIAN = 5         /* eigenvalues of J J^T of a deep network, widths n_0..n_L */
+};
+
+enum rmtk_activation {
+    RMTK_ACT_LINEAR = 0,
+    RMTK_ACT_RELU = 1,
+    RMTK_ACT_LEAKY_RELU = 2, /* phi(y) = y for y > 0, leaky_slope * y otherwise */
+    RMTK_ACT_TANH = 3,
+    RMTK_ACT_HARD_TANH = 4,  /* phi(y) = max(-1, min(1, y)) */
+    RMTK_ACT_SIGMOID = 5,    /* 1 / (1 + exp(-y)) */
+    RMTK_ACT_ERF = 6         /* erf(y) */
+};
+
+/* Parameters of a law. Start from rmtk_law_params_default() and set the fields the law uses. */
+typedef struct rmtk_law_params {
+    int32_t law;           /* enum rmtk_law_kind */
+    int32_t L;             /* FUSS_CATALAN: number of factors, >= 1 (default 2) */
+    double sigma2;         /* SEMICIRCLE, MP, MP_SEMICIRCLE: variance (default 1) */
+    double ratio;          /* MP, MP_SEMICIRCLE: q = M/N > 0 (default 0.5) */
+    double sigma2_wigner;  /* MP_SEMICIRCLE: variance of the Wigner part, > 0 (default 1) */
+    size_t n_dims;         /* WISHART_PRODUCT, JACOBIAN: number of dims (>= 2) */
+    int64_t dims[RMTK_MAX_LAYERS + 1]; /* N_0..N_L (matrix X_l is N_l x N_{l-1}) */
+    int32_t activation;    /* JACOBIAN: enum rmtk_activation (default RELU) */
+    int32_t pad0;
+    double leaky_slope;    /* LEAKY_RELU slope a (default 0.01) */
+    double sigma_w2;       /* JACOBIAN: weight variance w^2 (default 2) */
+    double sigma_b2;       /* JACOBIAN: bias variance (default 0) */
+    double q0;             /* JACOBIAN: input norm |x0|^2 / n_0 (default 1) */
+    size_t quad_nodes;     /* JACOBIAN: Gauss-Hermite nodes, 100..300 (default 128) */
+    double eta_rel;        /* imaginary part of z as a fraction of x (default 1e-9) */
+} rmtk_law_params;
+
+/* The scalars of a law. */
+typedef struct rmtk_law_info {
+    char name[32];         /* "semicircle", "mp", "mp-semicircle", "fuss-catalan", ... */
+    double atom;           /* weight of the atom at 0 (exact: rank / dimension formula) */
+    double mean;           /* first moment of the whole law (atom included), closed form */
+    double variance;       /* variance of the whole law, closed form */
+    size_t n_edges;        /* support = [edges[0], edges[1]] u [edges[2], edges[3]] ... */
+    double edges[RMTK_LAW_MAX_EDGES];
+    int32_t diverges_at_0; /* 1 when the density diverges at x -> 0+ */
+    int32_t pad0;
+} rmtk_law_info;
+
+/* Fill p with defaults (law = SEMICIRCLE, sigma2 = 1, ratio = 0.5, sigma2_wigner = 1, L = 2,
+ * activation RELU, leaky_slope 0.01, sigma_w2 2, sigma_b2 0, q0 1, quad_nodes 128,
+ * eta_rel 1e-9, no dims). */
+RMTK_API void rmtk_law_params_default(rmtk_law_params *p);
+
+/* Atom, mean, variance and support edges of the law. Mean and variance are closed forms
+ * (MP: sigma2, sigma2^2 q; FC_L: 1, L; Jacobian: m1 = prod_l w^2 E kappa_l and
+ * Var/m1^2 = sum_l [Var kappa_l / (E kappa_l)^2 / c_l + 1/c_{l-1}], REF: methods.md 3.4).
+ * Edges are the critical values of the functional inverse x(u) (z(G) for MP-semicircle) on the
+ * real axis that bound the support, checked by evaluating the density on both sides; for
+ * smooth activations the lower edge comes from a 400-point scan (relative accuracy ~1e-3) and
+ * the upper edge from min_{u>0} x(u). Returns RMTK_ERR_ARG for NULL or invalid parameters,
+ * RMTK_ERR_NUMERIC when the continuation fails, RMTK_ERR_NOMEM. */
+RMTK_API int rmtk_law_info_compute(const rmtk_law_params *p, rmtk_law_info *info);
+
+/* The continuous density at x[0..n) (any order) into density[0..n) (the atom is not included).
+ * Closed forms for semicircle, MP and FC_L (Haagerup-Moller parametrisation, inverted by
+ * bisection); MP-semicircle and products / Jacobians by continuation of the physical root of
+ * the characteristic equation from above the support (methods.md 3.5 step 4): polynomial
+ * roots (companion matrix, LAPACK zhseqr) with the root closest to the extrapolated previous
+ * one for linear, ReLU and hard-tanh networks and Wishart products, Newton from the previous
+ * root for smooth activations and leaky ReLU. Status as rmtk_law_info_compute. */
+RMTK_API int rmtk_law_density(const rmtk_law_params *p, const double *x, size_t n,
+                              double *density);
+
+/* A grid of n >= 2 points on [a, b] (a < b) into x[0..n), ascending. Linear, except when the
+ * law's density diverges at 0 and a <= 0: then the grid starts at max(a, b * 1e-9), its first
+ * half log-spaced up to b / 20 and its second half linear. */
+RMTK_API int rmtk_law_grid(const rmtk_law_params *p, double a, double b, size_t n, double *x);
+
+/* integral_a^b x^k rho(x) dx of the continuous part (k = 0, 1, 2, ...), by tanh-sinh
+ * quadrature on each piece of [a, b] cut at the support edges (robust to the x^{-alpha}
+ * divergence at 0 and the square-root edges). */
+RMTK_API int rmtk_law_integrate(const rmtk_law_params *p, double a, double b, int k,
+                                double *value);
+
+/* Comparison of a simulated sample with the law. */
+typedef struct rmtk_law_comparison {
+    double ks;             /* sup |F_n - F| (atom included: values with |v| < eps count as 0) */
+    double l1;             /* sum_b |h_b - rho_b| w_b over nbins bins of the continuous part */
+    double atom_sim, atom_theory;
+    double mean_sim, mean_theory, mean_err;         /* err = sim - theory */
+    double var_sim, var_theory, var_err;
+} rmtk_law_comparison;
+
+/* Compare values[0..n) (eigenvalues, any order; not modified) with the law: KS distance between
+ * the ECDF and the theory CDF (theory CDF tabulated by integrating the density on a 4000-point
+ * grid), L1 distance between the histogram (nbins >= 2 bins between the smallest and largest
+ * value with |v| >= eps*max(1, max|v|)) and the bin-averaged theory density, atom masses and
+ * moment errors. eps >= 0 (default choice 1e-8). */
+RMTK_API int rmtk_law_compare(const rmtk_law_params *p, const double *values, size_t n,
+                              double eps, size_t nbins, rmtk_law_comparison *out);
+
+/* m_k of FC_L: binom((L+1)k, k) / (Lk + 1) (REF: methods.md 4.7). */
+RMTK_API int rmtk_fuss_catalan_moment(int L, int k, double *m);
+
+/* Zero-eigenvalue atom of a sparse Erdos-Renyi matrix with mean degree c (0 < c <= e) and
+ * generic nonzero weights: w0 = 2W(c)/c + W(c)^2/c - 1 (Lambert W; Bauer-Golinelli 2001,
+ * methods.md 2.4). RMTK_ERR_ARG for c outside (0, e]. */
+RMTK_API int rmtk_sparse_zero_atom(double c, double *w0);
+
+/* BBP: limit of the top singular value of X + theta u v^T, X n x m with entry variance 1/m,
+ * c = n/m in (0, 1]: sqrt((1+theta^2)(c+theta^2))/theta for theta > c^{1/4}, else 1 + sqrt c
+ * (methods.md 4.9). */
+RMTK_API int rmtk_bbp_top_singular(double c, double theta, double *s);
+
 /* =========================================================================================== */
 /* Analysis of a model and its report (module analysis, report)                                 */
 /* =========================================================================================== */
