@@ -200,6 +200,109 @@ RMTK_API int rmtk_fredholm_det(rmtk_kernel_fn kernel, const void *params, double
 /* Random-matrix ensembles (module ensembles)                                                   */
 /* =========================================================================================== */
 
+
+/* Seeded samplers of random-matrix ensembles and their spectra. Sample number k of a given
+ * (params, seed) is a pure function of them (the counter-based RNG with one stream per sample
+ * and factor), so results do not depend on thread count or on which samples are drawn.
+ * REF: methods.md 2.3, 2.4, 3.2, 4.1, 4.2, 4.9. */
+
+enum rmtk_ensemble_kind {
+    RMTK_ENS_GOE = 0,             /* (A + A^T) sigma / sqrt(2N), N = n: semicircle(sigma2) */
+    RMTK_ENS_GUE = 1,             /* complex Hermitian analogue (zheevd): semicircle(sigma2) */
+    RMTK_ENS_WISHART = 2,         /* W N x M (dims N, M), entries var sigma2: eig W^T W / N */
+    RMTK_ENS_WISHART_COMPLEX = 3, /* complex W, eig W^H W / N (zheevd) */
+    RMTK_ENS_WISHART_PRODUCT = 4, /* P = X_L..X_1, X_l N_l x N_{l-1} Gaussian var 1/N_{l-1}:
+                                     eig P P^T (N_L values) */
+    RMTK_ENS_WIGNER_PRODUCT = 5,  /* P = W_1..W_k of k GOE(n) (sigma2 = 1): eig P P^T = FC_k */
+    RMTK_ENS_PERCOLATED_WIGNER = 6, /* B o W, symmetric Bernoulli(p) mask on GOE(n, sigma2) */
+    RMTK_ENS_PERCOLATED_WISHART = 7,/* X_p = B o X (N x M), eig X_p^T X_p / N */
+    RMTK_ENS_SPIKED = 8,          /* singular values of X + theta sum_{i<r} e_i e_i^T,
+                                     X n x m (dims) entries var 1/m (largest first) */
+    RMTK_ENS_JACOBIAN = 9         /* eig J J^T, J = D_L X_L .. D_1 X_1 of a deep network */
+};
+
+enum rmtk_weight_law {
+    RMTK_WEIGHTS_GAUSSIAN = 0,
+    RMTK_WEIGHTS_UNIFORM = 1,     /* uniform on [-sqrt 3, sqrt 3] */
+    RMTK_WEIGHTS_RADEMACHER = 2,  /* +-1 */
+    RMTK_WEIGHTS_STUDENT_T = 3,   /* t_nu * sqrt((nu-2)/nu), nu > 4 */
+    RMTK_WEIGHTS_SPARSE = 4       /* +-1/sqrt(rho) with probability rho, else 0 */
+};
+
+#define RMTK_MAX_LAYERS 64 /* most factors of a product / layers of a network */
+
+struct rmtk_law_params; /* module theory, below */
+
+typedef struct rmtk_ensemble_params {
+    int32_t ensemble;       /* enum rmtk_ensemble_kind */
+    int32_t weight_law;     /* JACOBIAN: enum rmtk_weight_law (default GAUSSIAN) */
+    int64_t n;              /* GOE, GUE, WIGNER_PRODUCT, PERCOLATED_WIGNER: size (default 500) */
+    size_t n_dims;          /* WISHART*, SPIKED: 2 (N, M); products and JACOBIAN: L + 1 */
+    int64_t dims[RMTK_MAX_LAYERS + 1];
+    int32_t k;              /* WIGNER_PRODUCT: number of factors (default 2) */
+    int32_t activation;     /* JACOBIAN: enum rmtk_activation (default RELU) */
+    double sigma2;          /* entry variance scale (default 1) */
+    double p;               /* PERCOLATED_*: keep probability in (0, 1] (default 0.5) */
+    double c;               /* PERCOLATED_*: if > 0, sparse: p = c / n (Wigner), c / M
+                               (Wishart), i.e. mean degree c (default 0) */
+    int64_t rank;           /* SPIKED: r (default 1) */
+    double theta;           /* SPIKED: signal strength (default 2) */
+    double leaky_slope;     /* JACOBIAN (default 0.01) */
+    double sigma_w2;        /* JACOBIAN (default 2) */
+    double sigma_b2;        /* JACOBIAN (default 0) */
+    double q0;              /* JACOBIAN: |x0|^2 / n_0 (default 1) */
+    double student_nu;      /* STUDENT_T: nu > 4 (default 5) */
+    double weight_density;  /* SPARSE weights: rho in (0, 1] (default 0.1) */
+    int32_t coupled;        /* JACOBIAN: 1 = forward pass (default), 0 = independent D */
+    int32_t pad0;
+    uint64_t seed;          /* default 1 */
+} rmtk_ensemble_params;
+
+typedef struct rmtk_ensemble rmtk_ensemble;
+
+RMTK_API void rmtk_ensemble_params_default(rmtk_ensemble_params *p);
+
+/* Check p and allocate a sampler with every workspace (matrices, LAPACK workspaces queried once
+ * for this size). *out is owned by the caller: rmtk_ensemble_free. RMTK_ERR_ARG, RMTK_ERR_NOMEM. */
+RMTK_API int rmtk_ensemble_alloc(const rmtk_ensemble_params *p, rmtk_ensemble **out);
+RMTK_API void rmtk_ensemble_free(rmtk_ensemble *e);
+
+/* Number of values one sample produces (eigenvalues, or singular values for SPIKED). */
+RMTK_API size_t rmtk_ensemble_size(const rmtk_ensemble *e);
+
+/* Draw sample number `index` and write its values to values[0..rmtk_ensemble_size(e)):
+ * eigenvalues ascending (dsyevd / zheevd), singular values largest first for SPIKED (dgesdd).
+ * A handle is used by one thread at a time; separate handles may run in parallel.
+ * RMTK_ERR_ARG, RMTK_ERR_LAPACK. */
+RMTK_API int rmtk_ensemble_sample(rmtk_ensemble *e, uint64_t index, double *values);
+
+/* The limiting law matching an ensemble (GOE/GUE/percolated Wigner dense: semicircle with
+ * variance sigma2 (times p); Wishart: MP(M/N, sigma2 (times p)); Wishart product; Wigner
+ * product: FC_k; Jacobian: the Jacobian law). RMTK_ERR_UNSUPPORTED for SPIKED and sparse
+ * percolation (c > 0; use rmtk_sparse_zero_atom for the latter's atom). */
+RMTK_API int rmtk_ensemble_law(const rmtk_ensemble_params *p, struct rmtk_law_params *law);
+
+/* Summary of a spectrum: moments, zero atom, range. */
+typedef struct rmtk_spectrum_stats {
+    size_t n;
+    double mean, variance;   /* population variance (1/n) */
+    double m2, m3, m4;       /* raw moments E v^k */
+    double atom;             /* fraction with |v| < eps_abs */
+    double eps_abs;          /* eps * max(1, max |v|) */
+    double min, max;
+} rmtk_spectrum_stats;
+
+/* Statistics of v[0..n) (n >= 1). eps >= 0 is relative: a value counts in the zero atom when
+ * |v| < eps * max(1, max|v|); rmtk's default is 1e-8 (exact zeros of rank-deficient products
+ * come out of dsyevd at ~1e-13 relative; the continuous part has negligible mass there). */
+RMTK_API int rmtk_spectrum_stats_compute(const double *v, size_t n, double eps,
+                                         rmtk_spectrum_stats *out);
+
+/* Histogram density on nbins equal bins of [lo, hi): density[b] = count_b / (n width), values
+ * outside [lo, hi] are ignored (hi itself falls in the last bin). */
+RMTK_API int rmtk_histogram_density(const double *v, size_t n, double lo, double hi,
+                                    size_t nbins, double *density);
+
 /* =========================================================================================== */
 /* Limiting laws and free probability (module theory)                                           */
 /* =========================================================================================== */
@@ -209,7 +312,6 @@ RMTK_API int rmtk_fredholm_det(rmtk_kernel_fn kernel, const void *params, double
  * REF: methods.md 2.3-2.4, 3.3-3.5, 4.1-4.2, 4.6-4.9. All functions are thread-safe (no global
  * state) and allocate only temporary workspaces through the library's funnel. */
 
-#define RMTK_MAX_LAYERS 64   /* most factors of a product / layers of a network */
 #define RMTK_LAW_MAX_EDGES 16
 
 enum rmtk_law_kind {

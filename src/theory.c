@@ -460,11 +460,15 @@ int rmtk_law_compare(const rmtk_law_params *p, const double *values, size_t n, d
     } while (0)
     /* KS with the atom: F(x) = C(x) + atom [x >= 0], F(x-) = C(x) + atom [x > 0] */
     double D = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n;) {
+        size_t j = i; /* ties v[i..j) : F_n(v-) = i/n, F_n(v) = j/n */
+        while (j < n && v[j] == v[i])
+            j++;
         double C;
         CONT_CDF(v[i], C);
         double F = C + (v[i] >= 0 ? info.atom : 0), Fm = C + (v[i] > 0 ? info.atom : 0);
-        D = fmax(D, fmax(fabs(F - (double)(i + 1) / n), fabs(Fm - (double)i / n)));
+        D = fmax(D, fmax(fabs(F - (double)j / n), fabs(Fm - (double)i / n)));
+        i = j;
     }
     out->ks = D;
     /* L1 between the histogram of the nonzero values and the bin-averaged theory density */
