@@ -23,6 +23,8 @@ static int cmd_version(int argc, char **argv)
 /* One line per subcommand; keep them in the order of `rmtk --help`. */
 static const command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"theory", cmd_theory, "limiting spectral laws (MP, semicircle, products, DNN Jacobians)"},
+    {"simulate", cmd_simulate, "seeded random-matrix ensembles, compared with their laws"},
 };
 
 static void usage(FILE *f)
