@@ -483,6 +483,15 @@ static int step_root(law_eq *e, rmtk__cplx z, rmtk__cplx pred, rmtk__cplx cur, i
         if (!force && !(d1 < 0.25 * d2 && d1 <= 0.5 * move + 1e-9 * (1 + cabs(cur)) &&
                         nevanlinna_ok(e, z, e->roots[best])))
             return 0;
+        if (force && !nevanlinna_ok(e, z, e->roots[best])) {
+            /* a forced step (at a branch point): the closest root with Im G <= 0 */
+            double db = INFINITY;
+            for (int i = 0; i < nr; i++)
+                if (nevanlinna_ok(e, z, e->roots[i]) && cabs(e->roots[i] - pred) < db) {
+                    db = cabs(e->roots[i] - pred);
+                    best = i;
+                }
+        }
         *out = poly_polish(e, z, e->roots[best]);
         return 1;
     }
@@ -523,7 +532,9 @@ static int track(law_eq *e, double x_start, rmtk__cplx u0, const double *x_desc,
     rmtk__cplx uc = u0, up = u0;
     for (size_t j = 0; j < n; j++) {
         double target = x_desc[j];
-        if (e->is_jac && !(target > 0)) {
+        /* x <= 0 for the positive laws; below 1e-12 of the scale for the Newton case, where
+         * kappa is a discrete (quadrature) measure and the march would be long for nothing */
+        if (e->is_jac && (!(target > 0) || (!e->is_poly && target < 1e-12 * e->scale))) {
             out[j] = NAN;
             continue;
         }
@@ -534,7 +545,7 @@ static int track(law_eq *e, double x_start, rmtk__cplx u0, const double *x_desc,
         double s_p = isnan(xp) ? NAN : (e->is_jac ? log(xp) : xp);
         /* steps of at most 5% of x (log x) or 0.5% of the scale (x) */
         double hmax = e->is_jac ? 0.05 : 5e-3 * e->scale;
-        double h = fmin(s_c - s_t, hmax), hmin = 1e-13 * (1 + fabs(s_c));
+        double h = fmin(s_c - s_t, hmax), hmin = 1e-11 * (1 + fabs(s_c));
         int guard = 0;
         while (s_c > s_t) {
             if (h > s_c - s_t)
@@ -830,7 +841,7 @@ static int eq_density(law_eq *e, double upper, const double *x_desc, size_t n, d
             st = track(e, xs, u0, x_desc, n, eta_rel, r);
     }
     for (size_t j = 0; j < n && !st; j++) {
-        if (e->is_jac && !(x_desc[j] > 0))
+        if (e->is_jac && isnan(creal(r[j])))
             dens[j] = 0;
         else
             dens[j] = root_density(e, path_z(e, x_desc[j], eta_rel), r[j]);
@@ -922,7 +933,7 @@ int rmtk__law_eq_info(const rmtk_law_params *p, rmtk_law_info *info)
         double tx[4 * MAXDEG + 8], td[4 * MAXDEG + 8];
         size_t nt = 0;
         for (size_t i = 0; i < nc; i++) {
-            double d = 1e-5 * fmax(fabs(cand[i]), 1e-3 * e.scale);
+            double d = 1e-5 * (e.is_jac ? cand[i] : fmax(fabs(cand[i]), 1e-3 * e.scale));
             tx[nt++] = cand[i] + d;
             tx[nt++] = cand[i] - d;
         }
@@ -954,7 +965,7 @@ int rmtk__law_eq_info(const rmtk_law_params *p, rmtk_law_info *info)
     } else {
         /* Newton case */
         cand[nc++] = upper;
-        enum { NS = 400 };
+        enum { NS = 136 }; /* 15 points per decade */
         double sx[NS], sd[NS];
         for (int i = 0; i < NS; i++)
             sx[i] = upper * pow(10.0, -9.0 * (double)i / (NS - 1)) * (1 - 1e-9);
@@ -975,7 +986,8 @@ int rmtk__law_eq_info(const rmtk_law_params *p, rmtk_law_info *info)
         qsort(cand, nc, sizeof *cand, cmp_desc);
         size_t k = 0;
         for (size_t i = 0; i < nc && k < RMTK_LAW_MAX_EDGES; i++) {
-            if (k > 0 && fabs(cand[i] - info->edges[k - 1]) <= 1e-9 * (1 + fabs(cand[i])))
+            if (k > 0 && fabs(cand[i] - info->edges[k - 1]) <=
+                             1e-9 * fmax(fabs(cand[i]), fabs(info->edges[k - 1])))
                 continue;
             info->edges[k++] = cand[i];
         }

@@ -337,6 +337,14 @@ static int integrate_branch(const rmtk_law_params *p, double a, double b, int k,
     /* pieces from the top down, nodes descending within each, so the list is descending */
     size_t m = 0;
     for (size_t i = np; i-- > 0;) {
+        /* pieces outside the support (below the lowest edge, in a gap, above the top) have no
+         * continuous mass: skip them */
+        double mid = 0.5 * (cuts[i] + cuts[i + 1]);
+        int inside = 0;
+        for (size_t j = 0; j + 1 < info.n_edges; j += 2)
+            inside |= mid > info.edges[j] && mid < info.edges[j + 1];
+        if (!inside && branch == RMTK__BRANCH_CONTINUATION)
+            continue;
         ts_nodes(cuts[i], cuts[i + 1], x + m, w + m);
         for (size_t j = 0; j < TS_N / 2; j++) {
             double t = x[m + j];
@@ -349,7 +357,8 @@ static int integrate_branch(const rmtk_law_params *p, double a, double b, int k,
         m += TS_N;
     }
     /* neighbouring pieces share an end: nudge duplicates so the list stays non-increasing */
-    st = law_density_branch(p, x, nn, branch, d);
+    nn = m;
+    st = nn ? law_density_branch(p, x, nn, branch, d) : RMTK_OK;
     if (!st) {
         double s = 0;
         for (size_t i = 0; i < nn; i++)
