@@ -298,6 +298,15 @@ typedef struct rmtk_spectrum_stats {
 RMTK_API int rmtk_spectrum_stats_compute(const double *v, size_t n, double eps,
                                          rmtk_spectrum_stats *out);
 
+/* Per-matrix entry point (for rmtk analyze): the statistics above for the M eigenvalues of
+ * W^T W / N of an N x M weight matrix (rows N = `rows`, cols M = `cols`), given its singular
+ * values sv[0..k) (largest first, k <= min(N, M)): lambda_i = sv_i^2 / N, and M - k exact zeros
+ * (the eigenvalues not passed, e.g. the M - N zeros when M > N). This is the scale on which the
+ * MP law rmtk_law (MP, ratio M/N, sigma2 = entry variance) applies, so the same eigenvalues can be
+ * passed to rmtk_law_compare. Allocates a temporary copy. RMTK_ERR_ARG, RMTK_ERR_NOMEM. */
+RMTK_API int rmtk_layer_spectrum_stats(const double *sv, size_t k, int64_t rows, int64_t cols,
+                                       double eps, rmtk_spectrum_stats *out);
+
 /* Histogram density on nbins equal bins of [lo, hi): density[b] = count_b / (n width), values
  * outside [lo, hi] are ignored (hi itself falls in the last bin). */
 RMTK_API int rmtk_histogram_density(const double *v, size_t n, double lo, double hi,

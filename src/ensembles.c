@@ -644,3 +644,20 @@ int rmtk_histogram_density(const double *v, size_t n, double lo, double hi, size
         density[b] /= (double)n * w;
     return RMTK_OK;
 }
+
+/* lambda_i = sv_i^2 / N for the k singular values given, M - k zeros for the rest. */
+int rmtk_layer_spectrum_stats(const double *sv, size_t k, int64_t rows, int64_t cols,
+                              double eps, rmtk_spectrum_stats *out)
+{
+    if (!sv || !out || rows <= 0 || cols <= 0 || k == 0 || k > (size_t)RMTK_MIN(rows, cols))
+        return RMTK_ERR_ARG;
+    size_t m = (size_t)cols;
+    double *lam = rmtk__calloc(m, sizeof *lam);
+    if (!lam)
+        return RMTK_ERR_NOMEM;
+    for (size_t i = 0; i < k; i++)
+        lam[i] = sv[i] * sv[i] / (double)rows;
+    int st = rmtk_spectrum_stats_compute(lam, m, eps, out);
+    rmtk__free(lam);
+    return st;
+}

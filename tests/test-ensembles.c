@@ -324,6 +324,14 @@ static void test_stats(void)
     for (int b = 0; b < 4; b++)
         tot += h[b] * 1.25;
     CHECK_NEAR(tot, 1.0, 1e-12);
+    /* per-matrix entry point: singular values of a 4 x 6 matrix, 2 of them zero, and the
+     * 6 - 4 eigenvalues of W^T W / N not passed */
+    double sv[4] = {4, 2, 0, 0};
+    CHECK_OK(rmtk_layer_spectrum_stats(sv, 4, 4, 6, 1e-8, &s));
+    CHECK_NEAR(s.atom, 4.0 / 6, 1e-15);
+    CHECK_NEAR(s.mean, (4.0 + 1.0) / 6, 1e-15);
+    CHECK_NEAR(s.max, 4.0, 1e-15);
+    CHECK_STATUS(rmtk_layer_spectrum_stats(sv, 5, 4, 6, 1e-8, &s), RMTK_ERR_ARG);
     CHECK_STATUS(rmtk_spectrum_stats_compute(v, 0, 1e-8, &s), RMTK_ERR_ARG);
     CHECK_STATUS(rmtk_histogram_density(v, 6, 3, -2, 4, h), RMTK_ERR_ARG);
 }

@@ -381,6 +381,77 @@ static void test_errors(void)
     }
 }
 
+/* The CLI end to end: rmtk theory --json / --out and rmtk simulate --theory --json. */
+static char *run_cli(const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s", RMTK_CLI, args);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 20, n = 0;
+    char *buf = malloc(cap);
+    size_t r;
+    while ((r = fread(buf + n, 1, cap - 1 - n, f)) > 0)
+        n += r;
+    buf[n] = '\0';
+    int rc = pclose(f);
+    if (rc != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static double json_number(const char *s, const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = s ? strstr(s, k) : NULL;
+    return p ? strtod(p + strlen(k), NULL) : NAN;
+}
+
+static void test_cli(void)
+{
+    char *o = run_cli("theory jacobian --widths 600,900,450,700 --activation relu "
+                      "--weight-law gaussian --sigma-w2 2 --sigma-b2 0 --q0 1 --json "
+                      "--grid 0.876:9.875:2");
+    CHECK(o != NULL);
+    CHECK_NEAR(json_number(o, "atom"), 0.678571, 1e-6);
+    CHECK_NEAR(json_number(o, "variance"), 6.8333, 1e-4);
+    CHECK(o && strstr(o, "\"law\":\"jacobian\"") != NULL);
+    CHECK(o && strstr(o, "\"density\":[0.0702") != NULL);
+    free(o);
+    o = run_cli("theory sparse-atom --c 1 --json");
+    CHECK_NEAR(json_number(o, "atom"), 0.4559, 5e-5);
+    free(o);
+    char path[512];
+    snprintf(path, sizeof path, "%s/theory-fc.csv", RMTK_TEST_DATA);
+    char args[1024];
+    snprintf(args, sizeof args, "theory fuss-catalan --L 2 --grid 1:2:3 --out %s", path);
+    o = run_cli(args);
+    CHECK(o != NULL);
+    free(o);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (f) {
+        char line[256];
+        CHECK(fgets(line, sizeof line, f) && strcmp(line, "x,density\n") == 0);
+        int rows = 0;
+        while (fgets(line, sizeof line, f))
+            rows++;
+        CHECK(rows == 3);
+        fclose(f);
+    }
+    o = run_cli("simulate goe --n 200 --samples 2 --seed 3 --theory --json");
+    CHECK(o != NULL);
+    CHECK(json_number(o, "ks") < 3 / sqrt(400.0));
+    CHECK_NEAR(json_number(o, "variance"), 1.0, 0.1);
+    free(o);
+    CHECK(run_cli("theory nonsense 2>/dev/null") == NULL);
+    CHECK(run_cli("simulate jacobian --widths 10,0 2>/dev/null") == NULL);
+}
+
 int main(void)
 {
     RUN(test_t7);
@@ -394,5 +465,6 @@ int main(void)
     RUN(test_deep);
     RUN(test_grid_compare);
     RUN(test_errors);
+    RUN(test_cli);
     return harness_done();
 }
