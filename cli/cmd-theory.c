@@ -317,9 +317,12 @@ int cmd_theory(int argc, char **argv)
     static const struct {
         const char *name;
         int32_t kind;
-    } laws[] = {{"semicircle", RMTK_LAW_SEMICIRCLE},          {"mp", RMTK_LAW_MP},
-                {"mp-semicircle", RMTK_LAW_MP_SEMICIRCLE},    {"fuss-catalan", RMTK_LAW_FUSS_CATALAN},
-                {"wishart-product", RMTK_LAW_WISHART_PRODUCT}, {"jacobian", RMTK_LAW_JACOBIAN}};
+    } laws[] = {{"semicircle", RMTK_LAW_SEMICIRCLE},
+                {"mp", RMTK_LAW_MP},
+                {"mp-semicircle", RMTK_LAW_MP_SEMICIRCLE},
+                {"fuss-catalan", RMTK_LAW_FUSS_CATALAN},
+                {"wishart-product", RMTK_LAW_WISHART_PRODUCT},
+                {"jacobian", RMTK_LAW_JACOBIAN}};
     int found = 0;
     for (size_t i = 0; i < sizeof laws / sizeof laws[0]; i++)
         if (strcmp(law, laws[i].name) == 0) {

@@ -147,7 +147,7 @@ int rmtk__jacobian_mean_field(const rmtk_law_params *p, double *q, double *p_nz,
     return RMTK_OK;
 }
 
-/* ---- polynomials with real coefficients (c[k] multiplies u^k) --------------------------------- */
+/* ---- polynomials with real coefficients (c[k] multiplies u^k) ------------------------------- */
 
 typedef struct {
     int deg;
