@@ -403,6 +403,9 @@ static void fill_goe(rmtk_ensemble *e, uint64_t index, unsigned tag, double sigm
             for (size_t i = j; i < n; i++)
                 if (!(rmtk_rng_uniform(&r) < pmask))
                     g[j * n + i] = g[i * n + j] = 0;
+        if (e->p.c > 0) /* sparse: an Erdos-Renyi pattern without self-loops (Bauer-Golinelli) */
+            for (size_t j = 0; j < n; j++)
+                g[j * n + j] = 0;
     }
 }
 
