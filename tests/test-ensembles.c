@@ -128,7 +128,7 @@ static void test_ks_two_sizes(void)
  * finite-N excess in the first bin): within 0.008 sqrt(20/K). */
 static void test_t6_universality(void)
 {
-    int K = harness_quick() ? 3 : 12;
+    int K = harness_quick() ? 3 : 8;
     int scale = harness_quick() ? 2 : 1; /* quick: widths halved */
     double bins[6] = {1e-6, 0.25, 1, 3, 8, 30};
     double ref[5] = {0.0621, 0.0754, 0.0747, 0.0691, 0.0400};
