@@ -18,8 +18,17 @@
 /* ---- subcommands (one file each: cli/cmd-<name>.c) ---------------------------------------- */
 int cmd_analyze(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 int cmd_spectrum(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
+int cmd_theory(int argc, char **argv);
+/* shared by theory and simulate (cmd-theory.c): names, grid a:b:n, law/network options (returns
+ * 1 when argv[*i] was consumed, 0 when unknown, -status on error), atomic file writes */
+int cli_parse_activation(const char *s, int32_t *act);
+int cli_parse_weight_law(const char *s, int32_t *wl);
+int cli_parse_grid(const char *s, double *a, double *b, size_t *n);
+int cli_law_option(int argc, char **argv, int *i, rmtk_law_params *lp, rmtk_ensemble_params *ep);
+int cli_write_atomic(const char *path, int (*writer)(FILE *f, const void *ctx), const void *ctx);
 
 /* ---- argument parsing: each prints "rmtk: OPTION: ..." on error and returns RMTK_ERR_ARG ---- */
 int cli_parse_double(const char *opt, const char *s, double *out);
