@@ -38,6 +38,10 @@ int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
 int cli_parse_i64_list(const char *opt, const char *s, int64_t *out, size_t cap, size_t *n);
 /* The value of an option that takes one: advances *i; error if argv ends. */
 int cli_optarg(int argc, char **argv, int *i, const char **val);
+/* --stats LIST: comma-separated basic, mp, levels, vectors, null, tails, all. */
+int cli_parse_stats(const char *s, uint32_t *out);
+/* mkdir -p (errors printed). */
+int cli_mkdir_p(const char *dir);
 /* True when argv[i] is --help or -h. */
 int cli_is_help(const char *arg);
 /* "rmtk: " + message to stderr. */

@@ -30,6 +30,12 @@ static void usage(FILE *f)
             "  --samples K (default 1)  --seed N (default 1)  --bins B (default 40)\n"
             "  --eps E      zero atom: |v| < E max(1, max|v|) (default 1e-8)\n"
             "  --theory     compare with the limiting law (KS, L1, moment errors)\n"
+            "  --stats LIST --analysis-out DIR\n"
+            "               run the statistics of rmtk analyze (basic, mp, levels, tails; all)\n"
+            "               on every sample as a matrix and write DIR/summary.csv and\n"
+            "               DIR/report.json, one row per sample, to compare with real layers\n"
+            "               line by line (rectangular ensembles: wishart*, products,\n"
+            "               percolated-wishart, spiked, jacobian)\n"
             "  --json       JSON output;  --out FILE.csv  write the histogram (atomically)\n");
 }
 
@@ -66,6 +72,99 @@ static int write_hist(FILE *f, const void *vctx)
     return ferror(f) ? RMTK_ERR_IO : RMTK_OK;
 }
 
+/*
+ * The matrix whose singular values a sample gives, so that rmtk analyze's statistics apply:
+ * Wishart-type ensembles give the eigenvalues of W^T W / N, i.e. sigma_i = sqrt(N lambda_i) of
+ * W (N x M, entry variance sigma2: mp_sigma2 estimates sigma2); products and Jacobians the
+ * eigenvalues of P P^T, i.e. the squared singular values of P (N_L x N_0); SPIKED its singular
+ * values. Symmetric ensembles (GOE, GUE, percolated Wigner) are not singular-value spectra.
+ */
+static int sample_matrix_shape(const rmtk_ensemble_params *ep, int64_t *rows, int64_t *cols,
+                               double *scale, int *singular)
+{
+    *scale = 1.0;
+    *singular = 0;
+    switch (ep->ensemble) {
+    case RMTK_ENS_WISHART:
+    case RMTK_ENS_WISHART_COMPLEX:
+    case RMTK_ENS_PERCOLATED_WISHART:
+        *rows = ep->dims[0];
+        *cols = ep->dims[1];
+        *scale = (double)ep->dims[0];
+        return RMTK_OK;
+    case RMTK_ENS_WISHART_PRODUCT:
+    case RMTK_ENS_JACOBIAN:
+        *rows = ep->dims[ep->n_dims - 1];
+        *cols = ep->dims[0];
+        return RMTK_OK;
+    case RMTK_ENS_WIGNER_PRODUCT:
+        *rows = *cols = ep->n;
+        return RMTK_OK;
+    case RMTK_ENS_SPIKED:
+        *rows = ep->dims[0];
+        *cols = ep->dims[1];
+        *singular = 1;
+        return RMTK_OK;
+    default:
+        return RMTK_ERR_UNSUPPORTED;
+    }
+}
+
+static int analyze_samples(const char *name, const rmtk_ensemble_params *ep, const double *v,
+                           size_t n, uint64_t samples, uint32_t stats, const char *dir)
+{
+    if (!stats || !dir) {
+        cli_error("simulate: --stats and --analysis-out go together");
+        return RMTK_ERR_ARG;
+    }
+    int64_t rows, cols;
+    double scale;
+    int singular;
+    if (sample_matrix_shape(ep, &rows, &cols, &scale, &singular)) {
+        cli_error("simulate %s --stats: a symmetric ensemble has eigenvalues, not the singular "
+                  "values of a weight matrix; use a rectangular ensemble",
+                  name);
+        return RMTK_ERR_UNSUPPORTED;
+    }
+    size_t k = (size_t)(rows < cols ? rows : cols);
+    rmtk_analysis_params p = rmtk_analysis_params_default();
+    p.stats = stats & ~(uint32_t)(RMTK_STATS_VECTORS | RMTK_STATS_NULL);
+    p.seed = ep->seed;
+    rmtk_analysis *a = NULL;
+    double *sv = malloc(k * sizeof *sv);
+    int st = sv ? rmtk_analysis_alloc(&p, &a) : RMTK_ERR_NOMEM;
+    for (uint64_t s = 0; s < samples && !st; s++) {
+        /* eigenvalues ascending (the largest k are the last ones) or singular values */
+        const double *x = v + s * n;
+        for (size_t i = 0; i < k; i++) {
+            double lam = singular ? x[i] : x[n - 1 - i];
+            sv[i] = singular ? lam : sqrt(lam > 0 ? lam * scale : 0.0);
+        }
+        char label[64];
+        snprintf(label, sizeof label, "%s[%llu]", name, (unsigned long long)s);
+        st = rmtk_analysis_add_spectrum(a, label, sv, k, rows, cols);
+    }
+    if (!st)
+        st = rmtk_analysis_run(a, NULL, NULL);
+    if (!st)
+        st = cli_mkdir_p(dir);
+    char path[4096];
+    if (!st) {
+        snprintf(path, sizeof path, "%s/summary.csv", dir);
+        st = rmtk_analysis_write_csv(a, path);
+    }
+    if (!st) {
+        snprintf(path, sizeof path, "%s/report.json", dir);
+        st = rmtk_analysis_write_json(a, path);
+    }
+    if (st)
+        cli_error("simulate %s --stats: %s", name,
+                  a && *rmtk_analysis_errmsg(a) ? rmtk_analysis_errmsg(a) : rmtk_status_str(st));
+    rmtk_analysis_free(a);
+    free(sv);
+    return st;
+}
+
 int cmd_simulate(int argc, char **argv)
 {
     if (argc < 2 || cli_is_help(argv[1])) {
@@ -88,7 +187,8 @@ int cmd_simulate(int argc, char **argv)
     int64_t bins = 40;
     int json = 0, theory = 0;
     double eps = 1e-8;
-    const char *out = NULL;
+    const char *out = NULL, *analysis_out = NULL;
+    uint32_t stats = 0;
     for (int i = 2; i < argc; i++) {
         const char *v, *o = argv[i];
         int64_t k;
@@ -101,7 +201,13 @@ int cmd_simulate(int argc, char **argv)
             return -r;
         if (r > 0)
             continue;
-        if (strcmp(o, "--json") == 0)
+        if (strcmp(o, "--stats") == 0) {
+            if (cli_optarg(argc, argv, &i, &v) || cli_parse_stats(v, &stats))
+                return RMTK_ERR_ARG;
+        } else if (strcmp(o, "--analysis-out") == 0) {
+            if (cli_optarg(argc, argv, &i, &analysis_out))
+                return RMTK_ERR_ARG;
+        } else if (strcmp(o, "--json") == 0)
             json = 1;
         else if (strcmp(o, "--theory") == 0)
             theory = 1;
@@ -171,6 +277,11 @@ int cmd_simulate(int argc, char **argv)
     }
     for (uint64_t k = 0; k < samples && !st; k++)
         st = rmtk_ensemble_sample(e, k, v + k * n);
+    if (!st && (stats || analysis_out)) {
+        st = analyze_samples(argv[1], &ep, v, n, samples, stats, analysis_out);
+        if (st)
+            goto done;
+    }
     rmtk_spectrum_stats s;
     if (!st)
         st = rmtk_spectrum_stats_compute(v, total, eps, &s);

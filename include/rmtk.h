@@ -1605,6 +1605,13 @@ RMTK_API const char *rmtk_analysis_errmsg(const rmtk_analysis *a);
 /* Add every matrix of a model (analysed and skipped entries). The model stays owned by the
  * caller and must stay open until the analysis is freed. path is recorded in the report. */
 RMTK_API int rmtk_analysis_add_model(rmtk_analysis *a, rmtk_model *m, const char *path);
+/* Add a spectrum computed elsewhere (a simulated sample, say) as one matrix of the analysis:
+ * sv[0..k) are the singular values (any order; copied) of a rows x cols matrix, k ==
+ * min(rows, cols) (pad exact zeros). The statistics that need the matrix or its vectors
+ * (vectors, null) leave their columns NaN for it; its report method is "given". name is copied.
+ * RMTK_ERR_ARG (NULL, k != min(rows, cols), negative or non-finite values), RMTK_ERR_NOMEM. */
+RMTK_API int rmtk_analysis_add_spectrum(rmtk_analysis *a, const char *name, const double *sv,
+                                        size_t k, int64_t rows, int64_t cols);
 /* Compute every analysed matrix. A matrix that fails (non-finite values, LAPACK failure) gets
  * status "error" with its message and the run goes on; the return value is RMTK_OK, or the
  * status of the first failed matrix, or a global error (NOMEM). Sets OpenBLAS's thread count
@@ -1624,7 +1631,7 @@ typedef struct rmtk_analysis_row {
     const char *name;    /* matrix name (owned by the analysis) */
     const char *status;  /* "ok", "skipped" or "error" */
     const char *reason;  /* why skipped / the error message; "" when ok */
-    const char *method;  /* spectrum route: "gram", "svd" ("" when not computed) */
+    const char *method;  /* spectrum route: "gram", "svd", "given" ("" when not computed) */
     const char *dtype;   /* stored dtype */
     int64_t rows, cols;
     int32_t skip;        /* enum rmtk_skip */

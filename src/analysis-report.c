@@ -37,6 +37,8 @@ static const char *skip_name(int skip)
 static const char *tensor_name(const rmtk_analysis *a, const rmtk__entry *e)
 {
     rmtk_tensor_info ti;
+    if (e->model == RMTK__NO_MODEL)
+        return "";
     if (rmtk_model_tensor_info(a->models[e->model].model, e->e.tensor, &ti) != RMTK_OK)
         return "";
     return ti.name;
@@ -244,7 +246,8 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_kv_string(s, "name", r.name);
         rmtk__json_kv_string(s, "tensor", tensor_name(a, e));
         rmtk__json_kv_int(s, "slice", (long long)e->e.slice);
-        rmtk__json_kv_string(s, "file", a->models[e->model].path);
+        rmtk__json_kv_string(s, "file",
+                             e->model == RMTK__NO_MODEL ? "" : a->models[e->model].path);
         rmtk__json_kv_int(s, "rows", (long long)r.rows);
         rmtk__json_kv_int(s, "cols", (long long)r.cols);
         rmtk__json_kv_string(s, "dtype", r.dtype);
