@@ -308,6 +308,10 @@ enum rmtk_skip {
     RMTK_SKIP_EMPTY = 5     /* a zero-length dimension */
 };
 
+/* A short name for a skip reason: "none", "ndim", "small", "filter", "dtype", "empty"
+ * ("unknown" otherwise). Static storage. */
+RMTK_API const char *rmtk_skip_name(int skip);
+
 typedef struct rmtk_extract_params {
     int32_t conv_mode;     /* enum rmtk_conv_mode; default RMTK_CONV_FLATTEN */
     int32_t pad;
