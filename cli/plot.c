@@ -30,6 +30,7 @@ enum { C_BG = 0, C_FG, C_BLUE, C_RED, C_GREEN, C_ORANGE, C_PURPLE, C_SKY, C_GREY
 typedef struct {
     FILE *csv;       /* NULL after the first pass */
     int logx, logy;  /* axes of the current panel */
+    int nx;          /* panels across the page */
     double ymin, ymax;
     int nleg;
     PLINT leg_opt[MAXLEG], leg_col[MAXLEG], leg_sty[MAXLEG];
@@ -98,7 +99,7 @@ static void panel(fig *f, double x0, double x1, double y0, double y1, int logx, 
     f->ymax = y1;
     f->nleg = 0;
     pladv(0);
-    plvpor(0.15, 0.96, 0.18, 0.89);
+    plvpor(f->nx > 2 ? 0.2 : 0.15, 0.96, 0.18, 0.89);
     plwind(x0, x1, y0, y1);
     plcol0(C_FG);
     plwidth(1.0);
@@ -380,10 +381,10 @@ static void draw_esd(fig *f, const fig_input *in)
              form ? "histogram of σ" : "histogram of λ");
         if (have_mp) {
             char lab[96];
-            snprintf(lab, sizeof lab, "Marchenko–Pastur, σ²#dw#u = %.3g", v);
+            snprintf(lab, sizeof lab, "Marchenko–Pastur, σ² = %.3g", v);
             curve(f, form ? "mp_sigma" : "mp_lambda", gx, gy, NG, C_RED, 1, lab);
             vline(f, form ? "edge_sigma" : "edge_lambda", form ? sqrt(lp) : lp, C_RED, 2,
-                  form ? "bulk edge σ#d+#u" : "bulk edge λ#d+#u");
+                  form ? "bulk edge σ₊" : "bulk edge λ₊");
             vline(f, form ? "tw_sigma" : "tw_lambda", form ? sqrt(tw) : tw, C_ORANGE, 3,
                   "Tracy–Widom threshold");
         }
@@ -446,7 +447,7 @@ static void draw_spacing(fig *f, const fig_input *in)
         curve(f, "exact_goe", gx, gy, NG, C_PURPLE, 2, "exact GOE (Gaudin–Mehta)");
     for (int i = 0; i < NG; i++)
         gy[i] = exp(-gx[i]);
-    curve(f, "poisson", gx, gy, NG, C_GREY, 3, "Poisson e#u−s#d");
+    curve(f, "poisson", gx, gy, NG, C_GREY, 3, "Poisson exp(−s)");
     double beta = cli_metric(in->m, "brody_beta");
     if (isfinite(beta)) {
         char lab[96];
@@ -562,10 +563,10 @@ static void draw_vectors(fig *f, const fig_input *in)
     snprintf(title, sizeof title, "%s: Porter–Thomas p-values", in->name);
     panel(f, 0.8, (double)k * 1.2, pmin / 2, 1.5, 1, 1, "singular-value index j (1 = largest)",
           "KS p-value", title);
-    points(f, "p_left", idx, pl, k, C_BLUE, "left vectors u#dj#u");
-    points(f, "p_right", idx, pr, k, C_ORANGE, "right vectors v#dj#u");
+    points(f, "p_left", idx, pl, k, C_BLUE, "left vectors u");
+    points(f, "p_right", idx, pr, k, C_ORANGE, "right vectors v");
     char lab[96];
-    snprintf(lab, sizeof lab, "#ga = %.3g", in->alpha);
+    snprintf(lab, sizeof lab, "α = %.3g", in->alpha);
     hline(f, "alpha", in->alpha, 0.8, (double)k * 1.2, C_RED, 2, lab);
     legend(f, PL_POSITION_RIGHT | PL_POSITION_BOTTOM);
 
@@ -673,7 +674,7 @@ static void draw_tails(fig *f, const fig_input *in)
         hline(f, "hill_plateau", ha, 0, (double)n + 1, C_RED, 1, lab);
     }
     if (isfinite(ca)) {
-        snprintf(lab, sizeof lab, "CSN fit: #ga − 1 = %.3f", ca - 1);
+        snprintf(lab, sizeof lab, "CSN fit: α − 1 = %.3f", ca - 1);
         hline(f, "csn_ccdf_exponent", ca - 1, 0, (double)n + 1, C_GREEN, 3, lab);
     }
     legend(f, PL_POSITION_RIGHT | PL_POSITION_TOP);
@@ -696,13 +697,13 @@ static void draw_tails(fig *f, const fig_input *in)
         double fx[2] = {xm, lam[0]}, fy[2];
         for (int i = 0; i < 2; i++)
             fy[i] = nt / (double)k * pow(fx[i] / xm, -(ca - 1));
-        snprintf(lab, sizeof lab, "power law, #ga = %.3f (CSN)", ca);
+        snprintf(lab, sizeof lab, "power law, α = %.3f (CSN)", ca);
         curve(f, "powerlaw_fit", fx, fy, 2, C_RED, 1, lab);
-        vline(f, "csn_xmin", xm, C_GREEN, 2, "x#dmin#u (CSN)");
+        vline(f, "csn_xmin", xm, C_GREEN, 2, "xmin (CSN)");
     }
     double wx = cli_metric(in->m, "xmin");
     if (isfinite(wx))
-        vline(f, "ww_xmin", wx, C_ORANGE, 3, "x#dmin#u (WeightWatcher)");
+        vline(f, "ww_xmin", wx, C_ORANGE, 3, "xmin (WeightWatcher)");
     legend(f, PL_POSITION_LEFT | PL_POSITION_BOTTOM);
 done:
     free(h);
@@ -772,7 +773,7 @@ static void draw_trends(fig *f, const fig_input *in)
             legend(f, PL_POSITION_RIGHT | PL_POSITION_BOTTOM);
         }
         if (!strcmp(qs[q].key, "alpha")) {
-            hline(f, "alpha_2", 2, 0.5, (double)depth + 0.5, C_RED, 2, "#ga = 2");
+            hline(f, "alpha_2", 2, 0.5, (double)depth + 0.5, C_RED, 2, "α = 2");
             legend(f, PL_POSITION_RIGHT | PL_POSITION_TOP);
         }
     }
@@ -795,8 +796,6 @@ static void draw_trends(fig *f, const fig_input *in)
         plain_text(cli_json_str(m, "name") ? cli_json_str(m, "name") : "?", nm, sizeof nm);
         snprintf(line, sizeof line, "%zu  %.60s", depth, nm);
         plptex(0.0, 1.0 - 0.04 * (double)depth, 1, 0, 0, line);
-        if (f->csv)
-            fprintf(f->csv, "# layer %zu = %s\n", depth, cli_json_str(m, "name"));
     }
     plschr(0, 1.0);
 done:
@@ -893,6 +892,7 @@ static int render(const fig_kind *fk, const fig_input *in, const char *path, con
     fig f;
     memset(&f, 0, sizeof f);
     f.csv = csv;
+    f.nx = fk->nx;
     fk->draw(&f, in);
     plend();
     fflush(stdout);

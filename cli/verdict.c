@@ -33,7 +33,7 @@ int cli_verdict(cli_getter get, const void *ctx, double alpha, char *buf, size_t
     if (!(alpha > 0 && alpha < 1))
         alpha = 0.05;
     double r = get(ctx, "r_mean"), sem = get(ctx, "r_sem"), p_goe = get(ctx, "ks_p_goe");
-    if (!isnan(r)) {
+    if (!isnan(r) && !isnan(p_goe)) {
         int near_goe = !isnan(sem) && fabs(r - GOE_R) <= 3 * sem;
         if (near_goe && (isnan(p_goe) || p_goe > alpha)) {
             len = append(buf, n, len, "bulk random (GOE)");
@@ -45,7 +45,7 @@ int cli_verdict(cli_getter get, const void *ctx, double alpha, char *buf, size_t
             structure = 1;
         }
     } else {
-        len = append(buf, n, len, "too few levels for level statistics");
+        len = append(buf, n, len, "too few levels for bulk statistics");
     }
     double spikes = get(ctx, "n_spikes");
     if (spikes > 0) {
