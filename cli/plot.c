@@ -521,10 +521,13 @@ static void draw_sigma2(fig *f, const fig_input *in)
         }
         panel(f, L[0] * 0.9, L[n - 1] * 1.1, lo / 1.5, hi * 1.5, 1, 1, "window length L",
               c ? "#gD#d3#u(L)" : "#gS#u2#d(L)", title);
-        if (y[0])
+        if (y[0]) {
             points(f, keys[c][0], L, y[0], n, C_BLUE, NULL);
-        if (y[0])
+            FILE *keep = f->csv; /* the points already wrote the data */
+            f->csv = NULL;
             curve(f, keys[c][0], L, y[0], n, C_BLUE, 1, "this layer");
+            f->csv = keep;
+        }
         if (y[1])
             curve(f, keys[c][1], L, y[1], n, C_RED, 2, "GOE");
         if (y[2])
@@ -910,6 +913,46 @@ static int render(const fig_kind *fk, const fig_input *in, const char *path, con
     return plerr || access(path, F_OK) != 0;
 }
 
+/* cairo names the SVG's group "surface<N>" with a process-wide counter; make it "surface1" so
+ * that a figure is byte-identical whichever process draws it (rmtk plot vs rmtk analyze). */
+static int svg_normalise(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 1;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
+        n += got;
+        if (n == cap) {
+            char *nb = realloc(buf, 2 * cap + 1);
+            if (!nb)
+                free(buf);
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf)
+        return 1;
+    int st = 0;
+    buf[n] = '\0'; /* an SVG holds no NUL */
+    char *hit = strstr(buf, "id=\"surface");
+    if (hit) {
+        char *digits = hit + 11, *end = digits;
+        while (end < buf + n && *end >= '0' && *end <= '9')
+            end++;
+        if (end > digits && (f = fopen(path, "wb")) != NULL) {
+            fwrite(buf, 1, (size_t)(digits - buf), f);
+            fputc('1', f);
+            fwrite(end, 1, (size_t)(buf + n - end), f);
+            st = fclose(f) != 0;
+        }
+    }
+    free(buf);
+    return st;
+}
+
 static int format_ok(const char *fmt)
 {
     return !strcmp(fmt, "svg") || !strcmp(fmt, "png") || !strcmp(fmt, "pdf");
@@ -933,7 +976,7 @@ static int one_figure(const fig_kind *fk, const fig_input *in, size_t idx, const
     int st = RMTK_OK;
     for (char *fmt = strtok_r(fmts, ",", &save); fmt && !st; fmt = strtok_r(NULL, ",", &save)) {
         snprintf(path, sizeof path, "%s/%s.%s", dir, stem, fmt);
-        if (render(fk, in, path, fmt, csv)) {
+        if (render(fk, in, path, fmt, csv) || (!strcmp(fmt, "svg") && svg_normalise(path))) {
             cli_error("%s: PLplot could not draw the figure", path);
             st = RMTK_ERR_IO;
         }
