@@ -106,7 +106,7 @@ static void panel(fig *f, double x0, double x1, double y0, double y1, int logx, 
     pllsty(1);
     plschr(0, 0.8);
     plbox(logx ? "bcnstl" : "bcnst", 0, 0, logy ? "bcnstvl" : "bcnstv", 0, 0);
-    plschr(0, 0.9);
+    plschr(0, f->nx > 1 ? 0.8 : 0.9);
     pllab(xlab, ylab, title); /* names in titles come escaped (fig_input.name) */
 }
 
@@ -399,10 +399,14 @@ static void draw_esd(fig *f, const fig_input *in)
                 plwidth(2.0);
                 plline(2, px, py);
                 plwidth(1.0);
-                if (!shown)
-                    leg_add(f, PL_LEGEND_LINE, C_GREEN, 1, NULL, "outliers (TW test)");
                 shown = 1;
             }
+        }
+        if (ns) {
+            char lab[96];
+            snprintf(lab, sizeof lab, "%zu outlier%s (TW test)%s", ns, ns == 1 ? "" : "s",
+                     shown ? "" : ", off the axis");
+            leg_add(f, PL_LEGEND_LINE, C_GREEN, 1, NULL, lab);
         }
         if (beyond) {
             char note[90];
@@ -473,7 +477,7 @@ static void draw_ratio(fig *f, const fig_input *in)
     if (nr && nb <= 200)
         hist_counts(r, nr, 0, 1, (int)nb, cnt);
     char title[200];
-    snprintf(title, sizeof title, "%s: spacing ratios r̃, ⟨r̃⟩ = %.4f", in->name,
+    snprintf(title, sizeof title, "%s: spacing ratios r̃, mean %.4f", in->name,
              cli_metric(in->m, "r_mean"));
     panel(f, 0, 1, 0, 1.1 * ymax, 0, 0, "r̃ = min(r, 1/r)", "density P(r̃)", title);
     bars(f, "hist_ratio", 0, 1, (int)nb, nr && nb <= 200 ? cnt : NULL, h, C_FILL, C_BLUE,
@@ -482,9 +486,9 @@ static void draw_ratio(fig *f, const fig_input *in)
     static const struct {
         int beta, col, sty;
         const char *series, *label;
-    } laws[] = {{1, C_RED, 1, "goe", "GOE surmise (⟨r̃⟩ = 0.5307)"},
-                {2, C_PURPLE, 2, "gue", "GUE surmise (⟨r̃⟩ = 0.5996)"},
-                {0, C_GREY, 3, "poisson", "Poisson (⟨r̃⟩ = 0.3863)"}};
+    } laws[] = {{1, C_RED, 1, "goe", "GOE surmise (mean 0.5307)"},
+                {2, C_PURPLE, 2, "gue", "GUE surmise (mean 0.5996)"},
+                {0, C_GREY, 3, "poisson", "Poisson (mean 0.3863)"}};
     for (size_t l = 0; l < 3; l++) {
         for (int i = 0; i < NG; i++)
             gy[i] = rmtk_ratio_surmise_pdf(laws[l].beta, gx[i]);
@@ -726,7 +730,7 @@ static void draw_trends(fig *f, const fig_input *in)
     static const struct {
         const char *key, *label;
     } qs[] = {{"alpha", "power-law #ga (WeightWatcher)"},
-              {"r_mean", "mean spacing ratio ⟨r̃⟩"},
+              {"r_mean", "mean spacing ratio r̃"},
               {"n_spikes", "outliers (TW test)"},
               {"stable_rank", "stable rank ‖W‖#dF#u²/σ#d1#u²"},
               {"pt_frac_rejected", "PT-rejected fraction"}};
@@ -1036,8 +1040,18 @@ int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o
         if (layer && (!name || strcmp(name, layer) != 0))
             continue;
         nmatch++;
-        char esc[200];
-        plain_text(name ? name : "?", esc, sizeof esc);
+        /* titles show the last 28 characters of long names (their informative end) */
+        char esc[200], shown[64];
+        const char *nm = name ? name : "?";
+        size_t len = strlen(nm);
+        if (len > 28) {
+            const char *tail = nm + len - 27;
+            while ((*tail & 0xC0) == 0x80) /* not inside a UTF-8 character */
+                tail++;
+            snprintf(shown, sizeof shown, "…%s", tail);
+            nm = shown;
+        }
+        plain_text(nm, esc, sizeof esc);
         fig_input in = {report, m, esc, cli_json_num(m, "rows"),
                         cli_json_num(m, "cols"), alpha, name};
         for (size_t k = 0; k < sizeof kinds / sizeof kinds[0] && !st; k++) {
