@@ -773,15 +773,24 @@ static void draw_trends(fig *f, const fig_input *in)
         f->csv = NULL;
         curve(f, qs[q].key, x, y, j, C_BLUE, 1, NULL);
         f->csv = keep;
+        /* reference lines labelled in place (a legend box would hide points) */
+        double x0 = 0.5, x1 = (double)depth + 0.5, dy = 0.03 * (hi - lo + 2 * pad);
         if (!strcmp(qs[q].key, "r_mean")) {
-            hline(f, "r_goe", 0.5307, 0.5, (double)depth + 0.5, C_RED, 2, "GOE 0.5307");
-            hline(f, "r_poisson", 0.3863, 0.5, (double)depth + 0.5, C_GREY, 3,
-                  "Poisson 0.3863");
-            legend(f, PL_POSITION_RIGHT | PL_POSITION_BOTTOM);
+            hline(f, "r_goe", 0.5307, x0, x1, C_RED, 2, NULL);
+            hline(f, "r_poisson", 0.3863, x0, x1, C_GREY, 3, NULL);
+            plschr(0, 0.7);
+            plcol0(C_RED);
+            plptex(x0 + 0.02 * (x1 - x0), 0.5307 + dy, 1, 0, 0, "GOE 0.5307");
+            plcol0(C_GREY);
+            plptex(x0 + 0.02 * (x1 - x0), 0.3863 + dy, 1, 0, 0, "Poisson 0.3863");
+            plschr(0, 1.0);
         }
-        if (!strcmp(qs[q].key, "alpha")) {
-            hline(f, "alpha_2", 2, 0.5, (double)depth + 0.5, C_RED, 2, "α = 2");
-            legend(f, PL_POSITION_RIGHT | PL_POSITION_TOP);
+        if (!strcmp(qs[q].key, "alpha") && lo - pad < 2 && hi + pad > 2) {
+            hline(f, "alpha_2", 2, x0, x1, C_RED, 2, NULL);
+            plschr(0, 0.7);
+            plcol0(C_RED);
+            plptex(x0 + 0.02 * (x1 - x0), 2 + dy, 1, 0, 0, "α = 2");
+            plschr(0, 1.0);
         }
     }
     /* the sixth panel: the names of the layers, by depth */
