@@ -621,7 +621,7 @@ static void draw_vectors(fig *f, const fig_input *in)
         size_t j = w ? k / 2 : 0;
         snprintf(title, sizeof title, "%s: components of u#d%zu#u (%s), p = %.3g", in->name,
                  j + 1, w ? "bulk" : "top", pl[j]);
-        panel(f, lo, hi, 0, 1.15 * ymax, 0, 0, "√N u#di#u", "density", title);
+        panel(f, lo, hi, 0, 1.45 * ymax, 0, 0, "√N u#di#u", "density", title);
         bars(f, w ? "hist_bulk" : "hist_top", lo, hi, nb, cnt, den, w ? C_FILL2 : C_FILL,
              w ? C_GREY : C_BLUE, w ? "bulk vector (index k/2)" : "top vector (index 1)");
         grid(lo, hi, NG, gx);
