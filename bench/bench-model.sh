@@ -15,12 +15,12 @@ mkdir -p "$tmp"
 target=$(awk 'BEGIN { printf "%.1f", (2 * 768 * 3072 * 8) / 1048576 + 100 }')
 echo "model: 12 x (768x2304, 768x768, 768x3072, 3072x768) float32; RSS target ${target} MiB"
 for t in $threads; do
-    for stats in basic all; do
+    for stats in basic basic,mp,levels all; do
         /usr/bin/time -f "%e %M" -o "$tmp/time.txt" "$build/rmtk" analyze "$tmp/gpt2like.safetensors" \
             --out "$tmp/out-$t" --threads "$t" --stats "$stats" --quiet
         read -r wall rss < "$tmp/time.txt"
         awk -v t="$t" -v s="$stats" -v w="$wall" -v r="$rss" -v g="$target" 'BEGIN {
-            printf "threads %s  stats %-5s  wall %6.2f s  peak RSS %7.1f MiB  (%.2f x target)\n",
+            printf "threads %s  stats %-15s  wall %6.2f s  peak RSS %7.1f MiB  (%.2f x target)\n",
                    t, s, w, r / 1024, (r / 1024) / g }'
     done
 done

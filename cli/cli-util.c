@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void cli_error(const char *fmt, ...)
 {
@@ -106,5 +107,69 @@ int cli_parse_i64_list(const char *opt, const char *s, int64_t *out, size_t cap,
         return RMTK_ERR_ARG;
     }
     *n = k;
+    return RMTK_OK;
+}
+
+static const struct {
+    const char *name;
+    uint32_t flag;
+} stat_names[] = {
+    {"basic", RMTK_STATS_BASIC},     {"mp", RMTK_STATS_MP},     {"levels", RMTK_STATS_LEVELS},
+    {"vectors", RMTK_STATS_VECTORS}, {"null", RMTK_STATS_NULL}, {"tails", RMTK_STATS_TAILS},
+};
+
+int cli_parse_stats(const char *s, uint32_t *out)
+{
+    uint32_t flags = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (strcmp(tok, "all") == 0) {
+            rmtk_analysis_params probe = rmtk_analysis_params_default();
+            flags |= probe.stats | RMTK_STATS_BASIC;
+            for (size_t i = 0; i < sizeof stat_names / sizeof stat_names[0]; i++) {
+                rmtk_analysis *a = NULL;
+                probe.stats = stat_names[i].flag;
+                if (rmtk_analysis_alloc(&probe, &a) == RMTK_OK)
+                    flags |= stat_names[i].flag;
+                rmtk_analysis_free(a);
+            }
+            continue;
+        }
+        size_t i;
+        for (i = 0; i < sizeof stat_names / sizeof stat_names[0]; i++)
+            if (strcmp(tok, stat_names[i].name) == 0)
+                break;
+        if (i == sizeof stat_names / sizeof stat_names[0]) {
+            cli_error("--stats: unknown statistic '%s' (basic, mp, levels, vectors, null, tails, "
+                      "all)",
+                      tok);
+            return RMTK_ERR_ARG;
+        }
+        flags |= stat_names[i].flag;
+    }
+    *out = flags;
+    return RMTK_OK;
+}
+
+int cli_mkdir_p(const char *dir)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf)
+        return RMTK_ERR_ARG;
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+                cli_error("%s: cannot create directory: %s", buf, strerror(errno));
+                return RMTK_ERR_IO;
+            }
+            buf[i] = c;
+        }
+    }
     return RMTK_OK;
 }

@@ -58,49 +58,6 @@ static void usage(FILE *f)
             "basic,mp,levels");
 }
 
-static const struct {
-    const char *name;
-    uint32_t flag;
-} stat_names[] = {
-    {"basic", RMTK_STATS_BASIC},     {"mp", RMTK_STATS_MP},     {"levels", RMTK_STATS_LEVELS},
-    {"vectors", RMTK_STATS_VECTORS}, {"null", RMTK_STATS_NULL}, {"tails", RMTK_STATS_TAILS},
-};
-
-static int parse_stats(const char *s, uint32_t *out)
-{
-    uint32_t flags = 0;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", s);
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (strcmp(tok, "all") == 0) {
-            rmtk_analysis_params probe = rmtk_analysis_params_default();
-            flags |= probe.stats | RMTK_STATS_BASIC;
-            for (size_t i = 0; i < sizeof stat_names / sizeof stat_names[0]; i++) {
-                rmtk_analysis *a = NULL;
-                probe.stats = stat_names[i].flag;
-                if (rmtk_analysis_alloc(&probe, &a) == RMTK_OK)
-                    flags |= stat_names[i].flag;
-                rmtk_analysis_free(a);
-            }
-            continue;
-        }
-        size_t i;
-        for (i = 0; i < sizeof stat_names / sizeof stat_names[0]; i++)
-            if (strcmp(tok, stat_names[i].name) == 0)
-                break;
-        if (i == sizeof stat_names / sizeof stat_names[0]) {
-            cli_error("--stats: unknown statistic '%s' (basic, mp, levels, vectors, null, tails, "
-                      "all)",
-                      tok);
-            return RMTK_ERR_ARG;
-        }
-        flags |= stat_names[i].flag;
-    }
-    *out = flags;
-    return RMTK_OK;
-}
-
 /* --unfold gauss:W | gauss-replicate:W | poly:D | mp */
 static int parse_unfold(const char *s, rmtk_unfold_params *u)
 {
@@ -128,27 +85,6 @@ static int parse_unfold(const char *s, rmtk_unfold_params *u)
     }
     cli_error("--unfold: '%s' is not gauss:W, gauss-replicate:W, poly:D or mp", s);
     return RMTK_ERR_ARG;
-}
-
-static int mkdir_p(const char *dir)
-{
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return RMTK_ERR_ARG;
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-                cli_error("%s: cannot create directory: %s", buf, strerror(errno));
-                return RMTK_ERR_IO;
-            }
-            buf[i] = c;
-        }
-    }
-    return RMTK_OK;
 }
 
 typedef struct {
@@ -289,7 +225,7 @@ static int draw_report(const char *out, const char *formats, int tty, size_t *nf
     char path[4096], figdir[4096];
     snprintf(path, sizeof path, "%s/report.json", out);
     snprintf(figdir, sizeof figdir, "%s/figures", out);
-    int st = mkdir_p(figdir);
+    int st = cli_mkdir_p(figdir);
     if (st)
         return st;
     if (tty) {
@@ -327,7 +263,7 @@ int cmd_analyze(int argc, char **argv)
             if ((st = cli_optarg(argc, argv, &i, &out)))
                 return st;
         } else if (strcmp(a, "--stats") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = parse_stats(v, &p.stats)))
+            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_stats(v, &p.stats)))
                 return st;
         } else if (strcmp(a, "--conv") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)))
@@ -448,7 +384,7 @@ int cmd_analyze(int argc, char **argv)
         else if ((st = rmtk_analysis_add_model(an, models[f], files[f])))
             cli_error("%s", rmtk_analysis_errmsg(an));
     }
-    if (!st && (!out || (st = mkdir_p(out)) == RMTK_OK)) {
+    if (!st && (!out || (st = cli_mkdir_p(out)) == RMTK_OK)) {
         int tty = !quiet && isatty(2);
         progress_state ps = {{0, 0}, tty, quiet || tty ? 0 : per_matrix ? 1 : 10, 0};
         clock_gettime(CLOCK_MONOTONIC, &ps.start);

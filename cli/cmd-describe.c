@@ -44,24 +44,6 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static const char *skip_kind(int s)
-{
-    switch (s) {
-    case RMTK_SKIP_NDIM:
-        return "ndim";
-    case RMTK_SKIP_SMALL:
-        return "small";
-    case RMTK_SKIP_FILTER:
-        return "filter";
-    case RMTK_SKIP_DTYPE:
-        return "dtype";
-    case RMTK_SKIP_EMPTY:
-        return "empty";
-    default:
-        return "none";
-    }
-}
-
 static void shape_str(char *buf, size_t size, const rmtk_tensor_info *ti)
 {
     if (ti->ndim == 0) {
@@ -168,7 +150,7 @@ static void describe_json(const char *path, rmtk_model *m, const rmtk_layers *l,
         if (pos > first_e && rmtk_layers_get(l, first_e, &e) == RMTK_OK &&
             e.skip != RMTK_SKIP_NONE) {
             printf(" \"matrices\": [], \"skip\": {\"kind\": \"%s\", \"reason\": ",
-                   skip_kind(e.skip));
+                   rmtk_skip_name(e.skip));
             json_str(stdout, e.reason);
             printf("}}");
             continue;

@@ -33,6 +33,9 @@ enum rmtk__col {
     COL_MP_EDGE_NAIVE,
     COL_N_ABOVE_MP_EDGE,
     COL_LAMBDA_ERR_BOUND,
+    COL_ESD_MEAN,
+    COL_ESD_VAR,
+    COL_ZERO_ATOM,
     /* mp */
     COL_MP_SIGMA2,
     COL_MP_LAMBDA_MINUS,
@@ -43,6 +46,8 @@ enum rmtk__col {
     COL_MP_PAPER_SIGMA2,
     COL_MP_PAPER_NU_MAX,
     COL_MP_PAPER_N_ABOVE,
+    COL_MP_LAW_KS,
+    COL_MP_LAW_L1,
     /* levels */
     COL_R_MEAN,
     COL_R_SEM,
@@ -98,6 +103,7 @@ typedef struct {
 extern const rmtk__column rmtk__columns[RMTK__NCOLS];
 
 #define RMTK__MAX_ARRAYS 40
+#define RMTK__NO_MODEL SIZE_MAX
 
 typedef struct {
     const char *key; /* static string */
@@ -106,8 +112,10 @@ typedef struct {
 } rmtk__array;
 
 typedef struct {
-    rmtk_matrix_entry e; /* strings owned by the model's layer list */
-    size_t model;
+    rmtk_matrix_entry e; /* strings owned by the model's layer list (or by the entry) */
+    size_t model;        /* RMTK__NO_MODEL for a given spectrum */
+    double *given_sv;    /* rmtk_analysis_add_spectrum: the singular values (owned) */
+    char *given_name;    /* and the name (owned) */
     int status;          /* RMTK_OK or the error of this matrix */
     char *errmsg;
     int32_t method, fallback;

@@ -15,28 +15,11 @@
 static const char *const csv_fixed[] = {"name", "tensor", "slice", "rows", "cols", "dtype",
                                         "method", "status", "reason"};
 
-static const char *skip_name(int skip)
-{
-    switch ((enum rmtk_skip)skip) {
-    case RMTK_SKIP_NONE:
-        return "none";
-    case RMTK_SKIP_NDIM:
-        return "ndim";
-    case RMTK_SKIP_SMALL:
-        return "small";
-    case RMTK_SKIP_FILTER:
-        return "filter";
-    case RMTK_SKIP_DTYPE:
-        return "dtype";
-    case RMTK_SKIP_EMPTY:
-        return "empty";
-    }
-    return "unknown";
-}
-
 static const char *tensor_name(const rmtk_analysis *a, const rmtk__entry *e)
 {
     rmtk_tensor_info ti;
+    if (e->model == RMTK__NO_MODEL)
+        return "";
     if (rmtk_model_tensor_info(a->models[e->model].model, e->e.tensor, &ti) != RMTK_OK)
         return "";
     return ti.name;
@@ -244,7 +227,8 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_kv_string(s, "name", r.name);
         rmtk__json_kv_string(s, "tensor", tensor_name(a, e));
         rmtk__json_kv_int(s, "slice", (long long)e->e.slice);
-        rmtk__json_kv_string(s, "file", a->models[e->model].path);
+        rmtk__json_kv_string(s, "file",
+                             e->model == RMTK__NO_MODEL ? "" : a->models[e->model].path);
         rmtk__json_kv_int(s, "rows", (long long)r.rows);
         rmtk__json_kv_int(s, "cols", (long long)r.cols);
         rmtk__json_kv_string(s, "dtype", r.dtype);
@@ -282,7 +266,7 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_kv_string(s, "name", e->e.name);
         rmtk__json_kv_string(s, "file", a->models[e->model].path);
         rmtk__json_kv_string(s, "dtype", rmtk_dtype_name(e->e.dtype));
-        rmtk__json_kv_string(s, "skip", skip_name(e->e.skip));
+        rmtk__json_kv_string(s, "skip", rmtk_skip_name(e->e.skip));
         rmtk__json_kv_string(s, "reason", e->e.reason);
         rmtk__json_end(s, '}');
     }

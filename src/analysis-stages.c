@@ -49,6 +49,27 @@ int rmtk__stage_mp(rmtk__ctx *c)
             v[COL_MP_PAPER_NU_MAX] = r->paper.nu_max;
             v[COL_MP_PAPER_N_ABOVE] = (double)r->paper.n_above;
         }
+        /* Distance of the ESD (eigenvalues of W^T W / N, with the M - k zeros) to the fitted
+         * MP law, through the theory module (the scale rmtk simulate --theory uses). */
+        size_t m = (size_t)c->cols;
+        double *ev = rmtk__calloc(m, sizeof(double));
+        if (!ev) {
+            rmtk__free(buf);
+            return RMTK_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < k; i++)
+            ev[i] = c->sv[i] * c->sv[i] / (double)c->rows;
+        rmtk_law_params law;
+        rmtk_law_params_default(&law);
+        law.law = RMTK_LAW_MP;
+        law.ratio = (double)c->cols / (double)c->rows;
+        law.sigma2 = r->sigma2;
+        rmtk_law_comparison cmp;
+        if (r->sigma2 > 0 && rmtk_law_compare(&law, ev, m, 1e-8, 50, &cmp) == RMTK_OK) {
+            v[COL_MP_LAW_KS] = cmp.ks;
+            v[COL_MP_LAW_L1] = cmp.l1;
+        }
+        rmtk__free(ev);
         size_t ns = (size_t)r->n_spikes < k ? (size_t)r->n_spikes : k;
         st = rmtk__entry_set_array(c->e, "spike_lambda", buf, ns);
         if (!st)
@@ -126,6 +147,8 @@ int rmtk__stage_tails(rmtk__ctx *c)
 int rmtk__stage_vectors(rmtk__ctx *c)
 {
     size_t k = c->k;
+    if (!c->u || !c->v)
+        return RMTK_OK; /* a given spectrum: no vectors */
     double *buf = rmtk__malloc_array(4 * k, sizeof(double));
     if (!buf)
         return RMTK_ERR_NOMEM;
@@ -176,8 +199,8 @@ int rmtk__stage_null(rmtk__ctx *c)
 {
     const rmtk_null_params *np = &c->a->p.null;
     size_t k = c->k, R = (size_t)np->replicas, rows = (size_t)c->rows, cols = (size_t)c->cols;
-    if (R == 0)
-        return RMTK_OK;
+    if (R == 0 || !c->mat)
+        return RMTK_OK; /* no replicas asked, or a given spectrum (no matrix to shuffle) */
     double *eig = rmtk__malloc_array((2 * R + 1) * k + 4 * R, sizeof(double));
     if (!eig)
         return RMTK_ERR_NOMEM;

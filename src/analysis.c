@@ -37,6 +37,9 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_MP_EDGE_NAIVE] = {"mp_edge_naive", RMTK_STATS_BASIC},
     [COL_N_ABOVE_MP_EDGE] = {"n_above_mp_edge", RMTK_STATS_BASIC},
     [COL_LAMBDA_ERR_BOUND] = {"lambda_err_bound", RMTK_STATS_BASIC},
+    [COL_ESD_MEAN] = {"esd_mean", RMTK_STATS_BASIC},
+    [COL_ESD_VAR] = {"esd_var", RMTK_STATS_BASIC},
+    [COL_ZERO_ATOM] = {"zero_atom", RMTK_STATS_BASIC},
     [COL_MP_SIGMA2] = {"mp_sigma2", RMTK_STATS_MP},
     [COL_MP_LAMBDA_MINUS] = {"mp_lambda_minus", RMTK_STATS_MP},
     [COL_MP_LAMBDA_PLUS] = {"mp_lambda_plus", RMTK_STATS_MP},
@@ -46,6 +49,8 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_MP_PAPER_SIGMA2] = {"mp_paper_sigma2", RMTK_STATS_MP},
     [COL_MP_PAPER_NU_MAX] = {"mp_paper_nu_max", RMTK_STATS_MP},
     [COL_MP_PAPER_N_ABOVE] = {"mp_paper_n_above", RMTK_STATS_MP},
+    [COL_MP_LAW_KS] = {"mp_law_ks", RMTK_STATS_MP},
+    [COL_MP_LAW_L1] = {"mp_law_l1", RMTK_STATS_MP},
     [COL_R_MEAN] = {"r_mean", RMTK_STATS_LEVELS},
     [COL_R_SEM] = {"r_sem", RMTK_STATS_LEVELS},
     [COL_KS_P_WIGNER] = {"ks_p_wigner", RMTK_STATS_LEVELS},
@@ -149,6 +154,8 @@ void rmtk_analysis_free(rmtk_analysis *a)
     for (size_t i = 0; i < a->nentries; i++) {
         rmtk__entry *e = &a->entries[i];
         rmtk__free(e->errmsg);
+        rmtk__free(e->given_sv);
+        rmtk__free(e->given_name);
         for (size_t j = 0; j < e->narrays; j++)
             rmtk__free(e->arrays[j].x);
     }
@@ -208,6 +215,50 @@ int rmtk_analysis_add_model(rmtk_analysis *a, rmtk_model *m, const char *path)
     return RMTK_OK;
 }
 
+int rmtk_analysis_add_spectrum(rmtk_analysis *a, const char *name, const double *sv, size_t k,
+                               int64_t rows, int64_t cols)
+{
+    if (!a || !name || !sv || rows < 1 || cols < 1 || k != (size_t)RMTK_MIN(rows, cols))
+        return RMTK_ERR_ARG;
+    for (size_t i = 0; i < k; i++)
+        if (!(sv[i] >= 0) || !isfinite(sv[i]))
+            return rmtk__fail(a->errmsg, RMTK_ERR_ARG, "%s: singular value %zu is %g", name, i,
+                              sv[i]);
+    rmtk__entry *entries = rmtk__realloc(a->entries, (a->nentries + 1) * sizeof *entries);
+    if (!entries)
+        return RMTK_ERR_NOMEM;
+    a->entries = entries;
+    rmtk__entry *e = &a->entries[a->nentries];
+    memset(e, 0, sizeof *e);
+    e->given_sv = rmtk__malloc_array(k, sizeof(double));
+    e->given_name = rmtk__strdup(name);
+    if (!e->given_sv || !e->given_name) {
+        rmtk__free(e->given_sv);
+        rmtk__free(e->given_name);
+        return RMTK_ERR_NOMEM;
+    }
+    memcpy(e->given_sv, sv, k * sizeof(double));
+    rmtk_sort(e->given_sv, k);
+    for (size_t i = 0; i < k / 2; i++) { /* largest first */
+        double t = e->given_sv[i];
+        e->given_sv[i] = e->given_sv[k - 1 - i];
+        e->given_sv[k - 1 - i] = t;
+    }
+    e->model = RMTK__NO_MODEL;
+    e->e.name = e->given_name;
+    e->e.reason = "";
+    e->e.tensor = SIZE_MAX;
+    e->e.slice = -1;
+    e->e.rows = rows;
+    e->e.cols = cols;
+    e->e.skip = RMTK_SKIP_NONE;
+    e->e.dtype = RMTK_DTYPE_F64;
+    for (int c = 0; c < RMTK__NCOLS; c++)
+        e->values[c] = NAN;
+    a->nentries++;
+    return RMTK_OK;
+}
+
 /* ---- per-matrix work ----------------------------------------------------------------------- */
 
 int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size_t n)
@@ -236,6 +287,9 @@ int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size
  *   effective_rank = exp(H) (Roy & Vetterli 2007);  condition_number = sigma_max / sigma_min;
  *   naive MP: sigma^2 = ||W||_F^2 / (N M) (entry variance), bulk edge in this convention
  *   lambda_+ = sigma^2 (sqrt N + sqrt M)^2, n_above_mp_edge = #{lambda_i > lambda_+}.
+ *   ESD on the scale of rmtk simulate and rmtk theory (the M eigenvalues of W^T W / N, with the
+ *   M - k exact zeros when M > N): esd_mean, esd_var (population), zero_atom (fraction with
+ *   |lambda| < 1e-8 max(1, lambda_max)), so a layer compares line by line with a simulation.
  * REF: Martin & Mahoney, JMLR 22 (2021) 165; methods.md 4.1.
  */
 int rmtk__stage_basic(rmtk__ctx *c)
@@ -279,6 +333,13 @@ int rmtk__stage_basic(rmtk__ctx *c)
     v[COL_MP_EDGE_NAIVE] = edge;
     v[COL_N_ABOVE_MP_EDGE] = (double)above;
     v[COL_LAMBDA_ERR_BOUND] = c->info.err_bound;
+    rmtk_spectrum_stats es;
+    int st = rmtk_layer_spectrum_stats(sv, k, c->rows, c->cols, 1e-8, &es);
+    if (st)
+        return st;
+    v[COL_ESD_MEAN] = es.mean;
+    v[COL_ESD_VAR] = es.variance;
+    v[COL_ZERO_ATOM] = es.atom;
     return rmtk__entry_set_array(c->e, "singular_values", sv, k);
 }
 
@@ -313,11 +374,21 @@ static void process(worker_ctx *w, size_t idx)
     pool *pl = w->pl;
     rmtk_analysis *a = pl->a;
     rmtk__entry *e = &a->entries[idx];
-    rmtk__model_ref *ref = &a->models[e->model];
     rmtk_matrix_view view;
+    rmtk__ctx c;
+    memset(&c, 0, sizeof c);
+    int st = RMTK_OK;
+    bool given = e->given_sv != NULL;
+    if (given) {
+        memcpy(w->sv, e->given_sv, sizeof(double) * (size_t)RMTK_MIN(e->e.rows, e->e.cols));
+        c.info.method = -1;
+        c.info.k = RMTK_MIN(e->e.rows, e->e.cols);
+        goto stages;
+    }
+    rmtk__model_ref *ref = &a->models[e->model];
 
     pthread_mutex_lock(&pl->lock);
-    int st = rmtk_layers_view(ref->model, &e->e, &view);
+    st = rmtk_layers_view(ref->model, &e->e, &view);
     const char *msg = st ? rmtk_model_errmsg(ref->model) : "";
     if (!st) {
         st = rmtk_spectrum_load(w->plan, view);
@@ -329,13 +400,12 @@ static void process(worker_ctx *w, size_t idx)
         e->errmsg = rmtk__strdup(msg);
     pthread_mutex_unlock(&pl->lock);
 
-    rmtk__ctx c;
-    memset(&c, 0, sizeof c);
     if (!st) {
         st = rmtk_spectrum_run(w->plan, w->sv, w->u, w->v, &c.info);
         if (st)
             e->errmsg = rmtk__strdup(rmtk_spectrum_errmsg(w->plan));
     }
+stages:
     if (!st) {
         e->method = c.info.method;
         e->fallback = c.info.fallback;
@@ -345,9 +415,9 @@ static void process(worker_ctx *w, size_t idx)
         c.cols = e->e.cols;
         c.k = (size_t)RMTK_MIN(e->e.rows, e->e.cols);
         c.sv = w->sv;
-        c.u = w->u;
-        c.v = w->v;
-        c.mat = w->mat;
+        c.u = given ? NULL : w->u;
+        c.v = given ? NULL : w->v;
+        c.mat = given ? NULL : w->mat;
         c.plan = w->plan;
         c.seed = splitmix64(a->p.seed ^ splitmix64(idx));
         c.vws = w->vws;
@@ -405,13 +475,17 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
 {
     if (!a)
         return RMTK_ERR_ARG;
-    int64_t big = 0, small = 0;
+    int64_t big = 0, small = 0, given_small = 0;
     size_t total = 0;
     for (size_t i = 0; i < a->nentries; i++) {
         rmtk__entry *e = &a->entries[i];
         if (e->e.skip != RMTK_SKIP_NONE)
             continue;
         total++;
+        if (e->given_sv) { /* no matrix to hold: only its singular values */
+            given_small = RMTK_MAX(given_small, RMTK_MIN(e->e.rows, e->e.cols));
+            continue;
+        }
         big = RMTK_MAX(big, RMTK_MAX(e->e.rows, e->e.cols));
         small = RMTK_MAX(small, RMTK_MIN(e->e.rows, e->e.cols));
     }
@@ -440,13 +514,14 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
         worker_ctx *w = &ws[t];
         w->pl = &pl;
         w->inner_threads = nworkers > 1 ? 1 : threads;
-        st = rmtk_spectrum_plan_alloc(big, small, &sp, &w->plan);
+        if (big > 0)
+            st = rmtk_spectrum_plan_alloc(big, small, &sp, &w->plan);
         if (st) {
             rmtk__fail(a->errmsg, st, "cannot allocate a spectrum plan for %lld x %lld matrices",
                        (long long)big, (long long)small);
             break;
         }
-        w->sv = rmtk__malloc_array((size_t)small, sizeof(double));
+        w->sv = rmtk__malloc_array((size_t)RMTK_MAX(small, given_small), sizeof(double));
         if (vectors) {
             w->u = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
             w->v = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
@@ -568,6 +643,8 @@ static const char *method_name(const rmtk__entry *e)
 {
     if (e->e.skip != RMTK_SKIP_NONE || e->status != RMTK_OK || !e->narrays)
         return "";
+    if (e->given_sv)
+        return "given";
     return e->method == RMTK_SPECTRUM_GRAM ? "gram" : "svd";
 }
 

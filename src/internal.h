@@ -50,5 +50,8 @@ int rmtk__convert_strided(int dtype, int big_endian, const void *base, int64_t s
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 int rmtk__cmp_double(const void *a, const void *b); /* qsort comparator, NaN last */
+/* x[0..n) ascending: the number of values < v (lower bound) and <= v (upper bound). */
+size_t rmtk__count_lt(const double *x, size_t n, double v);
+size_t rmtk__count_le(const double *x, size_t n, double v);
 
 #endif /* RMTK_INTERNAL_H */

@@ -361,3 +361,22 @@ int rmtk_matrix_to_double(rmtk_matrix_view v, double *dst)
         }
     return RMTK_OK;
 }
+
+const char *rmtk_skip_name(int skip)
+{
+    switch ((enum rmtk_skip)skip) {
+    case RMTK_SKIP_NONE:
+        return "none";
+    case RMTK_SKIP_NDIM:
+        return "ndim";
+    case RMTK_SKIP_SMALL:
+        return "small";
+    case RMTK_SKIP_FILTER:
+        return "filter";
+    case RMTK_SKIP_DTYPE:
+        return "dtype";
+    case RMTK_SKIP_EMPTY:
+        return "empty";
+    }
+    return "unknown";
+}

@@ -397,32 +397,6 @@ rmtk_nv_mc_params rmtk_nv_mc_params_default(void)
     return p;
 }
 
-static size_t count_le(const double *x, size_t n, double v)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (x[mid] <= v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static size_t count_lt(const double *x, size_t n, double v)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (x[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* The paper's estimator (methods.md 1.4 D, empyricalRMT): centres c ~ U[a, b]; running moments
  * of n(c); stop when k > min_iter and the last min_iter running estimates span < tol, or at
  * max_iter. The moments are accumulated about L (Welford-free but shift-stabilised). The
@@ -459,7 +433,7 @@ int rmtk_number_variance_mc(const double *xi, size_t n, double L, const rmtk_nv_
     const uint64_t R = W + 1;
     for (;;) {
         double c = a + (b - a) * rmtk_rng_uniform(&r);
-        double e = (double)count_le(xi, n, c + h) - (double)count_lt(xi, n, c - h) - L;
+        double e = (double)rmtk__count_le(xi, n, c + h) - (double)rmtk__count_lt(xi, n, c - h) - L;
         double e2 = e * e;
         m[1] += e;
         m[2] += e2;

@@ -225,19 +225,6 @@ static double padded(const double *s, size_t n, size_t w, bool rep, size_t j)
     return s[j - w];
 }
 
-static size_t lower_bound(const double *x, size_t nx, double v)
-{
-    size_t lo = 0, hi = nx;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (x[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static void broaden(const double *s, size_t n, size_t w, bool rep, const double *x, size_t nx,
                     double *pdf)
 {
@@ -247,7 +234,7 @@ static void broaden(const double *s, size_t n, size_t w, bool rep, const double 
         double mu = padded(s, n, w, rep, i);
         double sg = 0.5 * (padded(s, n, w, rep, i + w) - padded(s, n, w, rep, i - w)) + 1e-15;
         double c = norm / sg, inv = 1.0 / (2.0 * sg * sg);
-        size_t j0 = lower_bound(x, nx, mu - 10.0 * sg);
+        size_t j0 = rmtk__count_lt(x, nx, mu - 10.0 * sg);
         for (size_t j = j0; j < nx && x[j] <= mu + 10.0 * sg; j++) {
             double d = x[j] - mu;
             pdf[j] += c * exp(-d * d * inv);
@@ -400,8 +387,8 @@ int rmtk_mp_fit_paper(const double *s_in, size_t k, int64_t rows, int64_t cols,
     out->lambda_minus = numin * numin;
     out->lambda_plus = numax * numax;
     out->n_points = (int64_t)d.n;
-    out->n_above = (int64_t)(k - lower_bound(s, k, numax));
-    for (size_t i = lower_bound(s, k, numax); i < k && s[i] == numax; i++)
+    out->n_above = (int64_t)(k - rmtk__count_lt(s, k, numax));
+    for (size_t i = rmtk__count_lt(s, k, numax); i < k && s[i] == numax; i++)
         out->n_above--;
 done:
     rmtk__free(s);

@@ -19,6 +19,32 @@ int rmtk__cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+size_t rmtk__count_lt(const double *x, size_t n, double v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t rmtk__count_le(const double *x, size_t n, double v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x[mid] <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 void rmtk_sort(double *x, size_t n)
 {
     if (x && n > 1)

@@ -126,34 +126,6 @@ static size_t make_kernels(const double *s, size_t n, size_t w, int edge, double
     return floored;
 }
 
-/* First index j in [0, m) with x[j] >= v (x ascending); m if none. */
-static size_t lower_bound(const double *x, size_t m, double v)
-{
-    size_t lo = 0, hi = m;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (x[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* First index j with x[j] > v. */
-static size_t upper_bound(const double *x, size_t m, double v)
-{
-    size_t lo = 0, hi = m;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (x[mid] <= v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* xi_j = sum_i (1/2) erfc(-(x_j - mu_i)/(sqrt 2 sigma_i)) at ascending points x[0..m).
  * = (1/2)[1 + erf(.)] of the paper. Kernel i is evaluated only for x_j within
  * UNFOLD_ERF_CUT sqrt(2) sigma_i of mu_i; it adds exactly 1 to every x_j above that range (a
@@ -167,7 +139,7 @@ static void broaden_sum(const double *mu, const double *sig, size_t nk, const do
         xi[j] = 0.0;
     for (size_t i = 0; i < nk; i++) {
         double r = UNFOLD_ERF_CUT * M_SQRT2 * sig[i];
-        size_t lo = lower_bound(x, m, mu[i] - r), hi = upper_bound(x, m, mu[i] + r);
+        size_t lo = rmtk__count_lt(x, m, mu[i] - r), hi = rmtk__count_le(x, m, mu[i] + r);
         double inv = 1.0 / (M_SQRT2 * sig[i]);
         for (size_t j = lo; j < hi; j++)
             xi[j] += 0.5 * erfc(-(x[j] - mu[i]) * inv);

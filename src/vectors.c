@@ -516,33 +516,6 @@ int rmtk_pt_plan_null_quantile(const rmtk_pt_plan *pl, double q, double *d)
     return rmtk_quantile_sorted(pl->null_d, pl->nnull, q, d);
 }
 
-/* Number of sorted null values <= d, and < d (binary search). */
-static size_t count_le(const double *x, size_t n, double d)
-{
-    size_t a = 0, b = n;
-    while (a < b) {
-        size_t mid = a + (b - a) / 2;
-        if (x[mid] <= d)
-            a = mid + 1;
-        else
-            b = mid;
-    }
-    return a;
-}
-
-static size_t count_lt(const double *x, size_t n, double d)
-{
-    size_t a = 0, b = n;
-    while (a < b) {
-        size_t mid = a + (b - a) / 2;
-        if (x[mid] < d)
-            a = mid + 1;
-        else
-            b = mid;
-    }
-    return a;
-}
-
 /* p-value of statistic d of m entries under the plan's method (see rmtk.h). */
 static double pt_pvalue(const rmtk_pt_plan *pl, double d, size_t m)
 {
@@ -552,12 +525,12 @@ static double pt_pvalue(const rmtk_pt_plan *pl, double d, size_t m)
         return rmtk_ks_pvalue(m, d);
     case RMTK_PT_EXACT_MC: {
         /* p = (1 + #{D_null >= d}) / (ns + 1): the Monte-Carlo p-value with exact size. */
-        size_t ge = ns - count_lt(pl->null_d, ns, d);
+        size_t ge = ns - rmtk__count_lt(pl->null_d, ns, d);
         return (1.0 + (double)ge) / ((double)ns + 1.0);
     }
     case RMTK_PT_STAATS:
         /* p = 1 - ECDF_null(d) = #{D_null > d} / ns */
-        return (double)(ns - count_le(pl->null_d, ns, d)) / (double)ns;
+        return (double)(ns - rmtk__count_le(pl->null_d, ns, d)) / (double)ns;
     default: {
         /* PAPER: p = 1 - C(d), C = interp(d, sorted null, j/(ns-1)), clamped. */
         const double *z = pl->null_d;
@@ -565,7 +538,7 @@ static double pt_pvalue(const rmtk_pt_plan *pl, double d, size_t m)
             return 1.0;
         if (d >= z[ns - 1])
             return 0.0;
-        size_t j = count_le(z, ns, d) - 1; /* z[j] <= d < z[j+1] */
+        size_t j = rmtk__count_le(z, ns, d) - 1; /* z[j] <= d < z[j+1] */
         double den = z[j + 1] - z[j];
         double t = den > 0.0 ? (d - z[j]) / den : 0.0;
         return 1.0 - ((double)j + t) / (double)(ns - 1);

@@ -246,6 +246,16 @@ def test_analyze_mp_and_tails(tmp_path):
         assert math.isclose(float(r["alpha_weighted"]), a * math.log10(lam.max()), rel_tol=1e-9)
         assert r["csn_p_gof"] != ""
     assert rep["parameters"]["tails"]["bootstrap"] == 50
+    # ESD on the simulate/theory scale (eigenvalues of W^T W / N): mean = ||W||_F^2 / (N M).
+    for name, w in (("noise", noise), ("spiked", spiked)):
+        r = rows[name]
+        assert math.isclose(float(r["esd_mean"]), np.sum(w * w) / (n * m), rel_tol=1e-12)
+        lam = np.linalg.svd(w, compute_uv=False) ** 2 / n
+        assert math.isclose(float(r["esd_var"]), np.var(lam), rel_tol=1e-9)
+        assert float(r["zero_atom"]) == 0.0
+    # The pure-noise ESD is close to its fitted MP law (KS ~ 1/sqrt(300) scale), the heavy one not.
+    assert float(rows["noise"]["mp_law_ks"]) < 0.05
+    assert float(rows["heavy"]["mp_law_ks"]) > float(rows["noise"]["mp_law_ks"])
 
 
 def test_tail_reads_npy_like_text(tmp_path):
@@ -338,3 +348,28 @@ def test_analyze_levels(tmp_path):
         assert math.isclose(arr["sigma2"][i1], float(g["sigma2_L1"]), rel_tol=1e-12)
         assert math.isclose(arr["sigma2_goe"][i1], 0.4463, abs_tol=1e-4)
     assert rep["parameters"]["levels"]["unfold"] == "poly"
+
+
+def test_simulate_rows_compare_with_analyze(tmp_path):
+    """rmtk simulate --stats writes the same summary.csv columns as rmtk analyze, one row per
+    sample, on the scale of a weight matrix (mp_sigma2 = the simulated entry variance)."""
+    sim = tmp_path / "sim"
+    run("simulate", "wishart", "--dims", "1000,500", "--sigma2", "0.5", "--samples", 3,
+        "--seed", 3, "--stats", "basic,mp,levels", "--analysis-out", sim)
+    rows = list(csv.DictReader(open(sim / "summary.csv")))
+    assert [r["name"] for r in rows] == ["wishart[0]", "wishart[1]", "wishart[2]"]
+    for r in rows:
+        assert r["method"] == "given" and int(r["rows"]) == 1000 and int(r["cols"]) == 500
+        assert abs(float(r["mp_sigma2"]) / 0.5 - 1) < 0.02
+        assert abs(float(r["r_mean"]) - 0.5307) < 3 * float(r["r_sem"]) + 0.005
+        assert math.isclose(float(r["esd_mean"]), float(r["mp_sigma2_naive"]), rel_tol=1e-9)
+    # Same columns as an analysis of a real matrix with the same statistics.
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((1000, 500)) * math.sqrt(0.5)
+    path = tmp_path / "w.safetensors"
+    write_safetensors(path, {"w": ("F64", w.shape, w.tobytes())})
+    run("analyze", path, "--out", tmp_path / "real", "--quiet")
+    assert open(sim / "summary.csv").readline() == open(tmp_path / "real" / "summary.csv").readline()
+    p = run("simulate", "goe", "--n", 100, "--stats", "basic", "--analysis-out", tmp_path / "g",
+            check=False)
+    assert p.returncode == 4 and "symmetric" in p.stderr
