@@ -59,6 +59,20 @@ typedef struct cli_plot_opts {
 int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o,
                     size_t *nwritten);
 extern const char *const cli_figure_kinds[]; /* NULL-terminated */
+/* rmtk simulate: histogram (nb bins from lo, width w, densities dens) of the simulated values,
+ * the theory density (tx, ty, nt points; nt = 0 for none) and the zero atom (simulated and
+ * theory mass; NaN theory when unknown; marked when either is > 0). */
+typedef struct cli_density_fig {
+    const char *title, *xlabel, *law_name;
+    double lo, w;
+    size_t nb;
+    const double *dens;
+    const double *tx, *ty;
+    size_t nt;
+    double atom_sim, atom_theory;
+} cli_density_fig;
+/* Writes path_stem.<fmt> for each format (NULL: "svg,png") and path_stem.csv. */
+int cli_plot_density(const cli_density_fig *d, const char *path_stem, const char *formats);
 const char *cli_figure_caption(const char *kind);
 
 /* ---- report.html (html.c) ------------------------------------------------------------------ */

@@ -46,6 +46,7 @@ typedef struct {
     const char *name; /* the matrix name, '#' doubled for PLplot (file stems use raw_name) */
     double rows, cols, alpha;
     const char *raw_name;
+    const cli_density_fig *density; /* the simulate figure (NULL otherwise) */
 } fig_input;
 
 typedef void (*draw_fn)(fig *f, const fig_input *in);
@@ -819,6 +820,59 @@ done:
     free(y);
 }
 
+/* ---- rmtk simulate: the simulated density against the limiting law -------------------------- */
+
+static void draw_density(fig *f, const fig_input *in)
+{
+    const cli_density_fig *d = in->density;
+    double lo = d->lo, hi = d->lo + d->w * (double)d->nb, ymax = 0;
+    int atom = (d->atom_sim > 1e-12 || d->atom_theory > 1e-12);
+    if (atom) {
+        lo = fmin(lo, 0);
+        hi = fmax(hi, 0);
+    }
+    double pad = 0.03 * (hi - lo);
+    for (size_t b = 0; b < d->nb; b++)
+        ymax = fmax(ymax, d->dens[b]);
+    double cap = ymax > 0 ? 3 * ymax : 1; /* a divergent law must not flatten the histogram */
+    for (size_t i = 0; i < d->nt; i++)
+        if (isfinite(d->ty[i]) && d->ty[i] < cap)
+            ymax = fmax(ymax, d->ty[i]);
+    char title[200];
+    plain_text(d->title ? d->title : "", title, sizeof title);
+    panel(f, lo - pad, hi + pad, 0, 1.35 * (ymax > 0 ? ymax : 1), 0, 0, d->xlabel,
+          "density (continuous part)", title);
+    bars(f, "hist", d->lo, d->lo + d->w * (double)d->nb, (int)d->nb, NULL, d->dens, C_FILL,
+         C_BLUE, "simulated");
+    if (d->nt) {
+        char lab[96];
+        snprintf(lab, sizeof lab, "theory (%.40s)", d->law_name ? d->law_name : "law");
+        curve(f, "theory", d->tx, d->ty, d->nt, C_RED, 1, lab);
+    }
+    if (atom) {
+        char lab[96];
+        if (isnan(d->atom_theory))
+            snprintf(lab, sizeof lab, "atom at 0: mass %.4f", d->atom_sim);
+        else
+            snprintf(lab, sizeof lab, "atom at 0: mass %.4f (theory %.4f)", d->atom_sim,
+                     d->atom_theory);
+        csv_row(f, "atom_sim", 0, NAN, d->atom_sim, NAN);
+        if (!isnan(d->atom_theory))
+            csv_row(f, "atom_theory", 0, NAN, d->atom_theory, NAN);
+        FILE *keep = f->csv;
+        f->csv = NULL;
+        vline(f, "atom", 0, C_GREEN, 1, lab);
+        f->csv = keep;
+        PLFLT ax = 0, ay = f->ymax - 0.04 * (f->ymax - f->ymin);
+        plcol0(C_GREEN);
+        plschr(0, 1.2);
+        plstring(1, &ax, &ay, "▼");
+        plschr(0, 1.0);
+    }
+    legend(f, PL_POSITION_RIGHT | PL_POSITION_TOP);
+}
+
+
 /* ---- the table of figures and the driver ---------------------------------------------------- */
 
 typedef struct {
@@ -972,12 +1026,11 @@ static int format_ok(const char *fmt)
 }
 
 /* All formats of one figure, and its CSV. */
-static int one_figure(const fig_kind *fk, const fig_input *in, size_t idx, const char *dir,
+static int one_figure(const fig_kind *fk, const fig_input *in, const char *pstem,
                       const char *formats, size_t *nwritten)
 {
-    char stem[128], path[4096], fmts[64];
-    cli_figure_stem(idx, in->raw_name, fk->kind, stem, sizeof stem);
-    snprintf(path, sizeof path, "%s/%s.csv", dir, stem);
+    char path[4096], fmts[64];
+    snprintf(path, sizeof path, "%s.csv", pstem);
     FILE *csv = fopen(path, "w");
     if (!csv) {
         cli_error("%s: cannot write", path);
@@ -988,7 +1041,7 @@ static int one_figure(const fig_kind *fk, const fig_input *in, size_t idx, const
     char *save = NULL;
     int st = RMTK_OK;
     for (char *fmt = strtok_r(fmts, ",", &save); fmt && !st; fmt = strtok_r(NULL, ",", &save)) {
-        snprintf(path, sizeof path, "%s/%s.%s", dir, stem, fmt);
+        snprintf(path, sizeof path, "%s.%s", pstem, fmt);
         if (render(fk, in, path, fmt, csv) || (!strcmp(fmt, "svg") && svg_normalise(path))) {
             cli_error("%s: PLplot could not draw the figure", path);
             st = RMTK_ERR_IO;
@@ -1062,7 +1115,7 @@ int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o
         }
         plain_text(nm, esc, sizeof esc);
         fig_input in = {report, m, esc, cli_json_num(m, "rows"),
-                        cli_json_num(m, "cols"), alpha, name};
+                        cli_json_num(m, "cols"), alpha, name, NULL};
         for (size_t k = 0; k < sizeof kinds / sizeof kinds[0] && !st; k++) {
             if (want && strcmp(want, kinds[k].kind) != 0)
                 continue;
@@ -1072,7 +1125,10 @@ int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o
             /* figures need enough values to mean something */
             if (n < 10)
                 continue;
-            st = one_figure(&kinds[k], &in, i, dir, formats, nwritten);
+            char stem[128], pstem[4096];
+            cli_figure_stem(i, name, kinds[k].kind, stem, sizeof stem);
+            snprintf(pstem, sizeof pstem, "%s/%s", dir, stem);
+            st = one_figure(&kinds[k], &in, pstem, formats, nwritten);
         }
         if (st)
             return st;
@@ -1082,8 +1138,29 @@ int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o
         return RMTK_ERR_NOTFOUND;
     }
     if (!layer && nok && (!want || !strcmp(want, "trends"))) {
-        fig_input in = {report, NULL, "model", 0, 0, alpha, "model"};
-        st = one_figure(&trends_kind, &in, (size_t)-1, dir, formats, nwritten);
+        fig_input in = {report, NULL, "model", 0, 0, alpha, "model", NULL};
+        char stem[128], pstem[4096];
+        cli_figure_stem((size_t)-1, "model", "trends", stem, sizeof stem);
+        snprintf(pstem, sizeof pstem, "%s/%s", dir, stem);
+        st = one_figure(&trends_kind, &in, pstem, formats, nwritten);
     }
     return st;
+}
+
+static const fig_kind density_kind = {"density", NULL, draw_density, 1, 1, 800, 520,
+                                      "Simulated density against the limiting law."};
+
+int cli_plot_density(const cli_density_fig *d, const char *path_stem, const char *formats)
+{
+    char fmts[64];
+    snprintf(fmts, sizeof fmts, "%s", formats ? formats : "svg,png");
+    char *save = NULL;
+    for (char *fmt = strtok_r(fmts, ",", &save); fmt; fmt = strtok_r(NULL, ",", &save))
+        if (!format_ok(fmt)) {
+            cli_error("--format: '%s' is not svg, png or pdf", fmt);
+            return RMTK_ERR_ARG;
+        }
+    fig_input in = {NULL, NULL, "", 0, 0, 0.05, "density", d};
+    size_t n = 0;
+    return one_figure(&density_kind, &in, path_stem, formats ? formats : "svg,png", &n);
 }

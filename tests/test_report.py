@@ -366,3 +366,28 @@ def test_report_renders_in_chromium(out, report, tmp_path):
         assert f'id="{anchor}"' in dom
     assert dom.count("<svg") == (out[0] / "report.html").read_text().count("<svg")
     assert dom.rstrip().endswith("</html>")
+
+
+def test_simulate_theory_figure(tmp_path):
+    """rmtk simulate --theory --plot: the histogram of the simulated values, the limiting density
+    and the zero atom, from the same plotting code; the CSV holds what --json reports."""
+    args = ["simulate", "wishart", "--dims", "400,1000", "--samples", "2", "--seed", "3",
+            "--theory"]
+    j = json.loads(run(*args, "--json").stdout)
+    run(*args, "--plot", tmp_path / "sim")
+    ET.parse(tmp_path / "sim.svg")
+    assert png_size(tmp_path / "sim.png") == (800, 520)
+    c = read_csv(tmp_path / "sim.csv")
+    np.testing.assert_allclose(col(c["hist"], "y"), j["histogram"]["density"], rtol=1e-15)
+    assert col(c["hist"], "x")[0] == pytest.approx(j["histogram"]["lo"], rel=1e-15)
+    assert col(c["hist"], "x_hi")[-1] == pytest.approx(j["histogram"]["hi"], rel=1e-12)
+    # the atom: q = 400/1000 of the 1000 eigenvalues of the larger Gram matrix are nonzero
+    assert col(c["atom_theory"], "y")[0] == pytest.approx(0.6, abs=1e-12)
+    assert col(c["atom_sim"], "y")[0] == pytest.approx(j["atom"], abs=1e-15)
+    # the theory curve is the MP density of W^T W / N (ratio 0.4 nonzero part, scaled by 0.4)
+    x, y = col(c["theory"], "x"), col(c["theory"], "y")
+    lam = 2.5  # = 1000 / 400: the law of the 1000 x 1000 Gram matrix has ratio c = M/N
+    lm, lp = (1 - math.sqrt(lam)) ** 2, (1 + math.sqrt(lam)) ** 2
+    inside = (x > lm) & (x < lp)
+    ref = np.sqrt((lp - x[inside]) * (x[inside] - lm)) / (2 * math.pi * lam * x[inside])
+    np.testing.assert_allclose(y[inside], ref, rtol=1e-6)
