@@ -21,7 +21,7 @@ build: bootstrap $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	$(BUILD)/rmtk analyze $(EXAMPLE) --out out/example
+	$(BUILD)/rmtk analyze $(EXAMPLE) --stats all --out out/example
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

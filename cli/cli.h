@@ -11,6 +11,8 @@
 
 #include "rmtk.h"
 
+#include <cJSON.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +31,62 @@ int cli_parse_weight_law(const char *s, int32_t *wl);
 int cli_parse_grid(const char *s, double *a, double *b, size_t *n);
 int cli_law_option(int argc, char **argv, int *i, rmtk_law_params *lp, rmtk_ensemble_params *ep);
 int cli_write_atomic(const char *path, int (*writer)(FILE *f, const void *ctx), const void *ctx);
+int cmd_plot(int argc, char **argv);
+
+/* ---- reading a saved report.json (plot-util.c) -------------------------------------------- */
+/* Parses path; checks the schema. Prints "rmtk: ..." and returns a status on error. */
+int cli_report_load(const char *path, cJSON **out);
+const char *cli_json_str(const cJSON *obj, const char *key); /* NULL if absent / not a string */
+double cli_json_num(const cJSON *obj, const char *key);      /* NaN if absent / null */
+double cli_metric(const cJSON *matrix, const char *key);     /* matrix.metrics[key] or NaN */
+/* matrix.arrays[key] as a malloc'ed array (null -> NaN) in *x (free it); its length, 0 if none
+ * (then *x is NULL). */
+size_t cli_array(const cJSON *matrix, const char *key, double **x);
+int cli_matrix_ok(const cJSON *matrix); /* status "ok" */
+/* File stem of a figure: "NNN-<name with [^A-Za-z0-9._-] as _>-<kind>", or "model-<kind>" for
+ * idx == (size_t)-1. */
+void cli_figure_stem(size_t idx, const char *name, const char *kind, char *buf, size_t n);
+
+/* ---- figures (plot.c) ---------------------------------------------------------------------- */
+typedef struct cli_plot_opts {
+    const char *layer;   /* only this matrix (NULL: all, and the model figure) */
+    const char *figure;  /* only this kind (NULL: all) */
+    const char *formats; /* comma-separated svg, png, pdf (NULL: "svg,png") */
+} cli_plot_opts;
+/* Draws every figure whose arrays the report holds into dir (which must exist), each with its
+ * CSV; *nwritten counts figure files. Kinds: esd, spacing, ratio, sigma2, vectors, tails (per
+ * matrix) and trends (per model). */
+int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o,
+                    size_t *nwritten);
+extern const char *const cli_figure_kinds[]; /* NULL-terminated */
+/* rmtk simulate: histogram (nb bins from lo, width w, densities dens) of the simulated values,
+ * the theory density (tx, ty, nt points; nt = 0 for none) and the zero atom (simulated and
+ * theory mass; NaN theory when unknown; marked when either is > 0). */
+typedef struct cli_density_fig {
+    const char *title, *xlabel, *law_name;
+    double lo, w;
+    size_t nb;
+    const double *dens;
+    const double *tx, *ty;
+    size_t nt;
+    double atom_sim, atom_theory;
+} cli_density_fig;
+/* Writes path_stem.<fmt> for each format (NULL: "svg,png") and path_stem.csv. */
+int cli_plot_density(const cli_density_fig *d, const char *path_stem, const char *formats);
+const char *cli_figure_caption(const char *kind);
+
+/* ---- report.html (html.c) ------------------------------------------------------------------ */
+/* Writes one self-contained HTML file from the report, inlining the SVG figures found in figdir
+ * (as written by cli_plot_report). */
+int cli_html_write(const cJSON *report, const char *figdir, const char *path);
+
+/* ---- verdicts (verdict.c; rules in docs/report.md) ----------------------------------------- */
+/* A named statistic of one matrix (summary.csv column name), NaN if not computed. */
+typedef double (*cli_getter)(const void *ctx, const char *column);
+/* One-line verdict into buf; returns 1 when the layer carries structure, 0 when it looks
+ * random. alpha: the significance level of the run. */
+int cli_verdict(cli_getter get, const void *ctx, double alpha, char *buf, size_t n);
+double cli_json_getter(const void *matrix, const char *column); /* a getter over report.json */
 
 /* ---- argument parsing: each prints "rmtk: OPTION: ..." on error and returns RMTK_ERR_ARG ---- */
 int cli_parse_double(const char *opt, const char *s, double *out);

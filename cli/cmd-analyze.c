@@ -1,7 +1,11 @@
 /*
  * cmd-analyze.c: `rmtk analyze FILE... --out DIR`. Opens each checkpoint, runs the analysis,
- * writes DIR/summary.csv and DIR/report.json, prints a per-layer table on stdout and, when
- * stderr is a terminal, a progress line with ETA. Exit code: the library status.
+ * writes DIR/summary.csv and DIR/report.json, then reads report.json back and draws
+ * DIR/figures/ and DIR/report.html from it with the code of `rmtk plot` (one code path: the
+ * figures come from the saved report, never from the in-memory analysis). Prints a per-layer
+ * table with a one-line verdict on stdout and progress on stderr: a bar with ETA and the current
+ * tensor when stderr is a terminal, otherwise a plain line at every 10 % of the matrices (every
+ * matrix with --progress). Exit code: the library status.
  */
 #include "cli.h"
 
@@ -44,6 +48,11 @@ static void usage(FILE *f)
             "                     paper (the authors' Monte-Carlo statistic), staats\n"
             "  --pt-samples N     Monte-Carlo null size of the PT test (default: by method)\n"
             "  --replicas R       null model: R element shuffles + R Gaussians (default 5)\n"
+            "  --no-plots         no figures, no report.html\n"
+            "  --format LIST      figure formats, comma-separated svg, png, pdf (default svg,png)\n"
+            "  --json             print report.json on stdout (no table; --out then optional)\n"
+            "  --progress         a progress line per matrix when stderr is not a terminal\n"
+            "                     (default: one every 10 %%)\n"
             "  --quiet            no table, no progress\n"
             "  --help             this text\n",
             "basic,mp,levels");
@@ -80,7 +89,9 @@ static int parse_unfold(const char *s, rmtk_unfold_params *u)
 
 typedef struct {
     struct timespec start;
-    int tty;
+    int tty;   /* stderr is a terminal: redraw a bar */
+    int lines; /* not a terminal: 1 = a line per matrix, 10 = a line per 10 %, 0 = nothing */
+    size_t last_step;
 } progress_state;
 
 static double elapsed(const struct timespec *t0)
@@ -93,9 +104,18 @@ static double elapsed(const struct timespec *t0)
 static void progress(void *user, size_t done, size_t total, const char *name)
 {
     progress_state *ps = user;
-    if (!ps->tty)
-        return;
     double t = elapsed(&ps->start), eta = done ? t / (double)done * (double)(total - done) : 0;
+    if (!ps->tty) {
+        if (!ps->lines || !total)
+            return;
+        size_t step = ps->lines == 1 ? done : done * 10 / total;
+        if (step == ps->last_step && done != total)
+            return;
+        ps->last_step = step;
+        fprintf(stderr, "rmtk: analysed %zu/%zu matrices (%.0f%%), %.1f s, ETA %.0f s, %s\n",
+                done, total, 100.0 * (double)done / (double)total, t, eta, name ? name : "");
+        return;
+    }
     int width = 24, fill = (int)((double)width * (double)done / (double)total);
     char bar[32];
     for (int i = 0; i < width; i++)
@@ -116,7 +136,21 @@ static void print_number(double v, int width, int prec)
         printf(" %*.*g", width, prec, v);
 }
 
-static void print_table(const rmtk_analysis *a)
+typedef struct {
+    const rmtk_analysis *a;
+    size_t i;
+} row_ctx;
+
+static double row_getter(const void *ctx, const char *column)
+{
+    const row_ctx *r = ctx;
+    size_t c;
+    if (rmtk_analysis_column_find(r->a, column, &c) != RMTK_OK)
+        return NAN;
+    return rmtk_analysis_value(r->a, r->i, c);
+}
+
+static void print_table(const rmtk_analysis *a, double alpha)
 {
     /* The columns shown are those of the statistics computed (all are in summary.csv). */
     static const char *cols[] = {"spectral_norm", "stable_rank", "log_norm", "n_above_mp_edge",
@@ -135,7 +169,7 @@ static void print_table(const rmtk_analysis *a)
     for (int c = 0; c < NC; c++)
         if (have[c])
             printf(" %9s", heads[c]);
-    printf("\n");
+    printf("  verdict\n");
     for (size_t i = 0; i < n; i++) {
         rmtk_analysis_row r;
         rmtk_analysis_row_get(a, i, &r);
@@ -156,7 +190,10 @@ static void print_table(const rmtk_analysis *a)
         for (int c = 0; c < NC; c++)
             if (have[c])
                 print_number(rmtk_analysis_value(a, i, idx[c]), 9, 4);
-        printf("\n");
+        char verdict[256];
+        row_ctx rc = {a, i};
+        cli_verdict(row_getter, &rc, alpha, verdict, sizeof verdict);
+        printf("  %s\n", verdict);
     }
     if (nskip) {
         printf("\nskipped %zu tensor%s:\n", nskip, nskip == 1 ? "" : "s");
@@ -176,12 +213,46 @@ static void print_table(const rmtk_analysis *a)
         printf("\n%zu matrix(es) failed (see above and report.json)\n", nerr);
 }
 
+static size_t write_stdout(const void *buf, size_t n, void *user)
+{
+    (void)user;
+    return fwrite(buf, 1, n, stdout);
+}
+
+/* Figures and report.html from the report.json just written: the code path of `rmtk plot`. */
+static int draw_report(const char *out, const char *formats, int tty, size_t *nfig)
+{
+    char path[4096], figdir[4096];
+    snprintf(path, sizeof path, "%s/report.json", out);
+    snprintf(figdir, sizeof figdir, "%s/figures", out);
+    int st = cli_mkdir_p(figdir);
+    if (st)
+        return st;
+    if (tty) {
+        fprintf(stderr, "drawing figures and report.html ...");
+        fflush(stderr);
+    }
+    cJSON *root = NULL;
+    if ((st = cli_report_load(path, &root)))
+        return st;
+    cli_plot_opts o = {NULL, NULL, formats};
+    st = cli_plot_report(root, figdir, &o, nfig);
+    if (!st) {
+        snprintf(path, sizeof path, "%s/report.html", out);
+        st = cli_html_write(root, figdir, path);
+    }
+    cJSON_Delete(root);
+    if (tty)
+        fprintf(stderr, "\r\033[K");
+    return st;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     rmtk_analysis_params p = rmtk_analysis_params_default();
-    const char *out = NULL;
+    const char *out = NULL, *formats = "svg,png";
     const char *files[1024];
-    int nfiles = 0, quiet = 0, st;
+    int nfiles = 0, quiet = 0, st, plots = 1, json = 0, per_matrix = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         int64_t iv;
@@ -267,6 +338,24 @@ int cmd_analyze(int argc, char **argv)
                 return st;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
+        } else if (strcmp(a, "--no-plots") == 0) {
+            plots = 0;
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "--progress") == 0) {
+            per_matrix = 1;
+        } else if (strcmp(a, "--format") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &formats)))
+                return st;
+            for (const char *q = formats; *q;) {
+                size_t len = strcspn(q, ",");
+                if (!((len == 3 && (!strncmp(q, "svg", 3) || !strncmp(q, "png", 3) ||
+                                    !strncmp(q, "pdf", 3))))) {
+                    cli_error("--format: '%s' is not a list of svg, png, pdf", formats);
+                    return RMTK_ERR_ARG;
+                }
+                q += len + (q[len] == ',');
+            }
         } else if (a[0] == '-' && a[1] != '\0') {
             cli_error("analyze: unknown option '%s' (rmtk analyze --help)", a);
             return RMTK_ERR_ARG;
@@ -278,7 +367,7 @@ int cmd_analyze(int argc, char **argv)
             files[nfiles++] = a;
         }
     }
-    if (nfiles == 0 || !out) {
+    if (nfiles == 0 || (!out && !json)) {
         usage(stderr);
         return RMTK_ERR_ARG;
     }
@@ -295,24 +384,35 @@ int cmd_analyze(int argc, char **argv)
         else if ((st = rmtk_analysis_add_model(an, models[f], files[f])))
             cli_error("%s", rmtk_analysis_errmsg(an));
     }
-    if (!st && (st = cli_mkdir_p(out)) == RMTK_OK) {
-        progress_state ps = {{0, 0}, !quiet && isatty(2)};
+    if (!st && (!out || (st = cli_mkdir_p(out)) == RMTK_OK)) {
+        int tty = !quiet && isatty(2);
+        progress_state ps = {{0, 0}, tty, quiet || tty ? 0 : per_matrix ? 1 : 10, 0};
         clock_gettime(CLOCK_MONOTONIC, &ps.start);
         int run_st = rmtk_analysis_run(an, progress, &ps);
         char path[4096];
-        snprintf(path, sizeof path, "%s/summary.csv", out);
-        st = rmtk_analysis_write_csv(an, path);
-        if (!st) {
-            snprintf(path, sizeof path, "%s/report.json", out);
-            st = rmtk_analysis_write_json(an, path);
+        size_t nfig = 0;
+        if (out) {
+            snprintf(path, sizeof path, "%s/summary.csv", out);
+            st = rmtk_analysis_write_csv(an, path);
+            if (!st) {
+                snprintf(path, sizeof path, "%s/report.json", out);
+                st = rmtk_analysis_write_json(an, path);
+            }
+            if (st)
+                cli_error("%s", rmtk_analysis_errmsg(an));
         }
-        if (st)
-            cli_error("%s", rmtk_analysis_errmsg(an));
-        if (!quiet)
-            print_table(an);
-        if (!st && !quiet)
-            printf("\nwrote %s/summary.csv and %s/report.json (%.1f s)\n", out, out,
-                   elapsed(&ps.start));
+        if (!st && json) {
+            st = rmtk_analysis_write_json_fn(an, write_stdout, NULL);
+            if (st)
+                cli_error("cannot write the report to stdout (%s)", rmtk_status_str(st));
+        }
+        if (!st && out && plots)
+            st = draw_report(out, formats, tty, &nfig);
+        if (!quiet && !json)
+            print_table(an, p.alpha);
+        if (!st && !quiet && !json && out)
+            printf("\nwrote %s/summary.csv, %s/report.json%s (%.1f s)\n", out, out,
+                   plots ? ", report.html and figures/" : "", elapsed(&ps.start));
         if (!st && run_st) {
             cli_error("%s", rmtk_analysis_errmsg(an));
             st = run_st;

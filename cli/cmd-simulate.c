@@ -36,7 +36,10 @@ static void usage(FILE *f)
             "               DIR/report.json, one row per sample, to compare with real layers\n"
             "               line by line (rectangular ensembles: wishart*, products,\n"
             "               percolated-wishart, spiked, jacobian)\n"
-            "  --json       JSON output;  --out FILE.csv  write the histogram (atomically)\n");
+            "  --json       JSON output;  --out FILE.csv  write the histogram (atomically)\n"
+            "  --plot PREFIX  draw the histogram (with --theory: the limiting density and the\n"
+            "               zero atom, simulated and theory) to PREFIX.svg and PREFIX.png, its\n"
+            "               data to PREFIX.csv;  --format LIST  svg, png, pdf (default svg,png)\n");
 }
 
 static const struct {
@@ -187,7 +190,7 @@ int cmd_simulate(int argc, char **argv)
     int64_t bins = 40;
     int json = 0, theory = 0;
     double eps = 1e-8;
-    const char *out = NULL, *analysis_out = NULL;
+    const char *out = NULL, *analysis_out = NULL, *plot = NULL, *formats = "svg,png";
     uint32_t stats = 0;
     for (int i = 2; i < argc; i++) {
         const char *v, *o = argv[i];
@@ -256,6 +259,10 @@ int cmd_simulate(int argc, char **argv)
             }
         } else if (strcmp(o, "--out") == 0) {
             out = v;
+        } else if (strcmp(o, "--plot") == 0) {
+            plot = v;
+        } else if (strcmp(o, "--format") == 0) {
+            formats = v;
         } else {
             (void)k;
             cli_error("simulate: unknown option '%s' (rmtk simulate --help)", o);
@@ -355,6 +362,29 @@ int cmd_simulate(int argc, char **argv)
             cli_error("simulate %s --theory: %s", argv[1], rmtk_status_str(st));
             goto done;
         }
+    }
+    if (plot) {
+        /* the theory density on a fine grid (rmtk_law_grid resolves a divergence at 0) */
+        enum { NT = 600 };
+        double tx[NT], ty[NT];
+        size_t nt = 0;
+        if (have_theory) {
+            double a = fmin(vlo, info.n_edges ? info.edges[0] : vlo);
+            double b = fmax(vhi, info.n_edges ? info.edges[info.n_edges - 1] : vhi);
+            if (rmtk_law_grid(&lp, a, b, NT, tx) == RMTK_OK &&
+                rmtk_law_density(&lp, tx, NT, ty) == RMTK_OK)
+                nt = NT;
+        }
+        char title[128];
+        snprintf(title, sizeof title, "simulate %s: %llu sample%s x %zu values, seed %llu",
+                 argv[1], (unsigned long long)samples, samples == 1 ? "" : "s", n,
+                 (unsigned long long)ep.seed);
+        cli_density_fig d = {title, "spectrum value x", have_theory ? info.name : NULL,
+                             vlo, w, nb, h, tx, ty, nt, s.atom,
+                             have_theory ? info.atom : NAN};
+        st = cli_plot_density(&d, plot, formats);
+        if (st)
+            goto done;
     }
     if (out) {
         hist_ctx hc = {lo, h, have_theory ? th : NULL, w, nb};

@@ -24,6 +24,7 @@ static int cmd_version(int argc, char **argv)
 static const command commands[] = {
     {"describe", cmd_describe, "list the tensors of checkpoints and what extraction makes of them"},
     {"analyze", cmd_analyze, "analyse every weight matrix; write summary.csv and report.json"},
+    {"plot", cmd_plot, "draw the figures (and the HTML report) of a saved report.json"},
     {"spectrum", cmd_spectrum, "print the singular values of one tensor, largest first"},
     {"tail", cmd_tail, "heavy-tail fits of 1-D data (Hill, CSN power law, WeightWatcher alpha)"},
     {"theory", cmd_theory, "limiting spectral laws (MP, semicircle, products, DNN Jacobians)"},

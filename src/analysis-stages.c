@@ -176,6 +176,13 @@ int rmtk__stage_vectors(rmtk__ctx *c)
         if (!st)
             st = rmtk__entry_set_array(c->e, "pt_decile_frac_rejected",
                                        r.pt_decile_frac_rejected, 10);
+        /* Two whole left vectors for the component histograms of the report: the top one
+         * (largest singular value) and one from the middle of the bulk (index k / 2). */
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "vec_top_left", c->u, (size_t)c->rows);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "vec_bulk_left", c->u + (k / 2) * (size_t)c->rows,
+                                       (size_t)c->rows);
     } else if (st == RMTK_ERR_ARG && (c->rows < 3 || c->cols < 3)) {
         st = RMTK_OK; /* vectors of dimension < 3: no test (columns stay NaN) */
     } else if (st == RMTK_ERR_NUMERIC) {
