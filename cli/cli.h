@@ -98,6 +98,9 @@ int cli_parse_i64_list(const char *opt, const char *s, int64_t *out, size_t cap,
 int cli_optarg(int argc, char **argv, int *i, const char **val);
 /* --stats LIST: comma-separated basic, mp, levels, vectors, null, tails, all. */
 int cli_parse_stats(const char *s, uint32_t *out);
+/* The whole file, NUL-terminated (length in *len); NULL with errno set on failure (nothing
+ * printed). Free with free(). */
+char *cli_read_file(const char *path, size_t *len);
 /* mkdir -p (errors printed). */
 int cli_mkdir_p(const char *dir);
 /* True when argv[i] is --help or -h. */

@@ -37,42 +37,11 @@ static void num(FILE *f, double v)
         fprintf(f, "%.4g", v);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (n == cap) {
-            char *nb = realloc(buf, 2 * cap + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
-
 /* Copies the <svg ...>...</svg> element of the file, its ids prefixed. Returns 1 if inlined. */
 static int inline_svg(FILE *out, const char *path, int fig_no)
 {
     size_t n;
-    char *s = slurp(path, &n);
+    char *s = cli_read_file(path, &n);
     if (!s)
         return 0;
     char *p = strstr(s, "<svg");

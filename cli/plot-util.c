@@ -14,39 +14,11 @@
 int cli_report_load(const char *path, cJSON **out)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_error("%s: %s", path, strerror(errno));
-        return RMTK_ERR_IO;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    int st = RMTK_OK;
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-        if (len == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (!buf)
-        st = RMTK_ERR_NOMEM;
-    else if (ferror(f))
-        st = RMTK_ERR_IO;
-    fclose(f);
-    if (st) {
-        free(buf);
-        cli_error("%s: cannot read (%s)", path, rmtk_status_str(st));
-        return st;
+    size_t len;
+    char *buf = cli_read_file(path, &len);
+    if (!buf) {
+        cli_error("%s: cannot read: %s", path, strerror(errno));
+        return errno == ENOMEM ? RMTK_ERR_NOMEM : RMTK_ERR_IO;
     }
     cJSON *root = cJSON_ParseWithLength(buf, len);
     free(buf);

@@ -53,5 +53,8 @@ int rmtk__cmp_double(const void *a, const void *b); /* qsort comparator, NaN las
 /* x[0..n) ascending: the number of values < v (lower bound) and <= v (upper bound). */
 size_t rmtk__count_lt(const double *x, size_t n, double v);
 size_t rmtk__count_le(const double *x, size_t n, double v);
+/* *out = a fresh ascending copy of x[0..n) (free with rmtk__free); RMTK_ERR_ARG when a value is
+ * not finite (nothing allocated then), RMTK_ERR_NOMEM. */
+int rmtk__sorted_finite_copy(const double *x, size_t n, double **out);
 
 #endif /* RMTK_INTERNAL_H */

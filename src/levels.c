@@ -298,17 +298,10 @@ int rmtk_spacing_ratios(const double *levels, size_t n, double *r, size_t *m)
     *m = 0;
     if (n < 3)
         return RMTK_ERR_NUMERIC;
-    double *s = rmtk__malloc_array(n, sizeof(double));
-    if (!s)
-        return RMTK_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(levels[i])) {
-            rmtk__free(s);
-            return RMTK_ERR_ARG;
-        }
-        s[i] = levels[i];
-    }
-    rmtk_sort(s, n);
+    double *s;
+    int st = rmtk__sorted_finite_copy(levels, n, &s);
+    if (st != RMTK_OK)
+        return st;
     ratios_sorted(s, n, r, m);
     rmtk__free(s);
     return RMTK_OK;
@@ -726,20 +719,15 @@ int rmtk_levels_analyze(const double *levels, size_t n, const rmtk_levels_params
     }
     if (n < 3)
         return RMTK_ERR_NUMERIC;
-    double *s = rmtk__malloc_array(n, sizeof(double));
+    double *s = NULL;
     double *xi = rmtk__malloc_array(n, sizeof(double));
-    if (!s || !xi) {
+    if (!xi) {
         st = RMTK_ERR_NOMEM;
         goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(levels[i])) {
-            st = RMTK_ERR_ARG;
-            goto done;
-        }
-        s[i] = levels[i];
-    }
-    rmtk_sort(s, n);
+    st = rmtk__sorted_finite_copy(levels, n, &s);
+    if (st != RMTK_OK)
+        goto done;
     if (!(s[n - 1] > s[0])) {
         st = RMTK_ERR_NUMERIC;
         goto done;

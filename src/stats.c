@@ -51,6 +51,21 @@ void rmtk_sort(double *x, size_t n)
         qsort(x, n, sizeof *x, rmtk__cmp_double);
 }
 
+int rmtk__sorted_finite_copy(const double *x, size_t n, double **out)
+{
+    *out = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return RMTK_ERR_ARG;
+    double *s = rmtk__malloc_array(n ? n : 1, sizeof *s);
+    if (!s)
+        return RMTK_ERR_NOMEM;
+    memcpy(s, x, n * sizeof *s);
+    rmtk_sort(s, n);
+    *out = s;
+    return RMTK_OK;
+}
+
 int rmtk_ks_statistic(const double *x, size_t n, rmtk_cdf_fn cdf, const void *params, double *d)
 {
     if (!x || !cdf || !d || n == 0)

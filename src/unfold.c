@@ -78,24 +78,6 @@ int rmtk_unfold_count(size_t n, const rmtk_unfold_params *p, size_t *n_out)
     return RMTK_OK;
 }
 
-/* Sorted private copy of the levels; RMTK_ERR_ARG for non-finite values. */
-static int sorted_copy(const double *levels, size_t n, double **out)
-{
-    double *s = rmtk__malloc_array(n, sizeof(double));
-    if (!s)
-        return RMTK_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(levels[i])) {
-            rmtk__free(s);
-            return RMTK_ERR_ARG;
-        }
-        s[i] = levels[i];
-    }
-    rmtk_sort(s, n);
-    *out = s;
-    return RMTK_OK;
-}
-
 /* The kernels of the broadening: centres mu[0..nk) and widths sig[0..nk) from the sorted levels.
  *   drop:      mu_i = s_i, sigma_i = (s_{i+w} - s_{i-w})/2,  i in [w, n - w)
  *   replicate: p = s padded with w copies of s_0 and s_{n-1}; mu = p_i, sigma_i =
@@ -261,7 +243,7 @@ int rmtk_unfold(const double *levels, size_t n, const rmtk_unfold_params *p, dou
     if (cap < k)
         return RMTK_ERR_RANGE;
     double *s;
-    st = sorted_copy(levels, n, &s);
+    st = rmtk__sorted_finite_copy(levels, n, &s);
     if (st != RMTK_OK)
         return st;
     if (!(s[n - 1] > s[0])) {
@@ -302,7 +284,7 @@ int rmtk_gauss_density(const double *levels, size_t n, uint32_t window, int32_t 
     if (n <= 2 * w)
         return RMTK_ERR_NUMERIC;
     double *s;
-    int st = sorted_copy(levels, n, &s);
+    int st = rmtk__sorted_finite_copy(levels, n, &s);
     if (st != RMTK_OK)
         return st;
     double *mu = rmtk__malloc_array(n, sizeof(double));
