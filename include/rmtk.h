@@ -376,7 +376,9 @@ RMTK_API rmtk_spectrum_params rmtk_spectrum_params_default(void);
 /* What an execution did. */
 typedef struct rmtk_spectrum_info {
     int32_t method;     /* RMTK_SPECTRUM_GRAM or RMTK_SPECTRUM_SVD: the route taken */
-    int32_t fallback;   /* 1 when AUTO tried the Gram route and the guard sent it to dgesdd */
+    int32_t fallback;   /* AUTO only: 0 Gram result kept; 1 the guard rejected the Gram result
+                           and dgesdd ran; 2 dgesdd ran directly because even a noise matrix of
+                           this shape fails the guard (square and near-square shapes) */
     int64_t k;          /* number of singular values = min(rows, cols) */
     double err_bound;   /* bound on the absolute error of each sigma^2 on the route taken
                            (Gram: k*eps*sigma_max^2; SVD: k*eps*sigma_max^2 on sigma^2 too) */

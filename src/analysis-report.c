@@ -238,7 +238,9 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         } else {
             rmtk__json_kv_string(s, "method", r.method);
             rmtk__json_key(s, "gram_fallback");
-            rmtk__json_bool(s, e->fallback);
+            rmtk__json_bool(s, e->fallback == 1);
+            rmtk__json_key(s, "gram_skipped");
+            rmtk__json_bool(s, e->fallback == 2);
         }
         rmtk__json_key(s, "metrics");
         rmtk__json_begin(s, '{');

@@ -17,6 +17,13 @@
  * Otherwise the same buffer A (which dsyrk does not modify) goes through dgesdd. So every value
  * the engine returns is as trustworthy as dgesdd's for what follows (ranks, condition numbers,
  * the small end of level statistics): ill-conditioned and rank-deficient matrices take dgesdd.
+ * The shape rule saves the wasted attempt: when even a pure noise matrix of this shape would fail
+ * the guard, AUTO goes to dgesdd directly. For an m x n (m >= n) noise matrix the extreme singular
+ * values are about sqrt(m) + sqrt(n) and sqrt(m) - sqrt(n - 1) (the finite-size form of the
+ * Marchenko-Pastur edges, which stays positive for square matrices: 1 / (2 sqrt n)); the attempt
+ * is skipped when the square of their ratio is below (m + n) eps / (2 gram_rtol). With the default
+ * tolerance that skips square and near-square shapes. The rule only ever picks the slower, more
+ * accurate route. REF: Rudelson & Vershynin, CPAM 62 (2009) 1707 (smallest singular value).
  *
  * Layout: a row-major view (col_stride 1) is copied row by row into A = W^T, column-major
  * (cols x rows): a contiguous copy, no transpose. A column-major view becomes A = W. Other strides
@@ -216,6 +223,15 @@ static int load_matrix(rmtk_spectrum_plan *p, rmtk_matrix_view v, int64_t *am, i
     return RMTK_OK;
 }
 
+/* Whether a noise matrix of this shape would pass the accuracy guard (the shape rule above):
+ * ((sqrt(m) - sqrt(n - 1)) / (sqrt(m) + sqrt(n)))^2 >= (m + n) eps / (2 gram_rtol), m >= n. */
+static bool gram_shape_can_pass(const rmtk_spectrum_plan *p, int64_t am, int64_t an)
+{
+    double m = (double)RMTK_MAX(am, an), n = (double)RMTK_MIN(am, an);
+    double r = (sqrt(m) - sqrt(n - 1.0)) / (sqrt(m) + sqrt(n));
+    return r * r >= (m + n) * DBL_EPSILON / (2.0 * p->p.gram_rtol);
+}
+
 /* Values through the Gram matrix. Returns whether the accuracy guard accepts the result. */
 static bool gram_values(rmtk_spectrum_plan *p, int64_t am, int64_t an, double *sv, double *bound,
                         int *st)
@@ -286,7 +302,12 @@ int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
     int st = RMTK_OK;
     rmtk_spectrum_info inf = {RMTK_SPECTRUM_SVD, 0, k, 0.0};
     bool want_vectors = p->p.vectors && (u || vv);
-    if (!want_vectors && p->p.method != RMTK_SPECTRUM_SVD && !p->p.vectors) {
+    bool try_gram = !want_vectors && p->p.method != RMTK_SPECTRUM_SVD && !p->p.vectors;
+    if (try_gram && p->p.method == RMTK_SPECTRUM_AUTO && !gram_shape_can_pass(p, am, an)) {
+        try_gram = false;
+        inf.fallback = 2;
+    }
+    if (try_gram) {
         double bound = 0.0;
         bool ok = gram_values(p, am, an, sv, &bound, &st);
         if (st)

@@ -187,7 +187,33 @@ static void test_guard(void)
     p = rmtk_spectrum_params_default();
     CHECK_OK(rmtk_spectrum_plan_alloc(S, S, &p, &sq_plan));
     CHECK_OK(rmtk_spectrum_execute(sq_plan, sq, sv, NULL, NULL, &info));
+    CHECK(info.method == RMTK_SPECTRUM_SVD && info.fallback == 2); /* shape rule: no attempt */
+    p.method = RMTK_SPECTRUM_SVD;
+    rmtk_spectrum_plan *sq_svd;
+    CHECK_OK(rmtk_spectrum_plan_alloc(S, S, &p, &sq_svd));
+    CHECK_OK(rmtk_spectrum_execute(sq_svd, sq, sv2, NULL, NULL, &info));
+    rmtk_spectrum_plan_free(sq_svd);
+    p = rmtk_spectrum_params_default();
+    for (int i = 0; i < S; i++)
+        CHECK(sv[i] == sv2[i]); /* the same dgesdd call */
+    /* Tall shape that noise would pass, but a column scaled by 1e-6 puts sigma_min far below the
+     * guard's floor: the Gram attempt runs and the guard rejects it. */
+    fill_gauss(a, R * C, 4);
+    for (int i = 0; i < R; i++)
+        a[(size_t)i * C + 7] *= 1e-6;
+    CHECK_OK(rmtk_spectrum_execute(auto_plan, v, sv, NULL, NULL, &info));
     CHECK(info.method == RMTK_SPECTRUM_SVD && info.fallback == 1);
+    CHECK_OK(rmtk_spectrum_execute(svd_plan, v, sv2, NULL, NULL, &info));
+    for (int i = 0; i < C; i++)
+        CHECK(sv[i] == sv2[i]);
+    /* A loose tolerance lets the square matrix try the Gram route again (rule follows gram_rtol). */
+    p.gram_rtol = 1e-3;
+    rmtk_spectrum_plan *loose;
+    CHECK_OK(rmtk_spectrum_plan_alloc(S, S, &p, &loose));
+    fill_gauss(a, S * S, 2);
+    CHECK_OK(rmtk_spectrum_execute(loose, sq, sv, NULL, NULL, &info));
+    CHECK(info.method == RMTK_SPECTRUM_GRAM && info.fallback == 0);
+    rmtk_spectrum_plan_free(loose);
     /* Wide view of the same buffer served by the tall plan (orientation-free limits). */
     rmtk_matrix_view wide = {a, C, R, R, 1, RMTK_DTYPE_F64, 0};
     fill_gauss(a, R * C, 3);
