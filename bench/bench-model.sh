@@ -1,6 +1,7 @@
 #!/bin/sh
 # Whole-model run: rmtk analyze on a generated 12-layer GPT-2-small-shaped safetensors file.
-# Reports wall time and peak RSS, and the issue's target: peak RSS <= 2 x the largest matrix
+# Figures are off (--no-plots): this measures the analysis. Reports wall time and peak RSS, and
+# the issue's target: peak RSS <= 2 x the largest matrix
 # in float64 (768 x 3072 x 8 B = 18.9 MB) + 100 MB = 137.7 MB.
 # usage: bench/bench-model.sh [BUILD_DIR] [THREADS...]
 set -eu
@@ -17,7 +18,7 @@ echo "model: 12 x (768x2304, 768x768, 768x3072, 3072x768) float32; RSS target ${
 for t in $threads; do
     for stats in basic basic,mp,levels all; do
         /usr/bin/time -f "%e %M" -o "$tmp/time.txt" "$build/rmtk" analyze "$tmp/gpt2like.safetensors" \
-            --out "$tmp/out-$t" --threads "$t" --stats "$stats" --quiet
+            --out "$tmp/out-$t" --threads "$t" --stats "$stats" --quiet --no-plots
         read -r wall rss < "$tmp/time.txt"
         awk -v t="$t" -v s="$stats" -v w="$wall" -v r="$rss" -v g="$target" 'BEGIN {
             printf "threads %s  stats %-15s  wall %6.2f s  peak RSS %7.1f MiB  (%.2f x target)\n",

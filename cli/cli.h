@@ -59,9 +59,10 @@ typedef struct cli_plot_opts {
 int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o,
                     size_t *nwritten);
 extern const char *const cli_figure_kinds[]; /* NULL-terminated */
-/* rmtk simulate: histogram (nb bins from lo, width w, densities dens) of the simulated values,
- * the theory density (tx, ty, nt points; nt = 0 for none) and the zero atom (simulated and
- * theory mass; NaN theory when unknown; marked when either is > 0). */
+/* rmtk simulate / theory: histogram (nb bins from lo, width w, densities dens; nb = 0 for the
+ * law alone) of the simulated values, the theory density (tx, ty, nt points ascending; nt = 0 for
+ * none) and the zero atom (simulated and theory mass, NaN when not known; marked when either is
+ * > 0). */
 typedef struct cli_density_fig {
     const char *title, *xlabel, *law_name;
     double lo, w;

@@ -113,7 +113,10 @@ static void usage(FILE *f)
             "                  near 0 where the density diverges)\n"
             "  --json          {\"law\", \"atom\", \"mean\", \"variance\", \"edges\", \"x\", "
             "\"density\"}\n"
-            "  --out FILE.csv  write x,density (atomically)\n");
+            "  --out FILE.csv  write x,density (atomically)\n"
+            "  --plot PREFIX   draw the density with its atom at 0 marked: PREFIX.svg, PREFIX.png\n"
+            "                  and the plotted numbers in PREFIX.csv\n"
+            "  --format LIST   figure formats for --plot: svg, png, pdf (default svg,png)\n");
 }
 
 /* Options shared with `rmtk simulate`: fills the law and/or ensemble parameters. Returns 1 when
@@ -261,7 +264,7 @@ int cmd_theory(int argc, char **argv)
     rmtk_law_params lp;
     rmtk_law_params_default(&lp);
     int json = 0, have_grid = 0;
-    const char *out = NULL;
+    const char *out = NULL, *plot = NULL, *formats = "svg,png";
     double ga = 0, gb = 0, c = 1, theta = 2;
     size_t gn = 201;
     for (int i = 2; i < argc; i++) {
@@ -284,6 +287,12 @@ int cmd_theory(int argc, char **argv)
         } else if (strcmp(argv[i], "--out") == 0) {
             if (cli_optarg(argc, argv, &i, &out))
                 return RMTK_ERR_ARG;
+        } else if (strcmp(argv[i], "--plot") == 0) {
+            if (cli_optarg(argc, argv, &i, &plot))
+                return RMTK_ERR_ARG;
+        } else if (strcmp(argv[i], "--format") == 0) {
+            if (cli_optarg(argc, argv, &i, &formats))
+                return RMTK_ERR_ARG;
         } else if (strcmp(argv[i], "--c") == 0) {
             if (cli_optarg(argc, argv, &i, &v) || cli_parse_double("--c", v, &c))
                 return RMTK_ERR_ARG;
@@ -297,6 +306,10 @@ int cmd_theory(int argc, char **argv)
     }
     if (strcmp(law, "sparse-atom") == 0 || strcmp(law, "bbp") == 0) {
         int sparse = law[0] == 's';
+        if (plot) {
+            cli_error("theory %s: a single number, nothing to --plot", law);
+            return RMTK_ERR_ARG;
+        }
         double val;
         int st = sparse ? rmtk_sparse_zero_atom(c, &val) : rmtk_bbp_top_singular(lp.ratio, theta,
                                                                                    &val);
@@ -365,6 +378,16 @@ int cmd_theory(int argc, char **argv)
     if (out) {
         csv_ctx cc = {x, d, gn};
         st = cli_write_atomic(out, write_csv, &cc);
+        if (st)
+            goto done;
+    }
+    if (plot) {
+        char title[160];
+        snprintf(title, sizeof title, "theory %s: atom %.4g, mean %.4g, variance %.4g", info.name,
+                 info.atom, info.mean, info.variance);
+        cli_density_fig fd = {title, "spectrum value x", info.name, ga, 0, 0, NULL,
+                              x, d, gn, NAN, info.atom};
+        st = cli_plot_density(&fd, plot, formats);
         if (st)
             goto done;
     }

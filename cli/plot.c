@@ -826,6 +826,10 @@ static void draw_density(fig *f, const fig_input *in)
 {
     const cli_density_fig *d = in->density;
     double lo = d->lo, hi = d->lo + d->w * (double)d->nb, ymax = 0;
+    if (d->nb == 0 && d->nt) { /* the law alone (rmtk theory --plot) */
+        lo = d->tx[0];
+        hi = d->tx[d->nt - 1];
+    }
     int atom = (d->atom_sim > 1e-12 || d->atom_theory > 1e-12);
     if (atom) {
         lo = fmin(lo, 0);
@@ -834,16 +838,18 @@ static void draw_density(fig *f, const fig_input *in)
     double pad = 0.03 * (hi - lo);
     for (size_t b = 0; b < d->nb; b++)
         ymax = fmax(ymax, d->dens[b]);
-    double cap = ymax > 0 ? 3 * ymax : 1; /* a divergent law must not flatten the histogram */
+    double cap = ymax > 0 ? 3 * ymax : INFINITY; /* a divergent law must not flatten the bars */
+    double xcut = d->nb ? -INFINITY : lo + 0.01 * (hi - lo); /* nor, alone, its own bulk */
     for (size_t i = 0; i < d->nt; i++)
-        if (isfinite(d->ty[i]) && d->ty[i] < cap)
+        if (isfinite(d->ty[i]) && d->ty[i] < cap && d->tx[i] >= xcut)
             ymax = fmax(ymax, d->ty[i]);
     char title[200];
     plain_text(d->title ? d->title : "", title, sizeof title);
     panel(f, lo - pad, hi + pad, 0, 1.35 * (ymax > 0 ? ymax : 1), 0, 0, d->xlabel,
           "density (continuous part)", title);
-    bars(f, "hist", d->lo, d->lo + d->w * (double)d->nb, (int)d->nb, NULL, d->dens, C_FILL,
-         C_BLUE, "simulated");
+    if (d->nb)
+        bars(f, "hist", d->lo, d->lo + d->w * (double)d->nb, (int)d->nb, NULL, d->dens, C_FILL,
+             C_BLUE, "simulated");
     if (d->nt) {
         char lab[96];
         snprintf(lab, sizeof lab, "theory (%.40s)", d->law_name ? d->law_name : "law");
@@ -851,12 +857,15 @@ static void draw_density(fig *f, const fig_input *in)
     }
     if (atom) {
         char lab[96];
-        if (isnan(d->atom_theory))
+        if (isnan(d->atom_sim))
+            snprintf(lab, sizeof lab, "atom at 0: mass %.4f", d->atom_theory);
+        else if (isnan(d->atom_theory))
             snprintf(lab, sizeof lab, "atom at 0: mass %.4f", d->atom_sim);
         else
             snprintf(lab, sizeof lab, "atom at 0: mass %.4f (theory %.4f)", d->atom_sim,
                      d->atom_theory);
-        csv_row(f, "atom_sim", 0, NAN, d->atom_sim, NAN);
+        if (!isnan(d->atom_sim))
+            csv_row(f, "atom_sim", 0, NAN, d->atom_sim, NAN);
         if (!isnan(d->atom_theory))
             csv_row(f, "atom_theory", 0, NAN, d->atom_theory, NAN);
         FILE *keep = f->csv;

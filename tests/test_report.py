@@ -391,3 +391,23 @@ def test_simulate_theory_figure(tmp_path):
     inside = (x > lm) & (x < lp)
     ref = np.sqrt((lp - x[inside]) * (x[inside] - lm)) / (2 * math.pi * lam * x[inside])
     np.testing.assert_allclose(y[inside], ref, rtol=1e-6)
+
+
+def test_theory_figure(tmp_path):
+    """rmtk theory --plot: the law alone with its atom marked; the CSV holds exactly the grid and
+    the density that --json prints, and the atom of the T6 network (methods.md section 5)."""
+    args = ["theory", "jacobian", "--widths", "600,900,450,700", "--activation", "relu",
+            "--sigma-w2", "2", "--sigma-b2", "0", "--q0", "1"]
+    j = json.loads(run(*args, "--json").stdout)
+    run(*args, "--plot", tmp_path / "law", "--format", "svg,png,pdf")
+    ET.parse(tmp_path / "law.svg")
+    assert png_size(tmp_path / "law.png") == (800, 520)
+    assert (tmp_path / "law.pdf").read_bytes()[:5] == b"%PDF-"
+    c = read_csv(tmp_path / "law.csv")
+    assert "hist" not in c and "atom_sim" not in c
+    np.testing.assert_array_equal(col(c["theory"], "x"), j["x"])
+    np.testing.assert_array_equal(col(c["theory"], "y"), j["density"])
+    assert col(c["atom_theory"], "y")[0] == pytest.approx(0.678571, abs=1e-6)
+    # a single number has no figure
+    r = run("theory", "sparse-atom", "--c", "1", "--plot", tmp_path / "no", check=False)
+    assert r.returncode != 0 and "nothing to --plot" in r.stderr
