@@ -88,11 +88,17 @@ static void panel(fig *f, double x0, double x1, double y0, double y1, int logx, 
         y0 = log10(y0);
         y1 = log10(y1);
     }
-    if (!(x1 > x0)) {
+    /* a degenerate or non-finite range (e.g. an all-zero matrix) gets a unit window: PLplot's
+     * tick generation on an infinite range would not finish */
+    if (!isfinite(x0))
+        x0 = 0;
+    if (!(x1 > x0) || !isfinite(x1)) {
         x0 -= 0.5;
         x1 = x0 + 1;
     }
-    if (!(y1 > y0)) {
+    if (!isfinite(y0))
+        y0 = 0;
+    if (!(y1 > y0) || !isfinite(y1)) {
         y0 -= 0.5;
         y1 = y0 + 1;
     }
@@ -353,6 +359,8 @@ static void draw_esd(fig *f, const fig_input *in)
             hi = xmaxall * 1.02;
         if (have_mp && hi < (form ? sqrt(tw) : tw) * 1.05)
             hi = (form ? sqrt(tw) : tw) * 1.05;
+        if (!(hi > 0) || !isfinite(hi))
+            hi = 1; /* all values zero: a unit axis with every value in the first bin */
         int nb = nbins_for(k);
         hist_counts(x, k, 0, hi, nb, cnt);
         double w = hi / nb, ymax = 0;
@@ -619,12 +627,15 @@ static void draw_vectors(fig *f, const fig_input *in)
             den[b] = cnt[b] / ((double)n * (hi - lo) / nb);
             ymax = fmax(ymax, den[b]);
         }
-        size_t j = w ? k / 2 : 0;
+        size_t kt = 0; /* tested vectors (above the numerical rank) come first */
+        while (kt < k && !isnan(pl[kt]))
+            kt++;
+        size_t j = w ? kt / 2 : 0;
         snprintf(title, sizeof title, "%s: components of u#d%zu#u (%s), p = %.3g", in->name,
                  j + 1, w ? "bulk" : "top", pl[j]);
         panel(f, lo, hi, 0, 1.45 * ymax, 0, 0, "√N u#di#u", "density", title);
         bars(f, w ? "hist_bulk" : "hist_top", lo, hi, nb, cnt, den, w ? C_FILL2 : C_FILL,
-             w ? C_GREY : C_BLUE, w ? "bulk vector (index k/2)" : "top vector (index 1)");
+             w ? C_GREY : C_BLUE, w ? "bulk vector (middle of the tested ones)" : "top vector (index 1)");
         grid(lo, hi, NG, gx);
         for (int i = 0; i < NG; i++)
             gy[i] = exp(-gx[i] * gx[i] / 2) / sqrt(2 * M_PI);

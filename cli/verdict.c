@@ -32,6 +32,10 @@ int cli_verdict(cli_getter get, const void *ctx, double alpha, char *buf, size_t
     buf[0] = '\0';
     if (!(alpha > 0 && alpha < 1))
         alpha = 0.05;
+    if (get(ctx, "spectral_norm") == 0) {
+        append(buf, n, len, "all-zero matrix (no spectrum to analyse)");
+        return 0;
+    }
     double r = get(ctx, "r_mean"), sem = get(ctx, "r_sem"), p_goe = get(ctx, "ks_p_goe");
     if (!isnan(r) && !isnan(p_goe)) {
         int near_goe = !isnan(sem) && fabs(r - GOE_R) <= 3 * sem;

@@ -87,6 +87,7 @@ enum rmtk__col {
     COL_PT_TOP_DECILE_FRAC_REJECTED,
     COL_IPR_MEAN,
     COL_IPR_REF,
+    COL_PT_N_TESTED,
     /* null */
     COL_NULL_KS,
     COL_NULL_KS_SD,

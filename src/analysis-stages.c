@@ -7,6 +7,7 @@
  */
 #include "analysis-internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
@@ -143,22 +144,35 @@ int rmtk__stage_tails(rmtk__ctx *c)
 }
 
 /* vectors: Porter-Thomas tests (exact finite-N component law, Monte-Carlo-calibrated null by
- * default) and IPRs of all left and right singular vectors. REF: methods.md 1.4 E-F, 4.5. */
+ * default) and IPRs of the left and right singular vectors whose singular value is above the
+ * numerical-rank threshold sigma_1 max(N, M) eps: below it a vector is an arbitrary direction of
+ * the null space that dgesdd happened to return (identity columns for a zero matrix), not a
+ * property of the layer. Untested vectors get NaN p-values and IPRs.
+ * REF: methods.md 1.4 E-F, 4.5. */
 int rmtk__stage_vectors(rmtk__ctx *c)
 {
     size_t k = c->k;
     if (!c->u || !c->v)
         return RMTK_OK; /* a given spectrum: no vectors */
+    size_t kt = 0; /* singular values are largest first */
+    double tol = c->sv[0] * (double)RMTK_MAX(c->rows, c->cols) * DBL_EPSILON;
+    while (kt < k && c->sv[kt] > tol)
+        kt++;
+    c->e->values[COL_PT_N_TESTED] = (double)(2 * kt);
+    if (kt == 0)
+        return RMTK_OK; /* a zero matrix: no vector means anything (columns stay NaN) */
     double *buf = rmtk__malloc_array(4 * k, sizeof(double));
     if (!buf)
         return RMTK_ERR_NOMEM;
+    for (size_t i = 0; i < 4 * k; i++)
+        buf[i] = NAN;
     rmtk_vectors_result r;
     memset(&r, 0, sizeof r);
     r.p_left = buf;
     r.p_right = buf + k;
     r.ipr_left = buf + 2 * k;
     r.ipr_right = buf + 3 * k;
-    int st = rmtk_vectors_analyze(c->vws, c->u, (size_t)c->rows, c->v, (size_t)c->cols, k, c->sv,
+    int st = rmtk_vectors_analyze(c->vws, c->u, (size_t)c->rows, c->v, (size_t)c->cols, kt, c->sv,
                                   &r);
     if (st == RMTK_OK) {
         double *v = c->e->values;
@@ -181,10 +195,11 @@ int rmtk__stage_vectors(rmtk__ctx *c)
         if (!st)
             st = rmtk__entry_set_array(c->e, "vec_top_left", c->u, (size_t)c->rows);
         if (!st)
-            st = rmtk__entry_set_array(c->e, "vec_bulk_left", c->u + (k / 2) * (size_t)c->rows,
+            st = rmtk__entry_set_array(c->e, "vec_bulk_left", c->u + (kt / 2) * (size_t)c->rows,
                                        (size_t)c->rows);
-    } else if (st == RMTK_ERR_ARG && (c->rows < 3 || c->cols < 3)) {
-        st = RMTK_OK; /* vectors of dimension < 3: no test (columns stay NaN) */
+    } else if (st == RMTK_ERR_ARG && (c->rows < 3 || c->cols < 3 || kt < k)) {
+        st = RMTK_OK; /* vectors of dimension < 3, or too few tested vectors for a pooled
+                         method: no test (columns stay NaN) */
     } else if (st == RMTK_ERR_NUMERIC) {
         rmtk__fail(c->errmsg, st, "Porter-Thomas test: a zero or non-finite singular vector");
     }

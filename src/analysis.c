@@ -87,6 +87,7 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_PT_TOP_DECILE_FRAC_REJECTED] = {"pt_top_decile_frac_rejected", RMTK_STATS_VECTORS},
     [COL_IPR_MEAN] = {"ipr_mean", RMTK_STATS_VECTORS},
     [COL_IPR_REF] = {"ipr_ref", RMTK_STATS_VECTORS},
+    [COL_PT_N_TESTED] = {"pt_n_tested", RMTK_STATS_VECTORS},
     [COL_NULL_KS] = {"null_ks", RMTK_STATS_NULL},
     [COL_NULL_KS_SD] = {"null_ks_sd", RMTK_STATS_NULL},
     [COL_NULL_W1] = {"null_w1", RMTK_STATS_NULL},

@@ -411,3 +411,29 @@ def test_theory_figure(tmp_path):
     # a single number has no figure
     r = run("theory", "sparse-atom", "--c", "1", "--plot", tmp_path / "no", check=False)
     assert r.returncode != 0 and "nothing to --plot" in r.stderr
+
+
+def test_zero_and_rank_deficient_matrices(tmp_path):
+    """An all-zero matrix is drawn on a unit axis (PLplot would not finish on an empty range) and
+    gets its own verdict; in a rank-deficient matrix only the vectors of the nonzero singular
+    values are Porter-Thomas tested (the others are arbitrary null-space directions)."""
+    rng = np.random.default_rng(5)
+    # rank 7 with small integer entries: exact in float32, so the stored matrix has rank 7 too
+    low = (rng.integers(-3, 4, (120, 7)) @ rng.integers(-3, 4, (7, 80))).astype(np.float64)
+    write_safetensors(tmp_path / "m.safetensors",
+                      {"zero": np.zeros((40, 30)), "low": low})
+    r = run("analyze", tmp_path / "m.safetensors", "--stats", "all", "--out", tmp_path / "o")
+    assert "all-zero matrix (no spectrum to analyse)" in r.stdout
+    rep = json.loads((tmp_path / "o" / "report.json").read_text())
+    m = {x["name"]: x for x in rep["matrices"]}
+    assert m["zero"]["metrics"]["pt_n_tested"] == 0
+    assert m["zero"]["metrics"]["pt_frac_rejected"] is None
+    ET.parse(tmp_path / "o" / "figures" / (stem(0, "zero", "esd") + ".svg"))
+    # numpy's matrix_rank (the same threshold) gives the tested count
+    assert np.array_equal(low.astype(np.float32), low)
+    rank = np.linalg.matrix_rank(low)
+    assert rank == 7
+    assert m["low"]["metrics"]["pt_n_tested"] == 2 * rank
+    p = m["low"]["arrays"]["pt_p_left"]
+    assert all(v is not None for v in p[:rank]) and all(v is None for v in p[rank:])
+    ET.parse(tmp_path / "o" / "figures" / (stem(1, "low", "vectors") + ".svg"))
