@@ -183,7 +183,7 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
     fputs("</ul>\n<p class=muted>Verdict rules (docs/report.md): the bulk is random (GOE) when "
           "⟨r̃⟩ is within 3 standard errors of 0.5307 and the KS test against the exact GOE "
           "spacing law does not reject at α; outliers are eigenvalues above the Tracy–Widom "
-          "threshold of the fitted Marchenko–Pastur law; top vectors are localised when at "
+          "threshold of the fitted Marchenko–Pastur law; top vectors are non-Gaussian when at "
           "least 25 % of the top-decile singular vectors fail the Porter–Thomas test; a "
           "power-law α below 2 is a very heavy tail.</p>\n",
           f);

@@ -11,7 +11,7 @@
 
 #define GOE_R 0.5307   /* <r~> of GOE (Atas et al. 2013) */
 #define POISSON_R 0.3863 /* 2 ln 2 - 1 */
-#define LOCALISED_FRAC 0.25 /* top-decile Porter-Thomas rejections that count as localised */
+#define NONGAUSS_FRAC 0.25 /* top-decile Porter-Thomas rejections that count as structure */
 
 static size_t append(char *buf, size_t n, size_t len, const char *s)
 {
@@ -59,8 +59,8 @@ int cli_verdict(cli_getter get, const void *ctx, double alpha, char *buf, size_t
         structure = 1;
     }
     double top = get(ctx, "pt_top_decile_frac_rejected");
-    if (top >= LOCALISED_FRAC) {
-        snprintf(part, sizeof part, "top vectors localised (%.0f%% non-Gaussian)", 100 * top);
+    if (top >= NONGAUSS_FRAC) {
+        snprintf(part, sizeof part, "top vectors non-Gaussian (%.0f%% fail Porter-Thomas)", 100 * top);
         len = append(buf, n, len, part);
         structure = 1;
     }

@@ -420,8 +420,10 @@ def test_zero_and_rank_deficient_matrices(tmp_path):
     rng = np.random.default_rng(5)
     # rank 7 with small integer entries: exact in float32, so the stored matrix has rank 7 too
     low = (rng.integers(-3, 4, (120, 7)) @ rng.integers(-3, 4, (7, 80))).astype(np.float64)
+    mid = (rng.integers(-3, 4, (150, 40)) @ rng.integers(-3, 4, (40, 100))).astype(np.float64)
     write_safetensors(tmp_path / "m.safetensors",
-                      {"zero": np.zeros((40, 30)), "low": low})
+                      {"zero": np.zeros((40, 30)), "low": low, "ones": np.ones((200, 100)),
+                       "mid": mid})
     r = run("analyze", tmp_path / "m.safetensors", "--stats", "all", "--out", tmp_path / "o")
     assert "all-zero matrix (no spectrum to analyse)" in r.stdout
     rep = json.loads((tmp_path / "o" / "report.json").read_text())
@@ -437,3 +439,9 @@ def test_zero_and_rank_deficient_matrices(tmp_path):
     p = m["low"]["arrays"]["pt_p_left"]
     assert all(v is not None for v in p[:rank]) and all(v is None for v in p[rank:])
     ET.parse(tmp_path / "o" / "figures" / (stem(1, "low", "vectors") + ".svg"))
+    # the level statistics see only the values above the rounding noise: 40 levels, 38 ratios
+    assert np.linalg.matrix_rank(mid) == 40
+    assert len(m["mid"]["arrays"]["spacing_ratios"]) == 38
+    # an all-ones layer has one nonzero singular value: no bulk, and not a "Poisson-like" one
+    assert m["ones"]["metrics"]["r_mean"] is None
+    assert "Poisson" not in r.stdout
