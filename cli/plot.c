@@ -384,7 +384,11 @@ static void draw_esd(fig *f, const fig_input *in)
         char title[200];
         snprintf(title, sizeof title, "%s: ESD of %s (%zu values)", in->name,
                  form ? "σ" : "λ = σ²", k);
-        panel(f, 0, hi, 0, (form ? 1.9 : 1.6) * ymax, 0, 0, form ? "singular value σ" : "eigenvalue λ = σ²",
+        /* headroom for the legend (top right, about 8 % of the panel per line) so that it never
+         * hides the histogram or the law */
+        int lines = 1 + (have_mp ? 3 : 0) + (ns ? 1 : 0) + (beyond ? 1 : 0);
+        double top = ymax / (1.0 - fmin(0.6, 0.04 + 0.08 * lines));
+        panel(f, 0, hi, 0, top, 0, 0, form ? "singular value σ" : "eigenvalue λ = σ²",
               form ? "density ρ(σ)" : "density ρ(λ)", title);
         bars(f, form ? "hist_sigma" : "hist_lambda", 0, hi, nb, cnt, den, C_FILL, C_BLUE,
              form ? "histogram of σ" : "histogram of λ");
@@ -403,7 +407,7 @@ static void draw_esd(fig *f, const fig_input *in)
             csv_row(f, form ? "outlier_sigma" : "outlier_lambda", o, NAN, NAN, NAN);
             if (o <= hi) {
                 /* a short tick on the axis (a rug): outliers can be many */
-                PLFLT px[2] = {o, o}, py[2] = {0, 0.12 * 1.6 * ymax};
+                PLFLT px[2] = {o, o}, py[2] = {0, 0.2 * ymax};
                 plcol0(C_GREEN);
                 plwidth(2.0);
                 plline(2, px, py);
@@ -577,7 +581,9 @@ static void draw_vectors(fig *f, const fig_input *in)
         pmin = in->alpha / 3;
     char title[200];
     snprintf(title, sizeof title, "%s: Porter–Thomas p-values", in->name);
-    panel(f, 0.8, (double)k * 1.2, pmin / 2, 1.5, 1, 1, "singular-value index j (1 = largest)",
+    /* room below the smallest p-value for the legend (bottom right, 3 lines) */
+    double pbot = pmin / 2 / pow(1.5 / (pmin / 2), 0.36 / 0.64);
+    panel(f, 0.8, (double)k * 1.2, pbot, 1.5, 1, 1, "singular-value index j (1 = largest)",
           "KS p-value", title);
     points(f, "p_left", idx, pl, k, C_BLUE, "left vectors u");
     points(f, "p_right", idx, pr, k, C_ORANGE, "right vectors v");
@@ -595,7 +601,9 @@ static void draw_vectors(fig *f, const fig_input *in)
     imin = fmin(imin, fmin(rl, rr));
     imax = fmax(imax, fmax(rl, rr));
     snprintf(title, sizeof title, "%s: inverse participation ratio", in->name);
-    panel(f, 0.8, (double)k * 1.2, imin / 1.3, imax * 1.5, 1, 1,
+    /* room above the largest IPR for the legend (top right, 4 lines) */
+    double itop = imax * 1.5 * pow(imax * 1.5 / (imin / 1.3), 0.36 / 0.64);
+    panel(f, 0.8, (double)k * 1.2, imin / 1.3, itop, 1, 1,
           "singular-value index j (1 = largest)", "IPR = Σ#di#u x#di#u#u4#d", title);
     points(f, "ipr_left", idx, il, k, C_BLUE, "left vectors");
     points(f, "ipr_right", idx, ir, k, C_ORANGE, "right vectors");
