@@ -26,6 +26,13 @@
 #include <math.h>
 #include <string.h>
 
+/* Gaussian fills use the threads BLAS was given: sampling runs between BLAS calls, and the
+ * counter-based stream gives the same numbers for any thread count (rmtk__fill_normal_mt). */
+static void fill_normal(uint64_t seed, uint64_t stream, double *x, size_t n)
+{
+    rmtk__fill_normal_mt(seed, stream, x, n, openblas_get_num_threads());
+}
+
 struct rmtk_ensemble {
     rmtk_ensemble_params p;
     size_t nout;       /* values per sample */
@@ -358,7 +365,7 @@ static void fill_weights(const rmtk_ensemble_params *p, uint64_t stream, double 
                          size_t n)
 {
     if (p->weight_law == RMTK_WEIGHTS_GAUSSIAN) {
-        rmtk_rng_fill_normal(p->seed, stream, 0, w, n);
+        fill_normal(p->seed, stream, w, n);
         for (size_t i = 0; i < n; i++)
             w[i] *= scale;
         return;
@@ -391,7 +398,7 @@ static void fill_goe(rmtk_ensemble *e, uint64_t index, unsigned tag, double sigm
                      double *g)
 {
     size_t n = e->gdim;
-    rmtk_rng_fill_normal(e->p.seed, stream_of(index, tag), 0, e->a, n * n);
+    fill_normal(e->p.seed, stream_of(index, tag), e->a, n * n);
     double s = sqrt(sigma2 / (2.0 * (double)n));
     for (size_t j = 0; j < n; j++)
         for (size_t i = j; i < n; i++)
@@ -424,8 +431,8 @@ int rmtk__ensemble_draw(rmtk_ensemble *e, uint64_t index)
     case RMTK_ENS_GUE: {
         /* A = (X + iY)/sqrt 2; H = sigma (A + A^H)/sqrt(2N): E|H_ij|^2 = sigma2/N */
         double *re = e->a, *im = e->a + n * n;
-        rmtk_rng_fill_normal(p->seed, stream_of(index, 0), 0, re, n * n);
-        rmtk_rng_fill_normal(p->seed, stream_of(index, 1), 0, im, n * n);
+        fill_normal(p->seed, stream_of(index, 0), re, n * n);
+        fill_normal(p->seed, stream_of(index, 1), im, n * n);
         double s = sqrt(p->sigma2 / (2.0 * (double)n)) / sqrt(2.0);
         for (size_t j = 0; j < n; j++)
             for (size_t i = j; i < n; i++) {
@@ -439,7 +446,7 @@ int rmtk__ensemble_draw(rmtk_ensemble *e, uint64_t index)
     case RMTK_ENS_WISHART:
     case RMTK_ENS_PERCOLATED_WISHART: {
         size_t N = (size_t)p->dims[0], M = (size_t)p->dims[1];
-        rmtk_rng_fill_normal(p->seed, stream_of(index, 0), 0, e->a, N * M);
+        fill_normal(p->seed, stream_of(index, 0), e->a, N * M);
         if (p->ensemble == RMTK_ENS_PERCOLATED_WISHART) {
             double pm = p->c > 0 ? p->c / (double)M : p->p;
             rmtk_rng r;
@@ -456,7 +463,7 @@ int rmtk__ensemble_draw(rmtk_ensemble *e, uint64_t index)
     case RMTK_ENS_WISHART_COMPLEX: {
         size_t N = (size_t)p->dims[0], M = (size_t)p->dims[1];
         double *w = e->a; /* interleaved complex N x M, E|w|^2 = 1 */
-        rmtk_rng_fill_normal(p->seed, stream_of(index, 0), 0, w, 2 * N * M);
+        fill_normal(p->seed, stream_of(index, 0), w, 2 * N * M);
         double s = sqrt(0.5);
         for (size_t i = 0; i < 2 * N * M; i++)
             w[i] *= s;
@@ -479,7 +486,7 @@ int rmtk__ensemble_draw(rmtk_ensemble *e, uint64_t index)
     }
     case RMTK_ENS_SPIKED: {
         size_t N = (size_t)p->dims[0], M = (size_t)p->dims[1];
-        rmtk_rng_fill_normal(p->seed, stream_of(index, 0), 0, e->g, N * M);
+        fill_normal(p->seed, stream_of(index, 0), e->g, N * M);
         double s = 1.0 / sqrt((double)M);
         for (size_t i = 0; i < N * M; i++)
             e->g[i] *= s;
@@ -494,7 +501,7 @@ int rmtk__ensemble_draw(rmtk_ensemble *e, uint64_t index)
         double w = jac ? sqrt(p->sigma_w2) : 1.0;
         if (jac && p->coupled) {
             /* input with |x0|^2 = q0 n0 exactly (tag 150) */
-            rmtk_rng_fill_normal(p->seed, stream_of(index, 150), 0, e->x, n0);
+            fill_normal(p->seed, stream_of(index, 150), e->x, n0);
             double ss = 0;
             for (size_t i = 0; i < n0; i++)
                 ss += e->x[i] * e->x[i];
@@ -509,7 +516,7 @@ int rmtk__ensemble_draw(rmtk_ensemble *e, uint64_t index)
             if (jac)
                 fill_weights(p, stream_of(index, (unsigned)l), sc, X, nl * np);
             else {
-                rmtk_rng_fill_normal(p->seed, stream_of(index, (unsigned)l), 0, X, nl * np);
+                fill_normal(p->seed, stream_of(index, (unsigned)l), X, nl * np);
                 for (size_t i = 0; i < nl * np; i++)
                     X[i] *= sc;
             }
@@ -520,7 +527,7 @@ int rmtk__ensemble_draw(rmtk_ensemble *e, uint64_t index)
                                 e->x, 1, 0.0, e->y, 1);
                     if (p->sigma_b2 > 0) {
                         double *bb = e->x; /* x^{l-1} no longer needed after y */
-                        rmtk_rng_fill_normal(p->seed, stream_of(index, 100 + (unsigned)l), 0, bb,
+                        fill_normal(p->seed, stream_of(index, 100 + (unsigned)l), bb,
                                              nl);
                         for (size_t i = 0; i < nl; i++)
                             e->y[i] += sqrt(p->sigma_b2) * bb[i];
@@ -528,7 +535,7 @@ int rmtk__ensemble_draw(rmtk_ensemble *e, uint64_t index)
                     for (size_t i = 0; i < nl; i++)
                         e->x[i] = rmtk__act_phi(p->activation, p->leaky_slope, e->y[i]);
                 } else {
-                    rmtk_rng_fill_normal(p->seed, stream_of(index, 100 + (unsigned)l), 0, e->y,
+                    fill_normal(p->seed, stream_of(index, 100 + (unsigned)l), e->y,
                                          nl);
                     for (size_t i = 0; i < nl; i++)
                         e->y[i] *= sqrt(e->q[l - 1]);

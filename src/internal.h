@@ -48,6 +48,11 @@ int rmtk__fail(char *buf, int status, const char *fmt, ...) __attribute__((forma
 int rmtk__convert_strided(int dtype, int big_endian, const void *base, int64_t stride, size_t n,
                           double *dst);
 
+/* ---- rng.c ------------------------------------------------------------------------------------ */
+/* rmtk_rng_fill_normal(seed, stream, 0, x, n) on up to nthreads threads (chunks of >= 65536
+ * values); the same array bit for bit whatever nthreads. */
+void rmtk__fill_normal_mt(uint64_t seed, uint64_t stream, double *x, size_t n, int nthreads);
+
 /* ---- small helpers --------------------------------------------------------------------------- */
 int rmtk__cmp_double(const void *a, const void *b); /* qsort comparator, NaN last */
 /* x[0..n) ascending: the number of values < v (lower bound) and <= v (upper bound). */

@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <pthread.h>
 
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
@@ -117,5 +118,50 @@ void rmtk_rng_fill_normal(uint64_t seed, uint64_t stream, uint64_t start, double
         } else {
             x[j++] = rad * sin(ang);
         }
+    }
+}
+
+/* ---- the same fill on several threads --------------------------------------------------------
+ * Element i of a stream is a pure function of (seed, stream, i), so contiguous chunks filled on
+ * separate threads give the array bit for bit. */
+typedef struct {
+    uint64_t seed, stream, start;
+    double *x;
+    size_t n;
+} fill_job;
+
+static void *fill_worker(void *arg)
+{
+    fill_job *j = arg;
+    rmtk_rng_fill_normal(j->seed, j->stream, j->start, j->x, j->n);
+    return NULL;
+}
+
+void rmtk__fill_normal_mt(uint64_t seed, uint64_t stream, double *x, size_t n, int nthreads)
+{
+    enum { MAXT = 64, MIN_CHUNK = 1 << 16 };
+    int t = nthreads < MAXT ? nthreads : MAXT;
+    if ((size_t)t > n / MIN_CHUNK)
+        t = (int)(n / MIN_CHUNK);
+    if (t < 2) {
+        rmtk_rng_fill_normal(seed, stream, 0, x, n);
+        return;
+    }
+    fill_job jobs[MAXT];
+    pthread_t th[MAXT];
+    int started[MAXT] = {0};
+    size_t chunk = n / (size_t)t;
+    for (int i = 0; i < t; i++) {
+        size_t lo = (size_t)i * chunk, hi = i == t - 1 ? n : lo + chunk;
+        jobs[i] = (fill_job){seed, stream, lo, x + lo, hi - lo};
+        if (i > 0)
+            started[i] = pthread_create(&th[i], NULL, fill_worker, &jobs[i]) == 0;
+    }
+    fill_worker(&jobs[0]);
+    for (int i = 1; i < t; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        else
+            fill_worker(&jobs[i]); /* no thread to be had: the same numbers, here */
     }
 }
