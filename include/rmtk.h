@@ -1393,7 +1393,9 @@ RMTK_API size_t rmtk_ensemble_size(const rmtk_ensemble *e);
 
 /* Draw sample number `index` and write its values to values[0..rmtk_ensemble_size(e)):
  * eigenvalues ascending (dsyevd / zheevd), singular values largest first for SPIKED (dgesdd).
- * A handle is used by one thread at a time; separate handles may run in parallel.
+ * A handle is used by one thread at a time; separate handles may run in parallel. Like the
+ * BLAS calls it makes, the Gaussian draws use up to openblas_get_num_threads() threads (the
+ * values do not depend on it); callers running handles in parallel set BLAS to one thread.
  * RMTK_ERR_ARG, RMTK_ERR_LAPACK. */
 RMTK_API int rmtk_ensemble_sample(rmtk_ensemble *e, uint64_t index, double *values);
 
