@@ -48,15 +48,11 @@ static int check_positive(const double *x, size_t n)
     return RMTK_OK;
 }
 
-/* A sorted (ascending) copy of x, or NULL on allocation failure. */
+/* A sorted (ascending) copy of x (finite: the callers checked), or NULL on allocation failure. */
 static double *sorted_copy(const double *x, size_t n)
 {
-    double *y = rmtk__malloc_array(n ? n : 1, sizeof *y);
-    if (!y)
-        return NULL;
-    memcpy(y, x, n * sizeof *y);
-    rmtk_sort(y, n);
-    return y;
+    double *y;
+    return rmtk__sorted_finite_copy(x, n, &y) == RMTK_OK ? y : NULL;
 }
 
 /* =========================================================================================== */
