@@ -145,22 +145,25 @@ int main(int argc, char **argv)
                n, n_last, extra, extra / cf);
     }
 
-    printf("\nbootstrap (n = 10000, 200 replicas, full xmin scan per replica):\n");
+    printf("\nbootstrap (n = 10000, 200 replicas, full xmin scan per replica; best of 3 "
+           "interleaved rounds):\n");
     size_t nb = n < 10000 ? n : 10000;
-    double t1 = 0;
-    for (uint32_t th = 1; th <= 2; th++) {
-        rmtk_powerlaw_params p = rmtk_powerlaw_params_default();
-        p.bootstrap = 200;
-        p.threads = th;
-        p.seed = 3;
-        rmtk_powerlaw_fit f3;
-        double t0 = now();
-        rmtk_powerlaw_fit_run(x, nb, &p, &f3, NULL, NULL, NULL, 0, NULL);
-        double t = now() - t0;
-        if (th == 1)
-            t1 = t;
-        printf("  %u thread(s): %.3f s (speed-up %.2fx), p = %.3f\n", th, t, t1 / t, f3.p_gof);
-    }
+    double best[3] = {INFINITY, INFINITY, INFINITY}, pg[3] = {0, 0, 0};
+    for (int round = 0; round < 3; round++)
+        for (uint32_t th = 1; th <= 2; th++) {
+            rmtk_powerlaw_params p = rmtk_powerlaw_params_default();
+            p.bootstrap = 200;
+            p.threads = th;
+            p.seed = 3;
+            rmtk_powerlaw_fit f3;
+            double t0 = now();
+            rmtk_powerlaw_fit_run(x, nb, &p, &f3, NULL, NULL, NULL, 0, NULL);
+            best[th] = fmin(best[th], now() - t0);
+            pg[th] = f3.p_gof;
+        }
+    for (uint32_t th = 1; th <= 2; th++)
+        printf("  %u thread(s): %.3f s (speed-up %.2fx), p = %.3f\n", th, best[th],
+               best[1] / best[th], pg[th]);
     free(x);
     return 0;
 }
