@@ -1534,7 +1534,9 @@ RMTK_API int rmtk_law_integrate(const rmtk_law_params *p, double a, double b, in
 
 /* Comparison of a simulated sample with the law. */
 typedef struct rmtk_law_comparison {
-    double ks;             /* sup |F_n - F| (atom included: values with |v| < eps count as 0) */
+    double ks;             /* sup |F_n - F| (atom included: the values with |v| < e, e = eps
+                              max(1, max|v|), count as 0 and are compared with F(e), the atom
+                              plus the continuous mass below e) */
     double l1;             /* sum_b |h_b - rho_b| w_b over nbins bins of the continuous part */
     double atom_sim, atom_theory;
     double mean_sim, mean_theory, mean_err;         /* err = sim - theory */

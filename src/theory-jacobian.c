@@ -500,10 +500,26 @@ static int step_root(law_eq *e, rmtk__cplx z, rmtk__cplx pred, rmtk__cplx cur, i
     rmtk__cplx u = pred;
     int st = newton_at(e, z, &u);
     double move = cabs(pred - cur);
-    if (!st && (force || (cabs(u - pred) <= 0.5 * move + 1e-9 * (1 + cabs(cur)) &&
-                          nevanlinna_ok(e, z, u)))) {
+    if (!force && !st && cabs(u - pred) <= 0.5 * move + 1e-9 * (1 + cabs(cur)) &&
+        nevanlinna_ok(e, z, u)) {
         *out = u;
         return 1;
+    }
+    if (force) {
+        /* a forced (tiny) step at a branch point: past an upper edge two real roots become a
+         * nearly conjugate pair, and Newton from the real root stays on the real (unphysical)
+         * one; start it below the real axis first, on the side of the physical root (Im G
+         * <= 0), then on it; the root must stay near the last one */
+        static const double nudge[3] = {1e-3, 1e-6, 0};
+        for (int k = 0; k < 3; k++) {
+            memcpy(e->t, tsave, sizeof tsave);
+            u = pred - I * nudge[k] * (1e-6 + cabs(pred));
+            if (newton_at(e, z, &u) == RMTK_OK && nevanlinna_ok(e, z, u) &&
+                cabs(u - pred) <= 0.05 * (1e-6 + cabs(pred))) {
+                *out = u;
+                return 1;
+            }
+        }
     }
     memcpy(e->t, tsave, sizeof tsave);
     if (force) {
@@ -530,6 +546,7 @@ static int track(law_eq *e, double x_start, rmtk__cplx u0, const double *x_desc,
 {
     double xc = x_start, xp = NAN;
     rmtk__cplx uc = u0, up = u0;
+    int nforced = 0;
     for (size_t j = 0; j < n; j++) {
         double target = x_desc[j];
         /* x <= 0 for the positive laws; below 1e-12 of the scale for the Newton case, where
@@ -550,21 +567,46 @@ static int track(law_eq *e, double x_start, rmtk__cplx u0, const double *x_desc,
         while (s_c > s_t) {
             if (h > s_c - s_t)
                 h = s_c - s_t;
-            double s_n = s_c - h;
-            if (s_c - s_n < hmin || guard > 200000)
+            /* Halving below hmin means a branch point (an edge: the root moves like a square
+             * root there and no linear prediction is close). Newton path: one tiny forced step
+             * (2e-5 hmax) from the last root, after which the normal steps grow again. Never a
+             * forced leap to a distant target: Newton then lands on whichever root is near
+             * (a density of 4e13 instead of 4e8 at 1e-11 for a square sigmoid chain when the
+             * requested x jumped from the edge to 1e-11; KS 4499 in simulate --theory). */
+            double s_n = s_t;
+            int force = (h < hmin) || guard > 200000;
+            if (force && e->is_poly) {
+                /* the polynomial case picks among all the roots at the target (companion
+                 * matrix, closest to the prediction with Im G <= 0): it may go there at once */
                 s_n = s_t;
+            } else if (force && ++nforced > 200) {
+                /* a long run of forced steps: the root is no longer resolved (a smooth
+                 * activation's discrete kappa far below the scale of the law); the rest of
+                 * the path stays unresolved (density 0) rather than wrong */
+                for (; j < n; j++)
+                    out[j] = NAN;
+                return RMTK_OK;
+            }
+            if (!force)
+                s_n = s_c - h;
+            else if (!e->is_poly)
+                s_n = fmax(s_t, s_c - 2e-5 * hmax); /* a tiny forced step past the branch point */
             double xn = e->is_jac ? exp(s_n) : s_n;
             if (s_n == s_t)
                 xn = target;
+            /* the linear prediction (none for a forced step: at a branch point the derivative
+             * of the root is unbounded and the extrapolation lands anywhere) */
             rmtk__cplx pred = uc;
-            if (!isnan(s_p) && s_c != s_p)
+            if ((!force || e->is_poly) && !isnan(s_p) && s_c != s_p)
                 pred = uc + (uc - up) * ((s_n - s_c) / (s_c - s_p));
             rmtk__cplx un;
-            int err, force = (h < hmin) || guard > 200000;
+            int err;
             int ok = step_root(e, path_z(e, xn, eta_rel), pred, uc, force, &un, &err);
             if (err)
                 return err;
             guard++;
+            if (ok && !force)
+                nforced = 0;
             if (!ok) {
                 h *= 0.5;
                 continue;

@@ -473,9 +473,13 @@ int rmtk_law_compare(const rmtk_law_params *p, const double *values, size_t n, d
         size_t j = i; /* ties v[i..j) : F_n(v-) = i/n, F_n(v) = j/n */
         while (j < n && v[j] == v[i])
             j++;
-        double C;
-        CONT_CDF(v[i], C);
-        double F = C + (v[i] >= 0 ? info.atom : 0), Fm = C + (v[i] > 0 ? info.atom : 0);
+        /* the values within eps of 0 (set to 0 above) are compared at the end of that window,
+         * with the atom and the continuous mass below eps: a density diverging at 0 (square
+         * smooth chains, ~x^(-3/4)) puts ~10 % of a sample there, which is not an atom */
+        double C, Cm;
+        CONT_CDF(v[i] == 0 ? eabs : v[i], C);
+        CONT_CDF(v[i] == 0 ? -eabs : v[i], Cm);
+        double F = C + (v[i] >= 0 ? info.atom : 0), Fm = Cm + (v[i] > 0 ? info.atom : 0);
         D = fmax(D, fmax(fabs(F - (double)j / n), fabs(Fm - (double)i / n)));
         i = j;
     }

@@ -278,6 +278,36 @@ static void test_smooth(void)
     }
 }
 
+/* The density is a function of x, not of the other points asked: a square sigmoid chain at
+ * x = 1e-11 alone (the march goes from above the edge straight down) and inside a dense grid.
+ * Before the fix the lone point took a forced leap from the edge onto a wrong root (4e13 vs
+ * 3.6e8), and simulate --theory reported a KS distance of 4499. Near 0 the square chain's
+ * density is ~ x^(-3/4): also checked. */
+static void test_grid_independent(void)
+{
+    int64_t w[4] = {500, 500, 500, 500};
+    rmtk_law_params p = jac(w, 4, RMTK_ACT_SIGMOID, 2);
+    p.sigma_b2 = 0.1;
+    double lone[2] = {1.1e-11, 1e-11}, dl[2];
+    CHECK_OK(rmtk_law_density(&p, lone, 2, dl));
+    enum { N = 400 };
+    double x[N], d[N];
+    for (int i = 0; i < N; i++) /* descending, log-spaced from 7e-3 to 1e-11 */
+        x[i] = 7e-3 * pow(1e-11 / 7e-3, (double)i / (N - 1));
+    x[N - 1] = 1e-11;
+    CHECK_OK(rmtk_law_density(&p, x, N, d));
+    CHECK_NEAR(dl[1], d[N - 1], 1e-6 * d[N - 1]);
+    double slope = log(dl[0] / dl[1]) / log(1.1); /* d log rho / d log x */
+    CHECK_NEAR(slope, -0.75, 0.02);
+    /* the comparison of a sample with the law stays a distance (<= 1) */
+    double v[200];
+    for (int i = 0; i < 200; i++)
+        v[i] = 7e-3 * (i + 0.5) / 200.0;
+    rmtk_law_comparison c;
+    CHECK_OK(rmtk_law_compare(&p, v, 200, 1e-8, 20, &c));
+    CHECK(c.ks >= 0 && c.ks <= 1);
+}
+
 /* ReLU L = 10 (the benchmark's law): edge and mass. */
 static void test_deep(void)
 {
@@ -462,6 +492,7 @@ int main(void)
     RUN(test_t11);
     RUN(test_closed_forms);
     RUN(test_smooth);
+    RUN(test_grid_independent);
     RUN(test_deep);
     RUN(test_grid_compare);
     RUN(test_errors);
