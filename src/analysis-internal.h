@@ -172,6 +172,11 @@ extern const rmtk__stage rmtk__stages[];
 extern const size_t rmtk__nstages;
 
 /* The stages of the statistics (analysis-stages.c); stage_basic is in analysis.c. */
+/* #{sigma_i > sigma_1 max(rows, cols) eps} for sv largest first (numpy's matrix_rank rule).
+ * Below it the values are rounding noise of a (numerically) rank-deficient matrix and their
+ * singular vectors arbitrary directions of the null space: column numerical_rank, and the
+ * levels and vectors stages leave them out. */
+size_t rmtk__numerical_rank(const double *sv, size_t k, int64_t rows, int64_t cols);
 int rmtk__stage_basic(rmtk__ctx *c);
 int rmtk__stage_mp(rmtk__ctx *c);
 int rmtk__stage_tails(rmtk__ctx *c);

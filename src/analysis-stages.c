@@ -143,18 +143,6 @@ int rmtk__stage_tails(rmtk__ctx *c)
     return st;
 }
 
-/* #{sigma_i > sigma_1 max(N, M) eps} (numpy's matrix_rank rule; c->sv is largest first). The
- * singular values below are rounding noise of a (numerically) rank-deficient matrix, and their
- * vectors arbitrary directions of the null space: the levels and vectors stages leave them out. */
-static size_t numerical_rank(const rmtk__ctx *c)
-{
-    size_t r = 0;
-    double tol = c->sv[0] * (double)RMTK_MAX(c->rows, c->cols) * DBL_EPSILON;
-    while (r < c->k && c->sv[r] > tol)
-        r++;
-    return r;
-}
-
 /* vectors: Porter-Thomas tests (exact finite-N component law, Monte-Carlo-calibrated null by
  * default) and IPRs of the left and right singular vectors whose singular value is above the
  * numerical-rank threshold sigma_1 max(N, M) eps: below it a vector is an arbitrary direction of
@@ -166,7 +154,7 @@ int rmtk__stage_vectors(rmtk__ctx *c)
     size_t k = c->k;
     if (!c->u || !c->v)
         return RMTK_OK; /* a given spectrum: no vectors */
-    size_t kt = numerical_rank(c);
+    size_t kt = rmtk__numerical_rank(c->sv, k, c->rows, c->cols);
     c->e->values[COL_PT_N_TESTED] = (double)(2 * kt);
     if (kt == 0)
         return RMTK_OK; /* a zero matrix: no vector means anything (columns stay NaN) */
@@ -271,7 +259,8 @@ int rmtk__stage_levels(rmtk__ctx *c)
     rmtk_levels_params p = c->a->p.levels;
     p.seed = c->seed;
     const double *lev = c->sv;
-    size_t n = numerical_rank(c); /* the values above the rounding noise (largest first) */
+    /* the values above the rounding noise of a rank-deficient matrix (largest first) */
+    size_t n = rmtk__numerical_rank(c->sv, c->k, c->rows, c->cols);
     rmtk_mp_law law;
     if (p.unfold.method == RMTK_UNFOLD_CDF && !p.unfold.cdf) {
         if (!c->have_mp)

@@ -293,6 +293,15 @@ int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size
  *   |lambda| < 1e-8 max(1, lambda_max)), so a layer compares line by line with a simulation.
  * REF: Martin & Mahoney, JMLR 22 (2021) 165; methods.md 4.1.
  */
+size_t rmtk__numerical_rank(const double *sv, size_t k, int64_t rows, int64_t cols)
+{
+    double tol = sv[0] * (double)RMTK_MAX(rows, cols) * DBL_EPSILON;
+    size_t r = 0;
+    while (r < k && sv[r] > tol)
+        r++;
+    return r;
+}
+
 int rmtk__stage_basic(rmtk__ctx *c)
 {
     const double *sv = c->sv;
@@ -310,11 +319,7 @@ int rmtk__stage_basic(rmtk__ctx *c)
     v[COL_STABLE_RANK] = lmax > 0 ? fro2 / lmax : NAN;
     v[COL_LOG_NORM] = fro2 > 0 ? log10(fro2) : NAN;
     v[COL_LOG_SPECTRAL_NORM] = lmax > 0 ? log10(lmax) : NAN;
-    double tol = sv[0] * fmax(n, m) * DBL_EPSILON;
-    size_t rank = 0;
-    for (size_t i = 0; i < k; i++)
-        rank += sv[i] > tol;
-    v[COL_NUMERICAL_RANK] = (double)rank;
+    v[COL_NUMERICAL_RANK] = (double)rmtk__numerical_rank(sv, k, c->rows, c->cols);
     if (fro2 > 0) {
         double h = 0;
         for (size_t i = 0; i < k; i++) {

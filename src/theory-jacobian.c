@@ -573,13 +573,8 @@ static int track(law_eq *e, double x_start, rmtk__cplx u0, const double *x_desc,
              * forced leap to a distant target: Newton then lands on whichever root is near
              * (a density of 4e13 instead of 4e8 at 1e-11 for a square sigmoid chain when the
              * requested x jumped from the edge to 1e-11; KS 4499 in simulate --theory). */
-            double s_n = s_t;
             int force = (h < hmin) || guard > 200000;
-            if (force && e->is_poly) {
-                /* the polynomial case picks among all the roots at the target (companion
-                 * matrix, closest to the prediction with Im G <= 0): it may go there at once */
-                s_n = s_t;
-            } else if (force && ++nforced > 200) {
+            if (force && !e->is_poly && ++nforced > 200) {
                 /* a long run of forced steps: the root is no longer resolved (a smooth
                  * activation's discrete kappa far below the scale of the law); the rest of
                  * the path stays unresolved (density 0) rather than wrong */
@@ -587,10 +582,10 @@ static int track(law_eq *e, double x_start, rmtk__cplx u0, const double *x_desc,
                     out[j] = NAN;
                 return RMTK_OK;
             }
-            if (!force)
-                s_n = s_c - h;
-            else if (!e->is_poly)
-                s_n = fmax(s_t, s_c - 2e-5 * hmax); /* a tiny forced step past the branch point */
+            /* the polynomial case picks among all the roots at the target (companion matrix,
+             * closest to the prediction with Im G <= 0), so a forced step may go there at once;
+             * the Newton path takes a tiny forced step past the branch point */
+            double s_n = !force ? s_c - h : e->is_poly ? s_t : fmax(s_t, s_c - 2e-5 * hmax);
             double xn = e->is_jac ? exp(s_n) : s_n;
             if (s_n == s_t)
                 xn = target;

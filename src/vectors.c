@@ -64,6 +64,21 @@ static double lbeta(double a, double b)
  *   d_{2m+1} = -(a+m)(a+b+m) x / ((a+2m)(a+2m+1)),  d_{2m} = m(b-m) x / ((a+2m-1)(a+2m)).
  * Converges fast for x < (a+1)/(a+b+2); iterations grow like sqrt(max(a, b)) near that point.
  */
+/* One modified-Lentz step with partial numerator aa: updates c, d and returns the factor
+ * d c by which the convergent changes. */
+static double lentz_step(double aa, double *c, double *d)
+{
+    const double fpmin = 1e-300;
+    *d = 1.0 + aa * *d;
+    if (fabs(*d) < fpmin)
+        *d = fpmin;
+    *c = 1.0 + aa / *c;
+    if (fabs(*c) < fpmin)
+        *c = fpmin;
+    *d = 1.0 / *d;
+    return *d * *c;
+}
+
 static int betacf(double a, double b, double x, double *out)
 {
     const double fpmin = 1e-300, eps = 1e-15;
@@ -76,25 +91,9 @@ static int betacf(double a, double b, double x, double *out)
     double h = d;
     for (int m = 1; m <= maxit; m++) {
         double m2 = 2.0 * m;
-        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if (fabs(d) < fpmin)
-            d = fpmin;
-        c = 1.0 + aa / c;
-        if (fabs(c) < fpmin)
-            c = fpmin;
-        d = 1.0 / d;
-        h *= d * c;
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if (fabs(d) < fpmin)
-            d = fpmin;
-        c = 1.0 + aa / c;
-        if (fabs(c) < fpmin)
-            c = fpmin;
-        d = 1.0 / d;
-        double del = d * c;
-        h *= del;
+        h *= lentz_step(m * (b - m) * x / ((qam + m2) * (a + m2)), &c, &d); /* d_{2m} */
+        double del = lentz_step(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), &c, &d);
+        h *= del; /* d_{2m+1} */
         if (fabs(del - 1.0) < eps) {
             *out = h;
             return RMTK_OK;

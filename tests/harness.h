@@ -118,4 +118,22 @@ static inline double *harness_read_f64(const char *path, size_t *n)
     return x;
 }
 
+/* Split a line of a tab-separated manifest in place (the newline dropped); returns the number
+ * of fields stored in f[0..cap). */
+static inline int harness_split(char *line, char **f, int cap)
+{
+    int n = 0;
+    line[strcspn(line, "\n")] = '\0';
+    char *p = line;
+    while (n < cap) {
+        f[n++] = p;
+        char *t = strchr(p, '\t');
+        if (!t)
+            break;
+        *t = '\0';
+        p = t + 1;
+    }
+    return n;
+}
+
 #endif /* RMTK_HARNESS_H */

@@ -14,22 +14,6 @@ static int same(double a, double b)
     return (isnan(a) && isnan(b)) || (a == b && signbit(a) == signbit(b));
 }
 
-static int split(char *line, char **f, int cap)
-{
-    int n = 0;
-    line[strcspn(line, "\n")] = '\0';
-    char *p = line;
-    while (n < cap) {
-        f[n++] = p;
-        char *t = strchr(p, '\t');
-        if (!t)
-            break;
-        *t = '\0';
-        p = t + 1;
-    }
-    return n;
-}
-
 static int find_entry(const rmtk_layers *l, const char *name, rmtk_matrix_entry *e)
 {
     for (size_t i = 0; i < rmtk_layers_count(l); i++)
@@ -48,7 +32,7 @@ static void test_matrices_vs_numpy(void)
     int cases = 0;
     while (fgets(line, sizeof line, mf)) {
         char *f[8];
-        if (split(line, f, 8) != 6)
+        if (harness_split(line, f, 8) != 6)
             continue;
         snprintf(path, sizeof path, "%s", harness_data(f[0]));
         rmtk_model *m = NULL;

@@ -22,23 +22,6 @@ static int same(double a, double b)
     return a == b && signbit(a) == signbit(b);
 }
 
-/* Split a line at tabs in place; returns the number of fields. */
-static int split(char *line, char **f, int cap)
-{
-    int n = 0;
-    line[strcspn(line, "\n")] = '\0';
-    char *p = line;
-    while (n < cap) {
-        f[n++] = p;
-        char *t = strchr(p, '\t');
-        if (!t)
-            break;
-        *t = '\0';
-        p = t + 1;
-    }
-    return n;
-}
-
 static void test_good_files(void)
 {
     FILE *mf = fopen(harness_data("readers_good.txt"), "r");
@@ -49,7 +32,7 @@ static void test_good_files(void)
     int cases = 0;
     while (fgets(line, sizeof line, mf)) {
         char *f[8];
-        if (split(line, f, 8) != 7)
+        if (harness_split(line, f, 8) != 7)
             continue;
         snprintf(path, sizeof path, "%s", harness_data(f[0]));
         rmtk_model *m = NULL;
@@ -110,7 +93,7 @@ static void test_bad_files(void)
     int cases = 0;
     while (fgets(line, sizeof line, mf)) {
         char *f[16];
-        int nf = split(line, f, 16);
+        int nf = harness_split(line, f, 16);
         if (nf < 5)
             continue;
         snprintf(path, sizeof path, "%s", harness_data(f[1]));
