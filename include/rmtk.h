@@ -1250,11 +1250,16 @@ RMTK_API int rmtk_powerlaw_compare(const double *x, size_t n, const rmtk_powerla
 /* ---- WeightWatcher-compatible power-law fit ------------------------------------------------- */
 
 /* WeightWatcher's default alpha, reproduced so that numbers compare. On eigenvalues lam[0..n)
- * (any order; lam = sigma^2 of a layer): keep the values > 1e-5 (its absolute threshold); every
- * kept value except the largest is a candidate xmin; for each, over the m values >= xmin,
+ * (any order; lam = sigma^2 of a layer): keep the values > 1e-5 (its absolute threshold) and
+ * sort them, x_0 <= ... <= x_{n-1}; every position s < n - 1 is a candidate, xmin = x_s with the
+ * tail x_s..x_{n-1} (m = n - s values; a value tied k times is k candidates, as in WeightWatcher's
+ * WWFit, which takes data[i:]; a tail of equal values has no fit and is skipped):
  *   alpha = 1 + m / (sum ln x_i - m ln xmin),
  *   D = max_{i=0..m-1} |1 - (x_i/xmin)^(1-alpha) - i/m|   (sorted tail, lower ECDF only),
- * the smallest D wins (the smallest xmin on ties); sigma = (alpha - 1)/sqrt(m).
+ * the smallest D wins (the smallest s on ties); sigma = (alpha - 1)/sqrt(m). Example:
+ * lam = 1,1,1,1,2,2,2,4,4,8 gives alpha 2.2984255368000674, D 0.2600970069260677, m = 9 (xmin
+ * the second 1), WeightWatcher's own numbers. The CSN fit (rmtk_powerlaw_fit_run) keeps one
+ * candidate per distinct value.
  * alpha is the density exponent on lambda (alpha_MM). */
 typedef struct rmtk_ww_fit {
     int32_t reason;        /* RMTK_TAIL_OK or why there is no fit */
