@@ -366,7 +366,8 @@ enum rmtk_spectrum_method {
 
 typedef struct rmtk_spectrum_params {
     int32_t method;    /* enum rmtk_spectrum_method; default AUTO */
-    int32_t vectors;   /* 1: also compute singular vectors (dgesdd, jobz='S'); default 0 */
+    int32_t vectors;   /* 1: also compute singular vectors (dgesdd, jobz='S', on a copy; the
+                          values stay those of the values-only route); default 0 */
     double gram_rtol;  /* AUTO keeps the Gram result only if every sigma_i is guaranteed to this
                           relative accuracy; default 1e-10 */
 } rmtk_spectrum_params;
@@ -385,8 +386,17 @@ typedef struct rmtk_spectrum_info {
 } rmtk_spectrum_info;
 
 /* A plan owns the converted matrix, the Gram matrix and the LAPACK workspaces for every matrix
- * with max(rows, cols) <= max(max_rows, max_cols) and min(rows, cols) <= min(max_rows, max_cols).
- * It allocates once; execute allocates nothing. One plan per thread. */
+ * with max(rows, cols) <= max(max_rows, max_cols) and min(rows, cols) <= min(max_rows, max_cols)
+ * (dgesdd's workspace is not monotone in the shape: the plan is sized over every shape served).
+ * It allocates once; execute allocates nothing. One plan per thread.
+ * Same input, same answer: the singular values are bitwise a function of the matrix (and the
+ * method and gram_rtol), never of the plan's size or of whether it computes vectors (a vectors
+ * plan returns the values of the values-only route and takes the vectors from a separate dgesdd
+ * on a copy). They do depend on the BLAS thread count (OpenBLAS partitions its work by it):
+ * rmtk_analysis_run uses one BLAS thread; other callers fix theirs for reproducible bits.
+ * Entries of extreme magnitude (largest outside 2^-200 .. 2^200) are scaled by an exact power of
+ * two before the Gram matrix or dgesdd and the values scaled back; RMTK_ERR_RANGE (naming it)
+ * when a singular value exceeds the double range. */
 typedef struct rmtk_spectrum_plan rmtk_spectrum_plan;
 RMTK_API int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols,
                                       const rmtk_spectrum_params *p, rmtk_spectrum_plan **out);
@@ -398,7 +408,8 @@ RMTK_API const char *rmtk_spectrum_errmsg(const rmtk_spectrum_plan *p);
 /* Singular values of the view into sv[0..k) (k = min(rows, cols)), largest first. When the plan
  * computes vectors and u/v are not NULL: left vectors into u (vector j at u + j*rows, unit norm)
  * and right vectors into v (vector j at v + j*cols). Non-finite entries give RMTK_ERR_NUMERIC
- * with their position in the message. info may be NULL. */
+ * with their position in the message; a singular value beyond the double range RMTK_ERR_RANGE.
+ * info may be NULL. */
 RMTK_API int rmtk_spectrum_execute(rmtk_spectrum_plan *p, rmtk_matrix_view a, double *sv,
                                    double *u, double *v, rmtk_spectrum_info *info);
 /* rmtk_spectrum_execute in two steps, for callers that must release the view's memory early
@@ -1250,11 +1261,16 @@ RMTK_API int rmtk_powerlaw_compare(const double *x, size_t n, const rmtk_powerla
 /* ---- WeightWatcher-compatible power-law fit ------------------------------------------------- */
 
 /* WeightWatcher's default alpha, reproduced so that numbers compare. On eigenvalues lam[0..n)
- * (any order; lam = sigma^2 of a layer): keep the values > 1e-5 (its absolute threshold); every
- * kept value except the largest is a candidate xmin; for each, over the m values >= xmin,
+ * (any order; lam = sigma^2 of a layer): keep the values > 1e-5 (its absolute threshold) and
+ * sort them, x_0 <= ... <= x_{n-1}; every position s < n - 1 is a candidate, xmin = x_s with the
+ * tail x_s..x_{n-1} (m = n - s values; a value tied k times is k candidates, as in WeightWatcher's
+ * WWFit, which takes data[i:]; a tail of equal values has no fit and is skipped):
  *   alpha = 1 + m / (sum ln x_i - m ln xmin),
  *   D = max_{i=0..m-1} |1 - (x_i/xmin)^(1-alpha) - i/m|   (sorted tail, lower ECDF only),
- * the smallest D wins (the smallest xmin on ties); sigma = (alpha - 1)/sqrt(m).
+ * the smallest D wins (the smallest s on ties); sigma = (alpha - 1)/sqrt(m). Example:
+ * lam = 1,1,1,1,2,2,2,4,4,8 gives alpha 2.2984255368000674, D 0.2600970069260677, m = 9 (xmin
+ * the second 1), WeightWatcher's own numbers. The CSN fit (rmtk_powerlaw_fit_run) keeps one
+ * candidate per distinct value.
  * alpha is the density exponent on lambda (alpha_MM). */
 typedef struct rmtk_ww_fit {
     int32_t reason;        /* RMTK_TAIL_OK or why there is no fit */

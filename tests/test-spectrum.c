@@ -268,14 +268,153 @@ static void test_strided_and_nonfinite(void)
     free(dense);
 }
 
+/* Largest |A - U S V^T| of a rows x cols row-major matrix, vectors as the engine returns them. */
+static double recon_err(const double *a, int64_t rows, int64_t cols, const double *sv,
+                        const double *u, const double *v)
+{
+    int64_t k = rows < cols ? rows : cols;
+    double worst = 0;
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++) {
+            double x = 0;
+            for (int64_t t = 0; t < k; t++)
+                x += u[t * rows + i] * sv[t] * v[t * cols + j];
+            worst = fmax(worst, fabs(x - a[i * cols + j]));
+        }
+    return worst;
+}
+
+/* dgesdd's workspace is not monotone in the shape: it switches to the QR-first path when the
+ * long side reaches floor(11 n / 6) of the short side n, and that path needs more than a larger
+ * matrix just below the switch (130 x 70 with vectors after a plan sized by 140 x 80: "dgesdd
+ * failed (info -13)"). One plan serves every shape around the switch, both orientations, with
+ * vectors; each gives the values a values-only plan gives, bitwise, and those of a plan sized
+ * for exactly that shape (same answer whatever the neighbours), and its vectors reconstruct A.
+ * Every fourth matrix has a quarter of its columns zero (the values below the numerical rank
+ * are rounding noise, the first thing a different route or blocking changes). */
+static void test_workspace_shapes(void)
+{
+    enum { BIG = 140, SMALL = 80 };
+    double *a = malloc(sizeof(double) * BIG * SMALL);
+    double *u = malloc(sizeof(double) * BIG * SMALL), *v = malloc(sizeof(double) * BIG * SMALL);
+    double sv[SMALL], sv2[SMALL], sv3[SMALL];
+    int methods[2] = {RMTK_SPECTRUM_AUTO, RMTK_SPECTRUM_SVD};
+    int nshapes = 0, bad_status = 0, bad_same = 0, bad_exact = 0;
+    double worst_recon = 0;
+    for (int mi = 0; mi < 2; mi++) {
+        rmtk_spectrum_params p = rmtk_spectrum_params_default();
+        p.method = methods[mi];
+        rmtk_spectrum_plan *vec_plan, *val_plan;
+        p.vectors = 1;
+        CHECK_OK(rmtk_spectrum_plan_alloc(BIG, SMALL, &p, &vec_plan));
+        p.vectors = 0;
+        CHECK_OK(rmtk_spectrum_plan_alloc(SMALL, BIG, &p, &val_plan));
+        for (int n = 20; n <= SMALL; n++) {
+            int thr = n * 11 / 6;
+            int longs[5] = {thr - 1, thr, thr + 1, BIG, n == 70 ? 130 : n};
+            for (int li = 0; li < 5; li++) {
+                int m = longs[li];
+                if (m < n || m > BIG)
+                    continue;
+                for (int t = 0; t < 2; t++) {
+                    int64_t rows = t ? n : m, cols = t ? m : n;
+                    fill_gauss(a, (size_t)(rows * cols), (uint64_t)(1000 * m + n));
+                    if (nshapes % 4 == 3)
+                        for (int64_t i = 0; i < rows; i++)
+                            for (int64_t j = cols - cols / 4; j < cols; j++)
+                                a[i * cols + j] = 0;
+                    nshapes++;
+                    rmtk_matrix_view w = {a, rows, cols, cols, 1, RMTK_DTYPE_F64, 0};
+                    int st = rmtk_spectrum_execute(vec_plan, w, sv, u, v, NULL);
+                    if (st) {
+                        bad_status++;
+                        fprintf(stderr, "%lld x %lld: %s\n", (long long)rows, (long long)cols,
+                                rmtk_spectrum_errmsg(vec_plan));
+                        continue;
+                    }
+                    bad_status += rmtk_spectrum_execute(val_plan, w, sv2, NULL, NULL, NULL) != 0;
+                    rmtk_spectrum_plan *exact;
+                    bad_status += rmtk_spectrum_plan_alloc(rows, cols, &p, &exact) != 0;
+                    bad_status += rmtk_spectrum_execute(exact, w, sv3, NULL, NULL, NULL) != 0;
+                    rmtk_spectrum_plan_free(exact);
+                    int k = rows < cols ? (int)rows : (int)cols;
+                    for (int i = 0; i < k; i++) {
+                        bad_same += sv[i] != sv2[i];
+                        bad_exact += sv[i] != sv3[i];
+                    }
+                    worst_recon = fmax(worst_recon,
+                                       recon_err(a, rows, cols, sv, u, v) / fmax(sv[0], 1e-300));
+                }
+            }
+        }
+        rmtk_spectrum_plan_free(vec_plan);
+        rmtk_spectrum_plan_free(val_plan);
+    }
+    CHECK(nshapes > 400);
+    CHECK(bad_status == 0);
+    CHECK(bad_same == 0);
+    CHECK(bad_exact == 0);
+    CHECK(worst_recon < 1e-13);
+    free(a);
+    free(u);
+    free(v);
+}
+
+/* Entries near 1e-170 and 1e+155: the Gram matrix would underflow to zero / overflow to inf
+ * (dsyevd failed, or an "all-zero" spectrum). The engine scales A by a power of two first: the
+ * values are those of the unscaled Gaussian matrix times the scale, on both routes. A singular
+ * value beyond the double range is a named RMTK_ERR_RANGE. */
+static void test_extreme_magnitudes(void)
+{
+    enum { R = 120, C = 80 };
+    double *g = malloc(sizeof(double) * R * C), *a = malloc(sizeof(double) * R * C);
+    double ref[C], sv[C];
+    fill_gauss(g, R * C, 11);
+    rmtk_spectrum_params p = rmtk_spectrum_params_default();
+    p.method = RMTK_SPECTRUM_SVD;
+    rmtk_spectrum_plan *ref_plan;
+    CHECK_OK(rmtk_spectrum_plan_alloc(R, C, &p, &ref_plan));
+    rmtk_matrix_view gv = {g, R, C, C, 1, RMTK_DTYPE_F64, 0};
+    CHECK_OK(rmtk_spectrum_execute(ref_plan, gv, ref, NULL, NULL, NULL));
+    double scales[4] = {1e-170, 1e155, 3e-300, 1e300};
+    for (int si = 0; si < 4; si++)
+        for (int mi = 0; mi < 3; mi++) {
+            for (int i = 0; i < R * C; i++)
+                a[i] = g[i] * scales[si];
+            rmtk_spectrum_params q = rmtk_spectrum_params_default();
+            q.method = mi;
+            rmtk_spectrum_plan *plan;
+            CHECK_OK(rmtk_spectrum_plan_alloc(R, C, &q, &plan));
+            rmtk_matrix_view w = {a, R, C, C, 1, RMTK_DTYPE_F64, 0};
+            rmtk_spectrum_info info;
+            CHECK_OK(rmtk_spectrum_execute(plan, w, sv, NULL, NULL, &info));
+            double worst = 0;
+            for (int i = 0; i < C; i++)
+                worst = fmax(worst, fabs(sv[i] / scales[si] - ref[i]) / ref[i]);
+            CHECK(worst < 1e-12);
+            CHECK(isfinite(info.err_bound) || scales[si] > 1e150);
+            rmtk_spectrum_plan_free(plan);
+        }
+    /* sigma_1 = 4 * 1.5e308 of a 4 x 4 matrix of equal entries: beyond the double range. */
+    double ones[16];
+    for (int i = 0; i < 16; i++)
+        ones[i] = 1.5e308;
+    rmtk_matrix_view ov = {ones, 4, 4, 4, 1, RMTK_DTYPE_F64, 0};
+    CHECK_STATUS(rmtk_spectrum_execute(ref_plan, ov, sv, NULL, NULL, NULL), RMTK_ERR_RANGE);
+    CHECK(strstr(rmtk_spectrum_errmsg(ref_plan), "overflows a double") != NULL);
+    CHECK(strstr(rmtk_spectrum_errmsg(ref_plan), "4 x 4") != NULL);
+    rmtk_spectrum_plan_free(ref_plan);
+    free(g);
+    free(a);
+}
+
 static void test_args_and_nomem(void)
 {
     rmtk_spectrum_plan *plan = NULL;
     rmtk_spectrum_params p = rmtk_spectrum_params_default();
     CHECK_STATUS(rmtk_spectrum_plan_alloc(0, 5, &p, &plan), RMTK_ERR_ARG);
     CHECK(plan == NULL);
-    p.method = RMTK_SPECTRUM_GRAM;
-    p.vectors = 1;
+    p.method = 7;
     CHECK_STATUS(rmtk_spectrum_plan_alloc(5, 5, &p, &plan), RMTK_ERR_ARG);
     p = rmtk_spectrum_params_default();
     p.gram_rtol = 0;
@@ -303,6 +442,8 @@ int main(void)
     RUN(test_against_numpy);
     RUN(test_guard);
     RUN(test_strided_and_nonfinite);
+    RUN(test_workspace_shapes);
+    RUN(test_extreme_magnitudes);
     RUN(test_args_and_nomem);
     return harness_done();
 }

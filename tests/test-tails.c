@@ -459,6 +459,78 @@ static void test_ww(void)
     CHECK(w.reason == RMTK_TAIL_TOO_FEW && isnan(w.alpha));
 }
 
+/* Ties: WeightWatcher's WWFit takes every position of the sorted data as a candidate xmin, with
+ * the tail data[i:], so a value tied k times is k candidates whose tails hold fewer and fewer of
+ * its copies. lam = 1,1,1,1,2,2,2,4,4,8: WeightWatcher's alpha 2.2984255368000674, D
+ * 0.2600970069260677, 9 tail values (xmin = the second 1). By hand for that candidate: m = 9,
+ * sum ln x - 9 ln 1 = 3 ln 1 + 3 ln 2 + 2 ln 4 + ln 8 = 10 ln 2, alpha = 1 + 9 / (10 ln 2);
+ * D = max_i |1 - x_i^(1-alpha) - i/9| = |1 - 2^(1-alpha) - 3/9| at i = 3 (the first 2). One
+ * candidate per distinct value (the CSN rule) gave alpha = 1 + 10 / (10 ln 2) = 2.4427 and
+ * D 0.3. The CSN fit keeps its tie-aware scan (tail: every value >= xmin). */
+static void test_ww_ties(void)
+{
+    double lam[10] = {8, 1, 2, 4, 1, 2, 1, 4, 2, 1}; /* any order */
+    rmtk_ww_fit w;
+    CHECK_OK(rmtk_ww_fit_run(lam, 10, &w));
+    CHECK(w.reason == RMTK_TAIL_OK);
+    CHECK_REL(w.alpha, 2.2984255368000674, 1e-14);
+    CHECK_REL(w.ks_d, 0.2600970069260677, 1e-14);
+    CHECK(w.num_pl_spikes == 9);
+    CHECK(w.xmin == 1.0);
+    double a = 1.0 + 9.0 / (10.0 * log(2.0));
+    CHECK_REL(w.alpha, a, 1e-15);
+    CHECK_REL(w.ks_d, fabs(1.0 - pow(2.0, 1.0 - a) - 3.0 / 9.0), 1e-14);
+    CHECK_REL(w.alpha_err, (a - 1.0) / 3.0, 1e-14);
+    /* Many ties: Pareto values rounded to two significant digits, against a direct transcription
+     * of WWFit (every position i, tail x[i:], D over the lower ECDF, first minimum), which skips
+     * a tail of equal values as rmtk does (WWFit gives it alpha = inf and D = (m-1)/m). */
+    enum { NT = 300 };
+    double x[NT];
+    uint64_t st = 99;
+    for (int i = 0; i < NT; i++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        double uu = ((double)(st >> 11) + 0.5) / 9007199254740992.0;
+        double v = pow(uu, -1.0 / 1.5);
+        double e = pow(10.0, floor(log10(v)) - 1.0);
+        x[i] = round(v / e) * e;
+    }
+    double xs[NT];
+    memcpy(xs, x, sizeof xs);
+    qsort(xs, NT, sizeof xs[0], powerlaw_ref_cmp);
+    double best_d = INFINITY, best_a = NAN;
+    size_t best_m = 0, nties = 0;
+    for (size_t i = 0; i + 1 < NT; i++) {
+        nties += xs[i] == xs[i + 1];
+        size_t m = NT - i;
+        double sum = 0;
+        for (size_t j = i; j < NT; j++)
+            sum += log(xs[j]);
+        double den = sum - (double)m * log(xs[i]);
+        if (!(den > 0))
+            continue;
+        double al = 1.0 + (double)m / den, d = 0;
+        for (size_t j = 0; j < m; j++)
+            d = fmax(d, fabs(1.0 - pow(xs[i + j] / xs[i], 1.0 - al) - (double)j / (double)m));
+        if (d < best_d - 1e-12) {
+            best_d = d;
+            best_a = al;
+            best_m = m;
+        }
+    }
+    CHECK(nties > 100);
+    CHECK_OK(rmtk_ww_fit_run(x, NT, &w));
+    CHECK(w.num_pl_spikes == best_m);
+    CHECK_REL(w.alpha, best_a, 1e-12);
+    CHECK_REL(w.ks_d, best_d, 1e-12);
+    /* The CSN fit on the same data keeps one candidate per distinct value: xmin 1 with all ten
+     * values (alpha = 1 + 10 / (10 ln 2)), or a larger xmin, never the second copy of 1. */
+    rmtk_powerlaw_params pp = rmtk_powerlaw_params_default();
+    pp.bootstrap = 0;
+    rmtk_powerlaw_fit c;
+    CHECK_OK(rmtk_powerlaw_fit_run(lam, 10, &pp, &c, NULL, NULL, NULL, 0, NULL));
+    CHECK(c.n_tail == 10 || c.xmin > 1.0);
+}
+
 /* ---- per-matrix entry point ----------------------------------------------------------------- */
 
 static void test_analyze(void)
@@ -682,6 +754,7 @@ int main(void)
     RUN(test_hill_windowed);
     RUN(test_hill_plateau);
     RUN(test_ww);
+    RUN(test_ww_ties);
     RUN(test_lr);
     RUN(test_bootstrap_gof);
     RUN(test_analyze);

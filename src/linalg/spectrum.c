@@ -25,6 +25,30 @@
  * tolerance that skips square and near-square shapes. The rule only ever picks the slower, more
  * accurate route. REF: Rudelson & Vershynin, CPAM 62 (2009) 1707 (smallest singular value).
  *
+ * Same input, same answer: the singular values are a function of the matrix alone, never of the
+ * plan around it or of what else was asked. (1) A plan that computes vectors returns the values
+ * of the values-only route (the copy of A kept for the vectors goes through dgesdd jobz 'S'
+ * separately): dgesdd 'S' (divide and conquer on the bidiagonal) and 'N' (dqds) round
+ * differently, and on a rank-deficient matrix the rounding-level values below the numerical rank
+ * differ completely. (2) Every LAPACK call gets the workspace queried for its own shape, so the
+ * blocking (nb) is the same whatever the largest shape the plan serves. (3) The BLAS thread count
+ * is the caller's: OpenBLAS splits some level-1/2 sums across threads, so the rounding depends on
+ * it (rmtk_analysis_run pins it to one thread and parallelises over matrices).
+ *
+ * Workspace: dgesdd's need is not monotone in the shape. For m >= n it takes the QR-first path
+ * when m >= mnthr = floor(11 n / 6), which needs more workspace than the direct path of a larger
+ * matrix just below the switch (130 x 70 with vectors needs more than 140 x 80). The plan takes
+ * the maximum of the queries over the shapes where each path needs most among those it serves:
+ * the largest shape, the largest shape of the direct path (min side n, max side below mnthr(n))
+ * and the largest of the QR path (max side, the largest n with mnthr(n) <= max side); within a
+ * path LAPACK's formulas grow with both sides. Each run queries its own shape again and gets a
+ * named error, never dgesdd's "info -13", if that ever exceeded the plan's.
+ *
+ * Magnitudes: A is scaled by 2^-e (exact) when its largest entry 2^e is outside
+ * [2^-RMTK__SCALE_EXP, 2^RMTK__SCALE_EXP], before the Gram matrix squares it (1e-170 would
+ * underflow, 1e155 overflow), and the values are scaled back; a singular value beyond the
+ * double range is a named RMTK_ERR_RANGE.
+ *
  * Layout: a row-major view (col_stride 1) is copied row by row into A = W^T, column-major
  * (cols x rows): a contiguous copy, no transpose. A column-major view becomes A = W. Other strides
  * (convolution slices) are gathered into A = W^T. Singular values are the same for A and W; the
@@ -40,6 +64,10 @@
 #include <math.h>
 #include <string.h>
 
+/* A is rescaled by a power of two when its largest entry is outside 2^-E .. 2^E. With E = 200,
+ * sigma_1^2 <= min(m, n) max|a|^2 stays far inside the double range in the Gram route. */
+#define RMTK__SCALE_EXP 200
+
 struct rmtk_spectrum_plan {
     rmtk_spectrum_params p;
     int64_t big, small;  /* the largest shape served */
@@ -47,12 +75,14 @@ struct rmtk_spectrum_plan {
     double *g;           /* small * small: the Gram matrix (values-only routes) */
     double *w;           /* small: eigenvalues */
     double *ua, *vta;    /* vectors of A (dgesdd jobz 'S'): big*small and small*big */
+    double *a2;          /* big * small: the copy of A that dgesdd 'S' overwrites (vectors) */
     double *work;        /* LAPACK double workspace */
     lapack_int *iwork;   /* LAPACK integer workspace */
     lapack_int lwork, liwork;
     uint64_t bytes;
     int64_t am, an;      /* the loaded matrix: A is am x an */
     int64_t rows, cols;  /* the loaded matrix's shape as W */
+    int scale_exp;       /* A holds W^(T) * 2^-scale_exp */
     bool transposed;     /* A = W^T */
     bool loaded;
     char errmsg[RMTK_ERRMSG_SIZE];
@@ -87,41 +117,87 @@ void rmtk_spectrum_plan_free(rmtk_spectrum_plan *p)
     rmtk__free(p->w);
     rmtk__free(p->ua);
     rmtk__free(p->vta);
+    rmtk__free(p->a2);
     rmtk__free(p->work);
     rmtk__free(p->iwork);
     rmtk__free(p);
 }
 
-/* Workspace sizes for the routes the plan may take on a matrix m x n (m, n the sides of A). The
- * sizes queried for the largest shape serve every smaller one (LAPACK's needs grow with m, n). */
-static int query_workspace(rmtk_spectrum_plan *p, lapack_int m, lapack_int n)
+/* Whether the values may go through the Gram route / through dgesdd. A plan that computes vectors
+ * computes its values exactly as a values-only plan with the same method does. */
+static bool plan_may_gram(const rmtk_spectrum_plan *p)
+{
+    return p->p.method != RMTK_SPECTRUM_SVD;
+}
+
+static bool plan_may_svd_values(const rmtk_spectrum_plan *p)
+{
+    return p->p.method != RMTK_SPECTRUM_GRAM;
+}
+
+/* Optimal LAPACK workspace of the routes the plan may take on one matrix A, m x n (lda = m). */
+static int shape_workspace(const rmtk_spectrum_plan *p, lapack_int m, lapack_int n,
+                           lapack_int *lwork, lapack_int *liwork)
 {
     lapack_int k = m < n ? m : n;
     double wq;
     lapack_int iq, info;
-    lapack_int lwork = 1, liwork = 1;
-    bool gram = p->p.method != RMTK_SPECTRUM_SVD && !p->p.vectors;
-    bool svd = p->p.method != RMTK_SPECTRUM_GRAM || p->p.vectors;
-    if (gram) {
+    *lwork = 1;
+    *liwork = 1;
+    if (plan_may_gram(p)) {
         info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'N', 'U', k, NULL, k, NULL, &wq, -1, &iq, -1);
         if (info != 0)
             return RMTK_ERR_LAPACK;
-        lwork = RMTK_MAX(lwork, (lapack_int)wq);
-        liwork = RMTK_MAX(liwork, iq);
+        *lwork = RMTK_MAX(*lwork, (lapack_int)wq);
+        *liwork = RMTK_MAX(*liwork, iq);
     }
-    if (svd) {
-        char jobz = p->p.vectors ? 'S' : 'N';
-        /* Both orientations: A may be m x n or n x m. */
+    for (int v = 0; v < 2; v++) {
+        if (v == 0 ? !plan_may_svd_values(p) : !p->p.vectors)
+            continue;
+        char jobz = v ? 'S' : 'N';
+        info = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, m, n, NULL, m, NULL, NULL, m, NULL, k,
+                                   &wq, -1, NULL);
+        if (info != 0)
+            return RMTK_ERR_LAPACK;
+        *lwork = RMTK_MAX(*lwork, (lapack_int)wq + 1);
+        *liwork = RMTK_MAX(*liwork, 8 * k);
+    }
+    return RMTK_OK;
+}
+
+/* dgesdd's switch to the QR (LQ) first path: max side >= floor(11 min side / 6). */
+static int64_t gesdd_mnthr(int64_t mn)
+{
+    return mn * 11 / 6;
+}
+
+/* The plan's workspace: the maximum of the optimal sizes over the shapes (min side <= small, max
+ * side <= big, both orientations) where each of dgesdd's paths needs most (see the top). */
+static int query_workspace(rmtk_spectrum_plan *p, int64_t small, int64_t big)
+{
+    int64_t cand[3][2];
+    size_t nc = 0;
+    cand[nc][0] = small, cand[nc][1] = big, nc++;
+    /* the direct path's largest shape: min side small, max side just below the switch */
+    int64_t mx = RMTK_MIN(big, gesdd_mnthr(small) - 1);
+    if (mx >= small)
+        cand[nc][0] = small, cand[nc][1] = mx, nc++;
+    /* the QR path's largest shape: max side big, the largest min side that still takes it */
+    int64_t mn = RMTK_MIN(small, big * 6 / 11 + 1);
+    while (mn > 0 && gesdd_mnthr(mn) > big)
+        mn--;
+    if (mn > 0)
+        cand[nc][0] = mn, cand[nc][1] = big, nc++;
+    lapack_int lwork = 1, liwork = 1;
+    for (size_t c = 0; c < nc; c++)
         for (int t = 0; t < 2; t++) {
-            lapack_int mm = t ? n : m, nn = t ? m : n;
-            info = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, mm, nn, NULL, mm, NULL, NULL, mm,
-                                       NULL, k, &wq, -1, NULL);
-            if (info != 0)
-                return RMTK_ERR_LAPACK;
-            lwork = RMTK_MAX(lwork, (lapack_int)wq + 1);
+            lapack_int m = (lapack_int)cand[c][t], n = (lapack_int)cand[c][1 - t], lw, liw;
+            int st = shape_workspace(p, m, n, &lw, &liw);
+            if (st)
+                return st;
+            lwork = RMTK_MAX(lwork, lw);
+            liwork = RMTK_MAX(liwork, liw);
         }
-        liwork = RMTK_MAX(liwork, 8 * k);
-    }
     p->lwork = lwork;
     p->liwork = liwork;
     return RMTK_OK;
@@ -139,8 +215,6 @@ int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols, const rmtk_spec
     if (p.method < RMTK_SPECTRUM_AUTO || p.method > RMTK_SPECTRUM_SVD ||
         !(p.gram_rtol > 0))
         return RMTK_ERR_ARG;
-    if (p.method == RMTK_SPECTRUM_GRAM && p.vectors)
-        return RMTK_ERR_ARG; /* vectors always come from dgesdd */
     rmtk_spectrum_plan *pl = rmtk__calloc(1, sizeof *pl);
     if (!pl)
         return RMTK_ERR_NOMEM;
@@ -154,28 +228,29 @@ int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols, const rmtk_spec
         rmtk_spectrum_plan_free(pl);
         return RMTK_ERR_RANGE;
     }
-    int st = query_workspace(pl, (lapack_int)pl->small, (lapack_int)pl->big);
+    int st = query_workspace(pl, pl->small, pl->big);
     if (st) {
         rmtk_spectrum_plan_free(pl);
         return st;
     }
-    bool gram = p.method != RMTK_SPECTRUM_SVD && !p.vectors;
+    bool gram = plan_may_gram(pl);
     pl->a = rmtk__malloc_aligned(na * sizeof(double));
     pl->w = rmtk__malloc_array((size_t)pl->small, sizeof(double));
-    pl->work = rmtk__malloc_array((size_t)pl->lwork, sizeof(double));
+    pl->work = rmtk__malloc_aligned((size_t)pl->lwork * sizeof(double));
     pl->iwork = rmtk__malloc_array((size_t)pl->liwork, sizeof(lapack_int));
     if (gram)
         pl->g = rmtk__malloc_aligned(ng * sizeof(double));
     if (p.vectors) {
         pl->ua = rmtk__malloc_aligned(na * sizeof(double));
         pl->vta = rmtk__malloc_aligned(na * sizeof(double));
+        pl->a2 = rmtk__malloc_aligned(na * sizeof(double));
     }
     if (!pl->a || !pl->w || !pl->work || !pl->iwork || (gram && !pl->g) ||
-        (p.vectors && (!pl->ua || !pl->vta))) {
+        (p.vectors && (!pl->ua || !pl->vta || !pl->a2))) {
         rmtk_spectrum_plan_free(pl);
         return RMTK_ERR_NOMEM;
     }
-    pl->bytes = 8 * (na + (gram ? ng : 0) + (p.vectors ? 2 * na : 0) + (uint64_t)pl->small +
+    pl->bytes = 8 * (na + (gram ? ng : 0) + (p.vectors ? 3 * na : 0) + (uint64_t)pl->small +
                      (uint64_t)pl->lwork) + sizeof(lapack_int) * (uint64_t)pl->liwork;
     *out = pl;
     return RMTK_OK;
@@ -211,13 +286,29 @@ static int load_matrix(rmtk_spectrum_plan *p, rmtk_matrix_view v, int64_t *am, i
     if (st)
         return rmtk__fail(p->errmsg, st, "cannot convert dtype %s", rmtk_dtype_name(v.dtype));
     size_t total = (size_t)(*am) * (size_t)(*an);
+    double amax = 0.0;
     for (size_t t = 0; t < total; t++) {
+        double x = fabs(p->a[t]);
+        if (x > amax)
+            amax = x;
         if (!isfinite(p->a[t])) {
             size_t col = t / (size_t)(*am), row = t % (size_t)(*am);
             size_t wi = *transposed ? col : row, wj = *transposed ? row : col;
             return rmtk__fail(p->errmsg, RMTK_ERR_NUMERIC,
                               "non-finite value %g at element (%zu, %zu) of the %lld x %lld matrix",
                               p->a[t], wi, wj, (long long)v.rows, (long long)v.cols);
+        }
+    }
+    /* Exact power-of-two scaling of extreme magnitudes (see the top): max|a| = f 2^e, f in
+     * [0.5, 1); A <- A 2^-e. Entries below 2^-1074 of the largest vanish: far below its rounding. */
+    p->scale_exp = 0;
+    int e = 0;
+    if (amax > 0) {
+        (void)frexp(amax, &e);
+        if (e > RMTK__SCALE_EXP || e < -RMTK__SCALE_EXP) {
+            p->scale_exp = e;
+            for (size_t t = 0; t < total; t++)
+                p->a[t] = ldexp(p->a[t], -e);
         }
     }
     return RMTK_OK;
@@ -243,9 +334,16 @@ static bool gram_values(rmtk_spectrum_plan *p, int64_t am, int64_t an, double *s
     else /* G = A^T A (an x an) */
         cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)an, (int)am, 1.0, p->a, (int)am,
                     0.0, p->g, (int)k);
-    lapack_int info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k, p->g,
-                                          (lapack_int)k, p->w, p->work, p->lwork, p->iwork,
-                                          p->liwork);
+    /* the workspace queried for this k (the same blocking whatever the plan's largest shape) */
+    double wq;
+    lapack_int iq, info;
+    info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k, NULL, (lapack_int)k,
+                               NULL, &wq, -1, &iq, -1);
+    if (info == 0 && ((lapack_int)wq > p->lwork || iq > p->liwork))
+        info = -8;
+    if (info == 0)
+        info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k, p->g, (lapack_int)k,
+                                   p->w, p->work, (lapack_int)wq, p->iwork, iq);
     if (info != 0) {
         *st = rmtk__fail(p->errmsg, RMTK_ERR_LAPACK, "dsyevd failed (info %d) on a %lld x %lld "
                          "Gram matrix", (int)info, (long long)k, (long long)k);
@@ -261,6 +359,31 @@ static bool gram_values(rmtk_spectrum_plan *p, int64_t am, int64_t an, double *s
     *bound = delta;
     *st = RMTK_OK;
     return ok;
+}
+
+/* dgesdd on the loaded A (overwritten), jobz 'N' (values into sv) or 'S' (also ua, vta), with
+ * the workspace queried for this shape (the same blocking whatever the plan's largest shape). */
+static int run_gesdd(rmtk_spectrum_plan *p, char jobz, double *sv)
+{
+    lapack_int lm = (lapack_int)p->am, ln = (lapack_int)p->an;
+    lapack_int lk = lm < ln ? lm : ln;
+    bool vec = jobz == 'S';
+    double wq;
+    lapack_int linfo = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, lm, ln, NULL, lm, NULL, NULL,
+                                           lm, NULL, lk, &wq, -1, NULL);
+    lapack_int lwork = (lapack_int)wq + 1;
+    if (linfo != 0 || lwork > p->lwork || 8 * lk > p->liwork)
+        return rmtk__fail(p->errmsg, RMTK_ERR_INTERNAL, "dgesdd (jobz %c) on a %lld x %lld "
+                          "matrix needs a workspace of %lld doubles, the plan holds %lld "
+                          "(query info %d)", jobz, (long long)p->rows, (long long)p->cols,
+                          (long long)lwork, (long long)p->lwork, (int)linfo);
+    linfo = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, lm, ln, p->a, lm, sv, vec ? p->ua : NULL,
+                                lm, vec ? p->vta : NULL, lk, p->work, lwork, p->iwork);
+    if (linfo != 0)
+        return rmtk__fail(p->errmsg, RMTK_ERR_LAPACK, "dgesdd (jobz %c) failed (info %d) on a "
+                          "%lld x %lld matrix", jobz, (int)linfo, (long long)p->rows,
+                          (long long)p->cols);
+    return RMTK_OK;
 }
 
 int rmtk_spectrum_load(rmtk_spectrum_plan *p, rmtk_matrix_view v)
@@ -289,6 +412,37 @@ int rmtk_spectrum_load(rmtk_spectrum_plan *p, rmtk_matrix_view v)
     return RMTK_OK;
 }
 
+/* Values of the loaded A (overwritten) into sv by the values route: the Gram route when the
+ * method and the accuracy guard allow, else dgesdd jobz 'N'. The same for every plan. */
+static int values_route(rmtk_spectrum_plan *p, double *sv, rmtk_spectrum_info *inf)
+{
+    int64_t am = p->am, an = p->an, k = RMTK_MIN(am, an);
+    int st = RMTK_OK;
+    bool try_gram = plan_may_gram(p);
+    if (try_gram && p->p.method == RMTK_SPECTRUM_AUTO && !gram_shape_can_pass(p, am, an)) {
+        try_gram = false;
+        inf->fallback = 2;
+    }
+    if (try_gram) {
+        double bound = 0.0;
+        bool ok = gram_values(p, am, an, sv, &bound, &st);
+        if (st)
+            return st;
+        if (ok || p->p.method == RMTK_SPECTRUM_GRAM) {
+            inf->method = RMTK_SPECTRUM_GRAM;
+            inf->err_bound = bound;
+            return RMTK_OK;
+        }
+        inf->fallback = 1;
+    }
+    st = run_gesdd(p, 'N', sv);
+    if (st)
+        return st;
+    inf->method = RMTK_SPECTRUM_SVD;
+    inf->err_bound = (double)k * DBL_EPSILON * sv[0] * sv[0];
+    return RMTK_OK;
+}
+
 int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
                       rmtk_spectrum_info *info)
 {
@@ -299,39 +453,21 @@ int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
     p->loaded = false;
     int64_t am = p->am, an = p->an, k = RMTK_MIN(am, an);
     bool transposed = p->transposed;
-    int st = RMTK_OK;
     rmtk_spectrum_info inf = {RMTK_SPECTRUM_SVD, 0, k, 0.0};
     bool want_vectors = p->p.vectors && (u || vv);
-    bool try_gram = !want_vectors && p->p.method != RMTK_SPECTRUM_SVD && !p->p.vectors;
-    if (try_gram && p->p.method == RMTK_SPECTRUM_AUTO && !gram_shape_can_pass(p, am, an)) {
-        try_gram = false;
-        inf.fallback = 2;
-    }
-    if (try_gram) {
-        double bound = 0.0;
-        bool ok = gram_values(p, am, an, sv, &bound, &st);
+    size_t na = (size_t)am * (size_t)an;
+    if (want_vectors)
+        memcpy(p->a2, p->a, na * sizeof(double));
+    int st = values_route(p, sv, &inf);
+    if (st)
+        return st;
+    if (want_vectors) {
+        /* The vectors from a separate dgesdd 'S' on the copy; its values (into w) are not
+         * returned, so sv is bitwise what a values-only plan gives. */
+        memcpy(p->a, p->a2, na * sizeof(double));
+        st = run_gesdd(p, 'S', p->w);
         if (st)
             return st;
-        if (ok || p->p.method == RMTK_SPECTRUM_GRAM) {
-            inf.method = RMTK_SPECTRUM_GRAM;
-            inf.err_bound = bound;
-            if (info)
-                *info = inf;
-            return RMTK_OK;
-        }
-        inf.fallback = 1;
-    }
-    char jobz = want_vectors ? 'S' : 'N';
-    lapack_int lm = (lapack_int)am, ln = (lapack_int)an, lk = (lapack_int)k;
-    lapack_int linfo = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, lm, ln, p->a, lm, sv,
-                                           want_vectors ? p->ua : NULL, lm,
-                                           want_vectors ? p->vta : NULL, lk, p->work, p->lwork,
-                                           p->iwork);
-    if (linfo != 0)
-        return rmtk__fail(p->errmsg, RMTK_ERR_LAPACK, "dgesdd failed (info %d) on a %lld x %lld "
-                          "matrix", (int)linfo, (long long)p->rows, (long long)p->cols);
-    inf.err_bound = (double)k * DBL_EPSILON * sv[0] * sv[0];
-    if (want_vectors) {
         /* A = U_A S VT_A. Columns of U_A are contiguous; rows of VT_A are strided (ldvt = k). */
         double *left = transposed ? vv : u, *right = transposed ? u : vv;
         if (left)
@@ -340,6 +476,16 @@ int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
             for (int64_t j = 0; j < k; j++)
                 for (int64_t i = 0; i < an; i++)
                     right[j * an + i] = p->vta[j + i * k];
+    }
+    if (p->scale_exp != 0) {
+        /* Undo the power-of-two scaling of A (exact unless a value leaves the double range). */
+        if (!(ldexp(sv[0], p->scale_exp) <= DBL_MAX))
+            return rmtk__fail(p->errmsg, RMTK_ERR_RANGE, "the largest singular value %.17g * "
+                              "2^%d of the %lld x %lld matrix overflows a double", sv[0],
+                              p->scale_exp, (long long)p->rows, (long long)p->cols);
+        for (int64_t i = 0; i < k; i++)
+            sv[i] = ldexp(sv[i], p->scale_exp);
+        inf.err_bound = ldexp(inf.err_bound, 2 * p->scale_exp);
     }
     if (info)
         *info = inf;

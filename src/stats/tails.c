@@ -617,11 +617,15 @@ typedef struct {
     int found;
 } scan_best;
 
-/* Scan every candidate s (first index of a distinct value, tail m >= min_tail, s <= s_max),
- * from the largest xmin down. Curves (optional) are written in ascending xmin order. */
+/* Scan every candidate s (tail m >= min_tail, s <= s_max) from the largest xmin down. CSN
+ * (every_position 0): the first index of each distinct value, the tail every value >= xmin.
+ * WeightWatcher (every_position 1): every position of the sorted data, the tail x[s..n), as
+ * its WWFit does (for i, xmin in enumerate(data[:-1]): tail data[i:]), so a tied xmin is a
+ * candidate once per copy, each with fewer of the copies in its tail. Curves (optional) are
+ * written in ascending xmin order. */
 static void scan_run(const scan_data *sd, size_t min_tail, size_t s_max, double ln_xmax,
-                     int two_sided, scan_best *best, double *cx, double *ca, double *cd,
-                     size_t ccap)
+                     int two_sided, int every_position, scan_best *best, double *cx, double *ca,
+                     double *cd, size_t ccap)
 {
     size_t n = sd->n;
     memset(best, 0, sizeof *best);
@@ -631,13 +635,13 @@ static void scan_run(const scan_data *sd, size_t min_tail, size_t s_max, double 
     /* Count candidates so that curves can be filled from the end. */
     size_t ncand = 0;
     for (size_t s = 0; s + min_tail <= n && s <= s_max; s++)
-        if (s == 0 || sd->x[s - 1] != sd->x[s])
+        if (every_position || s == 0 || sd->x[s - 1] != sd->x[s])
             ncand++;
     best->ncand = ncand;
     size_t c = ncand, hint = SIZE_MAX;
     for (size_t s1 = n - min_tail + 1; s1-- > 0;) {
         size_t s = s1;
-        if (s > s_max || (s > 0 && sd->x[s - 1] == sd->x[s]))
+        if (s > s_max || (!every_position && s > 0 && sd->x[s - 1] == sd->x[s]))
             continue;
         c--;
         ks_query q;
@@ -769,7 +773,7 @@ static void *boot_worker(void *arg)
         scan_data sd;
         scan_prepare(&sd, x, n, u, suf, tree);
         scan_best best;
-        scan_run(&sd, job->min_tail, SIZE_MAX, job->ln_xmax, 1, &best, NULL, NULL, NULL, 0);
+        scan_run(&sd, job->min_tail, SIZE_MAX, job->ln_xmax, 1, 0, &best, NULL, NULL, NULL, 0);
         job->dstar[r] = best.found ? best.d : NAN;
     }
 done:
@@ -899,13 +903,13 @@ int rmtk_powerlaw_fit_run(const double *x, size_t n, const rmtk_powerlaw_params 
         memset(&best, 0, sizeof best);
     } else {
         /* Count first to check the caller's capacity. */
-        scan_run(&sd, (size_t)p.min_tail, s_max, ln_xmax, 1, &best, NULL, NULL, NULL, 0);
+        scan_run(&sd, (size_t)p.min_tail, s_max, ln_xmax, 1, 0, &best, NULL, NULL, NULL, 0);
         if (scan_cap > 0 && scan_cap < best.ncand) {
             status = RMTK_ERR_RANGE;
             goto done;
         }
         if (scan_cap > 0 && (scan_xmin || scan_alpha || scan_d))
-            scan_run(&sd, (size_t)p.min_tail, s_max, ln_xmax, 1, &best, scan_xmin, scan_alpha,
+            scan_run(&sd, (size_t)p.min_tail, s_max, ln_xmax, 1, 0, &best, scan_xmin, scan_alpha,
                      scan_d, ccap);
     }
     if (scan_len)
@@ -1314,8 +1318,8 @@ int rmtk_ww_fit_run(const double *lam, size_t n, rmtk_ww_fit *out)
     scan_data sd;
     scan_prepare(&sd, a, m, u, suf, tree);
     scan_best best;
-    /* Every value but the largest: tails of >= 2 values (a distinct value's first index). */
-    scan_run(&sd, 2, SIZE_MAX, INFINITY, 0, &best, NULL, NULL, NULL, 0);
+    /* Every position but the last: tails x[s..m) of >= 2 values, ties included (WWFit). */
+    scan_run(&sd, 2, SIZE_MAX, INFINITY, 0, 1, &best, NULL, NULL, NULL, 0);
     int status = RMTK_OK;
     out->lambda_max = a[m - 1];
     if (!best.found) {

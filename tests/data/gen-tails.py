@@ -1,7 +1,8 @@
 """Golden values for tests/test-tails.c, computed with numpy (an independent implementation).
 
 ww_lam.bin / ww_expected.txt: WeightWatcher's default power-law fit transcribed from its
-definition (issue 4): eigenvalues > 1e-5, every value but the largest a candidate xmin,
+definition (issue 4; WWFit): eigenvalues > 1e-5, sorted, every position i but the last a
+candidate xmin = ev[i] with the tail ev[i:] (positions, not values: issue 10),
 alpha = 1 + n / (sum ln x - n ln xmin), D = max_i |1 - (x_i/xmin)^(1-alpha) - i/n| over the
 sorted tail (i = 0..n-1), smallest D wins (first on ties, np.argmin), sigma = (alpha-1)/sqrt(n),
 alpha_weighted = alpha log10 lmax, log_alpha_norm = log10 sum lambda^alpha.
@@ -29,7 +30,7 @@ lam.astype(np.float64).tofile(os.path.join(out, "ww_lam.bin"))
 ev = np.sort(lam[lam > 1e-5])
 Ds, alphas = [], []
 for i, xmin in enumerate(ev[:-1]):
-    x = ev[ev >= xmin]
+    x = ev[i:]
     n = len(x)
     a = 1.0 + n / (np.sum(np.log(x)) - n * np.log(xmin))
     cdf = 1.0 - (x / xmin) ** (1.0 - a)
@@ -39,7 +40,7 @@ for i, xmin in enumerate(ev[:-1]):
 k = int(np.argmin(Ds))
 xmin = ev[k]
 a = alphas[k]
-ntail = int(np.sum(ev >= xmin))
+ntail = len(ev) - k
 with open(os.path.join(out, "ww_expected.txt"), "w") as f:
     f.write("%r %r %r %r %r %d %r\n" % (a, (a - 1) / np.sqrt(ntail), a * np.log10(ev[-1]),
                                          np.log10(np.sum(ev ** a)), xmin, ntail, Ds[k]))
