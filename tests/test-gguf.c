@@ -382,6 +382,42 @@ static void test_errors(void)
     remove(tmp);
 }
 
+/* Every allocation of open may fail: each gives RMTK_ERR_NOMEM, nothing crashes or leaks. */
+static void test_alloc_sweep(void)
+{
+    const char *files[] = {"good.gguf", "all-types.gguf", "split-00001-of-00002.gguf"};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        if (f > 0 && !ggml_available())
+            break;
+        char path[4096];
+        snprintf(path, sizeof path, "%s", gpath(files[f]));
+        int all_nomem = 1, done = 0;
+        uint64_t k;
+        for (k = 1; k < 100000 && !done; k++) {
+            rmtk_alloc_fail_after(k);
+            rmtk_model *m = NULL;
+            int st = rmtk_model_open(path, &m);
+            if (st == RMTK_OK) {
+                rmtk_layers *l = NULL;
+                st = rmtk_layers_alloc(m, NULL, &l);
+                rmtk_layers_free(l);
+            }
+            rmtk_model_close(m);
+            rmtk_alloc_fail_after(0);
+            if (st == RMTK_OK)
+                done = 1;
+            else if (st != RMTK_ERR_NOMEM) {
+                fprintf(stderr, "%s: allocation %llu failing gave status %d\n", files[f],
+                        (unsigned long long)k, st);
+                all_nomem = 0;
+            }
+        }
+        CHECK(done);
+        CHECK(all_nomem);
+        CHECK(k > 3);
+    }
+}
+
 static int run(const char *cmd, char *out, size_t cap)
 {
     FILE *p = popen(cmd, "r");
@@ -435,6 +471,7 @@ int main(void)
     RUN(test_index);
     RUN(test_split);
     RUN(test_errors);
+    RUN(test_alloc_sweep);
     RUN(test_cli);
     return harness_done();
 }
