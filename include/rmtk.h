@@ -202,7 +202,11 @@ enum rmtk_dtype {
     RMTK_DTYPE_Q5_K = 24,   /* 256 in 176: 8 sub-blocks, 6-bit scales and mins, 5-bit q */
     RMTK_DTYPE_Q6_K = 25,   /* 256 in 210: 16 sub-blocks, int8 scales, 6-bit q */
     RMTK_DTYPE_Q8_K = 26,   /* 256 in 292: fp32 d, int8 q, 16 int16 block sums (unused) */
-    RMTK_DTYPE_MXFP4 = 27   /* 32 in 17: E8M0 shared exponent, FP4 (E2M1) values (OCP MX) */
+    RMTK_DTYPE_MXFP4 = 27,  /* 32 in 17: E8M0 shared exponent, FP4 (E2M1) values (OCP MX) */
+    RMTK_DTYPE_TQ1_0 = 28,  /* 256 in 54: fp16 d, ternary codes 5 per byte (base 3): (t - 1) d */
+    RMTK_DTYPE_TQ2_0 = 29,  /* 256 in 66: fp16 d, ternary codes in 2 bits: (t - 1) d */
+    RMTK_DTYPE_IQ4_NL = 30, /* 32 in 18: fp16 d, 4-bit indices into a 16-value non-linear grid */
+    RMTK_DTYPE_IQ4_XS = 31  /* 256 in 136: fp16 d, 6-bit sub-block scales, IQ4_NL's grid */
 };
 
 /* The dtype's name in safetensors spelling ("F32", "BF16", "F8_E4M3", "I64", "BOOL", ...). */
@@ -210,7 +214,7 @@ RMTK_API const char *rmtk_dtype_name(int dtype);
 /* Bytes per element (0 for RMTK_DTYPE_OTHER, a block-quantised type or an unknown value). */
 RMTK_API size_t rmtk_dtype_size(int dtype);
 /* The storage unit of a dtype: *elems elements in *bytes bytes. Scalar types give 1 and
- * rmtk_dtype_size; block-quantised types (RMTK_DTYPE_Q4_0 ... RMTK_DTYPE_MXFP4) their block
+ * rmtk_dtype_size; block-quantised types (RMTK_DTYPE_Q4_0 ... RMTK_DTYPE_IQ4_XS) their block
  * (Q4_0: 32 elements in 18 bytes). Returns RMTK_ERR_UNSUPPORTED (and 0, 0) for OTHER or an
  * unknown value, RMTK_ERR_ARG for NULL pointers. Thread-safe. */
 RMTK_API int rmtk_dtype_block(int dtype, size_t *elems, size_t *bytes);

@@ -127,8 +127,8 @@ static void test_values_equal_ggml(void)
         return;
     int n3 = compare_file("all-types.gguf", "");
     int n2 = compare_file("all-types-v2.gguf", "");
-    CHECK(n3 == 22); /* 12 quantised, 1 stack, 8 plain, 1 norm */
-    CHECK(n2 == 22);
+    CHECK(n3 == 26); /* 16 quantised, 1 stack, 8 plain, 1 norm */
+    CHECK(n2 == 26);
     CHECK(compare_file("align256.gguf", "align.") == 2);
     CHECK(compare_file("split-00001-of-00002.gguf", "split.") == 3);
 }
@@ -151,9 +151,9 @@ static void test_index(void)
     CHECK(rmtk_model_find(m, "blk.0.ffn_gate_exps.weight", &i) == RMTK_OK);
     rmtk_model_tensor_info(m, i, &ti);
     CHECK(ti.ndim == 3 && ti.shape[0] == 2 && ti.shape[1] == 16 && ti.shape[2] == 256);
-    CHECK(rmtk_model_find(m, "blk.0.TQ2_0.weight", &i) == RMTK_OK);
+    CHECK(rmtk_model_find(m, "blk.0.IQ2_XXS.weight", &i) == RMTK_OK);
     rmtk_model_tensor_info(m, i, &ti);
-    CHECK(ti.dtype == RMTK_DTYPE_OTHER && strcmp(ti.dtype_str, "TQ2_0") == 0);
+    CHECK(ti.dtype == RMTK_DTYPE_OTHER && strcmp(ti.dtype_str, "IQ2_XXS") == 0);
     CHECK(ti.nbytes == 4 * 66);
     /* metadata: every value type */
     static const char *const want[][2] = {
@@ -214,9 +214,9 @@ static void test_index(void)
             free(g);
             free(x);
         }
-        if (strcmp(e.name, "blk.0.TQ2_0.weight") == 0) {
+        if (strcmp(e.name, "blk.0.IQ2_XXS.weight") == 0) {
             tq++;
-            CHECK(e.skip == RMTK_SKIP_DTYPE && strstr(e.reason, "TQ2_0"));
+            CHECK(e.skip == RMTK_SKIP_DTYPE && strstr(e.reason, "IQ2_XXS"));
         }
     }
     CHECK(stack == 2 && tq == 1);
@@ -239,6 +239,9 @@ static void test_dtype_blocks(void)
         {RMTK_DTYPE_Q3_K, 256, 110, 0x1p-2, "Q3_K"}, {RMTK_DTYPE_Q4_K, 256, 144, 0x1p-3, "Q4_K"},
         {RMTK_DTYPE_Q5_K, 256, 176, 0x1p-4, "Q5_K"}, {RMTK_DTYPE_Q6_K, 256, 210, 0x1p-5, "Q6_K"},
         {RMTK_DTYPE_Q8_K, 256, 292, 0x1p-7, "Q8_K"}, {RMTK_DTYPE_MXFP4, 32, 17, 0x1p-1, "MXFP4"},
+        {RMTK_DTYPE_TQ1_0, 256, 54, 1.0, "TQ1_0"},   {RMTK_DTYPE_TQ2_0, 256, 66, 1.0, "TQ2_0"},
+        {RMTK_DTYPE_IQ4_NL, 32, 18, 0x1p-3, "IQ4_NL"}, {RMTK_DTYPE_IQ4_XS, 256, 136, 0x1p-3,
+                                                         "IQ4_XS"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         size_t el = 0, by = 0;

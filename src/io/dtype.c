@@ -34,6 +34,8 @@ static const dtype_traits traits[] = {
     [RMTK_DTYPE_Q3_K] = {"Q3_K", 0, 1},   [RMTK_DTYPE_Q4_K] = {"Q4_K", 0, 1},
     [RMTK_DTYPE_Q5_K] = {"Q5_K", 0, 1},   [RMTK_DTYPE_Q6_K] = {"Q6_K", 0, 1},
     [RMTK_DTYPE_Q8_K] = {"Q8_K", 0, 1},   [RMTK_DTYPE_MXFP4] = {"MXFP4", 0, 1},
+    [RMTK_DTYPE_TQ1_0] = {"TQ1_0", 0, 1}, [RMTK_DTYPE_TQ2_0] = {"TQ2_0", 0, 1},
+    [RMTK_DTYPE_IQ4_NL] = {"IQ4_NL", 0, 1}, [RMTK_DTYPE_IQ4_XS] = {"IQ4_XS", 0, 1},
 };
 
 static const dtype_traits *get_traits(int dtype)
@@ -260,6 +262,10 @@ int rmtk_dtype_to_double(int dtype, int big_endian, const void *src, size_t n, d
         case RMTK_DTYPE_Q6_K:
         case RMTK_DTYPE_Q8_K:
         case RMTK_DTYPE_MXFP4:
+        case RMTK_DTYPE_TQ1_0:
+        case RMTK_DTYPE_TQ2_0:
+        case RMTK_DTYPE_IQ4_NL:
+        case RMTK_DTYPE_IQ4_XS:
         default:
             return RMTK_ERR_UNSUPPORTED;
         }

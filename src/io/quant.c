@@ -30,8 +30,21 @@
  *   Q8_K  256 el, 292 B: d float32 @0, int8 qs[256] @4, int16 bsums[16] @260 (not needed).
  *   MXFP4  32 el, 17 B: e u8 @0 (E8M0 exponent; ggml stores half the scale, 2^(e - 128)),
  *          qs[16] @1, 4-bit E2M1 codes (doubled: 0 1 2 3 4 6 8 12 and negatives); y = v * d.
+ *   TQ1_0 256 el, 54 B: qs[48] @0 (5 ternary digits a byte, as the fraction b / 243: digit n of
+ *          byte b is the top base-3 digit of b * 3^n mod 256, i.e. ((b * 3^n mod 256) * 3) >> 8),
+ *          qh[4] @48 (4 digits a byte, the same way), d fp16 @52. Element order: bytes 0..31
+ *          digit 0, ..., digit 4 (160), bytes 32..47 digits 0..4 (80), qh digits 0..3 (16).
+ *          y = (t - 1) * d.
+ *   TQ2_0 256 el, 66 B: qs[64] @0 (2-bit codes t; bytes j..j+31 give 128 elements, bits 0-1 of
+ *          each then 2-3, 4-5, 6-7), d fp16 @64. y = (t - 1) * d.
+ *   IQ4_NL 32 el, 18 B: d fp16 @0, qs[16] @2 (nibbles as Q4_0) indexing the grid
+ *          {-127 -104 -83 -65 -49 -35 -22 -10 1 13 25 38 53 69 89 113}; y = d * grid[q].
+ *   IQ4_XS 256 el, 136 B: d fp16 @0, scales_h u16 @2 (high 2 bits of 8 scales), scales_l[4] @4
+ *          (low nibbles), qs[128] @8 (32 elements per 16 bytes as IQ4_NL);
+ *          y = (d * (ls - 32)) * grid[q].
  * REF: ggml (github.com/ggml-org/ggml, ggml/src/ggml-common.h block_* structs and
- * ggml/src/ggml-quants.c dequantize_row_*), llama.cpp 2025; OCP Microscaling Formats (MX)
+ * ggml/src/ggml-quants.c dequantize_row_*), llama.cpp 2025; TQ1_0/TQ2_0: compilade, llama.cpp
+ * PR 8151 (2024, ternary types for BitNet b1.58 / TriLMs); OCP Microscaling Formats (MX)
  * Specification v1.0, 2023 (MXFP4).
  */
 #include "quant.h"
@@ -279,15 +292,91 @@ static void deq_mxfp4(const unsigned char *b, double *y)
     }
 }
 
+/* Ternary digit n of b (b read as the base-3 fraction b / 243): ggml's multiply-shift. */
+static int trit(unsigned b, unsigned pow3)
+{
+    const unsigned q = (b * pow3) & 0xff;
+    return (int)((q * 3) >> 8);
+}
+
+static void deq_tq1_0(const unsigned char *b, double *y)
+{
+    static const unsigned pow3[5] = {1, 3, 9, 27, 81};
+    const unsigned char *qs = b, *qh = b + 48;
+    const float d = fp16(b + 52);
+    for (int n = 0; n < 5; n++)
+        for (int m = 0; m < 32; m++) {
+            const float v = (float)(trit(qs[m], pow3[n]) - 1) * d;
+            *y++ = v;
+        }
+    for (int n = 0; n < 5; n++)
+        for (int m = 0; m < 16; m++) {
+            const float v = (float)(trit(qs[32 + m], pow3[n]) - 1) * d;
+            *y++ = v;
+        }
+    for (int n = 0; n < 4; n++)
+        for (int j = 0; j < 4; j++) {
+            const float v = (float)(trit(qh[j], pow3[n]) - 1) * d;
+            *y++ = v;
+        }
+}
+
+static void deq_tq2_0(const unsigned char *b, double *y)
+{
+    const float d = fp16(b + 64);
+    for (int j = 0; j < 64; j += 32)
+        for (int l = 0; l < 4; l++)
+            for (int m = 0; m < 32; m++) {
+                const float v = (float)(((b[j + m] >> (2 * l)) & 3) - 1) * d;
+                *y++ = v;
+            }
+}
+
+/* The 16 non-linear levels of IQ4_NL / IQ4_XS (ggml-common.h kvalues_iq4nl). */
+static const int8_t iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                        1,    13,   25,  38,  53,  69,  89,  113};
+
+static void deq_iq4_nl(const unsigned char *b, double *y)
+{
+    const float d = fp16(b);
+    for (int j = 0; j < 16; j++) {
+        const float v0 = d * (float)iq4nl_values[b[2 + j] & 0x0f];
+        const float v1 = d * (float)iq4nl_values[b[2 + j] >> 4];
+        y[j] = v0;
+        y[j + 16] = v1;
+    }
+}
+
+static void deq_iq4_xs(const unsigned char *b, double *y)
+{
+    const float d = fp16(b);
+    const unsigned sh = rd16(b + 2);
+    const unsigned char *sl = b + 4, *qs = b + 8;
+    for (int ib = 0; ib < 8; ib++) {
+        const int ls = ((sl[ib / 2] >> (4 * (ib % 2))) & 0x0f) | (int)(((sh >> (2 * ib)) & 3) << 4);
+        const float dl = d * (float)(ls - 32);
+        for (int j = 0; j < 16; j++) {
+            const float v0 = dl * (float)iq4nl_values[qs[j] & 0x0f];
+            const float v1 = dl * (float)iq4nl_values[qs[j] >> 4];
+            y[j] = v0;
+            y[j + 16] = v1;
+        }
+        y += 32;
+        qs += 16;
+    }
+}
+
 static const struct {
     int dtype;
     size_t elems, bytes;
-    int bits;
+    int bits; /* resolution 2^-(bits - 1); ternary codes: 1 (one step is the whole scale) */
 } blocks[] = {
     {RMTK_DTYPE_Q4_0, 32, 18, 4},   {RMTK_DTYPE_Q4_1, 32, 20, 4},   {RMTK_DTYPE_Q5_0, 32, 22, 5},
     {RMTK_DTYPE_Q5_1, 32, 24, 5},   {RMTK_DTYPE_Q8_0, 32, 34, 8},   {RMTK_DTYPE_Q2_K, 256, 84, 2},
     {RMTK_DTYPE_Q3_K, 256, 110, 3}, {RMTK_DTYPE_Q4_K, 256, 144, 4}, {RMTK_DTYPE_Q5_K, 256, 176, 5},
     {RMTK_DTYPE_Q6_K, 256, 210, 6}, {RMTK_DTYPE_Q8_K, 256, 292, 8}, {RMTK_DTYPE_MXFP4, 32, 17, 2},
+    {RMTK_DTYPE_TQ1_0, 256, 54, 1}, {RMTK_DTYPE_TQ2_0, 256, 66, 1}, {RMTK_DTYPE_IQ4_NL, 32, 18, 4},
+    {RMTK_DTYPE_IQ4_XS, 256, 136, 4},
 };
 
 int rmtk__quant_block(int dtype, size_t *elems, size_t *bytes)
@@ -350,6 +439,18 @@ int rmtk__quant_to_double(int dtype, const unsigned char *src, size_t nblocks, d
             break;
         case RMTK_DTYPE_Q8_K:
             deq_q8_k(b, y);
+            break;
+        case RMTK_DTYPE_TQ1_0:
+            deq_tq1_0(b, y);
+            break;
+        case RMTK_DTYPE_TQ2_0:
+            deq_tq2_0(b, y);
+            break;
+        case RMTK_DTYPE_IQ4_NL:
+            deq_iq4_nl(b, y);
+            break;
+        case RMTK_DTYPE_IQ4_XS:
+            deq_iq4_xs(b, y);
             break;
         default:
             deq_mxfp4(b, y);

@@ -19,7 +19,8 @@ int rmtk__quant_to_double(int dtype, const unsigned char *src, size_t nblocks, d
 /* The effective relative resolution of a quantised dtype: one quantisation step relative to the
  * largest magnitude its block (or sub-block) scale covers, 2^-(bits - 1) for a b-bit symmetric
  * code (Q8_0: 2^-7, Q4_0: 2^-3, Q4_K: 2^-3, Q2_K: 2^-1; MXFP4: 2^-1, its E2M1 values have one
- * mantissa bit). Values below it relative to a block's largest entry are quantisation noise:
+ * mantissa bit; TQ1_0, TQ2_0: 1, a ternary code's step is its whole scale). Values below it
+ * relative to a block's largest entry are quantisation noise:
  * the rank and noise rule should use this instead of the float eps for these matrices.
  * 0 for a dtype that is not block-quantised. */
 double rmtk__quant_resolution(int dtype);

@@ -23,7 +23,8 @@
  * ne = (ne0, ne1, ne2) is presented in C order as shape [ne2, ne1, ne0]: a 2-D weight has
  * rows = ne1 = out features, cols = ne0 = in features, like the other readers, and a 3-D stack
  * of experts is [n_expert][out][in]. The quantised types map onto RMTK_DTYPE_Q4_0 ... (quant.c);
- * ggml types rmtk does not dequantise (IQ*, TQ*, Q8_1, NVFP4, Q1_0, Q2_0) are listed as
+ * ggml types rmtk does not dequantise (the grid-coded IQ1/IQ2/IQ3 types, Q8_1, NVFP4, Q1_0,
+ * Q2_0) are listed as
  * RMTK_DTYPE_OTHER with ggml's name, so extraction skips them with that name.
  *
  * Split files NAME-00001-of-0000N.gguf (llama.cpp's gguf-split): naming any part opens all N
@@ -86,10 +87,10 @@ static const ggml_type_info ggml_types[] = {
     [17] = {"IQ2_XS", 256, 74, RMTK_DTYPE_OTHER},
     [18] = {"IQ3_XXS", 256, 98, RMTK_DTYPE_OTHER},
     [19] = {"IQ1_S", 256, 50, RMTK_DTYPE_OTHER},
-    [20] = {"IQ4_NL", 32, 18, RMTK_DTYPE_OTHER},
+    [20] = {"IQ4_NL", 32, 18, RMTK_DTYPE_IQ4_NL},
     [21] = {"IQ3_S", 256, 110, RMTK_DTYPE_OTHER},
     [22] = {"IQ2_S", 256, 82, RMTK_DTYPE_OTHER},
-    [23] = {"IQ4_XS", 256, 136, RMTK_DTYPE_OTHER},
+    [23] = {"IQ4_XS", 256, 136, RMTK_DTYPE_IQ4_XS},
     [24] = {"I8", 1, 1, RMTK_DTYPE_I8},
     [25] = {"I16", 1, 2, RMTK_DTYPE_I16},
     [26] = {"I32", 1, 4, RMTK_DTYPE_I32},
@@ -100,8 +101,8 @@ static const ggml_type_info ggml_types[] = {
     [31] = {"Q4_0_4_4 (removed)", 0, 0, RMTK_DTYPE_OTHER},
     [32] = {"Q4_0_4_8 (removed)", 0, 0, RMTK_DTYPE_OTHER},
     [33] = {"Q4_0_8_8 (removed)", 0, 0, RMTK_DTYPE_OTHER},
-    [34] = {"TQ1_0", 256, 54, RMTK_DTYPE_OTHER},
-    [35] = {"TQ2_0", 256, 66, RMTK_DTYPE_OTHER},
+    [34] = {"TQ1_0", 256, 54, RMTK_DTYPE_TQ1_0},
+    [35] = {"TQ2_0", 256, 66, RMTK_DTYPE_TQ2_0},
     [36] = {"IQ4_NL_4_4 (removed)", 0, 0, RMTK_DTYPE_OTHER},
     [37] = {"IQ4_NL_4_8 (removed)", 0, 0, RMTK_DTYPE_OTHER},
     [38] = {"IQ4_NL_8_8 (removed)", 0, 0, RMTK_DTYPE_OTHER},

@@ -30,9 +30,10 @@ LIB = "package/bins/linux-x64/libggml-base.so"
 # ggml_type ids (ggml.h) of the types rmtk dequantises, and a skipped one
 GGML = {"F32": 0, "F16": 1, "Q4_0": 2, "Q4_1": 3, "Q5_0": 6, "Q5_1": 7, "Q8_0": 8,
         "Q2_K": 10, "Q3_K": 11, "Q4_K": 12, "Q5_K": 13, "Q6_K": 14, "Q8_K": 15, "I8": 24,
-        "I16": 25, "I32": 26, "I64": 27, "F64": 28, "BF16": 30, "TQ2_0": 35, "MXFP4": 39}
+        "I16": 25, "I32": 26, "I64": 27, "F64": 28, "BF16": 30, "TQ1_0": 34, "TQ2_0": 35,
+        "MXFP4": 39, "IQ4_NL": 20, "IQ4_XS": 23, "IQ2_XXS": 16}
 QUANT = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K",
-         "Q8_K", "MXFP4"]
+         "Q8_K", "MXFP4", "TQ1_0", "TQ2_0", "IQ4_NL", "IQ4_XS"]
 
 # gguf_type (metadata value types)
 GT = {"u8": 0, "i8": 1, "u16": 2, "i16": 3, "u32": 4, "i32": 5, "f32": 6, "bool": 7,
@@ -271,9 +272,8 @@ def write_ggml_files(g, out):
     a = np.linspace(-1, 1, 16).astype(np.float32)
     w.tensor("output_norm.weight", "F32", [16], a.tobytes())
     store("output_norm.weight", a)
-    # a type rmtk lists as skipped
-    raw, _ = g.quantize("TQ2_0", weights(rng, 4, 256))
-    w.tensor("blk.0.TQ2_0.weight", "TQ2_0", [256, 4], raw)
+    # a type rmtk lists as skipped (grid-coded; its bytes are never read)
+    w.tensor("blk.0.IQ2_XXS.weight", "IQ2_XXS", [256, 4], rng.bytes(4 * 66))
     path = os.path.join(out, "all-types.gguf")
     w.write(path)
     # version 2: the same layout with the version field 2
