@@ -245,7 +245,8 @@ typedef struct rmtk_tensor_info {
     int32_t ndim;          /* 0 for a scalar */
     int64_t shape[RMTK_MAX_DIMS];
     uint64_t numel;        /* product of the shape (1 for a scalar) */
-    uint64_t nbytes;       /* bytes of the (uncompressed) data = numel * dtype size; for
+    uint64_t nbytes;       /* bytes of the (uncompressed) data = numel * dtype size (block
+                              types: numel / block elements * block bytes); for
                               RMTK_DTYPE_OTHER the stored byte count */
     uint64_t offset;       /* byte offset of the data in file (for a deflated .npz member: of
                               the member's compressed data) */
