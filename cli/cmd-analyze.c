@@ -22,7 +22,7 @@ static void usage(FILE *f)
             "usage: rmtk analyze FILE... --out DIR [options]\n"
             "\n"
             "Analyse every weight matrix of the checkpoints (safetensors file, sharded index or\n"
-            "directory, .npy, .npz). Writes DIR/summary.csv (one row per matrix) and\n"
+            "directory, .npy, .npz, GGUF). Writes DIR/summary.csv (one row per matrix) and\n"
             "DIR/report.json (everything, with the singular values), and prints a table.\n"
             "\n"
             "options:\n"

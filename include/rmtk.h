@@ -187,18 +187,46 @@ enum rmtk_dtype {
     RMTK_DTYPE_U32 = 12,
     RMTK_DTYPE_U64 = 13,
     RMTK_DTYPE_BOOL = 14,   /* listed, never analysed (not numeric data) */
-    RMTK_DTYPE_OTHER = 15   /* a type rmtk does not convert (complex, strings, objects, ...) */
+    RMTK_DTYPE_OTHER = 15,  /* a type rmtk does not convert (complex, strings, objects, ...) */
+    /* ggml's block-quantised types (GGUF files). A block of E elements takes B bytes
+     * (rmtk_dtype_block); values are dequantised exactly as ggml's dequantize_row_* do, in
+     * float32, then widened to double. Layouts: docs/formats.md ("GGUF"). */
+    RMTK_DTYPE_Q4_0 = 16,   /* 32 elements in 18 bytes: fp16 scale d, 4-bit q: (q - 8) d */
+    RMTK_DTYPE_Q4_1 = 17,   /* 32 in 20: fp16 d and m, 4-bit q: q d + m */
+    RMTK_DTYPE_Q5_0 = 18,   /* 32 in 22: fp16 d, 5-bit q: (q - 16) d */
+    RMTK_DTYPE_Q5_1 = 19,   /* 32 in 24: fp16 d and m, 5-bit q: q d + m */
+    RMTK_DTYPE_Q8_0 = 20,   /* 32 in 34: fp16 d, int8 q: q d */
+    RMTK_DTYPE_Q2_K = 21,   /* 256 in 84: 16 sub-blocks, 4-bit scales and mins, 2-bit q */
+    RMTK_DTYPE_Q3_K = 22,   /* 256 in 110: 16 sub-blocks, 6-bit scales, 3-bit q */
+    RMTK_DTYPE_Q4_K = 23,   /* 256 in 144: 8 sub-blocks, 6-bit scales and mins, 4-bit q */
+    RMTK_DTYPE_Q5_K = 24,   /* 256 in 176: 8 sub-blocks, 6-bit scales and mins, 5-bit q */
+    RMTK_DTYPE_Q6_K = 25,   /* 256 in 210: 16 sub-blocks, int8 scales, 6-bit q */
+    RMTK_DTYPE_Q8_K = 26,   /* 256 in 292: fp32 d, int8 q, 16 int16 block sums (unused) */
+    RMTK_DTYPE_MXFP4 = 27,  /* 32 in 17: E8M0 shared exponent, FP4 (E2M1) values (OCP MX) */
+    RMTK_DTYPE_TQ1_0 = 28,  /* 256 in 54: fp16 d, ternary codes 5 per byte (base 3): (t - 1) d */
+    RMTK_DTYPE_TQ2_0 = 29,  /* 256 in 66: fp16 d, ternary codes in 2 bits: (t - 1) d */
+    RMTK_DTYPE_IQ4_NL = 30, /* 32 in 18: fp16 d, 4-bit indices into a 16-value non-linear grid */
+    RMTK_DTYPE_IQ4_XS = 31  /* 256 in 136: fp16 d, 6-bit sub-block scales, IQ4_NL's grid */
 };
 
 /* The dtype's name in safetensors spelling ("F32", "BF16", "F8_E4M3", "I64", "BOOL", ...). */
 RMTK_API const char *rmtk_dtype_name(int dtype);
-/* Bytes per element (0 for RMTK_DTYPE_OTHER or an unknown value). */
+/* Bytes per element (0 for RMTK_DTYPE_OTHER, a block-quantised type or an unknown value). */
 RMTK_API size_t rmtk_dtype_size(int dtype);
-/* 1 when values of the dtype convert to double (floats and integers), else 0. */
+/* The storage unit of a dtype: *elems elements in *bytes bytes. Scalar types give 1 and
+ * rmtk_dtype_size; block-quantised types (RMTK_DTYPE_Q4_0 ... RMTK_DTYPE_IQ4_XS) their block
+ * (Q4_0: 32 elements in 18 bytes). Returns RMTK_ERR_UNSUPPORTED (and 0, 0) for OTHER or an
+ * unknown value, RMTK_ERR_ARG for NULL pointers. Thread-safe. */
+RMTK_API int rmtk_dtype_block(int dtype, size_t *elems, size_t *bytes);
+/* 1 when values of the dtype convert to double (floats, integers, block-quantised types),
+ * else 0. */
 RMTK_API int rmtk_dtype_is_numeric(int dtype);
 /* Convert n contiguous elements at src (little-endian, or big-endian when big_endian != 0) to
  * double. Exact for every dtype except I64/U64 magnitudes above 2^53 (rounded to nearest).
- * Returns RMTK_ERR_UNSUPPORTED for BOOL/OTHER, RMTK_ERR_ARG for NULL pointers. Thread-safe. */
+ * Block-quantised types convert whole blocks (n must be a multiple of the block's elements, else
+ * RMTK_ERR_ARG; big_endian is ignored: GGUF data is little-endian) and give ggml's float32
+ * dequantisation exactly. Returns RMTK_ERR_UNSUPPORTED for BOOL/OTHER, RMTK_ERR_ARG for NULL
+ * pointers. Thread-safe. */
 RMTK_API int rmtk_dtype_to_double(int dtype, int big_endian, const void *src, size_t n,
                                   double *dst);
 
@@ -217,7 +245,8 @@ typedef struct rmtk_tensor_info {
     int32_t ndim;          /* 0 for a scalar */
     int64_t shape[RMTK_MAX_DIMS];
     uint64_t numel;        /* product of the shape (1 for a scalar) */
-    uint64_t nbytes;       /* bytes of the (uncompressed) data = numel * dtype size; for
+    uint64_t nbytes;       /* bytes of the (uncompressed) data = numel * dtype size (block
+                              types: numel / block elements * block bytes); for
                               RMTK_DTYPE_OTHER the stored byte count */
     uint64_t offset;       /* byte offset of the data in file (for a deflated .npz member: of
                               the member's compressed data) */
@@ -231,7 +260,11 @@ typedef struct rmtk_model rmtk_model;
 /* Open a checkpoint and index its tensors (names, dtypes, shapes, offsets) without reading any
  * tensor bytes. path may be: a .safetensors file; a sharded index (*.safetensors.index.json);
  * a directory holding *.safetensors shards; a .npy file (one tensor, named after the file's
- * stem); a .npz archive (one tensor per member, stored or deflated, zip64 allowed).
+ * stem); a .npz archive (one tensor per member, stored or deflated, zip64 allowed); a GGUF
+ * file of llama.cpp (versions 2 and 3; a split set NAME-00001-of-0000N.gguf opens every part),
+ * whose key/values become metadata strings and whose 2-D tensors read as [ne1][ne0] (rows =
+ * out features), quantised blocks as RMTK_DTYPE_Q4_0 ... (IQ*, TQ* and other ggml types are
+ * listed as RMTK_DTYPE_OTHER with the ggml type name in dtype_str).
  * The format is detected from the file's bytes, not its name.
  * On return *out is set whenever memory allowed: on failure it holds the error message
  * (rmtk_model_errmsg) naming the file, the tensor, the byte offset and the values involved; close
@@ -243,7 +276,7 @@ RMTK_API int rmtk_model_open(const char *path, rmtk_model **out);
 RMTK_API void rmtk_model_close(rmtk_model *m);
 /* The last error message of the model ("" when none). Owned by the model. */
 RMTK_API const char *rmtk_model_errmsg(const rmtk_model *m);
-/* The detected format: "safetensors", "npy" or "npz". Static storage. */
+/* The detected format: "safetensors", "npy", "npz" or "gguf". Static storage. */
 RMTK_API const char *rmtk_model_format(const rmtk_model *m);
 /* Number of tensors in the index. */
 RMTK_API size_t rmtk_model_tensor_count(const rmtk_model *m);
@@ -251,7 +284,9 @@ RMTK_API size_t rmtk_model_tensor_count(const rmtk_model *m);
 RMTK_API int rmtk_model_tensor_info(const rmtk_model *m, size_t i, rmtk_tensor_info *info);
 /* Index of the tensor called name; RMTK_ERR_NOTFOUND if none. */
 RMTK_API int rmtk_model_find(const rmtk_model *m, const char *name, size_t *index);
-/* Free-form metadata (safetensors "__metadata__"): count, and key/value pair i (owned). */
+/* Free-form metadata (safetensors "__metadata__", GGUF key/values as strings: numbers in
+ * decimal, booleans "true"/"false", arrays as "[1, 2, 3]" up to 16 elements, else
+ * "array<TYPE>[N]"): count, and key/value pair i (owned). */
 RMTK_API size_t rmtk_model_metadata_count(const rmtk_model *m);
 RMTK_API int rmtk_model_metadata(const rmtk_model *m, size_t i, const char **key,
                                  const char **value);
@@ -289,7 +324,9 @@ typedef struct rmtk_matrix_view {
 /* Copy a view into dst as rows x cols doubles, row-major, contiguous (dst[i*cols + j]).
  * Row-contiguous views convert row by row; column-contiguous ones (Fortran data) column by
  * column in blocks, reading the source sequentially. Allocates nothing. RMTK_ERR_ARG for NULL
- * or negative sizes, RMTK_ERR_UNSUPPORTED for BOOL/OTHER. Thread-safe. */
+ * or negative sizes, RMTK_ERR_UNSUPPORTED for BOOL/OTHER. Block-quantised dtypes need a
+ * row-contiguous view (col_stride 1) whose cols and row_stride are multiples of the block's
+ * elements (rows start on block boundaries): RMTK_ERR_UNSUPPORTED otherwise. Thread-safe. */
 RMTK_API int rmtk_matrix_to_double(rmtk_matrix_view v, double *dst);
 
 /* How 4-D convolution kernels (out, in, kh, kw) become matrices. */

@@ -44,6 +44,10 @@ static inline bool rmtk__add_u64(uint64_t a, uint64_t b, uint64_t *r)
 int rmtk__fail(char *buf, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- strided conversion (dtype.c) ---------------------------------------------------------- */
+/* Bytes taken by n elements of dtype (block types: n a multiple of the block's elements).
+ * Returns 0 (and leaves *bytes) when n does not fill whole blocks, on overflow or for a dtype
+ * without a size (OTHER). */
+int rmtk__dtype_bytes(int dtype, uint64_t n, uint64_t *bytes);
 /* Convert n elements of `dtype` starting at base, `stride` elements apart, to double. */
 int rmtk__convert_strided(int dtype, int big_endian, const void *base, int64_t stride, size_t n,
                           double *dst);

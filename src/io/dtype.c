@@ -4,8 +4,10 @@
  * formats are subsets of double); 64-bit integers round to nearest above 2^53.
  * REF: IEEE 754-2008 binary16; OCP 8-bit Floating Point Specification (OFP8) rev. 1.0, 2023
  * (E4M3 "fn": bias 7, no infinities, S.1111.111 = NaN; E5M2: bias 15, IEEE-style specials).
+ * ggml's block-quantised types convert whole blocks through quant.c.
  */
 #include "internal.h"
+#include "quant.h"
 
 #include <math.h>
 #include <string.h>
@@ -25,6 +27,15 @@ static const dtype_traits traits[] = {
     [RMTK_DTYPE_U8] = {"U8", 1, 1},       [RMTK_DTYPE_U16] = {"U16", 2, 1},
     [RMTK_DTYPE_U32] = {"U32", 4, 1},     [RMTK_DTYPE_U64] = {"U64", 8, 1},
     [RMTK_DTYPE_BOOL] = {"BOOL", 1, 0},   [RMTK_DTYPE_OTHER] = {"OTHER", 0, 0},
+    /* block-quantised (quant.c): size 0 per element, see rmtk_dtype_block */
+    [RMTK_DTYPE_Q4_0] = {"Q4_0", 0, 1},   [RMTK_DTYPE_Q4_1] = {"Q4_1", 0, 1},
+    [RMTK_DTYPE_Q5_0] = {"Q5_0", 0, 1},   [RMTK_DTYPE_Q5_1] = {"Q5_1", 0, 1},
+    [RMTK_DTYPE_Q8_0] = {"Q8_0", 0, 1},   [RMTK_DTYPE_Q2_K] = {"Q2_K", 0, 1},
+    [RMTK_DTYPE_Q3_K] = {"Q3_K", 0, 1},   [RMTK_DTYPE_Q4_K] = {"Q4_K", 0, 1},
+    [RMTK_DTYPE_Q5_K] = {"Q5_K", 0, 1},   [RMTK_DTYPE_Q6_K] = {"Q6_K", 0, 1},
+    [RMTK_DTYPE_Q8_K] = {"Q8_K", 0, 1},   [RMTK_DTYPE_MXFP4] = {"MXFP4", 0, 1},
+    [RMTK_DTYPE_TQ1_0] = {"TQ1_0", 0, 1}, [RMTK_DTYPE_TQ2_0] = {"TQ2_0", 0, 1},
+    [RMTK_DTYPE_IQ4_NL] = {"IQ4_NL", 0, 1}, [RMTK_DTYPE_IQ4_XS] = {"IQ4_XS", 0, 1},
 };
 
 static const dtype_traits *get_traits(int dtype)
@@ -44,6 +55,32 @@ size_t rmtk_dtype_size(int dtype)
 {
     const dtype_traits *t = get_traits(dtype);
     return t ? t->size : 0;
+}
+
+int rmtk_dtype_block(int dtype, size_t *elems, size_t *bytes)
+{
+    if (!elems || !bytes)
+        return RMTK_ERR_ARG;
+    *elems = *bytes = 0;
+    if (rmtk__quant_block(dtype, elems, bytes))
+        return RMTK_OK;
+    const dtype_traits *t = get_traits(dtype);
+    if (!t || t->size == 0)
+        return RMTK_ERR_UNSUPPORTED;
+    *elems = 1;
+    *bytes = t->size;
+    return RMTK_OK;
+}
+
+int rmtk__dtype_bytes(int dtype, uint64_t n, uint64_t *bytes)
+{
+    size_t el, by;
+    uint64_t nb;
+    if (rmtk_dtype_block(dtype, &el, &by) != RMTK_OK || n % el != 0 ||
+        !rmtk__mul_u64(n / el, by, &nb))
+        return 0;
+    *bytes = nb;
+    return 1;
 }
 
 int rmtk_dtype_is_numeric(int dtype)
@@ -143,7 +180,12 @@ int rmtk_dtype_to_double(int dtype, int big_endian, const void *src, size_t n, d
     if (!t->numeric)
         return RMTK_ERR_UNSUPPORTED;
     const unsigned char *p = src;
-    size_t sz = t->size;
+    size_t sz = t->size, qel, qby;
+    if (rmtk__quant_block(dtype, &qel, &qby)) {
+        if (n % qel != 0)
+            return RMTK_ERR_ARG;
+        return rmtk__quant_to_double(dtype, p, n / qel, dst);
+    }
     int native = (big_endian != 0) != host_is_little();
 
     if (native && dtype == RMTK_DTYPE_F32) {
@@ -208,6 +250,22 @@ int rmtk_dtype_to_double(int dtype, int big_endian, const void *src, size_t n, d
             break;
         case RMTK_DTYPE_BOOL:
         case RMTK_DTYPE_OTHER:
+        case RMTK_DTYPE_Q4_0:
+        case RMTK_DTYPE_Q4_1:
+        case RMTK_DTYPE_Q5_0:
+        case RMTK_DTYPE_Q5_1:
+        case RMTK_DTYPE_Q8_0:
+        case RMTK_DTYPE_Q2_K:
+        case RMTK_DTYPE_Q3_K:
+        case RMTK_DTYPE_Q4_K:
+        case RMTK_DTYPE_Q5_K:
+        case RMTK_DTYPE_Q6_K:
+        case RMTK_DTYPE_Q8_K:
+        case RMTK_DTYPE_MXFP4:
+        case RMTK_DTYPE_TQ1_0:
+        case RMTK_DTYPE_TQ2_0:
+        case RMTK_DTYPE_IQ4_NL:
+        case RMTK_DTYPE_IQ4_XS:
         default:
             return RMTK_ERR_UNSUPPORTED;
         }

@@ -290,11 +290,16 @@ int rmtk_layers_view(rmtk_model *m, const rmtk_matrix_entry *e, rmtk_matrix_view
             cs = s[0];
         }
     }
+    uint64_t off_bytes;
+    if (!rmtk__dtype_bytes(ti.dtype, (uint64_t)off, &off_bytes))
+        return rmtk__fail(m->errmsg, RMTK_ERR_UNSUPPORTED,
+                          "%s: tensor '%s': matrix '%s' starts at element %lld, inside a %s block",
+                          ti.file, ti.name, e->name, (long long)off, rmtk_dtype_name(ti.dtype));
     const void *data;
     st = rmtk_model_map(m, e->tensor, &data);
     if (st)
         return st;
-    v->data = (const unsigned char *)data + (size_t)off * rmtk_dtype_size(ti.dtype);
+    v->data = (const unsigned char *)data + (size_t)off_bytes;
     v->rows = e->rows;
     v->cols = e->cols;
     v->row_stride = rs;
@@ -319,6 +324,21 @@ int rmtk_matrix_to_double(rmtk_matrix_view v, double *dst)
     size_t esz = rmtk_dtype_size(v.dtype);
     const unsigned char *base = v.data;
     int be = v.big_endian;
+    size_t bel, bby;
+    if (rmtk_dtype_block(v.dtype, &bel, &bby) == RMTK_OK && bel > 1) {
+        /* block-quantised: whole rows of whole blocks only */
+        if (v.col_stride != 1 || v.row_stride < 0 || (uint64_t)v.cols % bel ||
+            (uint64_t)v.row_stride % bel)
+            return RMTK_ERR_UNSUPPORTED;
+        for (int64_t i = 0; i < v.rows; i++) {
+            int st = rmtk_dtype_to_double(v.dtype, be,
+                                          base + (size_t)i * ((size_t)v.row_stride / bel) * bby,
+                                          (size_t)v.cols, dst + (size_t)(i * v.cols));
+            if (st)
+                return st;
+        }
+        return RMTK_OK;
+    }
     if (v.col_stride == 1) {
         for (int64_t i = 0; i < v.rows; i++)
             rmtk_dtype_to_double(v.dtype, be, base + (size_t)(i * v.row_stride) * esz,

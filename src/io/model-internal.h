@@ -30,7 +30,7 @@ typedef struct model_tensor {
 
 struct rmtk_model {
     char errmsg[RMTK_ERRMSG_SIZE];
-    const char *format;      /* "safetensors", "npy", "npz" */
+    const char *format;      /* "safetensors", "npy", "npz", "gguf" */
     char **files;            /* paths of the files holding tensor data */
     size_t nfiles, cap_files;
     model_tensor *t;         /* the index */
@@ -65,6 +65,8 @@ int rmtk__read_safetensors(rmtk_model *m, const char *path, int fd, uint64_t siz
 int rmtk__read_safetensors_index(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_npy(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_npz(rmtk_model *m, const char *path, int fd, uint64_t size);
+/* GGUF (read-gguf.c); a split set's first part opens every part. */
+int rmtk__read_gguf(rmtk_model *m, const char *path, int fd, uint64_t size);
 
 /* The npy header, parsed (read-npy.c). */
 typedef struct npy_header {

@@ -1,7 +1,7 @@
 /*
  * model.c: the format-neutral side of checkpoint reading. rmtk_model_open detects the format
  * from the file's bytes (safetensors' 8-byte length + '{', NumPy's "\x93NUMPY", a zip's
- * "PK\3\4"; a directory of shards; a JSON shard index), lets one reader per format append index
+ * "PK\3\4", GGUF's "GGUF"; a directory of shards; a JSON shard index), lets one reader per format append index
  * entries (name, dtype, shape, where the bytes are) without reading tensor data, then checks
  * names are unique and builds a sorted name lookup. rmtk_model_map makes one tensor's bytes
  * available at a time: raw-stored data is mmap'd (MAP_PRIVATE, PROT_READ, page-aligned, the
@@ -144,7 +144,10 @@ static int open_file(rmtk_model *m, const char *path, int allow_index)
     }
     reader_fn rd = NULL;
     const char *fmt = NULL;
-    if (have >= 6 && memcmp(head, "\x93NUMPY", 6) == 0) {
+    if (have >= 4 && memcmp(head, "GGUF", 4) == 0) {
+        rd = rmtk__read_gguf; /* llama.cpp / ggml */
+        fmt = "gguf";
+    } else if (have >= 6 && memcmp(head, "\x93NUMPY", 6) == 0) {
         rd = rmtk__read_npy;
         fmt = "npy";
     } else if (have >= 4 && (memcmp(head, "PK\x03\x04", 4) == 0 ||
@@ -164,6 +167,9 @@ static int open_file(rmtk_model *m, const char *path, int allow_index)
     } else if (ends_with(path, ".npz") || ends_with(path, ".zip")) {
         rd = rmtk__read_npz;
         fmt = "npz";
+    } else if (ends_with(path, ".gguf")) {
+        rd = rmtk__read_gguf; /* its reader reports the bad magic */
+        fmt = "gguf";
     } else if (ends_with(path, ".safetensors")) {
         rd = rmtk__read_safetensors;
         fmt = "safetensors";
@@ -171,7 +177,7 @@ static int open_file(rmtk_model *m, const char *path, int allow_index)
         close(fd);
         return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
                           "%s: unrecognised format (%llu bytes; first bytes %02x %02x %02x %02x): "
-                          "expected safetensors, .npy or .npz",
+                          "expected safetensors, .npy, .npz or GGUF",
                           path, (unsigned long long)size, head[0], head[1], head[2], head[3]);
     }
     if (m->format && strcmp(m->format, fmt) != 0) {

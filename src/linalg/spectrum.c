@@ -261,10 +261,22 @@ int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols, const rmtk_spec
 static int load_matrix(rmtk_spectrum_plan *p, rmtk_matrix_view v, int64_t *am, int64_t *an,
                        bool *transposed)
 {
-    size_t esz = rmtk_dtype_size(v.dtype);
+    size_t esz = rmtk_dtype_size(v.dtype), bel = 1, bby = 0;
     const unsigned char *base = v.data;
     int st = RMTK_OK;
-    if (v.row_stride == 1 && v.col_stride != 1) {
+    if (rmtk_dtype_block(v.dtype, &bel, &bby) == RMTK_OK && bel > 1) {
+        /* block-quantised (GGUF): whole rows of whole blocks, as rmtk_matrix_to_double */
+        *transposed = true;
+        *am = v.cols;
+        *an = v.rows;
+        if (v.col_stride != 1 || v.row_stride < 0 || (uint64_t)v.cols % bel ||
+            (uint64_t)v.row_stride % bel)
+            st = RMTK_ERR_UNSUPPORTED;
+        for (int64_t i = 0; i < v.rows && !st; i++)
+            st = rmtk_dtype_to_double(v.dtype, 0,
+                                      base + (size_t)i * ((size_t)v.row_stride / bel) * bby,
+                                      (size_t)v.cols, p->a + (size_t)i * (size_t)v.cols);
+    } else if (v.row_stride == 1 && v.col_stride != 1) {
         /* Column-major storage: column j of W is contiguous; A = W. */
         *transposed = false;
         *am = v.rows;
