@@ -1675,8 +1675,8 @@ RMTK_API const char *rmtk_stat_status_name(int status);
 /* Minimum sizes below which a statistic gives no verdict (its value may remain in summary.csv):
  * unfolded levels for <r~>, the KS tests and Brody; non-null singular values for the MP fit and
  * its Tracy-Widom outliers; tail values (n_tail) for a power-law tail verdict. At 50 levels the
- * standard error of <r~> (~0.03) is a quarter of the GOE-Poisson gap (0.144) and the 5 % KS
- * critical distance 0.19; the MLE of alpha - 1 from 50 tail values has relative standard error
+ * standard error of <r~> (0.25/sqrt 50 = 0.036) is a quarter of the GOE-Poisson gap (0.144) and
+ * the 5 % KS critical distance 0.19; the MLE of alpha - 1 from 50 tail values has relative standard error
  * 1/sqrt(50) = 14 % (docs/report.md, "Minimum sizes"). */
 #define RMTK_ANALYSIS_MIN_LEVELS 50
 #define RMTK_ANALYSIS_MIN_TAIL 50
