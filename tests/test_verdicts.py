@@ -64,6 +64,8 @@ def cases():
         "geometric": geometric,
         "gauss": gauss,
         "zero": np.zeros((64, 48)),
+        # Cauchy entries: a heavy tail, but the WeightWatcher fit keeps only ~30 tail values
+        "cauchy": np.random.default_rng(2).standard_t(1.0, (100, 60)),
     }
 
 
@@ -184,3 +186,13 @@ def test_paper_status_says_why(report):
     for r in rows.values():
         if r["mp_paper_sigma2"] == "" and r["mp_fit_status"] != "":
             assert r["mp_paper_status"] in ("too_few", "failed"), r["name"]
+
+
+def test_no_tail_verdict_below_minimum(report):
+    rows, js, verdicts, _ = report
+    r = rows["cauchy"]
+    assert num(r, "alpha") < 2 and num(r, "n_tail") < 50  # the value stays in the CSV
+    assert r["tails_status"] == "too_few"
+    assert "very heavy tail" not in verdicts["cauchy"]
+    assert "no tail verdict (alpha" in verdicts["cauchy"] and "< 50)" in verdicts["cauchy"]
+    assert js["cauchy"]["statuses"]["tails_status"] == "too_few"
