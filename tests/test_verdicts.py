@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 CLI = os.environ.get("RMTK_CLI", "build/rmtk")
+OUT = {}  # the analysis output directory of the module's report
 
 
 def run(*args, check=True):
@@ -87,6 +88,7 @@ def report(cases, tmp_path_factory):
             if line.startswith(name + " "):
                 verdicts[name] = line
     html = (out / "report.html").read_text()
+    OUT["dir"] = out
     return rows, js, verdicts, html
 
 
@@ -127,8 +129,14 @@ def test_dead_columns(cases, report):
     assert num(r, "mp_sigma2") == pytest.approx(1 / 2048, rel=0.10)
     assert num(r, "n_spikes") <= 3
     assert r["mp_fit_status"] == "ok"
-    # the ESD figure's data: only the 112 live values, on the scale of 1/2048 (not 1e-18)
     assert "flat spectrum" not in verdicts["dead"]
+    # the ESD figure's data: only the 112 live values, on the scale of 2048 x 1/2048 (not 1e-18)
+    idx = list(js).index("dead")
+    with open(OUT["dir"] / "figures" / f"{idx:03d}-dead-esd.csv") as f:
+        bins = [r for r in csv.DictReader(f) if r["series"] == "hist_lambda"]
+    assert sum(int(b["count"]) for b in bins) == 112
+    lam = np.linalg.svd(cases["dead"].astype(np.float64), compute_uv=False)[:112] ** 2
+    assert float(bins[-1]["x_hi"]) >= lam.max() and float(bins[-1]["x_hi"]) < 2 * lam.max()
 
 
 def test_degenerate_orthogonal(cases, report):

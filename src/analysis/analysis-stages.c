@@ -25,17 +25,16 @@ const rmtk__stage rmtk__stages[] = {
 const size_t rmtk__nstages = sizeof rmtk__stages / sizeof rmtk__stages[0];
 
 /* The 1 % critical value of mp_law_ks for Gaussian matrices: the 99th percentile of the KS
- * distance between the r singular values of an N x r Gaussian matrix (N >= r, q = r / N) and the
+ * distance between the r singular values of an N x r Gaussian matrix (N >= r) and the
  * Marchenko-Pastur law fitted to them by this stage (robust fit, its outliers included). Fitted
- * to simulations with rmtk's own Wishart sampler (bench/calib-mp-ks.c, table and fit in
- * docs/methods/mp.md): crit = MPKS_A r^-MPKS_B (1 + MPKS_C q). Eigenvalues repel, so the
- * distance shrinks nearly like 1/r, much faster than the 1/sqrt(r) of independent samples. */
-#define MPKS_A 1.60
-#define MPKS_B 0.85
-#define MPKS_C 0.0
-static double mp_ks_crit(size_t r, double q)
+ * to simulations with rmtk's own Wishart sampler (bench/calib-mp-ks.c; table and fit in
+ * docs/methods/mp.md): crit = 1.77 r^-0.88, within 6 % of every measured p99 for r = 50..560 and
+ * q = r/N = 0.1..1 (the aspect ratio does not matter within the sampling error). Eigenvalues
+ * repel, so the distance shrinks nearly like 1/r, much faster than the 1/sqrt(r) of independent
+ * samples. */
+static double mp_ks_crit(size_t r)
 {
-    return MPKS_A * pow((double)r, -MPKS_B) * (1.0 + MPKS_C * q);
+    return 1.77 * pow((double)r, -0.88);
 }
 
 /* mp: robust MP fit (mp_sigma2, edges), Tracy-Widom outliers (n_spikes) with BBP strengths, and
@@ -92,7 +91,7 @@ int rmtk__stage_mp(rmtk__ctx *c)
         double ks = NAN;
         if (res->sigma2 > 0 && rmtk_ks_statistic(asc, r, rmtk_mp_cdf, &ml, &ks) == RMTK_OK)
             v[COL_MP_LAW_KS] = ks;
-        double crit = mp_ks_crit(r, (double)r / (double)big);
+        double crit = mp_ks_crit(r);
         v[COL_MP_LAW_KS_CRIT] = crit;
         /* L1 distance of the ESD (lambda / max(N, M), the r non-null values) to the law, through
          * the theory module (the scale rmtk simulate --theory uses). */
