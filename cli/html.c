@@ -98,8 +98,8 @@ static const struct {
     const char *col, *head;
 } table_cols[] = {
     {"spectral_norm", "σ<sub>1</sub>"},     {"stable_rank", "stable rank"},
-    {"mp_sigma2", "σ²<sub>MP</sub>"},        {"n_spikes", "outliers"},
-    {"n_null", "null"},
+    {"n_null", "null"},                     {"mp_sigma2", "σ²<sub>MP</sub>"},
+    {"mp_fit_status", "MP fit"},            {"n_spikes", "outliers"},
     {"r_mean", "⟨r̃⟩"},                      {"ks_p_goe", "p<sub>GOE</sub>"},
     {"brody_beta", "Brody β"},              {"pt_frac_rejected", "PT rejected"},
     {"alpha", "α (WW)"},                    {"hill_alpha", "Hill"},
@@ -240,8 +240,14 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
         }
         for (size_t c = 0; c < sizeof table_cols / sizeof table_cols[0]; c++)
             if (show[c]) {
+                /* a status column by name; a value its status marks unusable as – */
+                const char *label = cli_json_str(cJSON_GetObjectItemCaseSensitive(m, "statuses"),
+                                                 table_cols[c].col);
                 fputs("<td>", f);
-                num(f, cli_usable(cli_json_getter, m, table_cols[c].col));
+                if (label)
+                    html_text(f, label);
+                else
+                    num(f, cli_usable(cli_json_getter, m, table_cols[c].col));
                 fputs("</td>", f);
             }
         char v[512];

@@ -164,6 +164,8 @@ def test_capped_fit(report):
     assert "structure in" not in verdicts["geometric"]  # ... but no outliers are counted
     assert js["geometric"]["statuses"]["mp_fit_status"] == "capped"
     assert js["geometric"]["metrics"]["mp_fit_status"] == 1
+    assert "<td>capped</td>" in report[3]  # the HTML table names the status
+    assert " capped " in verdicts["geometric"]  # and so does the terminal table
 
 
 def test_gaussian_control(report):
