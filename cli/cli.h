@@ -84,9 +84,15 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path);
 /* ---- verdicts (verdict.c; rules in docs/report.md) ----------------------------------------- */
 /* A named statistic of one matrix (summary.csv column name), NaN if not computed. */
 typedef double (*cli_getter)(const void *ctx, const char *column);
-/* One-line verdict into buf; returns 1 when the layer carries structure, 0 when it looks
- * random. alpha: the significance level of the run. */
+/* One-line verdict into buf; returns CLI_STRUCTURE when the layer carries structure, CLI_RANDOM
+ * when it looks random, CLI_UNDETERMINED when the evidence allows neither (an all-zero matrix,
+ * too few levels). alpha: the significance level of the run. */
+enum { CLI_RANDOM = 0, CLI_STRUCTURE = 1, CLI_UNDETERMINED = 2 };
 int cli_verdict(cli_getter get, const void *ctx, double alpha, char *buf, size_t n);
+/* The column's value, or NaN when the status column that governs it (mp_fit_status for
+ * n_spikes, levels_status for r_mean, the ks_p columns, brody_beta, tails_status for alpha/hill_alpha) says
+ * it is not usable (capped, failed, too few, degenerate): what tables and trend plots show. */
+double cli_usable(cli_getter get, const void *ctx, const char *column);
 double cli_json_getter(const void *matrix, const char *column); /* a getter over report.json */
 
 /* ---- argument parsing: each prints "rmtk: OPTION: ..." on error and returns RMTK_ERR_ARG ---- */

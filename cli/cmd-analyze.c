@@ -154,12 +154,15 @@ static double row_getter(const void *ctx, const char *column)
 static void print_table(const rmtk_analysis *a, double alpha)
 {
     /* The columns shown are those of the statistics computed (all are in summary.csv). */
+    /* A value its status column marks unusable (capped or failed fit, fewer levels or tail
+     * values than the minimum, degenerate spectrum) shows as "-"; the verdict says why. */
     static const char *cols[] = {"spectral_norm", "stable_rank", "log_norm", "n_above_mp_edge",
-                                 "mp_sigma2",     "n_spikes",    "r_mean",   "ks_p_goe",
-                                 "pt_frac_rejected", "alpha",    "hill_alpha"};
+                                 "n_null",        "mp_sigma2",   "mp_fit_status", "n_spikes",
+                                 "r_mean",        "ks_p_goe",    "pt_frac_rejected", "alpha",
+                                 "hill_alpha"};
     static const char *heads[] = {"sigma_max", "stable_rk", "log_norm", "n>MP",
-                                  "mp_sigma2", "spikes",    "<r>",      "p_GOE",
-                                  "PT_rej",    "alpha_WW",  "hill_a"};
+                                  "n_null",    "mp_sigma2", "mp_fit",   "spikes",
+                                  "<r>",       "p_GOE",     "PT_rej",   "alpha_WW",  "hill_a"};
     enum { NC = sizeof cols / sizeof cols[0] };
     size_t idx[NC];
     int have[NC];
@@ -188,11 +191,17 @@ static void print_table(const rmtk_analysis *a, double alpha)
             printf("  ERROR: %s\n", r.reason);
             continue;
         }
-        for (int c = 0; c < NC; c++)
-            if (have[c])
-                print_number(rmtk_analysis_value(a, i, idx[c]), 9, 4);
-        char verdict[256];
         row_ctx rc = {a, i};
+        for (int c = 0; c < NC; c++) {
+            if (!have[c])
+                continue;
+            double v = cli_usable(row_getter, &rc, cols[c]);
+            if (rmtk_analysis_column_is_status(a, idx[c]) && !isnan(v))
+                printf(" %9s", rmtk_stat_status_name((int)v));
+            else
+                print_number(v, 9, 4);
+        }
+        char verdict[512];
         cli_verdict(row_getter, &rc, alpha, verdict, sizeof verdict);
         printf("  %s\n", verdict);
     }

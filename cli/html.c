@@ -29,6 +29,11 @@ static void html_text(FILE *f, const char *s)
     }
 }
 
+static const char *verdict_class(int st)
+{
+    return st == CLI_STRUCTURE ? "structure" : st == CLI_RANDOM ? "random" : "undetermined";
+}
+
 static void num(FILE *f, double v)
 {
     if (isnan(v))
@@ -83,7 +88,7 @@ static const char *css =
     "table{border-collapse:collapse;font-size:.9em;margin:.5em 0}"
     "th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}"
     "th{background:#f3f5f8}td.l,th.l{text-align:left}"
-    ".random{color:#0b6e4f}.structure{color:#b34700}"
+    ".random{color:#0b6e4f}.structure{color:#b34700}.undetermined{color:#555}"
     "figure{margin:1em 0}figure svg{max-width:100%;height:auto;display:block}"
     "figcaption{font-size:.9em;color:#555}code{background:#f3f5f8;padding:0 .2em}"
     ".muted{color:#666;font-size:.9em}";
@@ -93,7 +98,8 @@ static const struct {
     const char *col, *head;
 } table_cols[] = {
     {"spectral_norm", "σ<sub>1</sub>"},     {"stable_rank", "stable rank"},
-    {"mp_sigma2", "σ²<sub>MP</sub>"},        {"n_spikes", "outliers"},
+    {"n_null", "null"},                     {"mp_sigma2", "σ²<sub>MP</sub>"},
+    {"mp_fit_status", "MP fit"},            {"n_spikes", "outliers"},
     {"r_mean", "⟨r̃⟩"},                      {"ks_p_goe", "p<sub>GOE</sub>"},
     {"brody_beta", "Brody β"},              {"pt_frac_rejected", "PT rejected"},
     {"alpha", "α (WW)"},                    {"hill_alpha", "Hill"},
@@ -148,20 +154,24 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
     fputs("</p>\n", f);
 
     /* ---- summary ---- */
-    size_t nok = 0, nrand = 0, nerr = 0, nskip = (size_t)cJSON_GetArraySize(skipped);
+    size_t nok = 0, nrand = 0, nstruct = 0, nerr = 0;
+    size_t nskip = (size_t)cJSON_GetArraySize(skipped);
     cJSON_ArrayForEach(m, mats)
     {
         if (cli_matrix_ok(m)) {
-            char v[256];
+            char v[512];
             nok++;
-            nrand += !cli_verdict(cli_json_getter, m, alpha, v, sizeof v);
+            int st = cli_verdict(cli_json_getter, m, alpha, v, sizeof v);
+            nrand += st == CLI_RANDOM;
+            nstruct += st == CLI_STRUCTURE;
         } else if (cli_json_str(m, "status") && !strcmp(cli_json_str(m, "status"), "error")) {
             nerr++;
         }
     }
     fprintf(f, "<h2 id=summary>Summary</h2>\n<p>%zu matri%s analysed: <b class=random>%zu look "
-               "random</b>, <b class=structure>%zu carry structure</b>",
-            nok, nok == 1 ? "x" : "ces", nrand, nok - nrand);
+               "random</b>, <b class=structure>%zu carry structure</b>, <b class=undetermined>"
+               "%zu undetermined</b> (all-zero, or too few levels for a verdict)",
+            nok, nok == 1 ? "x" : "ces", nrand, nstruct, nok - nrand - nstruct);
     if (nerr)
         fprintf(f, ", %zu failed", nerr);
     fprintf(f, "; %zu tensor%s skipped.</p>\n<ul>\n", nskip, nskip == 1 ? "" : "s");
@@ -171,12 +181,11 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
         size_t i = idx++;
         if (!cli_matrix_ok(m))
             continue;
-        char v[256];
+        char v[512];
         int st = cli_verdict(cli_json_getter, m, alpha, v, sizeof v);
         fprintf(f, "<li><a href=\"#m%zu\">", i);
         html_text(f, cli_json_str(m, "name"));
-        fprintf(f, "</a>: <span class=%s>%s</span> — ", st ? "structure" : "random",
-                st ? "structure" : "random");
+        fprintf(f, "</a>: <span class=%s>%s</span> — ", verdict_class(st), verdict_class(st));
         html_text(f, v);
         fputs("</li>\n", f);
     }
@@ -185,7 +194,13 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
           "spacing law does not reject at α; outliers are eigenvalues above the Tracy–Widom "
           "threshold of the fitted Marchenko–Pastur law; top vectors are non-Gaussian when at "
           "least 25 % of the top-decile singular vectors fail the Porter–Thomas test; a "
-          "power-law α below 2 is a very heavy tail.</p>\n",
+          "power-law α below 2 is a very heavy tail. A statistic enters a verdict only when "
+          "its status is ok: a Marchenko–Pastur fit that was capped or failed (mp_fit_status) "
+          "makes the verdict “bulk not Marchenko–Pastur” and its outliers are not counted; "
+          "fewer than 50 levels or 50 tail values give no level or tail verdict; a spectrum "
+          "flat to the storage precision is “flat spectrum (orthogonal-like)”; an all-zero "
+          "matrix is neither random nor structured. Table cells of unusable values show "
+          "–.</p>\n",
           f);
     int fig_no = 0;
     char stem[128], fpath[4096];
@@ -225,13 +240,19 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
         }
         for (size_t c = 0; c < sizeof table_cols / sizeof table_cols[0]; c++)
             if (show[c]) {
+                /* a status column by name; a value its status marks unusable as – */
+                const char *label = cli_json_str(cJSON_GetObjectItemCaseSensitive(m, "statuses"),
+                                                 table_cols[c].col);
                 fputs("<td>", f);
-                num(f, cli_metric(m, table_cols[c].col));
+                if (label)
+                    html_text(f, label);
+                else
+                    num(f, cli_usable(cli_json_getter, m, table_cols[c].col));
                 fputs("</td>", f);
             }
-        char v[256];
+        char v[512];
         int st = cli_verdict(cli_json_getter, m, alpha, v, sizeof v);
-        fprintf(f, "<td class=\"l %s\">", st ? "structure" : "random");
+        fprintf(f, "<td class=\"l %s\">", verdict_class(st));
         html_text(f, v);
         fputs("</td></tr>\n", f);
     }
@@ -260,9 +281,9 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
         }
         fputs(", spectrum by <code>", f);
         html_text(f, cli_json_str(m, "method"));
-        char v[256];
+        char v[512];
         int st = cli_verdict(cli_json_getter, m, alpha, v, sizeof v);
-        fprintf(f, "</code>.<br>Verdict: <b class=%s>", st ? "structure" : "random");
+        fprintf(f, "</code>.<br>Verdict: <b class=%s>", verdict_class(st));
         html_text(f, v);
         fputs("</b></p>\n", f);
         for (size_t k = 0; cli_figure_kinds[k]; k++) {
@@ -279,12 +300,16 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
         }
         fputs("<details><summary>all statistics</summary><table>\n", f);
         const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(m, "metrics"), *x;
+        const cJSON *statuses = cJSON_GetObjectItemCaseSensitive(m, "statuses");
         cJSON_ArrayForEach(x, metrics)
         {
             fputs("<tr><th class=l>", f);
             html_text(f, x->string);
             fputs("</th><td>", f);
-            if (cJSON_IsNumber(x))
+            const char *label = cli_json_str(statuses, x->string);
+            if (label)
+                html_text(f, label);
+            else if (cJSON_IsNumber(x))
                 fprintf(f, "%.6g", x->valuedouble);
             else
                 fputs("–", f);

@@ -333,6 +333,13 @@ static void draw_esd(fig *f, const fig_input *in)
     double *sv;
     size_t k = cli_array(in->m, "singular_values", &sv);
     double v = cli_metric(in->m, "mp_sigma2"), lp = cli_metric(in->m, "mp_lambda_plus");
+    /* Only the values above the numerical rank (n_null below it are rounding noise of dead
+     * units or a low-rank product); the MP law of the fit is that of the max(N, M) x r live
+     * block. */
+    double n_null = cli_metric(in->m, "n_null");
+    if (n_null > 0 && n_null < (double)k) /* an all-zero matrix keeps its zeros */
+        k -= (size_t)n_null;
+    double big_dim = in->rows > in->cols ? in->rows : in->cols;
     double *spk = NULL;
     size_t ns = cli_array(in->m, "spike_lambda", &spk);
     double *lam = malloc(k * sizeof(double)), cnt[60], den[60], gx[NG], gy[NG];
@@ -340,14 +347,12 @@ static void draw_esd(fig *f, const fig_input *in)
         goto done;
     for (size_t i = 0; i < k; i++)
         lam[i] = sv[i] * sv[i];
-    rmtk_mp_law law = {v, in->rows, in->cols, RMTK_MP_EIGEN, 0};
+    rmtk_mp_law law = {v, big_dim, (double)k, RMTK_MP_EIGEN, 0};
     int have_mp = v > 0 && isfinite(lp);
     double tw = NAN;
     if (have_mp) {
         double mu, sg, s;
-        double big = in->rows > in->cols ? in->rows : in->cols;
-        double small = in->rows > in->cols ? in->cols : in->rows;
-        if (rmtk_tw_johnstone(big, small, &mu, &sg) == RMTK_OK &&
+        if (rmtk_tw_johnstone(big_dim, (double)k, &mu, &sg) == RMTK_OK &&
             rmtk_tw_quantile(1, 1 - in->alpha, &s) == RMTK_OK)
             tw = v * (mu + sg * s);
     }
@@ -767,7 +772,9 @@ static void draw_trends(fig *f, const fig_input *in)
             if (!cli_matrix_ok(m))
                 continue;
             depth++;
-            double v = cli_metric(m, qs[q].key);
+            /* values marked unusable by their status (too few levels or tail values, a capped
+             * or failed fit) are left out (docs/report.md, "Minimum sizes") */
+            double v = cli_usable(cli_json_getter, m, qs[q].key);
             x[j] = (double)depth;
             y[j++] = v;
             if (isfinite(v)) {
@@ -931,7 +938,9 @@ static const fig_kind kinds[] = {
 
 static const fig_kind trends_kind = {
     "trends", NULL, draw_trends, 3, 2, 1200, 760,
-    "Per-layer statistics against depth (order of the layers in the report)."};
+    "Per-layer statistics against depth (order of the layers in the report). Values whose status "
+    "is not ok (fewer than 50 levels or tail values, a capped or failed Marchenko–Pastur fit, a "
+    "flat spectrum) are left out."};
 
 const char *cli_figure_caption(const char *kind)
 {

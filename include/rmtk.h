@@ -218,6 +218,14 @@ RMTK_API size_t rmtk_dtype_size(int dtype);
  * (Q4_0: 32 elements in 18 bytes). Returns RMTK_ERR_UNSUPPORTED (and 0, 0) for OTHER or an
  * unknown value, RMTK_ERR_ARG for NULL pointers. Thread-safe. */
 RMTK_API int rmtk_dtype_block(int dtype, size_t *elems, size_t *bytes);
+/* Machine epsilon of the stored format, 2^-(stored mantissa bits): F64 2^-52, F32 2^-23, F16
+ * 2^-10, BF16 2^-7, F8_E4M3 2^-3, F8_E5M2 2^-2 (numpy's finfo(dtype).eps; ml_dtypes for the FP8
+ * formats). Integer dtypes are exact and get F64's 2^-52 (the analysis works on the integers
+ * converted to double), as do BOOL, OTHER and unknown values. Block-quantised types give one
+ * quantisation step relative to the block's scale (Q8_0 2^-7, Q4_K 2^-3; docs/formats.md, GGUF). The analysis takes its numerical
+ * rank tolerance sigma_1 (max(N, M) 2^-52 + eps) from it (docs/methods/spectrum.md).
+ * Thread-safe. */
+RMTK_API double rmtk_dtype_eps(int dtype);
 /* 1 when values of the dtype convert to double (floats, integers, block-quantised types),
  * else 0. */
 RMTK_API int rmtk_dtype_is_numeric(int dtype);
@@ -1704,6 +1712,30 @@ typedef struct rmtk_analysis_row {
 RMTK_API int rmtk_analysis_row_get(const rmtk_analysis *a, size_t i, rmtk_analysis_row *row);
 /* Value of numeric column c for entry i; NaN when not computed or not defined. */
 RMTK_API double rmtk_analysis_value(const rmtk_analysis *a, size_t i, size_t c);
+/* Status columns (mp_fit_status, mp_paper_status, levels_status, tails_status) hold one of these
+ * codes as their numeric value (NaN when the statistic was not requested); summary.csv writes
+ * the name (rmtk_stat_status_name), report.json the code in "metrics" and the name in
+ * "statuses". Meaning per column: docs/report.md ("Status columns"). */
+enum rmtk_stat_status {
+    RMTK_STAT_OK = 0,         /* computed and usable for a verdict */
+    RMTK_STAT_CAPPED = 1,     /* mp: the robust fit's exclusions reached k/2 */
+    RMTK_STAT_FAILED = 2,     /* the fit did not converge, or its law does not describe the data
+                                 (mp: mp_law_ks above mp_law_ks_crit) */
+    RMTK_STAT_TOO_FEW = 3,    /* fewer values than the documented minimum (values may remain) */
+    RMTK_STAT_DEGENERATE = 4  /* the spectrum's spread is at the storage precision */
+};
+/* "ok", "capped", "failed", "too_few", "degenerate"; "" for an unknown code. */
+RMTK_API const char *rmtk_stat_status_name(int status);
+/* Minimum sizes below which a statistic gives no verdict (its value may remain in summary.csv):
+ * unfolded levels for <r~>, the KS tests and Brody; non-null singular values for the MP fit and
+ * its Tracy-Widom outliers; tail values (n_tail) for a power-law tail verdict. At 50 levels the
+ * standard error of <r~> (0.25/sqrt 50 = 0.036) is a quarter of the GOE-Poisson gap (0.144) and
+ * the 5 % KS critical distance 0.19; the MLE of alpha - 1 from 50 tail values has relative standard error
+ * 1/sqrt(50) = 14 % (docs/report.md, "Minimum sizes"). */
+#define RMTK_ANALYSIS_MIN_LEVELS 50
+#define RMTK_ANALYSIS_MIN_TAIL 50
+/* 1 when column c is a status column (values enum rmtk_stat_status), else 0. */
+RMTK_API int rmtk_analysis_column_is_status(const rmtk_analysis *a, size_t c);
 /* Array `key` of entry i ("singular_values", ...): *x (owned by the analysis) and *n. */
 RMTK_API int rmtk_analysis_array(const rmtk_analysis *a, size_t i, const char *key,
                                  const double **x, size_t *n);

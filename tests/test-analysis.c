@@ -208,8 +208,71 @@ static void test_args_and_nomem(void)
     CHECK(completed);
 }
 
+static double value_of(const rmtk_analysis *a, size_t i, const char *col)
+{
+    size_t c;
+    CHECK_OK(rmtk_analysis_column_find(a, col, &c));
+    return rmtk_analysis_value(a, i, c);
+}
+
+/* Given spectra (F64): the live block of a rank-deficient matrix, a flat spectrum, statuses.
+ * The "ideal" MP spectrum is the 200 quantiles (i + 1/2)/200 of the MP law of a 400 x 200 matrix
+ * of entry variance 1 (rmtk_mp_quantile): the fit must return v = 1 within the discretisation
+ * error, with no outlier, whether or not 100 zero singular values (dead columns of a 400 x 300
+ * layer) follow. */
+static void test_null_and_degenerate(void)
+{
+    rmtk_analysis_params p = rmtk_analysis_params_default();
+    p.stats = RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_TAILS;
+    p.tails.powerlaw.bootstrap = 0;
+    p.threads = 1;
+    rmtk_analysis *a = NULL;
+    CHECK_OK(rmtk_analysis_alloc(&p, &a));
+    enum { K = 200 };
+    double sv[K + 100], flat[K];
+    rmtk_mp_law law = {1.0, 400, 200, RMTK_MP_SINGULAR, 0};
+    for (int i = 0; i < K; i++) {
+        CHECK_OK(rmtk_mp_quantile(&law, 1.0 - (i + 0.5) / K, &sv[i]));
+        flat[i] = 1.0;
+    }
+    for (int i = K; i < K + 100; i++)
+        sv[i] = 0.0;
+    CHECK_OK(rmtk_analysis_add_spectrum(a, "ideal", sv, K, 400, 200));
+    CHECK_OK(rmtk_analysis_add_spectrum(a, "dead", sv, K + 100, 400, 300));
+    CHECK_OK(rmtk_analysis_add_spectrum(a, "flat", flat, K, 300, 200));
+    CHECK_OK(rmtk_analysis_run(a, NULL, NULL));
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(value_of(a, i, "numerical_rank") == K);
+        CHECK(value_of(a, i, "n_null") == (i ? 100 : 0));
+        CHECK_REL(value_of(a, i, "zero_atom"), i ? 100.0 / 300 : 0.0, 1e-15);
+        CHECK(fabs(value_of(a, i, "mp_sigma2") - 1.0) < 0.02);
+        CHECK(value_of(a, i, "n_spikes") == 0);
+        CHECK(value_of(a, i, "mp_fit_status") == RMTK_STAT_OK);
+        CHECK(value_of(a, i, "mp_law_ks") < value_of(a, i, "mp_law_ks_crit"));
+        CHECK(value_of(a, i, "degenerate") == 0);
+    }
+    /* the dead block leaves the fit unchanged: same live values, same max(N, M) = 400 */
+    CHECK(value_of(a, 0, "mp_sigma2") == value_of(a, 1, "mp_sigma2"));
+    CHECK(value_of(a, 2, "degenerate") == 1);
+    CHECK(value_of(a, 2, "levels_status") == RMTK_STAT_DEGENERATE);
+    CHECK(value_of(a, 2, "tails_status") == RMTK_STAT_DEGENERATE);
+    CHECK(isnan(value_of(a, 2, "r_mean")) && isnan(value_of(a, 2, "alpha")));
+    CHECK(isnan(value_of(a, 2, "hill_alpha")) && isnan(value_of(a, 2, "sigma2_L1")));
+    size_t c;
+    CHECK_OK(rmtk_analysis_column_find(a, "mp_fit_status", &c));
+    CHECK(rmtk_analysis_column_is_status(a, c) == 1);
+    CHECK_OK(rmtk_analysis_column_find(a, "mp_sigma2", &c));
+    CHECK(rmtk_analysis_column_is_status(a, c) == 0);
+    CHECK(strcmp(rmtk_stat_status_name(RMTK_STAT_CAPPED), "capped") == 0);
+    CHECK(strcmp(rmtk_stat_status_name(RMTK_STAT_TOO_FEW), "too_few") == 0);
+    CHECK(strcmp(rmtk_stat_status_name(RMTK_STAT_DEGENERATE), "degenerate") == 0);
+    CHECK(strcmp(rmtk_stat_status_name(99), "") == 0);
+    rmtk_analysis_free(a);
+}
+
 int main(void)
 {
+    RUN(test_null_and_degenerate);
     RUN(test_metrics);
     RUN(test_reports);
     RUN(test_args_and_nomem);

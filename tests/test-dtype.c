@@ -7,6 +7,8 @@
  */
 #include "harness.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdint.h>
 
 /* Exact equality: same value and sign of zero, or both NaN. */
@@ -158,8 +160,40 @@ static void test_traits(void)
     CHECK_STATUS(rmtk_dtype_to_double(RMTK_DTYPE_F32, 0, &b, 1, NULL), RMTK_ERR_ARG);
 }
 
+/* rmtk_dtype_eps against the decoders (checked bit for bit against torch above): eps is the gap
+ * from 1 to the next representable value, found by decoding every bit pattern; F32/F64 against
+ * <float.h>; integers get F64's. */
+static void test_eps(void)
+{
+    static const int small[] = {RMTK_DTYPE_F16, RMTK_DTYPE_BF16, RMTK_DTYPE_F8_E4M3,
+                                RMTK_DTYPE_F8_E5M2};
+    for (size_t d = 0; d < sizeof small / sizeof small[0]; d++) {
+        size_t size = rmtk_dtype_size(small[d]), n = (size_t)1 << (8 * size);
+        double next = INFINITY;
+        for (size_t b = 0; b < n; b++) {
+            unsigned char raw[2] = {(unsigned char)(b & 0xff), (unsigned char)(b >> 8)};
+            double x;
+            CHECK_OK(rmtk_dtype_to_double(small[d], 0, raw, 1, &x));
+            if (x > 1.0 && x < next)
+                next = x;
+        }
+        CHECK(rmtk_dtype_eps(small[d]) == next - 1.0);
+    }
+    CHECK(rmtk_dtype_eps(RMTK_DTYPE_F16) == 0x1p-10 && rmtk_dtype_eps(RMTK_DTYPE_BF16) == 0x1p-7);
+    CHECK(rmtk_dtype_eps(RMTK_DTYPE_F8_E4M3) == 0x1p-3);
+    CHECK(rmtk_dtype_eps(RMTK_DTYPE_F8_E5M2) == 0x1p-2);
+    CHECK(rmtk_dtype_eps(RMTK_DTYPE_F32) == FLT_EPSILON);
+    CHECK(rmtk_dtype_eps(RMTK_DTYPE_F64) == DBL_EPSILON);
+    static const int ints[] = {RMTK_DTYPE_I8, RMTK_DTYPE_I16, RMTK_DTYPE_I32, RMTK_DTYPE_I64,
+                               RMTK_DTYPE_U8, RMTK_DTYPE_U16, RMTK_DTYPE_U32, RMTK_DTYPE_U64};
+    for (size_t d = 0; d < sizeof ints / sizeof ints[0]; d++)
+        CHECK(rmtk_dtype_eps(ints[d]) == DBL_EPSILON);
+    CHECK(rmtk_dtype_eps(99) == DBL_EPSILON && rmtk_dtype_eps(-1) == DBL_EPSILON);
+}
+
 int main(void)
 {
+    RUN(test_eps);
     RUN(test_f16_all);
     RUN(test_bf16_all);
     RUN(test_fp8_all);

@@ -36,6 +36,8 @@ enum rmtk__col {
     COL_ESD_MEAN,
     COL_ESD_VAR,
     COL_ZERO_ATOM,
+    COL_N_NULL,
+    COL_DEGENERATE,
     /* mp */
     COL_MP_SIGMA2,
     COL_MP_LAMBDA_MINUS,
@@ -48,6 +50,9 @@ enum rmtk__col {
     COL_MP_PAPER_N_ABOVE,
     COL_MP_LAW_KS,
     COL_MP_LAW_L1,
+    COL_MP_LAW_KS_CRIT,
+    COL_MP_FIT_STATUS,
+    COL_MP_PAPER_STATUS,
     /* levels */
     COL_R_MEAN,
     COL_R_SEM,
@@ -62,6 +67,7 @@ enum rmtk__col {
     COL_SIGMA2_L5,
     COL_DELTA3_L5,
     COL_N_UNFOLDED,
+    COL_LEVELS_STATUS,
     /* tails */
     COL_ALPHA,
     COL_ALPHA_ERR,
@@ -82,6 +88,7 @@ enum rmtk__col {
     COL_LR_EXPONENTIAL_P,
     COL_HILL_DEFINED,
     COL_HILL_ALPHA,
+    COL_TAILS_STATUS,
     /* vectors */
     COL_PT_FRAC_REJECTED,
     COL_PT_TOP_DECILE_FRAC_REJECTED,
@@ -99,6 +106,7 @@ enum rmtk__col {
 typedef struct {
     const char *name;
     uint32_t stats; /* the statistics flag that computes it */
+    int status;     /* 1: a status column (enum rmtk_stat_status codes, written by name in CSV) */
 } rmtk__column;
 
 extern const rmtk__column rmtk__columns[RMTK__NCOLS];
@@ -150,6 +158,12 @@ typedef struct {
     int64_t rows, cols;
     size_t k;               /* min(rows, cols) */
     const double *sv;       /* singular values, largest first */
+    /* Precision of the stored values: eps = rmtk_dtype_eps(stored dtype) (F64 for a given
+     * spectrum). The one place a format with block scales sets its block precision instead. */
+    double eps;
+    double tol;             /* numerical-rank tolerance rmtk__rank_tol(sv_1, rows, cols, eps) */
+    size_t rank;            /* #{sv_i > tol}: the values every stage uses (sv[0..rank)) */
+    int degenerate;         /* rank >= 2 and (sv_1 - sv_rank) / sv_1 <= rank eps */
     const double *u, *v;    /* vectors (vector-major) when a stage needs them, else NULL */
     const double *mat;      /* the matrix as rows x cols doubles when needed, else NULL */
     rmtk_spectrum_plan *plan; /* the worker's plan (free after the matrix's spectrum) */
@@ -172,11 +186,14 @@ extern const rmtk__stage rmtk__stages[];
 extern const size_t rmtk__nstages;
 
 /* The stages of the statistics (analysis-stages.c); stage_basic is in analysis.c. */
-/* #{sigma_i > sigma_1 max(rows, cols) eps} for sv largest first (numpy's matrix_rank rule).
- * Below it the values are rounding noise of a (numerically) rank-deficient matrix and their
- * singular vectors arbitrary directions of the null space: column numerical_rank, and the
- * levels and vectors stages leave them out. */
-size_t rmtk__numerical_rank(const double *sv, size_t k, int64_t rows, int64_t cols);
+/* #{sigma_i > tol} for sv largest first, tol = rmtk__rank_tol = sigma_1 (max(rows, cols) eps_F64
+ * + eps) with eps the machine epsilon of the stored dtype (rmtk_dtype_eps): numpy's
+ * matrix_rank rule for the float64 SVD plus the rounding of the stored entries (stage_basic's
+ * comment). Below it the values are rounding noise of a (numerically) rank-deficient matrix and
+ * their singular vectors arbitrary directions of the null space: column numerical_rank, and
+ * every stage (mp, levels, vectors, tails) leaves them out (n_null = k - rank). */
+double rmtk__rank_tol(double sv1, int64_t rows, int64_t cols, double eps);
+size_t rmtk__numerical_rank(const double *sv, size_t k, int64_t rows, int64_t cols, double eps);
 int rmtk__stage_basic(rmtk__ctx *c);
 int rmtk__stage_mp(rmtk__ctx *c);
 int rmtk__stage_tails(rmtk__ctx *c);

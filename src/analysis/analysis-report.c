@@ -1,9 +1,10 @@
 /*
  * analysis-report.c: summary.csv and report.json of an analysis (schema in docs/report.md).
  * CSV: a fixed block of descriptive columns, then the numeric columns of the statistics requested;
- * one row per matrix, skipped and failed ones included with their reason. JSON: provenance
+ * one row per matrix, skipped and failed ones included with their reason; a status column
+ * (mp_fit_status, ...) is written by name ("capped"). JSON: provenance
  * (versions, backend, precision, every parameter), the inputs, per-matrix metrics and arrays,
- * the skipped list. Numbers are written as %.17g so they round-trip exactly.
+ * the skipped list; status columns as their code in "metrics" and by name in "statuses". Numbers are written as %.17g so they round-trip exactly.
  */
 #include "analysis-internal.h"
 #include "report-internal.h"
@@ -53,7 +54,9 @@ static int emit_csv(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__csv_string(s, r.reason);
         for (size_t c = 0; c < a->nactive; c++) {
             double v = e->values[a->active[c]];
-            if (isnan(v))
+            if (rmtk__columns[a->active[c]].status && !isnan(v))
+                rmtk__sink_printf(s, ",%s", rmtk_stat_status_name((int)v));
+            else if (isnan(v))
                 rmtk__sink_puts(s, ",");
             else if (isinf(v))
                 rmtk__sink_puts(s, v > 0 ? ",inf" : ",-inf");
@@ -214,6 +217,14 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_string(s, rmtk__columns[a->active[c]].name);
     rmtk__json_end(s, ']');
 
+    rmtk__json_key(s, "status_codes"); /* code -> name of the status columns */
+    rmtk__json_begin(s, '[');
+    for (int c = RMTK_STAT_OK; c <= RMTK_STAT_DEGENERATE; c++)
+        rmtk__json_string(s, rmtk_stat_status_name(c));
+    rmtk__json_end(s, ']');
+    rmtk__json_kv_int(s, "min_levels", RMTK_ANALYSIS_MIN_LEVELS);
+    rmtk__json_kv_int(s, "min_tail", RMTK_ANALYSIS_MIN_TAIL);
+
     rmtk__json_key(s, "matrices");
     rmtk__json_begin(s, '[');
     for (size_t i = 0; i < a->nentries; i++) {
@@ -246,6 +257,15 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_begin(s, '{');
         for (size_t c = 0; c < a->nactive; c++)
             rmtk__json_kv_number(s, rmtk__columns[a->active[c]].name, e->values[a->active[c]]);
+        rmtk__json_end(s, '}');
+        rmtk__json_key(s, "statuses");
+        rmtk__json_begin(s, '{');
+        for (size_t c = 0; c < a->nactive; c++) {
+            double v = e->values[a->active[c]];
+            if (rmtk__columns[a->active[c]].status && !isnan(v))
+                rmtk__json_kv_string(s, rmtk__columns[a->active[c]].name,
+                                     rmtk_stat_status_name((int)v));
+        }
         rmtk__json_end(s, '}');
         rmtk__json_key(s, "arrays");
         rmtk__json_begin(s, '{');

@@ -24,61 +24,100 @@ const rmtk__stage rmtk__stages[] = {
 };
 const size_t rmtk__nstages = sizeof rmtk__stages / sizeof rmtk__stages[0];
 
+/* The 1 % critical value of mp_law_ks for Gaussian matrices: the 99th percentile of the KS
+ * distance between the r singular values of an N x r Gaussian matrix (N >= r) and the
+ * Marchenko-Pastur law fitted to them by this stage (robust fit, its outliers included). Fitted
+ * to simulations with rmtk's own Wishart sampler (bench/calib-mp-ks.c; table and fit in
+ * docs/methods/mp.md): crit = 1.77 r^-0.88, within 6 % of every measured p99 for r = 50..560 and
+ * q = r/N = 0.1..1 (the aspect ratio does not matter within the sampling error). Eigenvalues
+ * repel, so the distance shrinks nearly like 1/r, much faster than the 1/sqrt(r) of independent
+ * samples. */
+static double mp_ks_crit(size_t r)
+{
+    return 1.77 * pow((double)r, -0.88);
+}
+
 /* mp: robust MP fit (mp_sigma2, edges), Tracy-Widom outliers (n_spikes) with BBP strengths, and
- * the paper's three-parameter fit beside it. REF: methods.md 1.4 B, 4.1, 4.9. */
+ * the paper's three-parameter fit beside it. REF: methods.md 1.4 B, 4.1, 4.9.
+ * Only the r = numerical_rank values above the rounding noise enter: a rank-r matrix (dead
+ * units, a low-rank product) is fitted as the max(N, M) x r matrix of its non-null part, so
+ * mp_sigma2 is the entry variance of the live block (the 144 zero columns of a 2048 x 256 layer
+ * do not pull it to 1e-21). mp_law_ks: KS distance of those r singular values to the fitted MP
+ * law (singular form, no atom); mp_law_l1: L1 distance of their ESD (lambda / max(N, M)) to it.
+ * mp_fit_status: too_few when r < RMTK_ANALYSIS_MIN_LEVELS (the values stay), capped when the
+ * exclusions reached r/2, failed when the fit failed or mp_law_ks > mp_law_ks_crit, else ok.
+ * mp_paper_status: ok; too_few (r <= 2 window + 2 for 'drop' broadening, r < 3); failed (the
+ * profile has no interior minimum). */
 int rmtk__stage_mp(rmtk__ctx *c)
 {
     rmtk_mp_params p = c->a->p.mp;
     p.alpha = c->a->p.alpha;
-    size_t k = c->k;
-    double *buf = rmtk__malloc_array(3 * k, sizeof(double));
+    double *v = c->e->values;
+    size_t r = c->rank;
+    int64_t big = RMTK_MAX(c->rows, c->cols);
+    v[COL_MP_FIT_STATUS] = RMTK_STAT_TOO_FEW;
+    v[COL_MP_PAPER_STATUS] = RMTK_STAT_TOO_FEW;
+    if (r < 3 || big < 2)
+        return RMTK_OK; /* a zero or rank-1/2 matrix: nothing to fit, the columns stay NaN */
+    double *buf = rmtk__malloc_array(4 * r, sizeof(double));
     if (!buf)
         return RMTK_ERR_NOMEM;
-    rmtk_mp_result *r = &c->mp;
-    int st = rmtk_mp_analyze(c->sv, k, c->rows, c->cols, &p, r, buf, buf + k, buf + 2 * k, k);
-    double *v = c->e->values;
+    rmtk_mp_result *res = &c->mp;
+    int st = rmtk_mp_analyze(c->sv, r, big, (int64_t)r, &p, res, buf, buf + r, buf + 2 * r, r);
+    int too_few = r < RMTK_ANALYSIS_MIN_LEVELS;
     if (st == RMTK_OK) {
         c->have_mp = 1;
-        v[COL_MP_SIGMA2] = r->sigma2;
-        v[COL_MP_LAMBDA_MINUS] = r->lambda_minus;
-        v[COL_MP_LAMBDA_PLUS] = r->lambda_plus;
-        v[COL_N_SPIKES] = (double)r->n_spikes;
-        v[COL_MP_SOFTRANK] = r->softrank;
-        v[COL_MP_TW_P_TOP] = r->pvalue_top;
-        if (r->paper_status == RMTK_OK) {
-            v[COL_MP_PAPER_SIGMA2] = r->paper.sigma2;
-            v[COL_MP_PAPER_NU_MAX] = r->paper.nu_max;
-            v[COL_MP_PAPER_N_ABOVE] = (double)r->paper.n_above;
+        v[COL_MP_SIGMA2] = res->sigma2;
+        v[COL_MP_LAMBDA_MINUS] = res->lambda_minus;
+        v[COL_MP_LAMBDA_PLUS] = res->lambda_plus;
+        v[COL_N_SPIKES] = (double)res->n_spikes;
+        v[COL_MP_SOFTRANK] = res->softrank;
+        v[COL_MP_TW_P_TOP] = res->pvalue_top;
+        if (res->paper_status == RMTK_OK) {
+            v[COL_MP_PAPER_SIGMA2] = res->paper.sigma2;
+            v[COL_MP_PAPER_NU_MAX] = res->paper.nu_max;
+            v[COL_MP_PAPER_N_ABOVE] = (double)res->paper.n_above;
+            v[COL_MP_PAPER_STATUS] = RMTK_STAT_OK;
+        } else {
+            size_t w = p.window > 0 ? (size_t)p.window : 0;
+            int few = p.broadening == RMTK_MP_BROADEN_DROP ? r <= 2 * w + 2 : r < 3;
+            v[COL_MP_PAPER_STATUS] = few ? RMTK_STAT_TOO_FEW : RMTK_STAT_FAILED;
         }
-        /* Distance of the ESD (eigenvalues of W^T W / N, with the M - k zeros) to the fitted
-         * MP law, through the theory module (the scale rmtk simulate --theory uses). */
-        size_t m = (size_t)c->cols;
-        double *ev = rmtk__calloc(m, sizeof(double));
-        if (!ev) {
-            rmtk__free(buf);
-            return RMTK_ERR_NOMEM;
-        }
-        for (size_t i = 0; i < k; i++)
-            ev[i] = c->sv[i] * c->sv[i] / (double)c->rows;
+        /* KS distance of the r singular values (ascending copy) to the fitted law. */
+        double *asc = buf + 3 * r;
+        for (size_t i = 0; i < r; i++)
+            asc[i] = c->sv[r - 1 - i];
+        rmtk_mp_law ml = {res->sigma2, (double)big, (double)r, RMTK_MP_SINGULAR, 0};
+        double ks = NAN;
+        if (res->sigma2 > 0 && rmtk_ks_statistic(asc, r, rmtk_mp_cdf, &ml, &ks) == RMTK_OK)
+            v[COL_MP_LAW_KS] = ks;
+        double crit = mp_ks_crit(r);
+        v[COL_MP_LAW_KS_CRIT] = crit;
+        /* L1 distance of the ESD (lambda / max(N, M), the r non-null values) to the law, through
+         * the theory module (the scale rmtk simulate --theory uses). */
+        for (size_t i = 0; i < r; i++)
+            asc[i] = asc[i] * asc[i] / (double)big;
         rmtk_law_params law;
         rmtk_law_params_default(&law);
         law.law = RMTK_LAW_MP;
-        law.ratio = (double)c->cols / (double)c->rows;
-        law.sigma2 = r->sigma2;
+        law.ratio = (double)r / (double)big;
+        law.sigma2 = res->sigma2;
         rmtk_law_comparison cmp;
-        if (r->sigma2 > 0 && rmtk_law_compare(&law, ev, m, 1e-8, 50, &cmp) == RMTK_OK) {
-            v[COL_MP_LAW_KS] = cmp.ks;
+        if (res->sigma2 > 0 && rmtk_law_compare(&law, asc, r, 1e-8, 50, &cmp) == RMTK_OK)
             v[COL_MP_LAW_L1] = cmp.l1;
-        }
-        rmtk__free(ev);
-        size_t ns = (size_t)r->n_spikes < k ? (size_t)r->n_spikes : k;
+        v[COL_MP_FIT_STATUS] = too_few                ? RMTK_STAT_TOO_FEW
+                               : res->robust.capped   ? RMTK_STAT_CAPPED
+                               : !(ks <= crit)        ? RMTK_STAT_FAILED
+                                                      : RMTK_STAT_OK;
+        size_t ns = (size_t)res->n_spikes < r ? (size_t)res->n_spikes : r;
         st = rmtk__entry_set_array(c->e, "spike_lambda", buf, ns);
         if (!st)
-            st = rmtk__entry_set_array(c->e, "spike_theta", buf + k, ns);
+            st = rmtk__entry_set_array(c->e, "spike_theta", buf + r, ns);
         if (!st)
-            st = rmtk__entry_set_array(c->e, "spike_tw_pvalue", buf + 2 * k, ns);
+            st = rmtk__entry_set_array(c->e, "spike_tw_pvalue", buf + 2 * r, ns);
     } else if (st == RMTK_ERR_NUMERIC) {
-        st = RMTK_OK; /* e.g. a zero matrix: the columns stay NaN */
+        v[COL_MP_FIT_STATUS] = too_few ? RMTK_STAT_TOO_FEW : RMTK_STAT_FAILED;
+        st = RMTK_OK; /* the columns stay NaN */
     }
     rmtk__free(buf);
     return st;
@@ -90,13 +129,19 @@ static double ok_or_nan(int reason, double x)
 }
 
 /* tails: WeightWatcher-compatible alpha, rmtk's CSN power-law fit with bootstrap goodness of fit,
- * likelihood-ratio tests, Hill plateau; all on lambda = sigma^2. REF: methods.md 1.4 G-H, 4.10. */
+ * likelihood-ratio tests, Hill plateau; all on lambda = sigma^2 of the numerical_rank values
+ * above the rounding noise. tails_status: degenerate (flat spectrum: no tail, columns empty), ok
+ * (the WeightWatcher fit has n_tail >= RMTK_ANALYSIS_MIN_TAIL), else too_few (values stay in the
+ * CSV, no tail verdict). REF: methods.md 1.4 G-H, 4.10. */
 int rmtk__stage_tails(rmtk__ctx *c)
 {
     rmtk_tails_params p = c->a->p.tails;
     p.powerlaw.seed = c->seed;
     p.powerlaw.threads = (uint32_t)(c->inner_threads > 0 ? c->inner_threads : 1);
-    size_t k = c->k;
+    size_t k = c->rank; /* the values above the rounding noise */
+    c->e->values[COL_TAILS_STATUS] = c->degenerate ? RMTK_STAT_DEGENERATE : RMTK_STAT_TOO_FEW;
+    if (c->degenerate || k == 0)
+        return RMTK_OK; /* a flat spectrum has no tail (alpha would be 1e8), a zero one neither */
     double *buf = rmtk__malloc_array(5 * k, sizeof(double));
     if (!buf)
         return RMTK_ERR_NOMEM;
@@ -126,6 +171,9 @@ int rmtk__stage_tails(rmtk__ctx *c)
         v[COL_LR_EXPONENTIAL_P] = ok_or_nan(r.lr_exponential.reason, r.lr_exponential.p);
         v[COL_HILL_DEFINED] = r.hill.reason == RMTK_TAIL_TOO_FEW ? NAN : (double)r.hill.defined;
         v[COL_HILL_ALPHA] = r.hill.defined ? r.hill.alpha : NAN;
+        v[COL_TAILS_STATUS] = w == RMTK_TAIL_OK && r.ww.num_pl_spikes >= RMTK_ANALYSIS_MIN_TAIL
+                                  ? RMTK_STAT_OK
+                                  : RMTK_STAT_TOO_FEW;
         st = rmtk__entry_set_array(c->e, "hill_alpha", buf, r.hill_len);
         if (!st)
             st = rmtk__entry_set_array(c->e, "hill_alpha_err", buf + k, r.hill_len);
@@ -145,7 +193,7 @@ int rmtk__stage_tails(rmtk__ctx *c)
 
 /* vectors: Porter-Thomas tests (exact finite-N component law, Monte-Carlo-calibrated null by
  * default) and IPRs of the left and right singular vectors whose singular value is above the
- * numerical-rank threshold sigma_1 max(N, M) eps: below it a vector is an arbitrary direction of
+ * numerical-rank threshold sigma_1 max(N, M) eps(stored dtype): below it a vector is an arbitrary direction of
  * the null space that dgesdd happened to return (identity columns for a zero matrix), not a
  * property of the layer. Untested vectors get NaN p-values and IPRs.
  * REF: methods.md 1.4 E-F, 4.5. */
@@ -154,7 +202,7 @@ int rmtk__stage_vectors(rmtk__ctx *c)
     size_t k = c->k;
     if (!c->u || !c->v)
         return RMTK_OK; /* a given spectrum: no vectors */
-    size_t kt = rmtk__numerical_rank(c->sv, k, c->rows, c->cols);
+    size_t kt = c->rank;
     c->e->values[COL_PT_N_TESTED] = (double)(2 * kt);
     if (kt == 0)
         return RMTK_OK; /* a zero matrix: no vector means anything (columns stay NaN) */
@@ -251,7 +299,11 @@ int rmtk__stage_null(rmtk__ctx *c)
 }
 
 /* levels: spacing ratios, unfolded spacings (KS vs Wigner surmise, exact GOE, Poisson), Brody
- * fits, number variance and spectral rigidity. REF: methods.md 1.4 A, C, D; 4.3, 4.4. With
+ * fits, number variance and spectral rigidity. REF: methods.md 1.4 A, C, D; 4.3, 4.4. On the
+ * numerical_rank values above the rounding noise. levels_status: degenerate (flat spectrum:
+ * columns empty), ok (n_unfolded >= RMTK_ANALYSIS_MIN_LEVELS), too_few (fewer: the values stay
+ * in the CSV when there are at least 3 levels, no verdict), failed (unfolding through the MP
+ * law without an MP fit). With
  * unfolding through the fitted MP law, the bulk (the values below the spikes) is unfolded with
  * the mp stage's singular-value CDF scaled to the bulk count. */
 int rmtk__stage_levels(rmtk__ctx *c)
@@ -260,18 +312,26 @@ int rmtk__stage_levels(rmtk__ctx *c)
     p.seed = c->seed;
     const double *lev = c->sv;
     /* the values above the rounding noise of a rank-deficient matrix (largest first) */
-    size_t n = rmtk__numerical_rank(c->sv, c->k, c->rows, c->cols);
+    size_t n = c->rank;
+    double *status = &c->e->values[COL_LEVELS_STATUS];
+    *status = RMTK_STAT_TOO_FEW;
+    if (c->degenerate) {
+        *status = RMTK_STAT_DEGENERATE; /* spacings of rounding noise: no statistic */
+        return RMTK_OK;
+    }
     rmtk_mp_law law;
     if (p.unfold.method == RMTK_UNFOLD_CDF && !p.unfold.cdf) {
-        if (!c->have_mp)
+        if (!c->have_mp) {
+            *status = n < RMTK_ANALYSIS_MIN_LEVELS ? RMTK_STAT_TOO_FEW : RMTK_STAT_FAILED;
             return RMTK_OK; /* no MP fit for this matrix: the columns stay NaN */
+        }
         size_t spikes = (size_t)c->mp.n_spikes;
         lev = c->sv + (spikes < n ? spikes : n); /* largest first: skip the spikes */
         n -= spikes < n ? spikes : n;
         memset(&law, 0, sizeof law);
         law.sigma2 = c->mp.sigma2;
-        law.rows = (double)c->rows;
-        law.cols = (double)c->cols;
+        law.rows = (double)RMTK_MAX(c->rows, c->cols); /* the mp stage's shape: max(N, M) x r */
+        law.cols = (double)c->rank;
         law.form = RMTK_MP_SINGULAR;
         law.atom = 0;
         p.unfold.cdf = rmtk_mp_cdf;
@@ -314,6 +374,7 @@ int rmtk__stage_levels(rmtk__ctx *c)
         v[COL_SIGMA2_L5] = r.sigma2_L5;
         v[COL_DELTA3_L5] = r.delta3_L5;
         v[COL_N_UNFOLDED] = (double)r.n_unfolded;
+        *status = r.n_unfolded >= RMTK_ANALYSIS_MIN_LEVELS ? RMTK_STAT_OK : RMTK_STAT_TOO_FEW;
         struct {
             const char *key;
             const double *x;

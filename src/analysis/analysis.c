@@ -43,6 +43,8 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_ESD_MEAN] = {"esd_mean", RMTK_STATS_BASIC},
     [COL_ESD_VAR] = {"esd_var", RMTK_STATS_BASIC},
     [COL_ZERO_ATOM] = {"zero_atom", RMTK_STATS_BASIC},
+    [COL_N_NULL] = {"n_null", RMTK_STATS_BASIC},
+    [COL_DEGENERATE] = {"degenerate", RMTK_STATS_BASIC},
     [COL_MP_SIGMA2] = {"mp_sigma2", RMTK_STATS_MP},
     [COL_MP_LAMBDA_MINUS] = {"mp_lambda_minus", RMTK_STATS_MP},
     [COL_MP_LAMBDA_PLUS] = {"mp_lambda_plus", RMTK_STATS_MP},
@@ -54,6 +56,9 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_MP_PAPER_N_ABOVE] = {"mp_paper_n_above", RMTK_STATS_MP},
     [COL_MP_LAW_KS] = {"mp_law_ks", RMTK_STATS_MP},
     [COL_MP_LAW_L1] = {"mp_law_l1", RMTK_STATS_MP},
+    [COL_MP_LAW_KS_CRIT] = {"mp_law_ks_crit", RMTK_STATS_MP},
+    [COL_MP_FIT_STATUS] = {"mp_fit_status", RMTK_STATS_MP, 1},
+    [COL_MP_PAPER_STATUS] = {"mp_paper_status", RMTK_STATS_MP, 1},
     [COL_R_MEAN] = {"r_mean", RMTK_STATS_LEVELS},
     [COL_R_SEM] = {"r_sem", RMTK_STATS_LEVELS},
     [COL_KS_P_WIGNER] = {"ks_p_wigner", RMTK_STATS_LEVELS},
@@ -67,6 +72,7 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_SIGMA2_L5] = {"sigma2_L5", RMTK_STATS_LEVELS},
     [COL_DELTA3_L5] = {"delta3_L5", RMTK_STATS_LEVELS},
     [COL_N_UNFOLDED] = {"n_unfolded", RMTK_STATS_LEVELS},
+    [COL_LEVELS_STATUS] = {"levels_status", RMTK_STATS_LEVELS, 1},
     [COL_ALPHA] = {"alpha", RMTK_STATS_TAILS},
     [COL_ALPHA_ERR] = {"alpha_err", RMTK_STATS_TAILS},
     [COL_ALPHA_WEIGHTED] = {"alpha_weighted", RMTK_STATS_TAILS},
@@ -86,6 +92,7 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_LR_EXPONENTIAL_P] = {"lr_exponential_p", RMTK_STATS_TAILS},
     [COL_HILL_DEFINED] = {"hill_defined", RMTK_STATS_TAILS},
     [COL_HILL_ALPHA] = {"hill_alpha", RMTK_STATS_TAILS},
+    [COL_TAILS_STATUS] = {"tails_status", RMTK_STATS_TAILS, 1},
     [COL_PT_FRAC_REJECTED] = {"pt_frac_rejected", RMTK_STATS_VECTORS},
     [COL_PT_TOP_DECILE_FRAC_REJECTED] = {"pt_top_decile_frac_rejected", RMTK_STATS_VECTORS},
     [COL_IPR_MEAN] = {"ipr_mean", RMTK_STATS_VECTORS},
@@ -286,19 +293,39 @@ int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size
  *   fro_norm2 = sum lambda_i = ||W||_F^2;  spectral_norm = sigma_max;  lambda_max = sigma_max^2;
  *   stable_rank = ||W||_F^2 / sigma_max^2;  log_norm = log10 ||W||_F^2;
  *   log_spectral_norm = log10 lambda_max;
- *   numerical_rank = #{sigma_i > sigma_max * max(N, M) * eps} (numpy.linalg.matrix_rank);
+ *   numerical_rank = #{sigma_i > tol}, tol = sigma_max (max(N, M) eps_F64 + eps_stored): the
+ *   first term is numpy.linalg.matrix_rank's rule for the float64 SVD rmtk computes (its
+ *   backward error grows with the size), the second the rounding of each stored entry to the
+ *   stored dtype (eps_stored = rmtk_dtype_eps: F32 2^-23, BF16 2^-7, ...; integers 2^-52): a
+ *   perturbation E with |E_ij| <= eps/2 |W_ij| has ||E||_2 ~ eps/2 rms(W) (sqrt N + sqrt M)
+ *   / sqrt 3 <= 0.58 eps sigma_max for independent rounding errors, so a singular value below
+ *   eps_stored sigma_max may be an artefact of rounding a lower-rank matrix (Weyl). Storage
+ *   rounding happens once per entry and does not grow with the size; numpy's rule applied to
+ *   the stored dtype (sigma_max max(N, M) eps_stored) would call every BF16 matrix with a side
+ *   >= 128 (F16: 1024) rank 0. n_null = k - numerical_rank (the values every later stage sets
+ *   aside);
+ *   degenerate = 1 when numerical_rank >= 2 and (sigma_1 - sigma_r) / sigma_1 <= r eps
+ *   (r = numerical_rank): the spread of the spectrum is at the storage precision (an orthogonal
+ *   matrix stored as F32), so spacings are rounding noise;
  *   p_i = lambda_i / sum lambda, H = -sum p_i ln p_i: spectral_entropy = H / ln k (in [0, 1]),
  *   effective_rank = exp(H) (Roy & Vetterli 2007);  condition_number = sigma_max / sigma_min;
  *   naive MP: sigma^2 = ||W||_F^2 / (N M) (entry variance), bulk edge in this convention
  *   lambda_+ = sigma^2 (sqrt N + sqrt M)^2, n_above_mp_edge = #{lambda_i > lambda_+}.
  *   ESD on the scale of rmtk simulate and rmtk theory (the M eigenvalues of W^T W / N, with the
- *   M - k exact zeros when M > N): esd_mean, esd_var (population), zero_atom (fraction with
- *   |lambda| < 1e-8 max(1, lambda_max)), so a layer compares line by line with a simulation.
+ *   M - k exact zeros when M > N): esd_mean, esd_var (population), zero_atom = (M - r) / M, the
+ *   fraction of those M eigenvalues at zero (the M - k structural zeros and the k - r singular
+ *   values below tol; for N >= M the fraction of singular values below tol), scale-invariant,
+ *   so a layer compares line by line with a simulation.
  * REF: Martin & Mahoney, JMLR 22 (2021) 165; methods.md 4.1.
  */
-size_t rmtk__numerical_rank(const double *sv, size_t k, int64_t rows, int64_t cols)
+double rmtk__rank_tol(double sv1, int64_t rows, int64_t cols, double eps)
 {
-    double tol = sv[0] * (double)RMTK_MAX(rows, cols) * DBL_EPSILON;
+    return sv1 * ((double)RMTK_MAX(rows, cols) * DBL_EPSILON + eps);
+}
+
+size_t rmtk__numerical_rank(const double *sv, size_t k, int64_t rows, int64_t cols, double eps)
+{
+    double tol = rmtk__rank_tol(sv[0], rows, cols, eps);
     size_t r = 0;
     while (r < k && sv[r] > tol)
         r++;
@@ -330,7 +357,9 @@ int rmtk__stage_basic(rmtk__ctx *c)
     v[COL_STABLE_RANK] = lmax > 0 ? fro2 / lmax : NAN;
     v[COL_LOG_NORM] = fro2 > 0 ? log10(fro2) : NAN;
     v[COL_LOG_SPECTRAL_NORM] = lmax > 0 ? log10(lmax) : NAN;
-    v[COL_NUMERICAL_RANK] = (double)rmtk__numerical_rank(sv, k, c->rows, c->cols);
+    v[COL_NUMERICAL_RANK] = (double)c->rank;
+    v[COL_N_NULL] = (double)(k - c->rank);
+    v[COL_DEGENERATE] = c->degenerate;
     if (fro2 > 0) {
         double h = 0;
         for (size_t i = 0; i < k; i++) {
@@ -356,7 +385,7 @@ int rmtk__stage_basic(rmtk__ctx *c)
         return st;
     v[COL_ESD_MEAN] = es.mean;
     v[COL_ESD_VAR] = es.variance;
-    v[COL_ZERO_ATOM] = es.atom;
+    v[COL_ZERO_ATOM] = (m - (double)c->rank) / m;
     return rmtk__entry_set_array(c->e, "singular_values", sv, k);
 }
 
@@ -432,6 +461,11 @@ stages:
         c.cols = e->e.cols;
         c.k = (size_t)RMTK_MIN(e->e.rows, e->e.cols);
         c.sv = w->sv;
+        c.eps = rmtk_dtype_eps(given ? RMTK_DTYPE_F64 : e->e.dtype);
+        c.tol = rmtk__rank_tol(c.sv[0], c.rows, c.cols, c.eps);
+        c.rank = rmtk__numerical_rank(c.sv, c.k, c.rows, c.cols, c.eps);
+        c.degenerate = c.rank >= 2 && (c.sv[0] - c.sv[c.rank - 1]) / c.sv[0] <=
+                                          (double)c.rank * c.eps;
         c.u = given ? NULL : w->u;
         c.v = given ? NULL : w->v;
         c.mat = given ? NULL : w->mat;
@@ -689,6 +723,25 @@ int rmtk_analysis_row_get(const rmtk_analysis *a, size_t i, rmtk_analysis_row *r
     row->skip = e->e.skip;
     row->error = e->status;
     return RMTK_OK;
+}
+
+const char *rmtk_stat_status_name(int status)
+{
+    switch (status) {
+    case RMTK_STAT_OK: return "ok";
+    case RMTK_STAT_CAPPED: return "capped";
+    case RMTK_STAT_FAILED: return "failed";
+    case RMTK_STAT_TOO_FEW: return "too_few";
+    case RMTK_STAT_DEGENERATE: return "degenerate";
+    }
+    return "";
+}
+
+int rmtk_analysis_column_is_status(const rmtk_analysis *a, size_t c)
+{
+    if (!a || c >= a->nactive)
+        return 0;
+    return rmtk__columns[a->active[c]].status;
 }
 
 double rmtk_analysis_value(const rmtk_analysis *a, size_t i, size_t c)

@@ -16,26 +16,39 @@ typedef struct {
     const char *name;
     size_t size;
     int numeric;
+    double eps; /* unit roundoff 2^-p of the stored format (machine epsilon, numpy's finfo.eps) */
 } dtype_traits;
 
+/* eps: 2^-(mantissa bits); integers are exact, so the analysis of an integer matrix (converted
+ * to double) uses F64's eps; BOOL and OTHER are never analysed (F64's eps too). */
+#define EPS64 0x1p-52
 static const dtype_traits traits[] = {
-    [RMTK_DTYPE_F64] = {"F64", 8, 1},     [RMTK_DTYPE_F32] = {"F32", 4, 1},
-    [RMTK_DTYPE_F16] = {"F16", 2, 1},     [RMTK_DTYPE_BF16] = {"BF16", 2, 1},
-    [RMTK_DTYPE_F8_E4M3] = {"F8_E4M3", 1, 1}, [RMTK_DTYPE_F8_E5M2] = {"F8_E5M2", 1, 1},
-    [RMTK_DTYPE_I8] = {"I8", 1, 1},       [RMTK_DTYPE_I16] = {"I16", 2, 1},
-    [RMTK_DTYPE_I32] = {"I32", 4, 1},     [RMTK_DTYPE_I64] = {"I64", 8, 1},
-    [RMTK_DTYPE_U8] = {"U8", 1, 1},       [RMTK_DTYPE_U16] = {"U16", 2, 1},
-    [RMTK_DTYPE_U32] = {"U32", 4, 1},     [RMTK_DTYPE_U64] = {"U64", 8, 1},
-    [RMTK_DTYPE_BOOL] = {"BOOL", 1, 0},   [RMTK_DTYPE_OTHER] = {"OTHER", 0, 0},
-    /* block-quantised (quant.c): size 0 per element, see rmtk_dtype_block */
-    [RMTK_DTYPE_Q4_0] = {"Q4_0", 0, 1},   [RMTK_DTYPE_Q4_1] = {"Q4_1", 0, 1},
-    [RMTK_DTYPE_Q5_0] = {"Q5_0", 0, 1},   [RMTK_DTYPE_Q5_1] = {"Q5_1", 0, 1},
-    [RMTK_DTYPE_Q8_0] = {"Q8_0", 0, 1},   [RMTK_DTYPE_Q2_K] = {"Q2_K", 0, 1},
-    [RMTK_DTYPE_Q3_K] = {"Q3_K", 0, 1},   [RMTK_DTYPE_Q4_K] = {"Q4_K", 0, 1},
-    [RMTK_DTYPE_Q5_K] = {"Q5_K", 0, 1},   [RMTK_DTYPE_Q6_K] = {"Q6_K", 0, 1},
-    [RMTK_DTYPE_Q8_K] = {"Q8_K", 0, 1},   [RMTK_DTYPE_MXFP4] = {"MXFP4", 0, 1},
-    [RMTK_DTYPE_TQ1_0] = {"TQ1_0", 0, 1}, [RMTK_DTYPE_TQ2_0] = {"TQ2_0", 0, 1},
-    [RMTK_DTYPE_IQ4_NL] = {"IQ4_NL", 0, 1}, [RMTK_DTYPE_IQ4_XS] = {"IQ4_XS", 0, 1},
+    [RMTK_DTYPE_F64] = {"F64", 8, 1, EPS64},
+    [RMTK_DTYPE_F32] = {"F32", 4, 1, 0x1p-23},
+    [RMTK_DTYPE_F16] = {"F16", 2, 1, 0x1p-10},
+    [RMTK_DTYPE_BF16] = {"BF16", 2, 1, 0x1p-7},
+    [RMTK_DTYPE_F8_E4M3] = {"F8_E4M3", 1, 1, 0x1p-3},
+    [RMTK_DTYPE_F8_E5M2] = {"F8_E5M2", 1, 1, 0x1p-2},
+    [RMTK_DTYPE_I8] = {"I8", 1, 1, EPS64},
+    [RMTK_DTYPE_I16] = {"I16", 2, 1, EPS64},
+    [RMTK_DTYPE_I32] = {"I32", 4, 1, EPS64},
+    [RMTK_DTYPE_I64] = {"I64", 8, 1, EPS64},
+    [RMTK_DTYPE_U8] = {"U8", 1, 1, EPS64},
+    [RMTK_DTYPE_U16] = {"U16", 2, 1, EPS64},
+    [RMTK_DTYPE_U32] = {"U32", 4, 1, EPS64},
+    [RMTK_DTYPE_U64] = {"U64", 8, 1, EPS64},
+    [RMTK_DTYPE_BOOL] = {"BOOL", 1, 0, EPS64},
+    [RMTK_DTYPE_OTHER] = {"OTHER", 0, 0, EPS64},
+    /* block-quantised (quant.c): size 0 per element, see rmtk_dtype_block; eps: the
+       quantisation step, rmtk__quant_resolution */
+    [RMTK_DTYPE_Q4_0] = {"Q4_0", 0, 1, 0},   [RMTK_DTYPE_Q4_1] = {"Q4_1", 0, 1, 0},
+    [RMTK_DTYPE_Q5_0] = {"Q5_0", 0, 1, 0},   [RMTK_DTYPE_Q5_1] = {"Q5_1", 0, 1, 0},
+    [RMTK_DTYPE_Q8_0] = {"Q8_0", 0, 1, 0},   [RMTK_DTYPE_Q2_K] = {"Q2_K", 0, 1, 0},
+    [RMTK_DTYPE_Q3_K] = {"Q3_K", 0, 1, 0},   [RMTK_DTYPE_Q4_K] = {"Q4_K", 0, 1, 0},
+    [RMTK_DTYPE_Q5_K] = {"Q5_K", 0, 1, 0},   [RMTK_DTYPE_Q6_K] = {"Q6_K", 0, 1, 0},
+    [RMTK_DTYPE_Q8_K] = {"Q8_K", 0, 1, 0},   [RMTK_DTYPE_MXFP4] = {"MXFP4", 0, 1, 0},
+    [RMTK_DTYPE_TQ1_0] = {"TQ1_0", 0, 1, 0}, [RMTK_DTYPE_TQ2_0] = {"TQ2_0", 0, 1, 0},
+    [RMTK_DTYPE_IQ4_NL] = {"IQ4_NL", 0, 1, 0}, [RMTK_DTYPE_IQ4_XS] = {"IQ4_XS", 0, 1, 0},
 };
 
 static const dtype_traits *get_traits(int dtype)
@@ -81,6 +94,14 @@ int rmtk__dtype_bytes(int dtype, uint64_t n, uint64_t *bytes)
         return 0;
     *bytes = nb;
     return 1;
+}
+
+double rmtk_dtype_eps(int dtype)
+{
+    const dtype_traits *t = get_traits(dtype);
+    if (t && t->size == 0 && t->numeric)
+        return rmtk__quant_resolution(dtype);
+    return t ? t->eps : EPS64;
 }
 
 int rmtk_dtype_is_numeric(int dtype)
