@@ -26,7 +26,9 @@ def run(*args, check=True):
 def write_safetensors(path, tensors):
     header, blobs, off = {}, [], 0
     for name, a in tensors.items():
-        dtype = {np.float32: "F32", np.float64: "F64", np.float16: "F16"}[a.dtype.type]
+        # uint16 arrays hold bfloat16 bit patterns (bf16() below)
+        dtype = {np.float32: "F32", np.float64: "F64", np.float16: "F16",
+                 np.uint16: "BF16"}[a.dtype.type]
         raw = np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes()
         header[name] = {"dtype": dtype, "shape": list(a.shape),
                         "data_offsets": [off, off + len(raw)]}
@@ -35,6 +37,17 @@ def write_safetensors(path, tensors):
     h = json.dumps(header).encode()
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def bf16(a):
+    """float64 -> bfloat16 bit patterns (uint16), rounded to nearest even like torch."""
+    u = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16
+    return u.astype(np.uint16)
+
+
+def bf16_values(bits):
+    return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
 
 
 def orthogonal(rng, n):
@@ -64,6 +77,11 @@ def cases():
         "ortho64": orthogonal(np.random.default_rng(3), 200),
         "geometric": geometric,
         "gauss": gauss,
+        # a BF16 layer (side >= 128) and one with a strong rank-2 signal on top of its bulk
+        "gauss_bf16": bf16(np.random.default_rng(17).standard_normal((512, 384))),
+        "spiked_bf16": bf16(np.random.default_rng(19).standard_normal((512, 384)) +
+                            40 * np.outer(np.ones(512), np.ones(384)) / np.sqrt(512 * 384) *
+                            np.sqrt(512 * 384) / 8),
         "zero": np.zeros((64, 48)),
         # Cauchy entries: a heavy tail, but the WeightWatcher fit keeps only ~30 tail values
         "cauchy": np.random.default_rng(2).standard_t(1.0, (100, 60)),
@@ -178,6 +196,23 @@ def test_gaussian_control(report):
     assert "bulk random (GOE)" in verdicts["gauss"]
 
 
+def test_bf16_is_not_flat(cases, report):
+    """Low-precision storage: the rank and the flatness test follow the rounding noise of the
+    entries, not sigma_1 times the stored eps (which would call every BF16 layer of side >= 128
+    flat, and drop the bulk under a strong outlier)."""
+    rows, js, verdicts, _ = report
+    for name in ("gauss_bf16", "spiked_bf16"):
+        r = rows[name]
+        s = np.linalg.svd(bf16_values(cases[name]), compute_uv=False)
+        assert s[-1] > 0.1 * s[len(s) // 2]  # full rank in exact arithmetic on the stored values
+        assert num(r, "degenerate") == 0, name
+        assert num(r, "numerical_rank") == 384 and num(r, "n_null") == 0, name
+        assert r["levels_status"] == "ok", name
+        assert "flat spectrum" not in verdicts[name]
+    assert rows["spiked_bf16"]["mp_fit_status"] == "ok"
+    assert num(rows["spiked_bf16"], "n_spikes") >= 1
+
+
 def test_all_zero_never_random(report):
     rows, js, verdicts, html = report
     r = rows["zero"]
@@ -185,7 +220,7 @@ def test_all_zero_never_random(report):
     assert r["mp_fit_status"] == "too_few"
     assert "all-zero matrix" in verdicts["zero"]
     # the HTML summary counts the all-zero matrix as undetermined, never as random
-    assert "<b class=random>2 look random</b>" in html  # the Gaussian and the dead-column one
+    assert "<b class=random>3 look random</b>" in html  # the Gaussians (F64, BF16), the dead-column one
     assert "class=random>random</span> — all-zero" not in html
 
 

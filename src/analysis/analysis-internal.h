@@ -161,9 +161,9 @@ typedef struct {
     /* Precision of the stored values: eps = rmtk_dtype_eps(stored dtype) (F64 for a given
      * spectrum). The one place a format with block scales sets its block precision instead. */
     double eps;
-    double tol;             /* numerical-rank tolerance rmtk__rank_tol(sv_1, rows, cols, eps) */
+    double tol;             /* numerical-rank tolerance rmtk__rank_tol(sv, k, rows, cols, eps) */
     size_t rank;            /* #{sv_i > tol}: the values every stage uses (sv[0..rank)) */
-    int degenerate;         /* rank >= 2 and (sv_1 - sv_rank) / sv_1 <= rank eps */
+    int degenerate;         /* rank >= 2 and sv_1 - sv_rank <= 2 tol */
     const double *u, *v;    /* vectors (vector-major) when a stage needs them, else NULL */
     const double *mat;      /* the matrix as rows x cols doubles when needed, else NULL */
     rmtk_spectrum_plan *plan; /* the worker's plan (free after the matrix's spectrum) */
@@ -186,13 +186,13 @@ extern const rmtk__stage rmtk__stages[];
 extern const size_t rmtk__nstages;
 
 /* The stages of the statistics (analysis-stages.c); stage_basic is in analysis.c. */
-/* #{sigma_i > tol} for sv largest first, tol = rmtk__rank_tol = sigma_1 (max(rows, cols) eps_F64
- * + eps) with eps the machine epsilon of the stored dtype (rmtk_dtype_eps): numpy's
- * matrix_rank rule for the float64 SVD plus the rounding of the stored entries (stage_basic's
- * comment). Below it the values are rounding noise of a (numerically) rank-deficient matrix and
+/* #{sigma_i > tol} for sv largest first, tol = rmtk__rank_tol = sigma_1 max(rows, cols) eps_F64
+ * + (eps / sqrt 3) rms(W) (sqrt rows + sqrt cols), rms(W)^2 = sum sv^2 / (rows cols), with eps
+ * the resolution of the stored dtype (rmtk_dtype_eps): numpy's matrix_rank rule for the float64
+ * SVD plus twice the norm of the rounding of the stored entries (stage_basic's comment). Below it the values are rounding noise of a (numerically) rank-deficient matrix and
  * their singular vectors arbitrary directions of the null space: column numerical_rank, and
  * every stage (mp, levels, vectors, tails) leaves them out (n_null = k - rank). */
-double rmtk__rank_tol(double sv1, int64_t rows, int64_t cols, double eps);
+double rmtk__rank_tol(const double *sv, size_t k, int64_t rows, int64_t cols, double eps);
 size_t rmtk__numerical_rank(const double *sv, size_t k, int64_t rows, int64_t cols, double eps);
 int rmtk__stage_basic(rmtk__ctx *c);
 int rmtk__stage_mp(rmtk__ctx *c);

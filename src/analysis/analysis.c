@@ -293,19 +293,19 @@ int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size
  *   fro_norm2 = sum lambda_i = ||W||_F^2;  spectral_norm = sigma_max;  lambda_max = sigma_max^2;
  *   stable_rank = ||W||_F^2 / sigma_max^2;  log_norm = log10 ||W||_F^2;
  *   log_spectral_norm = log10 lambda_max;
- *   numerical_rank = #{sigma_i > tol}, tol = sigma_max (max(N, M) eps_F64 + eps_stored): the
- *   first term is numpy.linalg.matrix_rank's rule for the float64 SVD rmtk computes (its
- *   backward error grows with the size), the second the rounding of each stored entry to the
- *   stored dtype (eps_stored = rmtk_dtype_eps: F32 2^-23, BF16 2^-7, ...; integers 2^-52): a
- *   perturbation E with |E_ij| <= eps/2 |W_ij| has ||E||_2 ~ eps/2 rms(W) (sqrt N + sqrt M)
- *   / sqrt 3 <= 0.58 eps sigma_max for independent rounding errors, so a singular value below
- *   eps_stored sigma_max may be an artefact of rounding a lower-rank matrix (Weyl). Storage
- *   rounding happens once per entry and does not grow with the size; numpy's rule applied to
- *   the stored dtype (sigma_max max(N, M) eps_stored) would call every BF16 matrix with a side
- *   >= 128 (F16: 1024) rank 0. n_null = k - numerical_rank (the values every later stage sets
- *   aside);
- *   degenerate = 1 when numerical_rank >= 2 and (sigma_1 - sigma_r) / sigma_1 <= r eps
- *   (r = numerical_rank): the spread of the spectrum is at the storage precision (an orthogonal
+ *   numerical_rank = #{sigma_i > tol}, tol = sigma_max max(N, M) eps_F64 + (eps_stored /
+ *   sqrt 3) rms(W) (sqrt N + sqrt M), rms(W) = ||W||_F / sqrt(N M): the first term is
+ *   numpy.linalg.matrix_rank's rule for the float64 SVD rmtk computes (its backward error grows
+ *   with the size), the second twice the spectral norm of the rounding of each stored entry to
+ *   the stored dtype (eps_stored = rmtk_dtype_eps: F32 2^-23, BF16 2^-7, Q4_K 2^-3; integers
+ *   2^-52): a perturbation E with independent |E_ij| <= eps/2 |W_ij| has rms(E) = eps/(2 sqrt 3)
+ *   rms(W) and ||E||_2 ~ rms(E) (sqrt N + sqrt M) (Bai-Yin), so by Weyl's inequality a singular
+ *   value below it may be an artefact of rounding a lower-rank matrix. Storage rounding happens
+ *   once per entry and does not grow with the size; numpy's rule applied to the stored dtype
+ *   (sigma_max max(N, M) eps_stored) would call every BF16 matrix with a side >= 128 (F16: 1024)
+ *   rank 0. n_null = k - numerical_rank (the values every later stage sets aside);
+ *   degenerate = 1 when numerical_rank >= 2 and sigma_1 - sigma_r <= 2 tol (r = numerical_rank):
+ *   the whole spread of the spectrum is within the noise floor of the storage (an orthogonal
  *   matrix stored as F32), so spacings are rounding noise;
  *   p_i = lambda_i / sum lambda, H = -sum p_i ln p_i: spectral_entropy = H / ln k (in [0, 1]),
  *   effective_rank = exp(H) (Roy & Vetterli 2007);  condition_number = sigma_max / sigma_min;
@@ -318,14 +318,21 @@ int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size
  *   so a layer compares line by line with a simulation.
  * REF: Martin & Mahoney, JMLR 22 (2021) 165; methods.md 4.1.
  */
-double rmtk__rank_tol(double sv1, int64_t rows, int64_t cols, double eps)
+double rmtk__rank_tol(const double *sv, size_t k, int64_t rows, int64_t cols, double eps)
 {
-    return sv1 * ((double)RMTK_MAX(rows, cols) * DBL_EPSILON + eps);
+    if (k == 0)
+        return 0.0;
+    double fro2 = 0.0;
+    for (size_t i = 0; i < k; i++)
+        fro2 += sv[i] * sv[i];
+    double n = (double)rows, m = (double)cols;
+    double rms = sqrt(fro2 / (n * m));
+    return sv[0] * RMTK_MAX(n, m) * DBL_EPSILON + eps / sqrt(3.0) * rms * (sqrt(n) + sqrt(m));
 }
 
 size_t rmtk__numerical_rank(const double *sv, size_t k, int64_t rows, int64_t cols, double eps)
 {
-    double tol = rmtk__rank_tol(sv[0], rows, cols, eps);
+    double tol = rmtk__rank_tol(sv, k, rows, cols, eps);
     size_t r = 0;
     while (r < k && sv[r] > tol)
         r++;
@@ -462,10 +469,9 @@ stages:
         c.k = (size_t)RMTK_MIN(e->e.rows, e->e.cols);
         c.sv = w->sv;
         c.eps = rmtk_dtype_eps(given ? RMTK_DTYPE_F64 : e->e.dtype);
-        c.tol = rmtk__rank_tol(c.sv[0], c.rows, c.cols, c.eps);
+        c.tol = rmtk__rank_tol(c.sv, c.k, c.rows, c.cols, c.eps);
         c.rank = rmtk__numerical_rank(c.sv, c.k, c.rows, c.cols, c.eps);
-        c.degenerate = c.rank >= 2 && (c.sv[0] - c.sv[c.rank - 1]) / c.sv[0] <=
-                                          (double)c.rank * c.eps;
+        c.degenerate = c.rank >= 2 && c.sv[0] - c.sv[c.rank - 1] <= 2.0 * c.tol;
         c.u = given ? NULL : w->u;
         c.v = given ? NULL : w->v;
         c.mat = given ? NULL : w->mat;
