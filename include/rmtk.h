@@ -305,10 +305,11 @@ enum rmtk_skip {
     RMTK_SKIP_SMALL = 2,    /* a side below min_side */
     RMTK_SKIP_FILTER = 3,   /* excluded by the include/exclude patterns */
     RMTK_SKIP_DTYPE = 4,    /* not numeric (BOOL, unknown dtype) */
-    RMTK_SKIP_EMPTY = 5     /* a zero-length dimension */
+    RMTK_SKIP_EMPTY = 5,    /* a zero-length dimension */
+    RMTK_SKIP_STATE = 6     /* training state, not weights (PyTorch optimizer state_dicts) */
 };
 
-/* A short name for a skip reason: "none", "ndim", "small", "filter", "dtype", "empty"
+/* A short name for a skip reason: "none", "ndim", "small", "filter", "dtype", "empty", "state"
  * ("unknown" otherwise). Static storage. */
 RMTK_API const char *rmtk_skip_name(int skip);
 
