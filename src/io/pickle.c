@@ -921,7 +921,8 @@ int rmtk__pickle_run(pk_machine *pm, const unsigned char *p, size_t n, const cha
                 st = FAIL(c, RMTK_ERR_NOMEM, "out of memory");
                 break;
             }
-            memcpy(tmp, pm->stack + from, k * sizeof *tmp);
+            if (k)
+                memcpy(tmp, pm->stack + from, k * sizeof *tmp);
             pm->nstack = from;
             st = make_seq(c, op == 't' ? PK_TUPLE : PK_SET, tmp, k, &a);
             rmtk__free(tmp);
@@ -940,7 +941,8 @@ int rmtk__pickle_run(pk_machine *pm, const unsigned char *p, size_t n, const cha
                 st = FAIL(c, RMTK_ERR_NOMEM, "out of memory");
                 break;
             }
-            memcpy(tmp, pm->stack + from, k * sizeof *tmp);
+            if (k)
+                memcpy(tmp, pm->stack + from, k * sizeof *tmp);
             pm->nstack = from;
             st = make_seq(c, PK_LIST, tmp, k, &a);
             rmtk__free(tmp);
@@ -963,7 +965,8 @@ int rmtk__pickle_run(pk_machine *pm, const unsigned char *p, size_t n, const cha
                 st = FAIL(c, RMTK_ERR_NOMEM, "out of memory");
                 break;
             }
-            memcpy(tmp, pm->stack + from, k * sizeof *tmp);
+            if (k)
+                memcpy(tmp, pm->stack + from, k * sizeof *tmp);
             pm->nstack = from;
             st = make_seq(c, PK_DICT, tmp, k, &a);
             rmtk__free(tmp);
