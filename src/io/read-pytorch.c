@@ -312,7 +312,7 @@ static int name_push(walk_ctx *w, const pk_val *k, size_t idx, size_t *old)
 }
 
 static const char OPTIM_REASON[] =
-    "optimizer state (a torch.optim state_dict: moments and step counts, not weights)";
+    "optimizer state (torch.optim moments and step counts), not weights";
 
 static int walk(walk_ctx *w, uint32_t vi, int depth, const char *skip)
 {
