@@ -229,7 +229,7 @@ static void test_details(void)
 static void test_alloc_sweep(void)
 {
     const char *files[] = {"pytorch/views.pt", "pytorch/lightning.ckpt",
-                           "pytorch/views-deflated.pt",
+                           "pytorch/views-deflated.pt", "pytorch/legacy-views.pt",
                            "pytorch/shards/pytorch_model.bin.index.json"};
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         char path[4096];

@@ -73,10 +73,11 @@ int rmtk__read_safetensors(rmtk_model *m, const char *path, int fd, uint64_t siz
 int rmtk__read_safetensors_index(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_npy(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_npz(rmtk_model *m, const char *path, int fd, uint64_t size);
-/* PyTorch (read-pytorch.c): the torch.save zip format; the legacy pickle stream (an error that
- * says how to convert). rmtk__pytorch_sniff: 1 when the zip fd has a data.pkl member (or path a
- * torch extension: .pt, .pth, .bin, .ckpt), 0 when
- * not (or unreadable: the npz reader reports why), -1 when out of memory. */
+/* PyTorch (read-pytorch.c): the torch.save zip format (and, seen from its first bytes, the
+ * legacy pickle stream); rmtk__read_pytorch_legacy: the legacy format only.
+ * rmtk__pytorch_sniff: 1 when the zip fd has a data.pkl member (or path a torch extension:
+ * .pt, .pth, .bin, .ckpt), 0 when not (or unreadable: the npz reader reports why), -1 when out
+ * of memory. */
 int rmtk__read_pytorch(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_pytorch_legacy(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__pytorch_sniff(int fd, uint64_t size, const char *path);

@@ -580,9 +580,11 @@ static int map_stored(rmtk_model *m, size_t i, const void **data)
     const char *path = t->info.file;
     int st;
     if (t->store == MODEL_STORE_RAW) {
-        st = map_range(m, path, t->info.offset, t->info.nbytes, data);
+        /* a strided view (legacy PyTorch) maps its whole extent, member_usize bytes */
+        uint64_t len = t->strided ? t->member_usize : t->info.nbytes;
+        st = map_range(m, path, t->info.offset, len, data);
         if (st == RMTK_OK)
-            m->bytes_read += t->info.nbytes;
+            m->bytes_read += len;
         return st;
     }
     if (t->store == MODEL_STORE_ZIP_RAW) {

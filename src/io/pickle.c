@@ -661,8 +661,10 @@ static int text_int(run_ctx *c, size_t *pos, int64_t *out, int *is_bool)
     size_t e = q;
     while (e < c->n && p[e] != '\n')
         e++;
-    if (e >= c->n)
+    if (e >= c->n) {
+        c->pm->truncated = 1;
         return FAIL(c, RMTK_ERR_FORMAT, "unterminated text argument");
+    }
     *is_bool = 0;
     if (e - q == 2 && p[q] == '0' && (p[q + 1] == '0' || p[q + 1] == '1')) {
         *is_bool = 1;
@@ -690,9 +692,11 @@ static int text_int(run_ctx *c, size_t *pos, int64_t *out, int *is_bool)
 
 static int need(run_ctx *c, size_t pos, uint64_t k)
 {
-    if (k > c->n - pos)
+    if (k > c->n - pos) {
+        c->pm->truncated = 1;
         return FAIL(c, RMTK_ERR_FORMAT, "truncated: the opcode needs %llu bytes, %zu remain",
                     (unsigned long long)k, c->n - pos);
+    }
     return RMTK_OK;
 }
 
@@ -722,6 +726,7 @@ int rmtk__pickle_run(pk_machine *pm, const unsigned char *p, size_t n, const cha
         if (pos >= n) {
             c->pos = pos;
             c->op = 0;
+            pm->truncated = 1;
             return FAIL(c, RMTK_ERR_FORMAT, "the pickle ends without a STOP opcode");
         }
         c->pos = pos;
@@ -737,9 +742,11 @@ int rmtk__pickle_run(pk_machine *pm, const unsigned char *p, size_t n, const cha
             break;
         case 0x95: /* FRAME: an 8-byte length, then the frame's opcodes */
             st = need(c, pos, 8);
-            if (!st && rd_le(p + pos, 8) > n - pos - 8)
+            if (!st && rd_le(p + pos, 8) > n - pos - 8) {
+                pm->truncated = 1;
                 st = FAIL(c, RMTK_ERR_FORMAT, "frame of %llu bytes exceeds the pickle",
                           (unsigned long long)rd_le(p + pos, 8));
+            }
             pos += 8;
             break;
         case '.': /* STOP */
@@ -1080,6 +1087,7 @@ int rmtk__pickle_run(pk_machine *pm, const unsigned char *p, size_t n, const cha
             while (e2 < n && p[e2] != '\n')
                 e2++;
             if (e2 >= n) {
+                pm->truncated = 1;
                 st = FAIL(c, RMTK_ERR_FORMAT, "unterminated GLOBAL");
                 break;
             }

@@ -80,7 +80,8 @@ typedef struct pk_machine {
     uint32_t *memo; /* value index + 1; 0 = unset */
     size_t nmemo;
     uint64_t memo_count; /* keys set (the next MEMOIZE key) */
-    uint64_t end; /* byte offset just after STOP */
+    uint64_t end;  /* byte offset just after STOP */
+    int truncated; /* set when the run failed because the bytes ended (more may help) */
 } pk_machine;
 
 /* Run the pickle p[0..n) (file and member name messages; base = the byte offset of p[0] in the

@@ -11,7 +11,8 @@
  * (deflated ones) at storage_offset x itemsize; non-contiguous views (W.t(), strided slices) are
  * gathered into C order at map time (model.c). Tensors under an optimizer state_dict (a dict
  * with "state" and "param_groups") are listed as skipped. Nothing here reads tensor bytes.
- * The pre-1.6 legacy format (a bare pickle stream) gets a precise error and how to convert.
+ * The pre-1.6 legacy format (a stream of five pickles, then the storages' raw bytes) is read
+ * too: its storages are located by reading only the 8-byte count before each one.
  * REF: torch/serialization.py (_save, _load, _legacy_save), torch/_utils.py (_rebuild_tensor_v2).
  */
 #include "model-internal.h"
@@ -28,6 +29,7 @@
 #define WALK_MAX_DEPTH 200             /* nesting of containers */
 #define WALK_MAX_VISITS ((uint64_t)1 << 22) /* values visited (a shared-reference bomb) */
 #define NAME_CAP 4096
+#define LEGACY_RAW 0xFFFF /* rmtk__zip_entry.method of a legacy storage: raw bytes in the file */
 
 typedef struct {
     rmtk_model *m;
@@ -250,7 +252,9 @@ static int add_leaf(walk_ctx *w, uint32_t tv, const char *skip_reason)
     if (st)
         return st;
     mt->file = w->fidx;
-    mt->store = e->method == 0 ? MODEL_STORE_ZIP_RAW : MODEL_STORE_DEFLATE;
+    mt->store = e->method == 0   ? MODEL_STORE_ZIP_RAW
+                : e->method == 8 ? MODEL_STORE_DEFLATE
+                                 : MODEL_STORE_RAW; /* LEGACY_RAW: bytes in the file */
     mt->info.dtype = t->dtype;
     mt->info.ndim = nd;
     memcpy(mt->info.shape, shape, sizeof shape);
@@ -264,6 +268,12 @@ static int add_leaf(walk_ctx *w, uint32_t tv, const char *skip_reason)
     mt->member_crc = e->crc;
     mt->member_hdr = hdr;
     mt->itemsize = (uint32_t)isz;
+    if (mt->store == MODEL_STORE_RAW) {
+        /* legacy: info.offset is the first element; a strided view maps its whole extent */
+        mt->info.offset = e->data_offset + hdr;
+        mt->member_hdr = 0;
+        mt->member_usize = numel ? (last - off + 1) * isz : 0;
+    }
     if (!contiguous) {
         mt->strided = 1;
         memcpy(mt->strides, stride, sizeof stride);
@@ -448,6 +458,11 @@ static int read_member(rmtk_model *m, const char *path, int fd, const rmtk__zip_
 
 int rmtk__read_pytorch(rmtk_model *m, const char *path, int fd, uint64_t size)
 {
+    /* a shard listed by an index may be in the legacy format: a bare pickle (PROTO 2..5) */
+    unsigned char head[2] = {0, 0};
+    if (size >= 2 && rmtk__pread_full(m, fd, path, head, 2, 0) == RMTK_OK && head[0] == 0x80 &&
+        head[1] >= 2 && head[1] <= 5)
+        return rmtk__read_pytorch_legacy(m, path, fd, size);
     rmtk__zip_entry *ents;
     size_t n;
     int st = rmtk__zip_read_dir(fd, size, path, &ents, &n, m->errmsg);
@@ -542,14 +557,197 @@ done:
     return st;
 }
 
+/* Run one pickle of the legacy stream starting at file offset *at, reading a prefix of the file
+ * that grows (64 KiB, x4) until the pickle's STOP is inside it. *at advances past it. */
+static int legacy_pickle(rmtk_model *m, const char *path, int fd, uint64_t size, uint64_t *at,
+                         const char *what, pk_machine *pm, uint32_t *root, unsigned char **buf)
+{
+    uint64_t want = (uint64_t)1 << 16;
+    for (;;) {
+        uint64_t n = RMTK_MIN(want, size - *at);
+        rmtk__free(*buf);
+        *buf = rmtk__malloc((size_t)(n ? n : 1));
+        if (!*buf)
+            return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory", path);
+        int st = rmtk__pread_full(m, fd, path, *buf, (size_t)n, *at);
+        if (st)
+            return st;
+        rmtk__pickle_free(pm);
+        st = rmtk__pickle_run(pm, *buf, (size_t)n, path, what, *at, root, m->errmsg);
+        if (st == RMTK_OK) {
+            *at += pm->end;
+            return RMTK_OK;
+        }
+        if (!pm->truncated || n == size - *at || want >= PKL_CAP)
+            return st;
+        want *= 4;
+    }
+}
+
+typedef struct {
+    const char *key;
+    size_t len;
+    int itemsize;
+} storage_ref;
+
+static int cmp_sref(const void *a, const void *b)
+{
+    const storage_ref *x = a, *y = b;
+    int c = memcmp(x->key, y->key, RMTK_MIN(x->len, y->len));
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int cmp_entry_name(const void *a, const void *b)
+{
+    return strcmp(((const rmtk__zip_entry *)a)->name, ((const rmtk__zip_entry *)b)->name);
+}
+
+/* The legacy format (torch < 1.6, or _use_new_zipfile_serialization=False): five pickles - the
+ * magic number 0x1950a86a20f9469cfc6c, the protocol version 1001, a sys_info dict, the object
+ * (storages as persistent ids ('storage', type, key, location, numel, view)), the list of
+ * storage keys - then each storage in that order: its element count (int64 little-endian) and
+ * count x itemsize raw bytes. Only the 8-byte counts between storages are read, not the data.
+ * REF: torch/serialization.py _legacy_save, _legacy_load. */
 int rmtk__read_pytorch_legacy(rmtk_model *m, const char *path, int fd, uint64_t size)
 {
-    (void)fd;
-    return rmtk__fail(m->errmsg, RMTK_ERR_UNSUPPORTED,
-                      "%s: a legacy (pre-1.6) torch.save file (%llu bytes: a bare pickle "
-                      "stream, not the zip format; also what _use_new_zipfile_serialization="
-                      "False writes). rmtk reads the zip format: convert it with python3 -c "
-                      "\"import torch; torch.save(torch.load('%s', map_location='cpu', "
-                      "weights_only=True), 'converted.pt')\"",
-                      path, (unsigned long long)size, path);
+    pk_machine pm, small;
+    memset(&pm, 0, sizeof pm);
+    memset(&small, 0, sizeof small);
+    unsigned char *buf = NULL, *mainbuf = NULL;
+    rmtk__zip_entry *ents = NULL;
+    size_t nents = 0;
+    storage_ref *sref = NULL;
+    walk_ctx *w = NULL;
+    uint64_t at = 0;
+    uint32_t root = 0, r;
+    static const char *const what[3] = {"legacy magic number", "legacy protocol version",
+                                        "legacy sys_info"};
+    int st = RMTK_OK;
+    for (int k = 0; k < 3 && !st; k++) {
+        st = legacy_pickle(m, path, fd, size, &at, what[k], &small, &r, &buf);
+        if (st)
+            break;
+        const pk_val *v = &small.v[r];
+        if (k == 0 && !(v->kind == PK_INT && v->sub == 1 && small.end >= 13 &&
+                        memcmp(buf + 4, "\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 10) == 0))
+            st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                            "%s: a pickle file that does not start with torch's legacy magic "
+                            "number 0x1950a86a20f9469cfc6c (not a torch.save checkpoint)",
+                            path);
+        else if (k == 1 && !(v->kind == PK_INT && v->sub == 0 && v->i == 1001))
+            st = rmtk__fail(m->errmsg, RMTK_ERR_UNSUPPORTED,
+                            "%s: legacy torch.save protocol version %lld (rmtk reads 1001)",
+                            path, (long long)v->i);
+        else if (k == 2) {
+            int little = 1;
+            for (size_t i = 0; v->kind == PK_DICT && i + 1 < v->n; i += 2) {
+                const pk_val *kv = &small.v[v->items[i]], *vv = &small.v[v->items[i + 1]];
+                if (is_str(kv, "little_endian") && vv->kind == PK_BOOL)
+                    little = (int)vv->i;
+            }
+            if (!little)
+                st = rmtk__fail(m->errmsg, RMTK_ERR_UNSUPPORTED,
+                                "%s: a big-endian legacy torch.save file", path);
+        }
+    }
+    if (!st)
+        st = legacy_pickle(m, path, fd, size, &at, "legacy object", &pm, &root, &mainbuf);
+    if (!st)
+        st = legacy_pickle(m, path, fd, size, &at, "legacy storage keys", &small, &r, &buf);
+    if (st)
+        goto done;
+    const pk_val *keys = &small.v[r];
+    if (keys->kind != PK_LIST) {
+        st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                        "%s: the legacy storage key list (before offset %llu) is a %s", path,
+                        (unsigned long long)at, rmtk__pickle_kind_name(keys->kind));
+        goto done;
+    }
+    /* storage key -> item size, from the persistent ids of the object (sorted, searched) */
+    size_t ns = 0;
+    for (size_t j = 0; j < pm.nv; j++)
+        ns += pm.v[j].kind == PK_STORAGE;
+    ents = rmtk__calloc(keys->n ? keys->n : 1, sizeof *ents);
+    sref = rmtk__malloc_array(ns ? ns : 1, sizeof *sref);
+    if (!ents || !sref) {
+        st = rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    nents = keys->n;
+    ns = 0;
+    for (size_t j = 0; j < pm.nv; j++)
+        if (pm.v[j].kind == PK_STORAGE) {
+            const pk_val *sk = &pm.v[pm.v[j].items[0]];
+            sref[ns++] = (storage_ref){sk->s, sk->len, pm.v[j].itemsize};
+        }
+    qsort(sref, ns, sizeof *sref, cmp_sref);
+    for (size_t i = 0; i < keys->n; i++) {
+        const pk_val *kv = &small.v[keys->items[i]];
+        if (kv->kind != PK_STR || kv->len > 200) {
+            st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                            "%s: legacy storage key %zu is not a short str", path, i);
+            goto done;
+        }
+        storage_ref key = {kv->s, kv->len, 0};
+        const storage_ref *hit = bsearch(&key, sref, ns, sizeof *sref, cmp_sref);
+        int isz = hit ? hit->itemsize : 1; /* a storage no tensor uses: its bytes as bytes */
+        unsigned char cnt[8];
+        st = rmtk__pread_full(m, fd, path, cnt, 8, at);
+        if (st)
+            goto done;
+        uint64_t count = 0, nbytes, end;
+        for (int b = 7; b >= 0; b--)
+            count = (count << 8) | cnt[b];
+        if (!rmtk__mul_u64(count, (uint64_t)isz, &nbytes) || !rmtk__add_u64(at + 8, nbytes, &end) ||
+            end > size) {
+            st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                            "%s: legacy storage '%.*s' at offset %llu: %llu elements of %d "
+                            "bytes run past the end of the file (%llu bytes)",
+                            path, (int)kv->len, kv->s, (unsigned long long)at,
+                            (unsigned long long)count, isz, (unsigned long long)size);
+            goto done;
+        }
+        char nm[256];
+        snprintf(nm, sizeof nm, "data/%.*s", (int)kv->len, kv->s);
+        ents[i].name = rmtk__strdup(nm);
+        if (!ents[i].name) {
+            st = rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory", path);
+            goto done;
+        }
+        ents[i].data_offset = at + 8;
+        ents[i].usize = ents[i].csize = nbytes;
+        ents[i].method = LEGACY_RAW;
+        at = end;
+    }
+    qsort(ents, nents, sizeof *ents, cmp_entry_name);
+    w = rmtk__calloc(1, sizeof *w);
+    if (w)
+        w->sorted = rmtk__malloc_array(nents ? nents : 1, sizeof *w->sorted);
+    if (!w || !w->sorted) {
+        st = rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    for (size_t i = 0; i < nents; i++)
+        w->sorted[i] = i;
+    w->m = m;
+    w->path = path;
+    w->pm = &pm;
+    w->ents = ents;
+    w->nents = nents;
+    w->prefix = "";
+    w->plen = 0;
+    st = rmtk__model_add_file(m, path, &w->fidx);
+    if (!st)
+        st = walk(w, root, 0, NULL);
+done:
+    if (w)
+        rmtk__free(w->sorted);
+    rmtk__free(w);
+    rmtk__zip_free(ents, nents);
+    rmtk__free(sref);
+    rmtk__pickle_free(&pm);
+    rmtk__pickle_free(&small);
+    rmtk__free(buf);
+    rmtk__free(mainbuf);
+    return st;
 }

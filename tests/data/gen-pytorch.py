@@ -153,10 +153,14 @@ with open(os.path.join(D, "shards", "pytorch_model.bin.index.json"), "w") as f:
     json.dump({"metadata": {"total_size": 0}, "weight_map": wm}, f, indent=2)
 expect_all("pytorch/shards/pytorch_model.bin.index.json", dict(s1, **s2))
 
-# 6. the legacy format: a precise error that says how to convert
+# 6. the legacy format (torch < 1.6 or _use_new_zipfile_serialization=False)
 p = save("legacy.pt", sd, _use_new_zipfile_serialization=False)
-bad.append(["open", p, UNSUPPORTED, "-", "legacy.pt", "legacy (pre-1.6)",
-            "_use_new_zipfile_serialization", "torch.save(torch.load("])
+expect_all(p, sd)
+p = save("legacy-views.pt", views, _use_new_zipfile_serialization=False)
+expect_all(p, views)
+p = save("legacy-nested.pt", {"state_dict": sd, "epoch": 2},
+         _use_new_zipfile_serialization=False)
+expect_all(p, {"state_dict": sd, "epoch": 2})
 
 
 # 7. malicious pickles: each would create MARKER if anything executed it
@@ -207,7 +211,16 @@ bad.append(["open", "pytorch/evil-global.pt", UNSUPPORTED, "-", "global 'os.syst
 # the same in a plain pickle file named .pt (not a zip: the legacy path must not run it)
 with open(os.path.join(D, "evil-bare.pt"), "wb") as f:
     f.write(raw)
-bad.append(["open", "pytorch/evil-bare.pt", UNSUPPORTED, "-", "legacy"])
+bad.append(["open", "pytorch/evil-bare.pt", UNSUPPORTED, "-", "global 'os.system'",
+            "legacy magic number"])
+# a legacy file cut inside its storages, and one that is a pickle but not torch's
+blob = open(os.path.join(D, "legacy.pt"), "rb").read()
+with open(os.path.join(D, "legacy-cut.pt"), "wb") as f:
+    f.write(blob[:-100])
+bad.append(["open", "pytorch/legacy-cut.pt", FORMAT, "-", "legacy storage", "past the end"])
+with open(os.path.join(D, "not-torch.pt"), "wb") as f:
+    f.write(pickle.dumps({"a": 1}, protocol=2))
+bad.append(["open", "pytorch/not-torch.pt", FORMAT, "-", "legacy magic number"])
 
 # 8. hand-broken files
 sdp = os.path.join(D, "sd.pt")
