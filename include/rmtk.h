@@ -231,7 +231,13 @@ typedef struct rmtk_model rmtk_model;
 /* Open a checkpoint and index its tensors (names, dtypes, shapes, offsets) without reading any
  * tensor bytes. path may be: a .safetensors file; a sharded index (*.safetensors.index.json);
  * a directory holding *.safetensors shards; a .npy file (one tensor, named after the file's
- * stem); a .npz archive (one tensor per member, stored or deflated, zip64 allowed).
+ * stem); a .npz archive (one tensor per member, stored or deflated, zip64 allowed); a PyTorch
+ * torch.save file (.pt/.pth/.bin/.ckpt: the zip format, or the legacy pre-1.6 format; tensors
+ * named by their dotted path in the pickled dicts, "state_dict.fc.weight"; optimizer state
+ * listed and skipped; non-contiguous views presented in C order) or its sharded index
+ * (*.bin.index.json). A PyTorch pickle is run by a restricted machine that resolves only an
+ * allowlist of globals and executes no code: any other global (a whole pickled nn.Module, an
+ * os.system payload) is RMTK_ERR_UNSUPPORTED naming it (docs/formats.md, "PyTorch").
  * The format is detected from the file's bytes, not its name.
  * On return *out is set whenever memory allowed: on failure it holds the error message
  * (rmtk_model_errmsg) naming the file, the tensor, the byte offset and the values involved; close
@@ -243,7 +249,7 @@ RMTK_API int rmtk_model_open(const char *path, rmtk_model **out);
 RMTK_API void rmtk_model_close(rmtk_model *m);
 /* The last error message of the model ("" when none). Owned by the model. */
 RMTK_API const char *rmtk_model_errmsg(const rmtk_model *m);
-/* The detected format: "safetensors", "npy" or "npz". Static storage. */
+/* The detected format: "safetensors", "npy", "npz" or "pytorch". Static storage. */
 RMTK_API const char *rmtk_model_format(const rmtk_model *m);
 /* Number of tensors in the index. */
 RMTK_API size_t rmtk_model_tensor_count(const rmtk_model *m);
@@ -256,7 +262,8 @@ RMTK_API size_t rmtk_model_metadata_count(const rmtk_model *m);
 RMTK_API int rmtk_model_metadata(const rmtk_model *m, size_t i, const char **key,
                                  const char **value);
 /* Make the bytes of tensor i available: mapped read-only from the file when stored raw,
- * decompressed into a buffer the model owns otherwise. *data is valid until the next
+ * decompressed into a buffer the model owns otherwise (a non-contiguous PyTorch view is
+ * gathered into C order in a buffer the model owns). *data is valid until the next
  * rmtk_model_map/rmtk_model_read_f64 on this model or rmtk_model_close. The data may be
  * big-endian or Fortran-ordered as rmtk_tensor_info says. */
 RMTK_API int rmtk_model_map(rmtk_model *m, size_t i, const void **data);

@@ -1,13 +1,15 @@
 /*
  * model.c: the format-neutral side of checkpoint reading. rmtk_model_open detects the format
  * from the file's bytes (safetensors' 8-byte length + '{', NumPy's "\x93NUMPY", a zip's
- * "PK\3\4"; a directory of shards; a JSON shard index), lets one reader per format append index
+ * "PK\3\4": PyTorch when it holds a data.pkl, else npz; a pickle's "\x80": legacy PyTorch; a
+ * directory of shards; a JSON shard index), lets one reader per format append index
  * entries (name, dtype, shape, where the bytes are) without reading tensor data, then checks
  * names are unique and builds a sorted name lookup. rmtk_model_map makes one tensor's bytes
  * available at a time: raw-stored data is mmap'd (MAP_PRIVATE, PROT_READ, page-aligned, the
  * previous mapping released), deflated zip members are inflated into one buffer the model owns
- * and grows; zip members are CRC-checked the first time. rmtk_model_read_f64 converts in blocks
- * and reorders Fortran-ordered data into C order.
+ * and grows; zip members are CRC-checked the first time; non-contiguous (strided) PyTorch views
+ * are gathered into C order in a second buffer. rmtk_model_read_f64 converts in blocks and
+ * reorders Fortran-ordered data into C order.
  */
 #include "model-internal.h"
 
