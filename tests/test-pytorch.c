@@ -158,6 +158,7 @@ static void test_details(void)
     rmtk_tensor_info ti;
     CHECK_OK(rmtk_model_open(harness_data("pytorch/lightning.ckpt"), &m));
     CHECK_OK(rmtk_model_find(m, "state_dict.model.0.weight", &i));
+    CHECK_OK(rmtk_model_find(m, "hyper_parameters.class_weights", &i)); /* an AttributeDict */
     CHECK_OK(rmtk_model_find(m, "optimizer_states.0.state.0.exp_avg", &i));
     CHECK_OK(rmtk_model_tensor_info(m, i, &ti));
     CHECK(ti.ndim == 2 && ti.shape[0] == 30 && ti.shape[1] == 20);
@@ -174,7 +175,7 @@ static void test_details(void)
             CHECK(strcmp(rmtk_skip_name(e.skip), "state") == 0);
         }
     }
-    CHECK(analysed == 2); /* model.0.weight 30x20 and model.2.weight 10x30 */
+    CHECK(analysed == 3); /* model.0.weight 30x20, model.2.weight 10x30, class_weights */
     CHECK(state == 12);   /* step, exp_avg and exp_avg_sq of 4 parameters */
     CHECK(rmtk_model_bytes_read(m) == 0);
     rmtk_layers_free(l);

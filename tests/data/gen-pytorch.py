@@ -14,12 +14,14 @@ Manifests (tab-separated, paths relative to OUT):
   pytorch_bad.txt:  stage (open|map), path, expected status, tensor ("-" for open), then
                     substrings the error message must contain
 """
+import argparse
 import collections
 import io
 import json
 import os
 import pickle
 import sys
+import types
 import zipfile
 
 import torch
@@ -127,6 +129,15 @@ opt.step()
 ckpt = {"model": net.state_dict(), "optimizer": opt.state_dict(), "epoch": 1}
 p = save("model-optimizer.pt", ckpt)
 expect_all(p, ckpt)
+# Lightning's AttributeDict (a dict subclass pickled by NEWOBJ + SETITEMS), under its real name
+class AttributeDict(dict):
+    pass
+
+
+AttributeDict.__module__ = "lightning_fabric.utilities.data"
+for _m in ("lightning_fabric", "lightning_fabric.utilities", "lightning_fabric.utilities.data"):
+    sys.modules[_m] = types.ModuleType(_m)
+sys.modules["lightning_fabric.utilities.data"].AttributeDict = AttributeDict
 lightning = {
     "epoch": 4, "global_step": 100, "pytorch-lightning_version": "2.0.0",
     "state_dict": collections.OrderedDict(("model." + k, v) for k, v in net.state_dict().items()),
@@ -135,7 +146,9 @@ lightning = {
                                                             "best_model_path": "x.ckpt"}},
     "optimizer_states": [opt.state_dict()],
     "lr_schedulers": [{"last_epoch": 4, "_step_count": 5, "base_lrs": [0.001]}],
-    "hparams_name": "kwargs", "hyper_parameters": {"lr": 0.001, "layers": [20, 30, 10]},
+    "hparams_name": "kwargs",
+    "hyper_parameters": AttributeDict(lr=0.001, layers=[20, 30, 10], args=argparse.Namespace(a=1),
+                                      class_weights=torch.randn(12, 11)),
 }
 p = save("lightning.ckpt", lightning)
 expect_all(p, lightning)
