@@ -195,10 +195,13 @@ p = save("evil-eval.pt", {"x": Eval(), "w": torch.randn(3, 3)}, pickle_protocol=
 bad.append(["open", p, UNSUPPORTED, "-", "evil-eval.pt", "global 'builtins.eval'"])
 
 
-def rezip(src, dst, replace=None, drop=(), compress=False):
-    """Copy the torch zip src to dst with members replaced (name -> bytes) or dropped."""
+def rezip(src, dst, replace=None, drop=(), compress=False, add=None):
+    """Copy the torch zip src to dst with members replaced (name -> bytes) or dropped, and
+    members added (name -> bytes)."""
     with zipfile.ZipFile(src) as zi, zipfile.ZipFile(
             dst, "w", zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as zo:
+        for name, data in (add or {}).items():
+            zo.writestr(name, data)
         for info in zi.infolist():
             name = info.filename
             if any(name.endswith(x) for x in drop):
@@ -266,6 +269,32 @@ bad.append(["open", "pytorch/no-pkl.pt", FORMAT, "-", "without a data.pkl member
 # a deflated copy reads the same (torch writes stored members; accept both)
 rezip(os.path.join(D, "views.pt"), os.path.join(D, "views-deflated.pt"), compress=True)
 expect_all("pytorch/views-deflated.pt", views)
+# the byteorder member of torch >= 2.1: "little" reads as before; "big" with byte-swapped
+# storages reads the same values; anything else is an error
+small = collections.OrderedDict([("w", torch.randn(12, 10)), ("h", torch.randn(11, 10).half()),
+                                 ("i", torch.randint(-999, 999, (10, 10), dtype=torch.int32)),
+                                 ("t", torch.randn(10, 14).double().t())])
+p = save("small.pt", small)
+prefix = [n for n in zipfile.ZipFile(os.path.join(D, "small.pt")).namelist()
+          if n.endswith("data.pkl")][0][:-8]
+rezip(os.path.join(D, "small.pt"), os.path.join(D, "little.pt"), add={prefix + "byteorder": b"little"})
+expect_all("pytorch/little.pt", small)
+with zipfile.ZipFile(os.path.join(D, "small.pt")) as z:
+    swapped = {}
+    for n in z.namelist():
+        if "/data/" in n:
+            key = n.rsplit("/", 1)[1]
+            # which tensor owns storage `key`: the order torch.save assigns keys (0, 1, ...)
+            t = list(small.values())[int(key)]
+            swapped["/data/" + key] = t.detach().numpy().byteswap().tobytes() \
+                if t.is_contiguous() else t.t().detach().numpy().byteswap().tobytes()
+rezip(os.path.join(D, "small.pt"), os.path.join(D, "big-endian.pt"), replace=swapped,
+      add={prefix + "byteorder": b"big"})
+expect_all("pytorch/big-endian.pt", small)
+rezip(os.path.join(D, "small.pt"), os.path.join(D, "bad-byteorder.pt"),
+      add={prefix + "byteorder": b"middle"})
+bad.append(["open", "pytorch/bad-byteorder.pt", FORMAT, "-", "byteorder",
+            "neither \"little\" nor \"big\""])
 # a memo reference bomb: nested lists doubling 40 times
 lst = [torch.zeros(1)]
 for _ in range(40):
