@@ -165,6 +165,14 @@ wm.update({k: "pytorch_model-00002-of-00002.bin" for k in s2})
 with open(os.path.join(D, "shards", "pytorch_model.bin.index.json"), "w") as f:
     json.dump({"metadata": {"total_size": 0}, "weight_map": wm}, f, indent=2)
 expect_all("pytorch/shards/pytorch_model.bin.index.json", dict(s1, **s2))
+# the same with a legacy-format first shard (older Hugging Face checkpoints mix them)
+os.makedirs(os.path.join(D, "shards-legacy"), exist_ok=True)
+torch.save(s1, os.path.join(D, "shards-legacy", "pytorch_model-00001-of-00002.bin"),
+           _use_new_zipfile_serialization=False)
+torch.save(s2, os.path.join(D, "shards-legacy", "pytorch_model-00002-of-00002.bin"))
+with open(os.path.join(D, "shards-legacy", "pytorch_model.bin.index.json"), "w") as f:
+    json.dump({"weight_map": wm}, f)
+expect_all("pytorch/shards-legacy/pytorch_model.bin.index.json", dict(s1, **s2))
 
 # 6. the legacy format (torch < 1.6 or _use_new_zipfile_serialization=False)
 p = save("legacy.pt", sd, _use_new_zipfile_serialization=False)
