@@ -272,7 +272,13 @@ typedef struct rmtk_model rmtk_model;
  * file of llama.cpp (versions 2 and 3; a split set NAME-00001-of-0000N.gguf opens every part),
  * whose key/values become metadata strings and whose 2-D tensors read as [ne1][ne0] (rows =
  * out features), quantised blocks as RMTK_DTYPE_Q4_0 ... (IQ*, TQ* and other ggml types are
- * listed as RMTK_DTYPE_OTHER with the ggml type name in dtype_str).
+ * listed as RMTK_DTYPE_OTHER with the ggml type name in dtype_str); a PyTorch
+ * torch.save file (.pt/.pth/.bin/.ckpt: the zip format, or the legacy pre-1.6 format; tensors
+ * named by their dotted path in the pickled dicts, "state_dict.fc.weight"; optimizer state
+ * listed and skipped; non-contiguous views presented in C order) or its sharded index
+ * (*.bin.index.json). A PyTorch pickle is run by a restricted machine that resolves only an
+ * allowlist of globals and executes no code: any other global (a whole pickled nn.Module, an
+ * os.system payload) is RMTK_ERR_UNSUPPORTED naming it (docs/formats.md, "PyTorch").
  * The format is detected from the file's bytes, not its name.
  * On return *out is set whenever memory allowed: on failure it holds the error message
  * (rmtk_model_errmsg) naming the file, the tensor, the byte offset and the values involved; close
@@ -284,7 +290,7 @@ RMTK_API int rmtk_model_open(const char *path, rmtk_model **out);
 RMTK_API void rmtk_model_close(rmtk_model *m);
 /* The last error message of the model ("" when none). Owned by the model. */
 RMTK_API const char *rmtk_model_errmsg(const rmtk_model *m);
-/* The detected format: "safetensors", "npy", "npz" or "gguf". Static storage. */
+/* The detected format: "safetensors", "npy", "npz", "gguf" or "pytorch". Static storage. */
 RMTK_API const char *rmtk_model_format(const rmtk_model *m);
 /* Number of tensors in the index. */
 RMTK_API size_t rmtk_model_tensor_count(const rmtk_model *m);
@@ -299,7 +305,8 @@ RMTK_API size_t rmtk_model_metadata_count(const rmtk_model *m);
 RMTK_API int rmtk_model_metadata(const rmtk_model *m, size_t i, const char **key,
                                  const char **value);
 /* Make the bytes of tensor i available: mapped read-only from the file when stored raw,
- * decompressed into a buffer the model owns otherwise. *data is valid until the next
+ * decompressed into a buffer the model owns otherwise (a non-contiguous PyTorch view is
+ * gathered into C order in a buffer the model owns). *data is valid until the next
  * rmtk_model_map/rmtk_model_read_f64 on this model or rmtk_model_close. The data may be
  * big-endian or Fortran-ordered as rmtk_tensor_info says. */
 RMTK_API int rmtk_model_map(rmtk_model *m, size_t i, const void **data);
@@ -350,10 +357,11 @@ enum rmtk_skip {
     RMTK_SKIP_SMALL = 2,    /* a side below min_side */
     RMTK_SKIP_FILTER = 3,   /* excluded by the include/exclude patterns */
     RMTK_SKIP_DTYPE = 4,    /* not numeric (BOOL, unknown dtype) */
-    RMTK_SKIP_EMPTY = 5     /* a zero-length dimension */
+    RMTK_SKIP_EMPTY = 5,    /* a zero-length dimension */
+    RMTK_SKIP_STATE = 6     /* training state, not weights (PyTorch optimizer state_dicts) */
 };
 
-/* A short name for a skip reason: "none", "ndim", "small", "filter", "dtype", "empty"
+/* A short name for a skip reason: "none", "ndim", "small", "filter", "dtype", "empty", "state"
  * ("unknown" otherwise). Static storage. */
 RMTK_API const char *rmtk_skip_name(int skip);
 

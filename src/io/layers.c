@@ -203,7 +203,10 @@ int rmtk_layers_alloc(rmtk_model *m, const rmtk_extract_params *p, rmtk_layers *
     for (size_t i = 0; i < nt && !st; i++) {
         rmtk_tensor_info ti;
         st = rmtk_model_tensor_info(m, i, &ti);
-        if (!st)
+        if (!st && m->t[i].skip_reason) /* the reader says: not weights (optimizer state) */
+            st = push(l, &ti, i, -1, ti.ndim ? ti.shape[0] : 1, 1, RMTK_SKIP_STATE,
+                      m->t[i].skip_reason);
+        else if (!st)
             st = extract(l, &ti, i, p, have_inc ? &inc : NULL, have_exc ? &exc : NULL);
         if (st == RMTK_ERR_NOMEM)
             rmtk__fail(m->errmsg, st, "out of memory listing matrices");
@@ -397,6 +400,8 @@ const char *rmtk_skip_name(int skip)
         return "dtype";
     case RMTK_SKIP_EMPTY:
         return "empty";
+    case RMTK_SKIP_STATE:
+        return "state";
     }
     return "unknown";
 }

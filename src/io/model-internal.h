@@ -25,12 +25,18 @@ typedef struct model_tensor {
     uint64_t member_usize;  /* uncompressed size (npy header + data) */
     uint64_t member_hdr;    /* bytes of npy header at the start of the uncompressed member */
     uint32_t member_crc;
-    uint32_t pad;
+    uint32_t itemsize;      /* bytes per stored element (strided gathers) */
+    int32_t strided;        /* 1: a non-contiguous view (PyTorch): element k_0..k_{d-1} is at
+                               element sum k_i strides[i] from the data start (member_hdr);
+                               rmtk_model_map gathers it into C order */
+    int32_t pad;
+    int64_t strides[RMTK_MAX_DIMS];
+    const char *skip_reason; /* static text: listed but never analysed (optimizer state) */
 } model_tensor;
 
 struct rmtk_model {
     char errmsg[RMTK_ERRMSG_SIZE];
-    const char *format;      /* "safetensors", "npy", "npz", "gguf" */
+    const char *format;      /* "safetensors", "npy", "npz", "gguf", "pytorch" */
     char **files;            /* paths of the files holding tensor data */
     size_t nfiles, cap_files;
     model_tensor *t;         /* the index */
@@ -45,6 +51,8 @@ struct rmtk_model {
     size_t map_len;
     unsigned char *buf;      /* inflated member bytes, reused and grown */
     size_t buf_cap;
+    unsigned char *gbuf;     /* strided tensors gathered into C order, reused and grown */
+    size_t gbuf_cap;
     uint64_t bytes_read;     /* tensor-data bytes mapped or read */
     uint64_t bytes_inflated; /* bytes produced by zlib, headers included (tests watch it) */
 };
@@ -67,6 +75,14 @@ int rmtk__read_npy(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_npz(rmtk_model *m, const char *path, int fd, uint64_t size);
 /* GGUF (read-gguf.c); a split set's first part opens every part. */
 int rmtk__read_gguf(rmtk_model *m, const char *path, int fd, uint64_t size);
+/* PyTorch (read-pytorch.c): the torch.save zip format (and, seen from its first bytes, the
+ * legacy pickle stream); rmtk__read_pytorch_legacy: the legacy format only.
+ * rmtk__pytorch_sniff: 1 when the zip fd has a data.pkl member (or path a torch extension:
+ * .pt, .pth, .bin, .ckpt), 0 when not (or unreadable: the npz reader reports why), -1 when out
+ * of memory. */
+int rmtk__read_pytorch(rmtk_model *m, const char *path, int fd, uint64_t size);
+int rmtk__read_pytorch_legacy(rmtk_model *m, const char *path, int fd, uint64_t size);
+int rmtk__pytorch_sniff(int fd, uint64_t size, const char *path);
 
 /* The npy header, parsed (read-npy.c). */
 typedef struct npy_header {

@@ -1,13 +1,15 @@
 /*
  * model.c: the format-neutral side of checkpoint reading. rmtk_model_open detects the format
  * from the file's bytes (safetensors' 8-byte length + '{', NumPy's "\x93NUMPY", a zip's
- * "PK\3\4", GGUF's "GGUF"; a directory of shards; a JSON shard index), lets one reader per format append index
- * entries (name, dtype, shape, where the bytes are) without reading tensor data, then checks
+ * "PK\3\4": PyTorch when it holds a data.pkl, else npz; a pickle's "\x80": legacy PyTorch;
+ * GGUF's "GGUF"; a directory of shards; a JSON shard index), lets one reader per format append
+ * index entries (name, dtype, shape, where the bytes are) without reading tensor data, then checks
  * names are unique and builds a sorted name lookup. rmtk_model_map makes one tensor's bytes
  * available at a time: raw-stored data is mmap'd (MAP_PRIVATE, PROT_READ, page-aligned, the
  * previous mapping released), deflated zip members are inflated into one buffer the model owns
- * and grows; zip members are CRC-checked the first time. rmtk_model_read_f64 converts in blocks
- * and reorders Fortran-ordered data into C order.
+ * and grows; zip members are CRC-checked the first time; non-contiguous (strided) PyTorch views
+ * are gathered into C order in a second buffer. rmtk_model_read_f64 converts in blocks and
+ * reorders Fortran-ordered data into C order.
  */
 #include "model-internal.h"
 
@@ -152,8 +154,16 @@ static int open_file(rmtk_model *m, const char *path, int allow_index)
         fmt = "npy";
     } else if (have >= 4 && (memcmp(head, "PK\x03\x04", 4) == 0 ||
                              memcmp(head, "PK\x05\x06", 4) == 0)) {
-        rd = rmtk__read_npz;
-        fmt = "npz";
+        /* a zip: PyTorch when a member is (or ends in /) data.pkl, else npz */
+        int torch_zip = rmtk__pytorch_sniff(fd, size, path);
+        rd = torch_zip != 0 ? rmtk__read_pytorch : rmtk__read_npz; /* -1: it reports NOMEM */
+        fmt = torch_zip != 0 ? "pytorch" : "npz";
+    } else if (have >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) {
+        rd = rmtk__read_pytorch_legacy; /* a bare pickle: legacy torch.save */
+        fmt = "pytorch";
+    } else if (allow_index && ends_with(path, ".bin.index.json")) {
+        rd = rmtk__read_safetensors_index; /* weight_map -> PyTorch shards */
+        fmt = "pytorch";
     } else if (have >= 9 && head[8] == '{') {
         rd = rmtk__read_safetensors;
         fmt = "safetensors";
@@ -173,6 +183,9 @@ static int open_file(rmtk_model *m, const char *path, int allow_index)
     } else if (ends_with(path, ".safetensors")) {
         rd = rmtk__read_safetensors;
         fmt = "safetensors";
+    } else if (ends_with(path, ".pt") || ends_with(path, ".pth") || ends_with(path, ".ckpt")) {
+        rd = rmtk__read_pytorch; /* its zip reader reports what is wrong precisely */
+        fmt = "pytorch";
     } else {
         close(fd);
         return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
@@ -347,6 +360,7 @@ void rmtk_model_close(rmtk_model *m)
     rmtk__free(m->meta);
     rmtk__free(m->by_name);
     rmtk__free(m->buf);
+    rmtk__free(m->gbuf);
     rmtk__free(m);
 }
 
@@ -501,7 +515,70 @@ int rmtk_model_map(rmtk_model *m, size_t i, const void **data)
     return st;
 }
 
+/* Gather a strided tensor (model_tensor.strided) whose element 0 is at base into C order in the
+ * model's gather buffer: element (k_0, ..., k_{d-1}) comes from base + itemsize * sum k_i s_i
+ * (extent validated by the reader). Rows of the last dimension are copied element by element
+ * (or as one block when its stride is 1). */
+static int gather_strided(rmtk_model *m, const model_tensor *t, const unsigned char *base,
+                          const void **data)
+{
+    const rmtk_tensor_info *ti = &t->info;
+    if (ti->nbytes > (uint64_t)SIZE_MAX)
+        return rmtk__fail(m->errmsg, RMTK_ERR_RANGE, "%s: tensor '%s': %llu bytes do not fit",
+                          ti->file, ti->name, (unsigned long long)ti->nbytes);
+    if (m->gbuf_cap < ti->nbytes || !m->gbuf) {
+        rmtk__free(m->gbuf);
+        m->gbuf_cap = 0;
+        m->gbuf = rmtk__malloc((size_t)(ti->nbytes ? ti->nbytes : 1));
+        if (!m->gbuf)
+            return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM,
+                              "%s: tensor '%s': out of memory gathering %llu bytes of a strided "
+                              "view",
+                              ti->file, ti->name, (unsigned long long)ti->nbytes);
+        m->gbuf_cap = (size_t)(ti->nbytes ? ti->nbytes : 1);
+    }
+    *data = m->gbuf;
+    if (ti->numel == 0)
+        return RMTK_OK;
+    int d = ti->ndim;
+    size_t esz = t->itemsize;
+    unsigned char *dst = m->gbuf;
+    int64_t idx[RMTK_MAX_DIMS] = {0};
+    size_t inner = (size_t)(d ? ti->shape[d - 1] : 1);
+    uint64_t s_in = (uint64_t)(d ? t->strides[d - 1] : 1);
+    uint64_t rows = ti->numel / inner;
+    for (uint64_t r = 0; r < rows; r++) {
+        uint64_t src = 0;
+        for (int k = 0; k + 1 < d; k++)
+            src += (uint64_t)idx[k] * (uint64_t)t->strides[k];
+        const unsigned char *sp = base + src * esz;
+        if (s_in == 1) {
+            memcpy(dst, sp, inner * esz);
+            dst += inner * esz;
+        } else {
+            for (size_t j = 0; j < inner; j++, dst += esz)
+                memcpy(dst, sp + (uint64_t)j * s_in * esz, esz);
+        }
+        for (int k = d - 2; k >= 0; k--) {
+            if (++idx[k] < ti->shape[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+    return RMTK_OK;
+}
+
+static int map_stored(rmtk_model *m, size_t i, const void **data);
+
 static int map_tensor(rmtk_model *m, size_t i, const void **data)
+{
+    int st = map_stored(m, i, data);
+    if (st == RMTK_OK && m->t[i].strided)
+        st = gather_strided(m, &m->t[i], *data, data);
+    return st;
+}
+
+static int map_stored(rmtk_model *m, size_t i, const void **data)
 {
     *data = NULL;
     if (i >= m->n)
@@ -511,9 +588,11 @@ static int map_tensor(rmtk_model *m, size_t i, const void **data)
     const char *path = t->info.file;
     int st;
     if (t->store == MODEL_STORE_RAW) {
-        st = map_range(m, path, t->info.offset, t->info.nbytes, data);
+        /* a strided view (legacy PyTorch) maps its whole extent, member_usize bytes */
+        uint64_t len = t->strided ? t->member_usize : t->info.nbytes;
+        st = map_range(m, path, t->info.offset, len, data);
         if (st == RMTK_OK)
-            m->bytes_read += t->info.nbytes;
+            m->bytes_read += len;
         return st;
     }
     if (t->store == MODEL_STORE_ZIP_RAW) {

@@ -429,7 +429,10 @@ int rmtk__read_safetensors_index(rmtk_model *m, const char *path, int fd, uint64
                             "%s: shard '%s' (listed for tensor '%s') cannot be opened: %s", path,
                             full, w[i].tensor, strerror(errno));
         } else {
-            st = rmtk__read_safetensors(m, full, sfd, (uint64_t)sb.st_size);
+            /* a pytorch_model.bin.index.json lists torch.save shards (model.c) */
+            int torch_shards = m->format && strcmp(m->format, "pytorch") == 0;
+            st = torch_shards ? rmtk__read_pytorch(m, full, sfd, (uint64_t)sb.st_size)
+                              : rmtk__read_safetensors(m, full, sfd, (uint64_t)sb.st_size);
             shard_file[i] = m->nfiles - 1;
         }
         if (sfd >= 0)
