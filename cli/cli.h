@@ -33,6 +33,21 @@ int cli_law_option(int argc, char **argv, int *i, rmtk_law_params *lp, rmtk_ense
 int cli_write_atomic(const char *path, int (*writer)(FILE *f, const void *ctx), const void *ctx);
 int cmd_plot(int argc, char **argv);
 
+/* ---- the output folder of analyze (outdir.c; design in docs/report.md) -------------------- */
+typedef struct cli_outdir {
+    char dir[4096];   /* --out DIR */
+    char stage[4096]; /* where this run writes: DIR/.rmtk-staging.PID ("" once committed) */
+} cli_outdir;
+/* Checks DIR before any computation (a file, or a folder that cannot be created or written, is
+ * an error naming --out), completes a commit that a killed run left, removes dead runs' staging
+ * folders and creates this run's (with its figures/). cmd names the subcommand in messages. */
+int cli_outdir_prepare(const char *cmd, const char *dir, cli_outdir *od);
+/* Lists the staged files in a manifest and moves them into DIR, replacing the previous run's
+ * files (only those its manifest lists). */
+int cli_outdir_commit(cli_outdir *od);
+/* Removes the staging folder (a failed run leaves DIR as it was). */
+void cli_outdir_abandon(cli_outdir *od);
+
 /* ---- reading a saved report.json (plot-util.c) -------------------------------------------- */
 /* Parses path; checks the schema. Prints "rmtk: ..." and returns a status on error. */
 int cli_report_load(const char *path, cJSON **out);

@@ -22,8 +22,14 @@ static void usage(FILE *f)
             "usage: rmtk analyze FILE... --out DIR [options]\n"
             "\n"
             "Analyse every weight matrix of the checkpoints (safetensors file, sharded index or\n"
-            "directory, .npy, .npz). Writes DIR/summary.csv (one row per matrix) and\n"
-            "DIR/report.json (everything, with the singular values), and prints a table.\n"
+            "directory, .npy, .npz) and print a table with a verdict per layer. Writes into DIR:\n"
+            "  summary.csv        one row per matrix (skipped tensors included)\n"
+            "  report.json        everything, with the singular values\n"
+            "  report.html        one self-contained page: table, verdicts, figures\n"
+            "  figures/           NNN-LAYER-KIND.svg/.png (--format) and .csv (the plotted data)\n"
+            "  rmtk-manifest.txt  the list of these files\n"
+            "DIR is checked before any work. rmtk replaces only the files of its previous run\n"
+            "(those its manifest lists), all at once: other files in DIR are left alone.\n"
             "\n"
             "options:\n"
             "  --out DIR          output directory (created if missing)\n"
@@ -222,12 +228,10 @@ static size_t write_stdout(const void *buf, size_t n, void *user)
 /* Figures and report.html from the report.json just written: the code path of `rmtk plot`. */
 static int draw_report(const char *out, const char *formats, int tty, size_t *nfig)
 {
-    char path[4096], figdir[4096];
+    char path[4200], figdir[4200];
     snprintf(path, sizeof path, "%s/report.json", out);
     snprintf(figdir, sizeof figdir, "%s/figures", out);
-    int st = cli_mkdir_p(figdir);
-    if (st)
-        return st;
+    int st;
     if (tty) {
         fprintf(stderr, "drawing figures and report.html ...");
         fflush(stderr);
@@ -367,13 +371,25 @@ int cmd_analyze(int argc, char **argv)
             files[nfiles++] = a;
         }
     }
-    if (nfiles == 0 || (!out && !json)) {
-        usage(stderr);
+    if (nfiles == 0) {
+        cli_error("analyze: no checkpoint given (rmtk analyze FILE... --out DIR; "
+                  "rmtk analyze --help)");
         return RMTK_ERR_ARG;
     }
+    if (!out && !json) {
+        cli_error("analyze: --out DIR is required (the folder for summary.csv, report.json, "
+                  "report.html and figures/), or --json to print the report");
+        return RMTK_ERR_ARG;
+    }
+    /* The output folder is checked and staged before any computation. */
+    cli_outdir od;
+    memset(&od, 0, sizeof od);
+    if (out && (st = cli_outdir_prepare("analyze", out, &od)))
+        return st;
     rmtk_analysis *an = NULL;
     if ((st = rmtk_analysis_alloc(&p, &an))) {
         cli_error("analyze: invalid parameters (%s)", rmtk_status_str(st));
+        cli_outdir_abandon(&od);
         return st;
     }
     rmtk_model *models[1024] = {0};
@@ -384,18 +400,18 @@ int cmd_analyze(int argc, char **argv)
         else if ((st = rmtk_analysis_add_model(an, models[f], files[f])))
             cli_error("%s", rmtk_analysis_errmsg(an));
     }
-    if (!st && (!out || (st = cli_mkdir_p(out)) == RMTK_OK)) {
+    if (!st) {
         int tty = !quiet && isatty(2);
         progress_state ps = {{0, 0}, tty, quiet || tty ? 0 : per_matrix ? 1 : 10, 0};
         clock_gettime(CLOCK_MONOTONIC, &ps.start);
         int run_st = rmtk_analysis_run(an, progress, &ps);
-        char path[4096];
+        char path[4200];
         size_t nfig = 0;
         if (out) {
-            snprintf(path, sizeof path, "%s/summary.csv", out);
+            snprintf(path, sizeof path, "%s/summary.csv", od.stage);
             st = rmtk_analysis_write_csv(an, path);
             if (!st) {
-                snprintf(path, sizeof path, "%s/report.json", out);
+                snprintf(path, sizeof path, "%s/report.json", od.stage);
                 st = rmtk_analysis_write_json(an, path);
             }
             if (st)
@@ -407,7 +423,9 @@ int cmd_analyze(int argc, char **argv)
                 cli_error("cannot write the report to stdout (%s)", rmtk_status_str(st));
         }
         if (!st && out && plots)
-            st = draw_report(out, formats, tty, &nfig);
+            st = draw_report(od.stage, formats, tty, &nfig);
+        if (!st && out)
+            st = cli_outdir_commit(&od);
         if (!quiet && !json)
             print_table(an, p.alpha);
         if (!st && !quiet && !json && out)
@@ -418,6 +436,7 @@ int cmd_analyze(int argc, char **argv)
             st = run_st;
         }
     }
+    cli_outdir_abandon(&od);
     rmtk_analysis_free(an);
     for (int f = 0; f < nfiles; f++)
         rmtk_model_close(models[f]);

@@ -1,0 +1,185 @@
+"""The command line as a newcomer meets it (issue 11): the output folder (stale files, a kill
+between renames, the umask, failing before the work), messages that say what to do, defaults that
+agree between commands, and the installed tree. Run by ctest with RMTK_CLI set."""
+import csv
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+CLI = os.environ.get("RMTK_CLI", "build/rmtk")
+SRC = os.environ.get("RMTK_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run(*args, check=True, env=None, umask=None):
+    full = dict(os.environ)
+    full.update(env or {})
+    pre = (lambda: os.umask(umask)) if umask is not None else None
+    p = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, env=full,
+                       preexec_fn=pre)
+    if check and p.returncode != 0:
+        raise AssertionError(f"rmtk {' '.join(map(str, args))} -> {p.returncode}\n{p.stderr}")
+    return p
+
+
+def write_safetensors(path, tensors):
+    """tensors: name -> float64 array, stored as F32 (an independent writer: struct + json)."""
+    header, blobs, off = {}, [], 0
+    for name, a in tensors.items():
+        raw = np.ascontiguousarray(a, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("newcomer")
+    rng = np.random.default_rng(11)
+    a = d / "a.safetensors"
+    b = d / "b.safetensors"
+    write_safetensors(a, {"alpha.weight": rng.standard_normal((80, 50)),
+                          "alpha2.weight": rng.standard_normal((60, 40)),
+                          "alpha.bias": rng.standard_normal(80)})
+    write_safetensors(b, {"beta.weight": rng.standard_normal((70, 45)),
+                          "beta.bias": rng.standard_normal(70)})
+    return d, a, b
+
+
+def all_files(root):
+    out = set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        for f in filenames:
+            out.add(os.path.relpath(os.path.join(dirpath, f), root))
+    return out
+
+
+def manifest(out):
+    with open(out / "rmtk-manifest.txt") as f:
+        return {l.strip() for l in f if l.strip() and not l.startswith("#")}
+
+
+def assert_one_run(out, present, absent):
+    """out holds one consistent set: the manifest lists exactly rmtk's files there; summary.csv,
+    report.json and report.html name the same matrices, those of `present`, none of `absent`."""
+    assert (out / "rmtk-manifest.txt").exists()
+    assert not (out / ".rmtk-commit").exists()
+    assert not [f for f in os.listdir(out) if f.startswith(".rmtk-staging")]
+    files = all_files(out)
+    assert not [f for f in files if ".tmp" in f], files
+    listed = manifest(out)
+    assert listed <= files
+    assert {"summary.csv", "report.json", "report.html"} <= listed
+    with open(out / "summary.csv") as f:
+        csv_names = {r["name"] for r in csv.DictReader(f) if r["status"] == "ok"}
+    rep = json.loads((out / "report.json").read_text())
+    json_names = {m["name"] for m in rep["matrices"] if m["status"] == "ok"}
+    assert csv_names == json_names == set(present)
+    html = (out / "report.html").read_text()
+    for n in present:
+        assert n in html
+    for n in absent:
+        assert n not in html
+        assert not [f for f in files if n in f], (n, files)
+    figs = [f for f in listed if f.startswith("figures/")]
+    assert figs and all(any(n in f for n in present) or "model-" in f for f in figs)
+
+
+# ---- 1. the output folder ------------------------------------------------------------------
+
+def test_second_run_replaces_only_its_own_files(models, tmp_path):
+    d, a, b = models
+    out = tmp_path / "out"
+    run("analyze", a, "--out", out, "--quiet", "--stats", "basic,mp,levels,vectors")
+    assert_one_run(out, ["alpha.weight", "alpha2.weight"], ["beta.weight"])
+    assert any("vectors" in f for f in manifest(out))
+    (out / "notes.txt").write_text("mine")
+    (out / "figures" / "mine.svg").write_text("<svg/>")
+    # a manifest line outside the folder is never followed
+    with open(out / "rmtk-manifest.txt", "a") as f:
+        f.write("../victim.txt\n/etc/hostname\n")
+    (tmp_path / "victim.txt").write_text("keep")
+    run("analyze", b, "--out", out, "--quiet", "--stats", "basic,mp")
+    assert_one_run(out, ["beta.weight"], ["alpha.weight", "alpha2.weight"])
+    assert not any("vectors" in f for f in all_files(out))  # the first run's statistics
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "figures" / "mine.svg").exists()
+    assert (tmp_path / "victim.txt").read_text() == "keep"
+    # --no-plots: the previous figures and report.html go, the user's stay
+    run("analyze", a, "--out", out, "--quiet", "--no-plots")
+    assert manifest(out) == {"summary.csv", "report.json"}
+    assert all_files(out) == {"summary.csv", "report.json", "rmtk-manifest.txt", "notes.txt",
+                              "figures/mine.svg"}
+
+
+@pytest.mark.parametrize("kill_after", [1, 4, 12])
+def test_kill_between_renames_is_completed_by_the_next_run(models, tmp_path, kill_after):
+    d, a, b = models
+    out = tmp_path / "out"
+    run("analyze", a, "--out", out, "--quiet")
+    p = run("analyze", b, "--out", out, "--quiet",
+            env={"RMTK_TEST_KILL_AFTER_RENAMES": str(kill_after)}, check=False)
+    assert p.returncode == -9, p.stderr
+    # in commit: no manifest, the rest of the commit waiting
+    assert not (out / "rmtk-manifest.txt").exists()
+    assert (out / ".rmtk-commit").is_dir()
+    # the next run completes the commit first, even one that then fails
+    p = run("analyze", d / "missing.safetensors", "--out", out, "--quiet", check=False)
+    assert p.returncode != 0 and "missing.safetensors" in p.stderr
+    assert_one_run(out, ["beta.weight"], ["alpha.weight", "alpha2.weight"])
+
+
+def test_kill_before_the_commit_leaves_the_previous_run(models, tmp_path):
+    d, a, b = models
+    out = tmp_path / "out"
+    run("analyze", a, "--out", out, "--quiet")
+    before = {f: (out / f).read_bytes() for f in ("summary.csv", "report.json")}
+    # a dead run's staging folder (pid 2^22 + 1 > pid_max: not a live process)
+    stale = out / ".rmtk-staging.4194305"
+    (stale / "figures").mkdir(parents=True)
+    (stale / "report.json").write_text("{}")
+    (stale / "figures" / "000-x-esd.svg").write_text("<svg/>")
+    assert {f: (out / f).read_bytes() for f in before} == before
+    run("analyze", b, "--out", out, "--quiet")
+    assert not stale.exists()
+    assert_one_run(out, ["beta.weight"], ["alpha.weight"])
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o077])
+def test_outputs_respect_the_umask(models, tmp_path, mask):
+    d, a, b = models
+    out = tmp_path / "out"
+    run("analyze", a, "--out", out, "--quiet", umask=mask)
+    for f in manifest(out) | {"rmtk-manifest.txt"}:
+        mode = os.stat(out / f).st_mode & 0o777
+        assert mode == 0o666 & ~mask, (f, oct(mode))
+    assert os.stat(out).st_mode & 0o777 == 0o777 & ~mask
+    assert not [f for f in all_files(tmp_path) if ".tmp" in f or "staging" in f]
+
+
+def test_out_is_checked_before_the_work(models, tmp_path):
+    d, a, b = models
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    # the checkpoint does not exist: an error about --out proves it came first
+    for out in (afile, afile / "sub", "/proc/rmtk-cannot-create/x"):
+        p = run("analyze", d / "missing.safetensors", "--out", out, check=False)
+        assert p.returncode != 0
+        assert "--out" in p.stderr and "missing.safetensors" not in p.stderr, p.stderr
+    p = run("analyze", a, "--out", afile, check=False)
+    assert "names a file" in p.stderr and p.stdout == ""
+    assert afile.read_text() == "x"
+    if os.geteuid() != 0:  # root writes anywhere
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        p = run("analyze", d / "missing.safetensors", "--out", ro, check=False)
+        assert p.returncode != 0 and "not writable" in p.stderr, p.stderr
