@@ -27,6 +27,7 @@ int cmd_theory(int argc, char **argv);
 /* shared by theory and simulate (cmd-theory.c): names, grid a:b:n, law/network options (returns
  * 1 when argv[*i] was consumed, 0 when unknown, -status on error), atomic file writes */
 int cli_parse_activation(const char *s, int32_t *act);
+int cli_given(int argc, char **argv, const char *opt); /* argv[1..] holds opt */
 int cli_parse_weight_law(const char *s, int32_t *wl);
 int cli_parse_grid(const char *s, double *a, double *b, size_t *n);
 int cli_law_option(int argc, char **argv, int *i, rmtk_law_params *lp, rmtk_ensemble_params *ep);
@@ -119,6 +120,15 @@ int cli_parse_stats(const char *s, uint32_t *out);
 char *cli_read_file(const char *path, size_t *len);
 /* mkdir -p (errors printed). */
 int cli_mkdir_p(const char *dir);
+/* Suggestions: the edit distance (with transpositions) of two words; the candidate nearest to
+ * word (NULL when none is within 2 edits and under half its length; a prefix of 3+ letters
+ * counts as 1 edit); "CMD: unknown option 'OPT'; did you mean '--X'?" from the long options that
+ * usage() prints. */
+size_t cli_edit_distance(const char *a, const char *b);
+const char *cli_nearest(const char *word, const char *const *cands, size_t n);
+void cli_unknown_option(const char *cmd, const char *opt, void (*usage)(FILE *f));
+/* "FILE: no tensor named 'X'; nearest: 'a', 'b' (rmtk describe FILE lists all N)". */
+void cli_unknown_tensor(const char *file, const rmtk_model *m, const char *name);
 /* True when argv[i] is --help or -h. */
 int cli_is_help(const char *arg);
 /* "rmtk: " + message to stderr. */

@@ -361,7 +361,7 @@ int cmd_analyze(int argc, char **argv)
                 q += len + (q[len] == ',');
             }
         } else if (a[0] == '-' && a[1] != '\0') {
-            cli_error("analyze: unknown option '%s' (rmtk analyze --help)", a);
+            cli_unknown_option("analyze", a, usage);
             return RMTK_ERR_ARG;
         } else {
             if (nfiles == (int)(sizeof files / sizeof files[0])) {

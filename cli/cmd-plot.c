@@ -56,7 +56,7 @@ int cmd_plot(int argc, char **argv)
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
-            cli_error("plot: unknown option '%s' (rmtk plot --help)", a);
+            cli_unknown_option("plot", a, usage);
             return RMTK_ERR_ARG;
         } else if (!report) {
             report = a;
@@ -66,7 +66,7 @@ int cmd_plot(int argc, char **argv)
         }
     }
     if (!report) {
-        usage(stderr);
+        cli_error("plot: REPORT is required (rmtk plot DIR/report.json; rmtk plot --help)");
         return RMTK_ERR_ARG;
     }
     char dir[4096];

@@ -183,7 +183,17 @@ int cmd_simulate(int argc, char **argv)
             found = 1;
         }
     if (!found) {
-        cli_error("simulate: unknown ensemble '%s' (rmtk simulate --help)", argv[1]);
+        enum { NE = sizeof ensembles / sizeof ensembles[0] };
+        const char *cands[NE];
+        for (size_t i = 0; i < NE; i++)
+            cands[i] = ensembles[i].name;
+        const char *near = cli_nearest(argv[1], cands, NE);
+        if (near)
+            cli_error("simulate: unknown ensemble '%s'; did you mean '%s'? (rmtk simulate --help)",
+                      argv[1], near);
+        else
+            cli_error("simulate: unknown ensemble '%s' (rmtk simulate --help lists them)",
+                      argv[1]);
         return RMTK_ERR_ARG;
     }
     uint64_t samples = 1;
@@ -265,7 +275,37 @@ int cmd_simulate(int argc, char **argv)
             formats = v;
         } else {
             (void)k;
-            cli_error("simulate: unknown option '%s' (rmtk simulate --help)", o);
+            cli_unknown_option("simulate", o, usage);
+            return RMTK_ERR_ARG;
+        }
+    }
+    /* The parameters an ensemble cannot do without, named when missing. */
+    static const struct {
+        int32_t kind;
+        const char *need;
+        size_t lo, hi;
+    } dims_of[] = {
+        {RMTK_ENS_WISHART, "--dims N,M", 2, 2},
+        {RMTK_ENS_WISHART_COMPLEX, "--dims N,M", 2, 2},
+        {RMTK_ENS_PERCOLATED_WISHART, "--dims N,M", 2, 2},
+        {RMTK_ENS_SPIKED, "--dims n,m", 2, 2},
+        {RMTK_ENS_WISHART_PRODUCT, "--dims N0,...,NL", 2, RMTK_MAX_LAYERS + 1},
+        {RMTK_ENS_JACOBIAN, "--widths n0,...,nL", 2, RMTK_MAX_LAYERS + 1},
+    };
+    for (size_t k = 0; k < sizeof dims_of / sizeof dims_of[0]; k++) {
+        if (dims_of[k].kind != ep.ensemble)
+            continue;
+        if (ep.n_dims == 0) {
+            cli_error("simulate %s: %s is required (e.g. %s; rmtk simulate --help)", argv[1],
+                      dims_of[k].need,
+                      dims_of[k].hi == 2 ? "--dims 400,200" : ep.ensemble == RMTK_ENS_JACOBIAN
+                                                                  ? "--widths 200,200,200"
+                                                                  : "--dims 200,200,200");
+            return RMTK_ERR_ARG;
+        }
+        if (ep.n_dims < dims_of[k].lo || ep.n_dims > dims_of[k].hi) {
+            cli_error("simulate %s: %s takes %s values, not %zu", argv[1], dims_of[k].need,
+                      dims_of[k].hi == 2 ? "2" : "2 or more", ep.n_dims);
             return RMTK_ERR_ARG;
         }
     }

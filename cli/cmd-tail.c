@@ -124,12 +124,13 @@ static int read_tensor(const char *path, const char *name, double **x, size_t *n
     }
     if (name) {
         if ((st = rmtk_model_find(m, name, &idx))) {
-            cli_error("%s: no tensor named '%s'", path, name);
+            cli_unknown_tensor(path, m, name);
             goto done;
         }
     } else if (rmtk_model_tensor_count(m) != 1) {
-        cli_error("%s holds %zu tensors: choose one with --tensor NAME", path,
-                  rmtk_model_tensor_count(m));
+        cli_error("%s holds %zu tensors: choose one with --tensor NAME (rmtk describe %s lists "
+                  "them)",
+                  path, rmtk_model_tensor_count(m), path);
         st = RMTK_ERR_ARG;
         goto done;
     }
@@ -230,7 +231,7 @@ int cmd_tail(int argc, char **argv)
                 return RMTK_ERR_ARG;
             }
         } else if (a[0] == '-' && a[1] != '\0') {
-            cli_error("tail: unknown option '%s' (rmtk tail --help)", a);
+            cli_unknown_option("tail", a, usage);
             return RMTK_ERR_ARG;
         } else if (!path) {
             path = a;
@@ -240,7 +241,8 @@ int cmd_tail(int argc, char **argv)
         }
     }
     if (!path) {
-        usage(stderr);
+        cli_error("tail: FILE is required (a text file of numbers, or a checkpoint with "
+                  "--tensor NAME; rmtk tail --help)");
         return RMTK_ERR_ARG;
     }
     double *x = NULL;

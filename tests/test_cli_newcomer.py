@@ -183,3 +183,100 @@ def test_out_is_checked_before_the_work(models, tmp_path):
         ro.chmod(0o555)
         p = run("analyze", d / "missing.safetensors", "--out", ro, check=False)
         assert p.returncode != 0 and "not writable" in p.stderr, p.stderr
+
+
+# ---- 3. messages that say what to do -------------------------------------------------------
+
+def err(*args):
+    p = run(*args, check=False)
+    assert p.returncode == 5, (args, p.returncode, p.stderr)  # RMTK_ERR_ARG
+    assert "usage:" not in p.stderr, p.stderr  # one line that says what to do, not the usage
+    assert p.stderr.count("\n") == 1, p.stderr
+    return p.stderr
+
+
+def test_missing_required_options_are_named(models):
+    d, a, b = models
+    assert "analyze: --out DIR is required" in err("analyze", a)
+    assert "analyze: no checkpoint given" in err("analyze", "--out", d / "o")
+    assert "spectrum: --tensor NAME is required" in err("spectrum", a)
+    assert "spectrum: FILE is required" in err("spectrum", "--tensor", "alpha.weight")
+    assert "tail: FILE is required" in err("tail")
+    assert "describe: FILE is required" in err("describe")
+    assert "plot: REPORT is required" in err("plot")
+    s = err("simulate", "wishart")
+    assert "--dims N,M is required" in s
+    assert "--widths n0,...,nL is required" in err("simulate", "jacobian")
+    assert "--dims N0,...,NL is required" in err("simulate", "wishart-product")
+    assert "takes 2 values, not 3" in err("simulate", "wishart", "--dims", "30,20,10")
+    assert "--dims N0,N1,...,NL is required" in err("theory", "wishart-product")
+    assert "--widths n0,...,nL is required" in err("theory", "jacobian")
+
+
+@pytest.mark.parametrize("args,near", [
+    (("analyze", "x", "--stat", "all"), "--stats"),
+    (("analyze", "x", "--ot", "d"), "--out"),
+    (("analyze", "x", "--no-plot"), "--no-plots"),
+    (("analyze", "x", "--seeed", "1"), "--seed"),
+    (("tail", "x", "--tensr", "w"), "--tensor"),
+    (("spectrum", "x", "--exct"), "--exact"),
+    (("describe", "x", "--jsn"), "--json"),
+    (("plot", "x", "--fromat", "svg"), "--format"),
+    (("theory", "mp", "--rato", "0.5"), "--ratio"),
+    (("simulate", "goe", "--sed", "1"), "--seed"),
+    (("analyse",), "analyze"),
+    (("spectra",), "spectrum"),
+    (("describ",), "describe"),
+    (("simulate", "wishrt"), "wishart"),
+    (("theory", "semicirle"), "semicircle"),
+])
+def test_unknown_names_suggest_the_nearest(args, near):
+    assert f"did you mean '{near}'?" in err(*args)
+
+
+def test_far_names_suggest_nothing():
+    for args in (("analyze", "x", "--zzzzzz"), ("frobnicate",), ("theory", "qqq")):
+        s = err(*args)
+        assert "did you mean" not in s
+
+
+def test_unknown_tensor_lists_the_nearest_names(models):
+    d, a, b = models
+    for cmd in ("spectrum", "tail"):
+        p = run(cmd, a, "--tensor", "alpha.wieght", check=False)
+        assert p.returncode == 6, p.stderr  # RMTK_ERR_NOTFOUND
+        s = p.stderr
+        assert "no tensor named 'alpha.wieght'" in s
+        assert "nearest: 'alpha.weight'" in s  # the nearest first
+        assert f"rmtk describe {a} lists all 3" in s
+
+
+def test_theory_says_which_defaults_it_used():
+    p = run("theory", "mp", "--json")
+    assert "theory mp: --ratio 0.5 --sigma2 1 (defaults" in p.stderr
+    law = json.loads(p.stdout)
+    # the defaults said are those used: MP edges sigma2 (1 +- sqrt(ratio))^2
+    assert law["edges"] == pytest.approx([(1 - 0.5 ** 0.5) ** 2, (1 + 0.5 ** 0.5) ** 2], rel=1e-12)
+    p = run("theory", "mp", "--ratio", "0.25", "--json")
+    assert "--sigma2 1 (defaults" in p.stderr and "--ratio" not in p.stderr
+    assert run("theory", "mp", "--ratio", "0.25", "--sigma2", "2").stderr == ""
+
+
+def test_top_help_lists_the_exit_codes():
+    out = run("--help").stdout
+    assert "exit codes" in out
+    for code, word in ((0, "success"), (2, "input/output"), (5, "invalid argument"),
+                       (6, "a named tensor"), (10, "internal")):
+        assert f"{code}  {word}" in out
+
+
+def test_analyze_help_names_every_file_it_writes(models, tmp_path):
+    d, a, b = models
+    text = run("analyze", "--help").stdout
+    out = tmp_path / "o"
+    run("analyze", a, "--out", out, "--quiet", "--format", "svg,png,pdf")
+    for f in all_files(out):
+        top = f.split("/")[0] + ("/" if "/" in f else "")
+        assert top in text, f
+    for ext in ("svg", "png", "pdf", "csv"):
+        assert any(f.endswith(ext) for f in all_files(out / "figures"))
