@@ -251,6 +251,48 @@ static int draw_report(const char *out, const char *formats, int tty, size_t *nf
     return st;
 }
 
+/* Said up front: the Porter-Thomas test's Monte-Carlo null (vectors, exact_mc/paper/staats)
+ * simulates nsamples unit vectors of every dimension met, once per worker. Measured cost of
+ * rmtk_pt_plan_alloc (exact_mc, 2000 samples): 0.83 s CPU at n = 4096, 3.7 s at n = 16384, so
+ * about 0.23 ms x n x nsamples / 2000. Elongated matrices (100000 x 20) pay it for n = 100000. */
+static void say_vectors_cost(const rmtk_analysis *an, const rmtk_analysis_params *p)
+{
+    if (!(p->stats & RMTK_STATS_VECTORS) || p->vectors.method == RMTK_PT_EXACT_KOLMOGOROV)
+        return;
+    uint64_t ns = p->vectors.nsamples ? p->vectors.nsamples
+                  : p->vectors.method == RMTK_PT_PAPER  ? 5000
+                  : p->vectors.method == RMTK_PT_STAATS ? 10000
+                                                        : 2000;
+    int64_t dims[64];
+    size_t nd = 0;
+    double secs = 0, top = 0;
+    for (size_t i = 0; i < rmtk_analysis_count(an); i++) {
+        rmtk_analysis_row r;
+        if (rmtk_analysis_row_get(an, i, &r) != RMTK_OK || strcmp(r.status, "skipped") == 0)
+            continue;
+        int64_t side[2] = {r.rows, r.cols};
+        for (int k = 0; k < 2; k++) {
+            size_t j;
+            for (j = 0; j < nd && dims[j] != side[k]; j++)
+                ;
+            if (j < nd || nd == 64)
+                continue;
+            dims[nd++] = side[k];
+            double t = 0.226e-3 * (double)side[k] * (double)ns / 2000.0;
+            secs += t;
+            top = t > top ? t : top;
+        }
+    }
+    if (secs < 20)
+        return;
+    fprintf(stderr,
+            "rmtk: analyze: --stats vectors: the Porter-Thomas null simulates %llu unit vectors "
+            "for each of %zu dimensions (largest cost %.0f s): about %.0f s of CPU before those "
+            "tests; --pt-samples N scales it, --pt-method kolmogorov simulates nothing "
+            "(slightly conservative; docs/methods/vectors.md)\n",
+            (unsigned long long)ns, nd, top, secs);
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     rmtk_analysis_params p = rmtk_analysis_params_default();
@@ -403,6 +445,8 @@ int cmd_analyze(int argc, char **argv)
     if (!st) {
         int tty = !quiet && isatty(2);
         progress_state ps = {{0, 0}, tty, quiet || tty ? 0 : per_matrix ? 1 : 10, 0};
+        if (!quiet)
+            say_vectors_cost(an, &p);
         clock_gettime(CLOCK_MONOTONIC, &ps.start);
         int run_st = rmtk_analysis_run(an, progress, &ps);
         char path[4200];

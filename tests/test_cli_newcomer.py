@@ -404,3 +404,127 @@ def test_c_program_builds_against_the_installed_pkg_config(installed, tmp_path):
     ldd = subprocess.run(["ldd", str(exe)], capture_output=True, text=True,
                          env=dict(os.environ, LD_LIBRARY_PATH=libdir)).stdout
     assert os.path.realpath(libdir) in ldd or libdir in ldd, ldd
+
+
+# ---- 2. defaults that agree, values recorded ------------------------------------------------
+
+def test_report_records_the_threads_used(models, tmp_path):
+    d, a, b = models
+    run("analyze", a, "--out", tmp_path / "o", "--quiet", "--no-plots")
+    rep = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert rep["parameters"]["threads"] == os.cpu_count()
+    run("analyze", a, "--out", tmp_path / "o", "--quiet", "--no-plots", "--threads", "3")
+    rep = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert rep["parameters"]["threads"] == 3
+
+
+@pytest.fixture(scope="module")
+def heavy(tmp_path_factory):
+    """A matrix with a heavy-tailed spectrum (Student-t entries, 3 d.o.f.)."""
+    d = tmp_path_factory.mktemp("heavy")
+    rng = np.random.default_rng(5)
+    w = rng.standard_t(3, size=(120, 90))
+    path = d / "h.safetensors"
+    write_safetensors(path, {"w.weight": w, "w.bias": rng.standard_normal(120)})
+    return path, w.astype(np.float32).astype(np.float64)
+
+
+def test_tail_reproduces_analyze_with_the_recorded_seed(heavy, tmp_path):
+    path, w = heavy
+    run("analyze", path, "--out", tmp_path / "o", "--quiet", "--no-plots", "--stats",
+        "basic,tails", "--bootstrap", "200")
+    rep = json.loads((tmp_path / "o" / "report.json").read_text())
+    m = next(m for m in rep["matrices"] if m["name"] == "w.weight")
+    seed = m["seed"]
+    assert rep["parameters"]["seed"] == 1
+    # tail on the tensor fits the spectrum (lambda = sigma^2) as analyze does, with the same
+    # seed the same bootstrap p-value, whatever the threads
+    t = json.loads(run("tail", path, "--tensor", "w.weight", "--seed", seed, "--bootstrap",
+                       "200", "--json").stdout)
+    assert t["input"]["n"] == 90 and "singular values of w.weight" in t["input"]["data"]
+    assert t["csn"]["p_gof"] == m["metrics"]["csn_p_gof"]
+    assert t["csn"]["alpha"] == pytest.approx(m["metrics"]["csn_alpha"], rel=1e-12)
+    t1 = json.loads(run("tail", path, "--tensor", "w.weight", "--seed", seed, "--bootstrap",
+                        "200", "--json", "--threads", "1").stdout)
+    assert t1["csn"] == t["csn"]
+    # the same through the pipe of the docs, and the fitted values are numpy's sigma^2
+    sv = run("spectrum", path, "--tensor", "w.weight").stdout
+    p = subprocess.run([CLI, "tail", "-", "--sv", "--seed", str(seed), "--bootstrap", "200",
+                        "--json"], input=sv, capture_output=True, text=True, check=True)
+    assert json.loads(p.stdout)["csn"] == t["csn"]
+    lam = np.sort(np.linalg.svd(w, compute_uv=False) ** 2)
+    xmin = t["csn"]["xmin"]
+    assert np.min(np.abs(lam - xmin)) <= 1e-9 * xmin  # xmin is one of numpy's lambda
+    assert t["csn"]["n_tail"] == int(np.sum(lam >= xmin * (1 - 1e-12)))
+
+
+def test_tail_default_seed_is_analyze_default(heavy, tmp_path):
+    path, w = heavy
+    a = json.loads(run("tail", path, "--tensor", "w.weight", "--bootstrap", "50",
+                       "--json").stdout)
+    b = json.loads(run("tail", path, "--tensor", "w.weight", "--bootstrap", "50", "--seed", "1",
+                       "--json").stdout)
+    assert a["csn"]["seed"] == 1 and a["csn"] == b["csn"]
+
+
+# ---- 4. tail on a matrix ----------------------------------------------------------------------
+
+def test_tail_on_a_matrix_fits_its_spectrum_unless_entries(heavy):
+    path, w = heavy
+    spec = json.loads(run("tail", path, "--tensor", "w.weight", "--bootstrap", "0",
+                          "--json").stdout)
+    ent = json.loads(run("tail", path, "--tensor", "w.weight", "--entries", "--bootstrap", "0",
+                         "--json").stdout)
+    assert spec["input"]["n"] == 90 and spec["input"]["excluded_nonpositive"] == 0
+    assert ent["input"]["n"] == int(np.sum(w > 0))
+    assert ent["input"]["excluded_nonpositive"] == int(np.sum(w <= 0))
+    assert "entries of w.weight" in ent["input"]["data"]
+    # a 1-D tensor is fitted entry by entry
+    bias = json.loads(run("tail", path, "--tensor", "w.bias", "--bootstrap", "0",
+                          "--json").stdout)
+    assert "entries of w.bias" in bias["input"]["data"]
+    # --sv on a matrix would square twice: an error that says so
+    p = run("tail", path, "--tensor", "w.weight", "--sv", check=False)
+    assert p.returncode == 5 and "drop --sv" in p.stderr
+
+
+def test_tail_progress_lines(heavy):
+    path, w = heavy
+    p = run("tail", path, "--tensor", "w.weight", "--bootstrap", "10", "--progress")
+    lines = p.stderr.splitlines()
+    assert any("120 x 90 matrix: computing its singular values" in l for l in lines), lines
+    assert any(f"fitting the power law to 90 values (10 bootstrap replicas on {os.cpu_count()} "
+               "threads)" in l for l in lines), lines
+    assert run("tail", path, "--tensor", "w.weight", "--bootstrap", "10").stderr == ""
+
+
+def test_tail_warns_up_front_about_a_long_bootstrap(tmp_path):
+    x = np.random.default_rng(1).pareto(2.0, 300000) + 1
+    np.save(tmp_path / "x.npy", x)
+    # killed after the up-front estimate: the message comes before any work
+    p = subprocess.Popen([CLI, "tail", str(tmp_path / "x.npy")], stderr=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, text=True)
+    line = p.stderr.readline()
+    p.kill()
+    p.wait()
+    assert "300000 values, 1000 bootstrap replicas" in line and "min" in line, line
+    assert "--bootstrap 0" in line
+
+
+# ---- 5. the cost of --stats vectors said up front -------------------------------------------
+
+def test_vectors_null_cost_is_said_up_front(tmp_path):
+    np.save(tmp_path / "long.npy", np.random.default_rng(2).standard_normal((150000, 12)))
+    p = subprocess.Popen([CLI, "analyze", str(tmp_path / "long.npy"), "--stats", "all",
+                          "--out", str(tmp_path / "o")], stderr=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, text=True)
+    line = p.stderr.readline()
+    p.kill()
+    p.wait()
+    assert "Porter-Thomas null simulates 2000 unit vectors" in line, line
+    assert "--pt-method kolmogorov" in line
+    # and not for small matrices, nor with the method that simulates nothing
+    np.save(tmp_path / "small.npy", np.random.default_rng(2).standard_normal((300, 200)))
+    q = run("analyze", tmp_path / "small.npy", "--stats", "all", "--out", tmp_path / "o2",
+            "--no-plots", "--bootstrap", "0", "--replicas", "1")
+    assert "Porter-Thomas" not in q.stderr

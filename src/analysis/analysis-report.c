@@ -72,7 +72,7 @@ static const char *method_str(int m)
     return m == RMTK_SPECTRUM_GRAM ? "gram" : m == RMTK_SPECTRUM_SVD ? "svd" : "auto";
 }
 
-static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p)
+static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t threads)
 {
     rmtk__json_key(s, "parameters");
     rmtk__json_begin(s, '{');
@@ -98,7 +98,7 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p)
         rmtk__json_null(s);
     rmtk__json_kv_string(s, "spectrum_method", method_str(p->spectrum.method));
     rmtk__json_kv_number(s, "gram_rtol", p->spectrum.gram_rtol);
-    rmtk__json_kv_int(s, "threads", p->threads);
+    rmtk__json_kv_int(s, "threads", threads); /* used: 0 (all cores) resolved */
     rmtk__json_kv_int(s, "seed", (long long)p->seed);
     rmtk__json_kv_number(s, "alpha", p->alpha);
     if (p->stats & RMTK_STATS_MP) {
@@ -186,7 +186,7 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
     rmtk__json_kv_string(s, "precision", "float64");
     rmtk__json_kv_string(s, "eigenvalue_convention", "lambda = sigma^2 of W (no 1/N)");
     rmtk__json_kv_int(s, "seed", (long long)a->p.seed);
-    emit_params(s, &a->p);
+    emit_params(s, &a->p, rmtk__threads_used(a));
 
     rmtk__json_key(s, "inputs");
     rmtk__json_begin(s, '[');
@@ -233,6 +233,8 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_kv_int(s, "cols", (long long)r.cols);
         rmtk__json_kv_string(s, "dtype", r.dtype);
         rmtk__json_kv_string(s, "status", r.status);
+        rmtk__json_key(s, "seed"); /* of its randomised statistics (rmtk tail --seed) */
+        rmtk__json_uint(s, rmtk__matrix_seed(a->p.seed, i));
         if (e->status) {
             rmtk__json_kv_string(s, "error", r.reason);
         } else {

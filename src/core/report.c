@@ -153,6 +153,12 @@ void rmtk__json_int(rmtk__sink *s, long long v)
     rmtk__sink_printf(s, "%lld", v);
 }
 
+void rmtk__json_uint(rmtk__sink *s, unsigned long long v)
+{
+    json_comma(s);
+    rmtk__sink_printf(s, "%llu", v);
+}
+
 void rmtk__json_bool(rmtk__sink *s, int v)
 {
     json_comma(s);
