@@ -528,3 +528,29 @@ def test_vectors_null_cost_is_said_up_front(tmp_path):
     q = run("analyze", tmp_path / "small.npy", "--stats", "all", "--out", tmp_path / "o2",
             "--no-plots", "--bootstrap", "0", "--replicas", "1")
     assert "Porter-Thomas" not in q.stderr
+
+
+def test_skipped_tensors_keep_their_real_shape(tmp_path):
+    rng = np.random.default_rng(4)
+    path = tmp_path / "s.safetensors"
+    write_safetensors(path, {"w.weight": rng.standard_normal((40, 30)),
+                             "w.bias": rng.standard_normal(40),
+                             "scale": np.array(2.0),
+                             "tiny.weight": rng.standard_normal((8, 40))})
+    run("analyze", path, "--out", tmp_path / "o", "--quiet", "--no-plots")
+    with open(tmp_path / "o" / "summary.csv") as f:
+        rows = {r["name"]: r for r in csv.DictReader(f)}
+    assert (rows["w.bias"]["rows"], rows["w.bias"]["cols"]) == ("40", "")
+    assert (rows["scale"]["rows"], rows["scale"]["cols"]) == ("", "")
+    assert (rows["tiny.weight"]["rows"], rows["tiny.weight"]["cols"]) == ("8", "40")
+    assert (rows["w.weight"]["rows"], rows["w.weight"]["cols"]) == ("40", "30")
+    # integers are written as integers (no 40.0), in the CSV and in report.json
+    for r in rows.values():
+        for c in ("rows", "cols", "numerical_rank", "n_above_mp_edge"):
+            assert "." not in r.get(c, ""), (c, r.get(c))
+    rep = json.loads((tmp_path / "o" / "report.json").read_text())
+    shapes = {s["name"]: s["shape"] for s in rep["skipped"]}
+    assert shapes == {"w.bias": [40], "scale": [], "tiny.weight": [8, 40]}
+    assert all(isinstance(x, int) for v in shapes.values() for x in v)
+    m = rep["matrices"][0]
+    assert isinstance(m["rows"], int) and isinstance(m["metrics"]["numerical_rank"], int)

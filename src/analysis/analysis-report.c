@@ -25,6 +25,31 @@ static const char *tensor_name(const rmtk_analysis *a, const rmtk__entry *e)
     return ti.name;
 }
 
+/* The stored tensor's shape, or NULL (a given spectrum). */
+static const rmtk_tensor_info *tensor_info(const rmtk_analysis *a, const rmtk__entry *e,
+                                           rmtk_tensor_info *ti)
+{
+    if (e->model == RMTK__NO_MODEL ||
+        rmtk_model_tensor_info(a->models[e->model].model, e->e.tensor, ti) != RMTK_OK)
+        return NULL;
+    return ti;
+}
+
+/* rows,cols of a CSV row: the matrix's; for a skipped tensor of fewer than 2 dimensions its real
+ * shape (a 1-D tensor of n: rows n, cols empty; a scalar: both empty), never a made-up n x 1. */
+static void csv_shape(rmtk__sink *s, const rmtk_analysis *a, const rmtk__entry *e,
+                      const rmtk_analysis_row *r)
+{
+    rmtk_tensor_info ti;
+    const rmtk_tensor_info *t = e->e.skip != RMTK_SKIP_NONE ? tensor_info(a, e, &ti) : NULL;
+    if (t && t->ndim == 0)
+        rmtk__sink_puts(s, ",,");
+    else if (t && t->ndim == 1)
+        rmtk__sink_printf(s, ",%lld,", (long long)t->shape[0]);
+    else
+        rmtk__sink_printf(s, ",%lld,%lld", (long long)r->rows, (long long)r->cols);
+}
+
 static int emit_csv(const void *ctx, rmtk_write_fn fn, void *user)
 {
     const rmtk_analysis *a = ctx;
@@ -48,8 +73,8 @@ static int emit_csv(const void *ctx, rmtk_write_fn fn, void *user)
             rmtk__sink_printf(s, ",%lld", (long long)e->e.slice);
         else
             rmtk__sink_puts(s, ",");
-        rmtk__sink_printf(s, ",%lld,%lld,%s,%s,%s,", (long long)r.rows, (long long)r.cols,
-                          r.dtype, r.method, r.status);
+        csv_shape(s, a, e, &r);
+        rmtk__sink_printf(s, ",%s,%s,%s,", r.dtype, r.method, r.status);
         rmtk__csv_string(s, r.reason);
         for (size_t c = 0; c < a->nactive; c++) {
             double v = e->values[a->active[c]];
@@ -271,6 +296,14 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_kv_string(s, "file", a->models[e->model].path);
         rmtk__json_kv_string(s, "dtype", rmtk_dtype_name(e->e.dtype));
         rmtk__json_kv_string(s, "skip", rmtk_skip_name(e->e.skip));
+        rmtk_tensor_info ti;
+        if (tensor_info(a, e, &ti)) { /* the stored shape, integers */
+            rmtk__json_key(s, "shape");
+            rmtk__json_begin(s, '[');
+            for (int32_t d = 0; d < ti.ndim; d++)
+                rmtk__json_int(s, (long long)ti.shape[d]);
+            rmtk__json_end(s, ']');
+        }
         rmtk__json_kv_string(s, "reason", e->e.reason);
         rmtk__json_end(s, '}');
     }
