@@ -554,3 +554,24 @@ def test_skipped_tensors_keep_their_real_shape(tmp_path):
     assert all(isinstance(x, int) for v in shapes.values() for x in v)
     m = rep["matrices"][0]
     assert isinstance(m["rows"], int) and isinstance(m["metrics"]["numerical_rank"], int)
+
+
+def test_plot_writes_figures_whole(models, tmp_path):
+    """rmtk plot draws each file under a temporary name and renames it: none is left, and the
+    figures are those analyze drew (byte-identical SVG)."""
+    d, a, b = models
+    out = tmp_path / "o"
+    run("analyze", a, "--out", out, "--quiet")
+    run("plot", out / "report.json", "--out", tmp_path / "p", "--quiet", "--format", "svg")
+    drawn = all_files(tmp_path / "p")
+    assert drawn and not [f for f in drawn if "tmp" in f]
+    for f in drawn:
+        assert (tmp_path / "p" / f).read_bytes() == (out / "figures" / f).read_bytes(), f
+    # a failure (unwritable target: a folder where the file should go) leaves no temporary file
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    stem = sorted(f for f in drawn if f.endswith(".svg"))[0]
+    (bad / stem).mkdir()
+    p = run("plot", out / "report.json", "--out", bad, "--quiet", "--format", "svg", check=False)
+    assert p.returncode != 0
+    assert not [f for f in os.listdir(bad) if "tmp" in f]
