@@ -40,9 +40,9 @@ typedef struct cli_outdir {
     char stage[4096]; /* where this run writes: DIR/.rmtk-staging.PID ("" once committed) */
 } cli_outdir;
 /* Checks DIR before any computation (a file, or a folder that cannot be created or written, is
- * an error naming --out), completes a commit that a killed run left, removes dead runs' staging
- * folders and creates this run's (with its figures/). cmd names the subcommand in messages. */
-int cli_outdir_prepare(const char *cmd, const char *dir, cli_outdir *od);
+ * an error naming cmd and the option opt, e.g. "--out"), completes a commit that a killed run
+ * left, removes dead runs' staging folders and creates this run's (with its figures/). */
+int cli_outdir_prepare(const char *cmd, const char *opt, const char *dir, cli_outdir *od);
 /* Lists the staged files in a manifest and moves them into DIR, replacing the previous run's
  * files (only those its manifest lists). */
 int cli_outdir_commit(cli_outdir *od);

@@ -426,7 +426,7 @@ int cmd_analyze(int argc, char **argv)
     /* The output folder is checked and staged before any computation. */
     cli_outdir od;
     memset(&od, 0, sizeof od);
-    if (out && (st = cli_outdir_prepare("analyze", out, &od)))
+    if (out && (st = cli_outdir_prepare("analyze", "--out", out, &od)))
         return st;
     rmtk_analysis *an = NULL;
     if ((st = rmtk_analysis_alloc(&p, &an))) {

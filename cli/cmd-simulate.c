@@ -113,13 +113,10 @@ static int sample_matrix_shape(const rmtk_ensemble_params *ep, int64_t *rows, in
     }
 }
 
+/* dir: the staging folder of --analysis-out (cli_outdir_prepare), committed by the caller. */
 static int analyze_samples(const char *name, const rmtk_ensemble_params *ep, const double *v,
                            size_t n, uint64_t samples, uint32_t stats, const char *dir)
 {
-    if (!stats || !dir) {
-        cli_error("simulate: --stats and --analysis-out go together");
-        return RMTK_ERR_ARG;
-    }
     int64_t rows, cols;
     double scale;
     int singular;
@@ -149,9 +146,7 @@ static int analyze_samples(const char *name, const rmtk_ensemble_params *ep, con
     }
     if (!st)
         st = rmtk_analysis_run(a, NULL, NULL);
-    if (!st)
-        st = cli_mkdir_p(dir);
-    char path[4096];
+    char path[4200];
     if (!st) {
         snprintf(path, sizeof path, "%s/summary.csv", dir);
         st = rmtk_analysis_write_csv(a, path);
@@ -309,10 +304,21 @@ int cmd_simulate(int argc, char **argv)
             return RMTK_ERR_ARG;
         }
     }
+    if (!!stats != !!analysis_out) {
+        cli_error("simulate: --stats and --analysis-out go together (%s is missing)",
+                  stats ? "--analysis-out DIR" : "--stats LIST");
+        return RMTK_ERR_ARG;
+    }
+    /* --analysis-out is checked and staged before any work, as for rmtk analyze. */
+    cli_outdir od;
+    memset(&od, 0, sizeof od);
+    if (analysis_out && cli_outdir_prepare("simulate", "--analysis-out", analysis_out, &od))
+        return RMTK_ERR_IO;
     rmtk_ensemble *e;
     int st = rmtk_ensemble_alloc(&ep, &e);
     if (st) {
         cli_error("simulate %s: %s", argv[1], rmtk_status_str(st));
+        cli_outdir_abandon(&od);
         return st;
     }
     size_t n = rmtk_ensemble_size(e), nb = (size_t)bins, total = n * samples;
@@ -325,7 +331,9 @@ int cmd_simulate(int argc, char **argv)
     for (uint64_t k = 0; k < samples && !st; k++)
         st = rmtk_ensemble_sample(e, k, v + k * n);
     if (!st && (stats || analysis_out)) {
-        st = analyze_samples(argv[1], &ep, v, n, samples, stats, analysis_out);
+        st = analyze_samples(argv[1], &ep, v, n, samples, stats, od.stage);
+        if (!st)
+            st = cli_outdir_commit(&od);
         if (st)
             goto done;
     }
@@ -480,6 +488,7 @@ int cmd_simulate(int argc, char **argv)
         }
     }
 done:
+    cli_outdir_abandon(&od); /* a no-op once committed */
     rmtk_ensemble_free(e);
     free(v);
     free(h);

@@ -217,22 +217,22 @@ static void remove_stale_staging(const char *dir)
     closedir(d);
 }
 
-int cli_outdir_prepare(const char *cmd, const char *dir, cli_outdir *od)
+int cli_outdir_prepare(const char *cmd, const char *opt, const char *dir, cli_outdir *od)
 {
     struct stat sb;
     memset(od, 0, sizeof *od);
     if (strlen(dir) > 3000) {
-        cli_error("%s: --out %.40s...: path too long", cmd, dir);
+        cli_error("%s: %s %.40s...: path too long", cmd, opt, dir);
         return RMTK_ERR_ARG;
     }
     if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
-        cli_error("%s: --out %s names a file, not a folder (give a folder; it is created if "
+        cli_error("%s: %s %s names a file, not a folder (give a folder; it is created if "
                   "missing)",
-                  cmd, dir);
+                  cmd, opt, dir);
         return RMTK_ERR_ARG;
     }
     if (cli_mkdir_p(dir) != RMTK_OK) {
-        cli_error("%s: --out %s cannot be created (nothing was computed)", cmd, dir);
+        cli_error("%s: %s %s cannot be created (nothing was computed)", cmd, opt, dir);
         return RMTK_ERR_IO;
     }
     int st = finish_commit(dir);
@@ -247,7 +247,7 @@ int cli_outdir_prepare(const char *cmd, const char *dir, cli_outdir *od)
     if (mkdir(od->stage, 0777) != 0 || mkdir(fig, 0777) != 0) {
         int e = errno;
         remove_tree(od->stage);
-        cli_error("%s: --out %s is not writable: %s (nothing was computed)", cmd, dir,
+        cli_error("%s: %s %s is not writable: %s (nothing was computed)", cmd, opt, dir,
                   strerror(e));
         od->stage[0] = '\0';
         return RMTK_ERR_IO;

@@ -575,3 +575,20 @@ def test_plot_writes_figures_whole(models, tmp_path):
     p = run("plot", out / "report.json", "--out", bad, "--quiet", "--format", "svg", check=False)
     assert p.returncode != 0
     assert not [f for f in os.listdir(bad) if "tmp" in f]
+
+
+def test_simulate_analysis_out_is_an_output_folder_too(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    p = run("simulate", "wishart", "--dims", "60,30", "--stats", "basic",
+            "--analysis-out", afile, check=False)
+    assert p.returncode != 0 and "--analysis-out" in p.stderr and "names a file" in p.stderr
+    assert p.stdout == ""  # nothing simulated
+    assert "--analysis-out DIR is missing" in err("simulate", "wishart", "--dims", "60,30",
+                                                  "--stats", "basic")
+    out = tmp_path / "sim"
+    run("simulate", "wishart", "--dims", "60,30", "--samples", "3", "--stats", "basic",
+        "--analysis-out", out)
+    assert manifest(out) == {"summary.csv", "report.json"}
+    with open(out / "summary.csv") as f:
+        assert len(list(csv.DictReader(f))) == 3
