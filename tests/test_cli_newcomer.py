@@ -592,3 +592,13 @@ def test_simulate_analysis_out_is_an_output_folder_too(tmp_path):
     assert manifest(out) == {"summary.csv", "report.json"}
     with open(out / "summary.csv") as f:
         assert len(list(csv.DictReader(f))) == 3
+
+
+def test_make_install_is_cmake_install():
+    if not shutil.which("make") or not os.path.exists(os.path.join(SRC, "Makefile")):
+        pytest.skip("no make")
+    build = os.path.dirname(os.path.abspath(CLI))
+    p = subprocess.run(["make", "-n", "-C", SRC, "install", "PREFIX=/opt/x", f"BUILD={build}"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert f"cmake --install {build} --prefix /opt/x" in p.stdout
