@@ -251,8 +251,6 @@ static int read_tensor(const char *path, const char *name, int entries, int64_t 
     rmtk_model_tensor_info(m, idx, &ti);
     if (ti.ndim >= 2 && !entries) {
         st = tensor_spectrum(path, m, idx, slice, &v, n, what, what_n);
-        if (st == RMTK_ERR_ARG && ti.ndim >= 2)
-            goto done;
         if (!st) {
             *x = v;
             v = NULL;
