@@ -21,6 +21,8 @@
  * path of the form NAME or figures/NAME is ignored (a hand-edited manifest cannot delete files
  * elsewhere).
  *
+ * Ctrl-C (SIGINT), SIGTERM or SIGHUP while computing removes the (then empty) staging folder.
+ *
  * Fault injection for the tests: RMTK_TEST_KILL_AFTER_RENAMES=K makes the process kill itself
  * (SIGKILL) after the K-th rename of step 4.
  */
@@ -217,6 +219,31 @@ static void remove_stale_staging(const char *dir)
     closedir(d);
 }
 
+/* Interrupted while computing (Ctrl-C, kill): the staging folder holds only its empty figures/
+ * then, which two rmdir calls (async-signal-safe) remove before the signal takes its default
+ * course. Later (files written), the next run removes it. */
+static char sig_stage[4096], sig_fig[4200];
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void on_signal(int sig)
+{
+    rmdir(sig_fig);
+    rmdir(sig_stage);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_signals(int on)
+{
+    for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on ? on_signal : SIG_DFL;
+        sigemptyset(&sa.sa_mask);
+        sigaction(caught[i], &sa, NULL);
+    }
+}
+
 int cli_outdir_prepare(const char *cmd, const char *opt, const char *dir, cli_outdir *od)
 {
     struct stat sb;
@@ -252,13 +279,18 @@ int cli_outdir_prepare(const char *cmd, const char *opt, const char *dir, cli_ou
         od->stage[0] = '\0';
         return RMTK_ERR_IO;
     }
+    snprintf(sig_stage, sizeof sig_stage, "%s", od->stage);
+    snprintf(sig_fig, sizeof sig_fig, "%s", fig);
+    catch_signals(1);
     return RMTK_OK;
 }
 
 void cli_outdir_abandon(cli_outdir *od)
 {
-    if (od->stage[0])
+    if (od->stage[0]) {
+        catch_signals(0);
         remove_tree(od->stage);
+    }
     od->stage[0] = '\0';
 }
 
@@ -331,5 +363,6 @@ int cli_outdir_commit(cli_outdir *od)
         return st;
     }
     od->stage[0] = '\0';
+    catch_signals(0);
     return finish_commit(od->dir);
 }

@@ -602,3 +602,22 @@ def test_make_install_is_cmake_install():
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert f"cmake --install {build} --prefix /opt/x" in p.stdout
+
+
+def test_ctrl_c_while_computing_leaves_the_folder_as_it_was(models, tmp_path):
+    import signal
+    d, a, b = models
+    out = tmp_path / "out"
+    run("analyze", a, "--out", out, "--quiet")
+    before = {f: (out / f).read_bytes() for f in all_files(out)}
+    np.save(tmp_path / "long.npy", np.random.default_rng(2).standard_normal((150000, 12)))
+    p = subprocess.Popen([CLI, "analyze", str(tmp_path / "long.npy"), "--stats", "all",
+                          "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         text=True)
+    line = p.stderr.readline()  # said before the computation starts
+    assert "Porter-Thomas" in line, line
+    p.send_signal(signal.SIGINT)
+    p.wait()
+    assert p.returncode == -signal.SIGINT
+    assert {f: (out / f).read_bytes() for f in all_files(out)} == before
+    assert not [f for f in os.listdir(out) if f.startswith(".rmtk")]
