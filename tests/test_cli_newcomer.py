@@ -621,3 +621,19 @@ def test_ctrl_c_while_computing_leaves_the_folder_as_it_was(models, tmp_path):
     assert p.returncode == -signal.SIGINT
     assert {f: (out / f).read_bytes() for f in all_files(out)} == before
     assert not [f for f in os.listdir(out) if f.startswith(".rmtk")]
+
+
+def test_plot_html_shows_only_the_figures_it_drew(models, tmp_path):
+    d, a, b = models
+    run("analyze", a, "--out", tmp_path / "o1", "--quiet", "--stats", "basic,mp,levels,vectors")
+    run("analyze", a, "--out", tmp_path / "o2", "--quiet", "--stats", "basic,mp", "--no-plots")
+    figs = tmp_path / "o1" / "figures"
+    stale = {f for f in os.listdir(figs) if "vectors" in f}
+    assert stale
+    p = run("plot", tmp_path / "o2" / "report.json", "--out", figs, "--html", tmp_path / "h.html",
+            "--format", "svg")
+    html = (tmp_path / "h.html").read_text()
+    drawn = int(p.stdout.split()[1])
+    assert html.count("<svg") == drawn  # not the stale vectors figures of o1
+    assert stale <= set(os.listdir(figs))  # which are still there, untouched
+    assert not [f for f in os.listdir(figs) if f.startswith(".rmtk")]
