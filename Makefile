@@ -6,8 +6,9 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 EXAMPLE = examples/fashion_mlp.safetensors
+PREFIX ?= /usr/local
 
-.PHONY: all bootstrap build run test test-asan bench check clean
+.PHONY: all bootstrap build run test test-asan bench check clean install
 
 all: build
 
@@ -25,6 +26,10 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# rmtk, librmtk.so/.a, rmtk.h, rmtk.pc and the man page rmtk.1 under $(PREFIX) (DESTDIR honoured).
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # The suite built with AddressSanitizer + UndefinedBehaviorSanitizer, warnings as errors.
 test-asan: bootstrap

@@ -208,3 +208,140 @@ char *cli_read_file(const char *path, size_t *len)
     *len = n;
     return buf;
 }
+
+/* Damerau-Levenshtein (optimal string alignment) distance: insertions, deletions, substitutions
+ * and transpositions of adjacent characters each cost 1 (Damerau 1964). Strings over 63
+ * characters are compared on their first 63. */
+size_t cli_edit_distance(const char *a, const char *b)
+{
+    enum { L = 64 };
+    size_t na = strlen(a), nb = strlen(b);
+    na = na < L - 1 ? na : L - 1;
+    nb = nb < L - 1 ? nb : L - 1;
+    size_t d[L][L];
+    for (size_t i = 0; i <= na; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= nb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= na; i++)
+        for (size_t j = 1; j <= nb; j++) {
+            size_t c = a[i - 1] == b[j - 1] ? 0 : 1, v = d[i - 1][j - 1] + c;
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[na][nb];
+}
+
+const char *cli_nearest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    size_t bd = (size_t)-1, len = strlen(word);
+    for (size_t i = 0; i < n; i++) {
+        if (!cands[i])
+            continue;
+        size_t dist = cli_edit_distance(word, cands[i]);
+        /* a prefix of a candidate (--stat for --stats) counts as one edit */
+        if (strlen(cands[i]) > len && strncmp(word, cands[i], len) == 0 && len >= 3)
+            dist = dist < 1 ? dist : 1;
+        if (dist < bd) {
+            bd = dist;
+            best = cands[i];
+        }
+    }
+    /* close enough to be a typo: at most 2 edits, and fewer than half the letters */
+    size_t limit = len < 4 ? 1 : 2;
+    if (!best || bd > limit || 2 * bd >= len)
+        return NULL;
+    return best;
+}
+
+void cli_unknown_option(const char *cmd, const char *opt, void (*usage)(FILE *f))
+{
+    /* The candidates are the long options the usage text names: one source of truth. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    const char *cands[128];
+    char names[128][48];
+    size_t n = 0;
+    if (m) {
+        usage(m);
+        fclose(m);
+    }
+    for (const char *p = text ? strstr(text, "--") : NULL; p && n < 128; p = strstr(p, "--")) {
+        size_t k = 2;
+        while ((p[k] >= 'a' && p[k] <= 'z') || (p[k] >= '0' && p[k] <= '9') || p[k] == '-')
+            k++;
+        if (k > 2 && k < sizeof names[0]) {
+            memcpy(names[n], p, k);
+            names[n][k] = '\0';
+            size_t j;
+            for (j = 0; j < n && strcmp(names[j], names[n]) != 0; j++)
+                ;
+            if (j == n) {
+                cands[n] = names[n];
+                n++;
+            }
+        }
+        p += k;
+    }
+    free(text);
+    char given[64];
+    snprintf(given, sizeof given, "%.*s", (int)strcspn(opt, "="), opt);
+    const char *near = cli_nearest(given, cands, n);
+    if (near)
+        cli_error("%s: unknown option '%s'; did you mean '%s'? (rmtk %s --help)", cmd, opt, near,
+                  cmd);
+    else
+        cli_error("%s: unknown option '%s' (rmtk %s --help lists the options)", cmd, opt, cmd);
+}
+
+void cli_unknown_tensor(const char *file, const rmtk_model *m, const char *name)
+{
+    /* The 5 nearest names: a name containing the one given (or contained in it) first, then by
+     * edit distance. */
+    enum { K = 5 };
+    size_t best[K], score[K], nb = 0, nt = rmtk_model_tensor_count(m);
+    for (size_t i = 0; i < nt; i++) {
+        rmtk_tensor_info ti;
+        if (rmtk_model_tensor_info(m, i, &ti) != RMTK_OK)
+            continue;
+        size_t s = strstr(ti.name, name) || strstr(name, ti.name)
+                       ? 0
+                       : 1 + cli_edit_distance(name, ti.name);
+        size_t pos = nb < K ? nb++ : K;
+        if (pos == K) {
+            if (s >= score[K - 1])
+                continue;
+            pos = K - 1;
+        }
+        while (pos > 0 && score[pos - 1] > s) {
+            best[pos] = best[pos - 1];
+            score[pos] = score[pos - 1];
+            pos--;
+        }
+        best[pos] = i;
+        score[pos] = s;
+    }
+    char list[1024] = "";
+    size_t len = 0;
+    for (size_t k = 0; k < nb; k++) {
+        rmtk_tensor_info ti;
+        rmtk_model_tensor_info(m, best[k], &ti);
+        int w = snprintf(list + len, sizeof list - len, "%s'%s'", k ? ", " : "", ti.name);
+        if (w < 0 || (size_t)w >= sizeof list - len)
+            break;
+        len += (size_t)w;
+    }
+    if (nb)
+        cli_error("%s: no tensor named '%s'; nearest: %s (rmtk describe %s lists all %zu)", file,
+                  name, list, file, nt);
+    else
+        cli_error("%s: no tensor named '%s'; the file holds no tensors", file, name);
+}

@@ -27,11 +27,27 @@ int cmd_theory(int argc, char **argv);
 /* shared by theory and simulate (cmd-theory.c): names, grid a:b:n, law/network options (returns
  * 1 when argv[*i] was consumed, 0 when unknown, -status on error), atomic file writes */
 int cli_parse_activation(const char *s, int32_t *act);
+int cli_given(int argc, char **argv, const char *opt); /* argv[1..] holds opt */
 int cli_parse_weight_law(const char *s, int32_t *wl);
 int cli_parse_grid(const char *s, double *a, double *b, size_t *n);
 int cli_law_option(int argc, char **argv, int *i, rmtk_law_params *lp, rmtk_ensemble_params *ep);
 int cli_write_atomic(const char *path, int (*writer)(FILE *f, const void *ctx), const void *ctx);
 int cmd_plot(int argc, char **argv);
+
+/* ---- the output folder of analyze (outdir.c; design in docs/report.md) -------------------- */
+typedef struct cli_outdir {
+    char dir[4096];   /* --out DIR */
+    char stage[4096]; /* where this run writes: DIR/.rmtk-staging.PID ("" once committed) */
+} cli_outdir;
+/* Checks DIR before any computation (a file, or a folder that cannot be created or written, is
+ * an error naming cmd and the option opt, e.g. "--out"), completes a commit that a killed run
+ * left, removes dead runs' staging folders and creates this run's (with its figures/). */
+int cli_outdir_prepare(const char *cmd, const char *opt, const char *dir, cli_outdir *od);
+/* Lists the staged files in a manifest and moves them into DIR, replacing the previous run's
+ * files (only those its manifest lists). */
+int cli_outdir_commit(cli_outdir *od);
+/* Removes the staging folder (a failed run leaves DIR as it was). */
+void cli_outdir_abandon(cli_outdir *od);
 
 /* ---- reading a saved report.json (plot-util.c) -------------------------------------------- */
 /* Parses path; checks the schema. Prints "rmtk: ..." and returns a status on error. */
@@ -110,6 +126,15 @@ int cli_parse_stats(const char *s, uint32_t *out);
 char *cli_read_file(const char *path, size_t *len);
 /* mkdir -p (errors printed). */
 int cli_mkdir_p(const char *dir);
+/* Suggestions: the edit distance (with transpositions) of two words; the candidate nearest to
+ * word (NULL when none is within 2 edits and under half its length; a prefix of 3+ letters
+ * counts as 1 edit); "CMD: unknown option 'OPT'; did you mean '--X'?" from the long options that
+ * usage() prints. */
+size_t cli_edit_distance(const char *a, const char *b);
+const char *cli_nearest(const char *word, const char *const *cands, size_t n);
+void cli_unknown_option(const char *cmd, const char *opt, void (*usage)(FILE *f));
+/* "FILE: no tensor named 'X'; nearest: 'a', 'b' (rmtk describe FILE lists all N)". */
+void cli_unknown_tensor(const char *file, const rmtk_model *m, const char *name);
 /* True when argv[i] is --help or -h. */
 int cli_is_help(const char *arg);
 /* "rmtk: " + message to stderr. */

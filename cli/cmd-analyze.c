@@ -23,8 +23,15 @@ static void usage(FILE *f)
             "\n"
             "Analyse every weight matrix of the checkpoints (safetensors file, sharded index or\n"
             "directory, .npy, .npz, GGUF, PyTorch torch.save .pt/.pth/.bin/.ckpt or its\n"
-            "pytorch_model.bin.index.json). Writes DIR/summary.csv (one row per matrix) and\n"
-            "DIR/report.json (everything, with the singular values), and prints a table.\n"
+            "pytorch_model.bin.index.json) and print a table with a verdict per layer. Writes\n"
+            "into DIR:\n"
+            "  summary.csv        one row per matrix (skipped tensors included)\n"
+            "  report.json        everything, with the singular values\n"
+            "  report.html        one self-contained page: table, verdicts, figures\n"
+            "  figures/           NNN-LAYER-KIND.svg/.png (--format) and .csv (the plotted data)\n"
+            "  rmtk-manifest.txt  the list of these files\n"
+            "DIR is checked before any work. rmtk replaces only the files of its previous run\n"
+            "(those its manifest lists), all at once: other files in DIR are left alone.\n"
             "\n"
             "options:\n"
             "  --out DIR          output directory (created if missing)\n"
@@ -233,12 +240,10 @@ static size_t write_stdout(const void *buf, size_t n, void *user)
 /* Figures and report.html from the report.json just written: the code path of `rmtk plot`. */
 static int draw_report(const char *out, const char *formats, int tty, size_t *nfig)
 {
-    char path[4096], figdir[4096];
+    char path[4200], figdir[4200];
     snprintf(path, sizeof path, "%s/report.json", out);
     snprintf(figdir, sizeof figdir, "%s/figures", out);
-    int st = cli_mkdir_p(figdir);
-    if (st)
-        return st;
+    int st;
     if (tty) {
         fprintf(stderr, "drawing figures and report.html ...");
         fflush(stderr);
@@ -256,6 +261,48 @@ static int draw_report(const char *out, const char *formats, int tty, size_t *nf
     if (tty)
         fprintf(stderr, "\r\033[K");
     return st;
+}
+
+/* Said up front: the Porter-Thomas test's Monte-Carlo null (vectors, exact_mc/paper/staats)
+ * simulates nsamples unit vectors of every dimension met, once per worker. Measured cost of
+ * rmtk_pt_plan_alloc (exact_mc, 2000 samples): 0.83 s CPU at n = 4096, 3.7 s at n = 16384, so
+ * about 0.23 ms x n x nsamples / 2000. Elongated matrices (100000 x 20) pay it for n = 100000. */
+static void say_vectors_cost(const rmtk_analysis *an, const rmtk_analysis_params *p)
+{
+    if (!(p->stats & RMTK_STATS_VECTORS) || p->vectors.method == RMTK_PT_EXACT_KOLMOGOROV)
+        return;
+    uint64_t ns = p->vectors.nsamples ? p->vectors.nsamples
+                  : p->vectors.method == RMTK_PT_PAPER  ? 5000
+                  : p->vectors.method == RMTK_PT_STAATS ? 10000
+                                                        : 2000;
+    int64_t dims[64];
+    size_t nd = 0;
+    double secs = 0, top = 0;
+    for (size_t i = 0; i < rmtk_analysis_count(an); i++) {
+        rmtk_analysis_row r;
+        if (rmtk_analysis_row_get(an, i, &r) != RMTK_OK || strcmp(r.status, "skipped") == 0)
+            continue;
+        int64_t side[2] = {r.rows, r.cols};
+        for (int k = 0; k < 2; k++) {
+            size_t j;
+            for (j = 0; j < nd && dims[j] != side[k]; j++)
+                ;
+            if (j < nd || nd == 64)
+                continue;
+            dims[nd++] = side[k];
+            double t = 0.226e-3 * (double)side[k] * (double)ns / 2000.0;
+            secs += t;
+            top = t > top ? t : top;
+        }
+    }
+    if (secs < 20)
+        return;
+    fprintf(stderr,
+            "rmtk: analyze: --stats vectors: the Porter-Thomas null simulates %llu unit vectors "
+            "for each of %zu dimensions (largest cost %.0f s): about %.0f s of CPU before those "
+            "tests; --pt-samples N scales it, --pt-method kolmogorov simulates nothing "
+            "(slightly conservative; docs/methods/vectors.md)\n",
+            (unsigned long long)ns, nd, top, secs);
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -368,7 +415,7 @@ int cmd_analyze(int argc, char **argv)
                 q += len + (q[len] == ',');
             }
         } else if (a[0] == '-' && a[1] != '\0') {
-            cli_error("analyze: unknown option '%s' (rmtk analyze --help)", a);
+            cli_unknown_option("analyze", a, usage);
             return RMTK_ERR_ARG;
         } else {
             if (nfiles == (int)(sizeof files / sizeof files[0])) {
@@ -378,13 +425,25 @@ int cmd_analyze(int argc, char **argv)
             files[nfiles++] = a;
         }
     }
-    if (nfiles == 0 || (!out && !json)) {
-        usage(stderr);
+    if (nfiles == 0) {
+        cli_error("analyze: no checkpoint given (rmtk analyze FILE... --out DIR; "
+                  "rmtk analyze --help)");
         return RMTK_ERR_ARG;
     }
+    if (!out && !json) {
+        cli_error("analyze: --out DIR is required (the folder for summary.csv, report.json, "
+                  "report.html and figures/), or --json to print the report");
+        return RMTK_ERR_ARG;
+    }
+    /* The output folder is checked and staged before any computation. */
+    cli_outdir od;
+    memset(&od, 0, sizeof od);
+    if (out && (st = cli_outdir_prepare("analyze", "--out", out, &od)))
+        return st;
     rmtk_analysis *an = NULL;
     if ((st = rmtk_analysis_alloc(&p, &an))) {
         cli_error("analyze: invalid parameters (%s)", rmtk_status_str(st));
+        cli_outdir_abandon(&od);
         return st;
     }
     rmtk_model *models[1024] = {0};
@@ -395,18 +454,20 @@ int cmd_analyze(int argc, char **argv)
         else if ((st = rmtk_analysis_add_model(an, models[f], files[f])))
             cli_error("%s", rmtk_analysis_errmsg(an));
     }
-    if (!st && (!out || (st = cli_mkdir_p(out)) == RMTK_OK)) {
+    if (!st) {
         int tty = !quiet && isatty(2);
         progress_state ps = {{0, 0}, tty, quiet || tty ? 0 : per_matrix ? 1 : 10, 0};
+        if (!quiet)
+            say_vectors_cost(an, &p);
         clock_gettime(CLOCK_MONOTONIC, &ps.start);
         int run_st = rmtk_analysis_run(an, progress, &ps);
-        char path[4096];
+        char path[4200];
         size_t nfig = 0;
         if (out) {
-            snprintf(path, sizeof path, "%s/summary.csv", out);
+            snprintf(path, sizeof path, "%s/summary.csv", od.stage);
             st = rmtk_analysis_write_csv(an, path);
             if (!st) {
-                snprintf(path, sizeof path, "%s/report.json", out);
+                snprintf(path, sizeof path, "%s/report.json", od.stage);
                 st = rmtk_analysis_write_json(an, path);
             }
             if (st)
@@ -418,7 +479,9 @@ int cmd_analyze(int argc, char **argv)
                 cli_error("cannot write the report to stdout (%s)", rmtk_status_str(st));
         }
         if (!st && out && plots)
-            st = draw_report(out, formats, tty, &nfig);
+            st = draw_report(od.stage, formats, tty, &nfig);
+        if (!st && out)
+            st = cli_outdir_commit(&od);
         if (!quiet && !json)
             print_table(an, p.alpha);
         if (!st && !quiet && !json && out)
@@ -429,6 +492,7 @@ int cmd_analyze(int argc, char **argv)
             st = run_st;
         }
     }
+    cli_outdir_abandon(&od);
     rmtk_analysis_free(an);
     for (int f = 0; f < nfiles; f++)
         rmtk_model_close(models[f]);

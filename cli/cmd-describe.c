@@ -205,14 +205,14 @@ int cmd_describe(int argc, char **argv)
         } else if (strcmp(argv[i], "--exclude") == 0) {
             st = cli_optarg(argc, argv, &i, &p.exclude);
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("describe: unknown option '%s' (rmtk describe --help)", argv[i]);
+            cli_unknown_option("describe", argv[i], usage);
             st = RMTK_ERR_ARG;
         } else {
             files[nfiles++] = argv[i];
         }
     }
     if (st == RMTK_OK && nfiles == 0) {
-        usage(stderr);
+        cli_error("describe: FILE is required (rmtk describe FILE...; rmtk describe --help)");
         st = RMTK_ERR_ARG;
     }
     if (st != RMTK_OK) {

@@ -5,9 +5,40 @@
  */
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+/* --html: the figures are drawn into a private folder DIR/.rmtk-plot.PID, the HTML inlines those
+ * (never a file another run left in DIR), then each is renamed into DIR and the folder removed.
+ * keep = 0 removes the drawn files instead (an error). */
+static int unstage(const char *stage, const char *dir, int keep)
+{
+    DIR *d = opendir(stage);
+    int st = RMTK_OK;
+    if (!d)
+        return RMTK_ERR_IO;
+    struct dirent *e;
+    char from[8400], to[8400];
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(from, sizeof from, "%s/%s", stage, e->d_name);
+        snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
+        if (!keep || rename(from, to) != 0) {
+            if (keep && st == RMTK_OK) {
+                cli_error("%s: cannot write: %s", to, strerror(errno));
+                st = RMTK_ERR_IO;
+            }
+            unlink(from);
+        }
+    }
+    closedir(d);
+    rmdir(stage);
+    return st;
+}
 
 static void usage(FILE *f)
 {
@@ -23,7 +54,8 @@ static void usage(FILE *f)
             "                   trends (default: every figure the report has data for)\n"
             "  --format LIST    comma-separated svg, png, pdf (default svg,png)\n"
             "  --out DIR        where to write (default: figures/ beside the report)\n"
-            "  --html FILE      also write the self-contained HTML report to FILE\n"
+            "  --html FILE      also write the self-contained HTML report to FILE; it shows the\n"
+            "                   figures drawn by this command only (none left in DIR by others)\n"
             "  --quiet          print nothing on success\n"
             "  --help           this text\n");
 }
@@ -56,7 +88,7 @@ int cmd_plot(int argc, char **argv)
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
-            cli_error("plot: unknown option '%s' (rmtk plot --help)", a);
+            cli_unknown_option("plot", a, usage);
             return RMTK_ERR_ARG;
         } else if (!report) {
             report = a;
@@ -66,7 +98,7 @@ int cmd_plot(int argc, char **argv)
         }
     }
     if (!report) {
-        usage(stderr);
+        cli_error("plot: REPORT is required (rmtk plot DIR/report.json; rmtk plot --help)");
         return RMTK_ERR_ARG;
     }
     char dir[4096];
@@ -88,9 +120,22 @@ int cmd_plot(int argc, char **argv)
         return RMTK_ERR_IO;
     }
     size_t n = 0;
-    st = cli_plot_report(root, dir, &o, &n);
-    if (!st && html)
-        st = cli_html_write(root, dir, html);
+    if (html) {
+        char stage[4200];
+        snprintf(stage, sizeof stage, "%s/.rmtk-plot.%ld", dir, (long)getpid());
+        if (mkdir(stage, 0777) != 0) {
+            cli_error("%s: cannot create directory: %s", stage, strerror(errno));
+            cJSON_Delete(root);
+            return RMTK_ERR_IO;
+        }
+        st = cli_plot_report(root, stage, &o, &n);
+        if (!st)
+            st = cli_html_write(root, stage, html);
+        int ust = unstage(stage, dir, st == RMTK_OK);
+        st = st ? st : ust;
+    } else {
+        st = cli_plot_report(root, dir, &o, &n);
+    }
     if (!st && !quiet)
         printf("wrote %zu figure file%s to %s%s%s\n", n, n == 1 ? "" : "s", dir,
                html ? " and " : "", html ? html : "");

@@ -113,13 +113,10 @@ static int sample_matrix_shape(const rmtk_ensemble_params *ep, int64_t *rows, in
     }
 }
 
+/* dir: the staging folder of --analysis-out (cli_outdir_prepare), committed by the caller. */
 static int analyze_samples(const char *name, const rmtk_ensemble_params *ep, const double *v,
                            size_t n, uint64_t samples, uint32_t stats, const char *dir)
 {
-    if (!stats || !dir) {
-        cli_error("simulate: --stats and --analysis-out go together");
-        return RMTK_ERR_ARG;
-    }
     int64_t rows, cols;
     double scale;
     int singular;
@@ -149,9 +146,7 @@ static int analyze_samples(const char *name, const rmtk_ensemble_params *ep, con
     }
     if (!st)
         st = rmtk_analysis_run(a, NULL, NULL);
-    if (!st)
-        st = cli_mkdir_p(dir);
-    char path[4096];
+    char path[4200];
     if (!st) {
         snprintf(path, sizeof path, "%s/summary.csv", dir);
         st = rmtk_analysis_write_csv(a, path);
@@ -183,7 +178,17 @@ int cmd_simulate(int argc, char **argv)
             found = 1;
         }
     if (!found) {
-        cli_error("simulate: unknown ensemble '%s' (rmtk simulate --help)", argv[1]);
+        enum { NE = sizeof ensembles / sizeof ensembles[0] };
+        const char *cands[NE];
+        for (size_t i = 0; i < NE; i++)
+            cands[i] = ensembles[i].name;
+        const char *near = cli_nearest(argv[1], cands, NE);
+        if (near)
+            cli_error("simulate: unknown ensemble '%s'; did you mean '%s'? (rmtk simulate --help)",
+                      argv[1], near);
+        else
+            cli_error("simulate: unknown ensemble '%s' (rmtk simulate --help lists them)",
+                      argv[1]);
         return RMTK_ERR_ARG;
     }
     uint64_t samples = 1;
@@ -265,14 +270,55 @@ int cmd_simulate(int argc, char **argv)
             formats = v;
         } else {
             (void)k;
-            cli_error("simulate: unknown option '%s' (rmtk simulate --help)", o);
+            cli_unknown_option("simulate", o, usage);
             return RMTK_ERR_ARG;
         }
     }
+    /* The parameters an ensemble cannot do without, named when missing. */
+    static const struct {
+        int32_t kind;
+        const char *need;
+        size_t lo, hi;
+    } dims_of[] = {
+        {RMTK_ENS_WISHART, "--dims N,M", 2, 2},
+        {RMTK_ENS_WISHART_COMPLEX, "--dims N,M", 2, 2},
+        {RMTK_ENS_PERCOLATED_WISHART, "--dims N,M", 2, 2},
+        {RMTK_ENS_SPIKED, "--dims n,m", 2, 2},
+        {RMTK_ENS_WISHART_PRODUCT, "--dims N0,...,NL", 2, RMTK_MAX_LAYERS + 1},
+        {RMTK_ENS_JACOBIAN, "--widths n0,...,nL", 2, RMTK_MAX_LAYERS + 1},
+    };
+    for (size_t k = 0; k < sizeof dims_of / sizeof dims_of[0]; k++) {
+        if (dims_of[k].kind != ep.ensemble)
+            continue;
+        if (ep.n_dims == 0) {
+            cli_error("simulate %s: %s is required (e.g. %s; rmtk simulate --help)", argv[1],
+                      dims_of[k].need,
+                      dims_of[k].hi == 2 ? "--dims 400,200" : ep.ensemble == RMTK_ENS_JACOBIAN
+                                                                  ? "--widths 200,200,200"
+                                                                  : "--dims 200,200,200");
+            return RMTK_ERR_ARG;
+        }
+        if (ep.n_dims < dims_of[k].lo || ep.n_dims > dims_of[k].hi) {
+            cli_error("simulate %s: %s takes %s values, not %zu", argv[1], dims_of[k].need,
+                      dims_of[k].hi == 2 ? "2" : "2 or more", ep.n_dims);
+            return RMTK_ERR_ARG;
+        }
+    }
+    if (!!stats != !!analysis_out) {
+        cli_error("simulate: --stats and --analysis-out go together (%s is missing)",
+                  stats ? "--analysis-out DIR" : "--stats LIST");
+        return RMTK_ERR_ARG;
+    }
+    /* --analysis-out is checked and staged before any work, as for rmtk analyze. */
+    cli_outdir od;
+    memset(&od, 0, sizeof od);
+    if (analysis_out && cli_outdir_prepare("simulate", "--analysis-out", analysis_out, &od))
+        return RMTK_ERR_IO;
     rmtk_ensemble *e;
     int st = rmtk_ensemble_alloc(&ep, &e);
     if (st) {
         cli_error("simulate %s: %s", argv[1], rmtk_status_str(st));
+        cli_outdir_abandon(&od);
         return st;
     }
     size_t n = rmtk_ensemble_size(e), nb = (size_t)bins, total = n * samples;
@@ -285,7 +331,9 @@ int cmd_simulate(int argc, char **argv)
     for (uint64_t k = 0; k < samples && !st; k++)
         st = rmtk_ensemble_sample(e, k, v + k * n);
     if (!st && (stats || analysis_out)) {
-        st = analyze_samples(argv[1], &ep, v, n, samples, stats, analysis_out);
+        st = analyze_samples(argv[1], &ep, v, n, samples, stats, od.stage);
+        if (!st)
+            st = cli_outdir_commit(&od);
         if (st)
             goto done;
     }
@@ -440,6 +488,7 @@ int cmd_simulate(int argc, char **argv)
         }
     }
 done:
+    cli_outdir_abandon(&od); /* a no-op once committed */
     rmtk_ensemble_free(e);
     free(v);
     free(h);

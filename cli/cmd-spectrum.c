@@ -44,7 +44,7 @@ int cmd_spectrum(int argc, char **argv)
         } else if (strcmp(a, "--exact") == 0) {
             sp.method = RMTK_SPECTRUM_SVD;
         } else if (a[0] == '-' && a[1] != '\0') {
-            cli_error("spectrum: unknown option '%s'", a);
+            cli_unknown_option("spectrum", a, usage);
             return RMTK_ERR_ARG;
         } else if (!file) {
             file = a;
@@ -54,7 +54,9 @@ int cmd_spectrum(int argc, char **argv)
         }
     }
     if (!file || !tensor) {
-        usage(stderr);
+        cli_error("spectrum: %s is required (rmtk spectrum FILE --tensor NAME; rmtk describe "
+                  "FILE lists the tensors)",
+                  !file ? "FILE" : "--tensor NAME");
         return RMTK_ERR_ARG;
     }
     rmtk_model *m = NULL;
@@ -67,7 +69,7 @@ int cmd_spectrum(int argc, char **argv)
         goto done;
     }
     if ((st = rmtk_model_find(m, tensor, &ti))) {
-        cli_error("%s: no tensor named '%s'", file, tensor);
+        cli_unknown_tensor(file, m, tensor);
         goto done;
     }
     if ((st = rmtk_layers_alloc(m, &ep, &l))) {

@@ -10,24 +10,38 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: rmtk tail FILE [--json] [--bootstrap R] [--seed N] [--threads N] [--xmax X]\n"
-            "                 [--sv] [--tensor NAME]\n\n"
-            "Heavy-tail fits of positive 1-D data. FILE is text with one number per line ('#'\n"
-            "comments and blank lines allowed), or a .npy/.npz/.safetensors file (its one tensor,\n"
-            "or --tensor NAME, of any dtype and shape, flattened). Values <= 0 are excluded and\n"
-            "counted.\n\n"
+            "                 [--sv] [--tensor NAME [--slice K] [--entries]] [--progress]\n\n"
+            "Heavy-tail fits of positive 1-D data: FILE (- for stdin) is text with one number\n"
+            "per line ('#' comments and blank lines allowed), or a checkpoint (.safetensors,\n"
+            "sharded index, .npy, .npz) with --tensor NAME (not needed when it holds one).\n"
+            "A tensor of 2 or more dimensions is a matrix: its spectrum is fitted, lambda =\n"
+            "sigma^2 of its singular values, as rmtk analyze does (3-D stacks: --slice K).\n"
+            "A 1-D tensor, or any tensor with --entries, is fitted entry by entry. Values <= 0\n"
+            "are excluded and counted.\n\n"
             "  --json         one JSON object on stdout (the CSN fit: \"csn\".alpha, .p_gof)\n"
             "  --bootstrap R  goodness-of-fit bootstrap replicas (default 1000; 0 = none)\n"
-            "  --seed N       bootstrap seed (default 0); results do not depend on --threads\n"
-            "  --threads N    bootstrap threads (default 1)\n"
+            "  --seed N       bootstrap seed (default 1, as rmtk analyze); results do not\n"
+            "                 depend on --threads. analyze gives each matrix its own seed,\n"
+            "                 derived from its --seed, recorded in report.json as\n"
+            "                 matrices[i].seed: `rmtk tail FILE --tensor NAME --seed S`\n"
+            "                 with it reproduces analyze's csn_p_gof\n"
+            "  --threads N    bootstrap threads (default: all cores, as rmtk analyze)\n"
             "  --xmax X       drop values above X and fit the power law truncated at X\n"
-            "  --sv           the data are singular values: fit lambda = x^2, as rmtk analyze\n\n"
+            "  --sv           the text data are singular values: fit lambda = x^2\n"
+            "                 (`rmtk spectrum FILE --tensor NAME | rmtk tail - --sv`)\n"
+            "  --entries      fit a tensor's raw entries, not its matrix's spectrum\n"
+            "  --slice K      the matrix K of a 3-D stack (or of --conv slices kernels)\n"
+            "  --progress     stage lines on stderr (default: when stderr is a terminal);\n"
+            "                 --quiet: none\n\n"
             "Exponents: CSN and WeightWatcher alpha are density exponents p(x) ~ x^-alpha of the\n"
             "data fitted; the Hill alpha is the CCDF exponent P(X > x) ~ x^-alpha (= density\n"
             "exponent - 1). For lambda = sigma^2: alpha_ccdf(lambda) = alpha_ccdf(sigma)/2.\n");
@@ -36,7 +50,8 @@ static void usage(FILE *f)
 /* Read the numbers of `path`. *x is malloc'd. Returns an rmtk status (errors printed). */
 static int read_text(const char *path, double **x, size_t *n, size_t *excluded)
 {
-    FILE *f = fopen(path, "r");
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "r");
     if (!f) {
         cli_error("%s: cannot open: %s", path, strerror(errno));
         return RMTK_ERR_IO;
@@ -92,7 +107,8 @@ static int read_text(const char *path, double **x, size_t *n, size_t *excluded)
         status = RMTK_ERR_IO;
     }
     free(line);
-    fclose(f);
+    if (!is_stdin)
+        fclose(f);
     if (status != RMTK_OK) {
         free(v);
         return status;
@@ -109,9 +125,107 @@ static int has_suffix(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* Read a tensor of a checkpoint file (flattened, converted to double), keeping values > 0. */
-static int read_tensor(const char *path, const char *name, double **x, size_t *n,
-                       size_t *excluded)
+/* Stage lines on stderr ("rmtk: tail: ..."), when asked (a terminal, or --progress). */
+static int show_progress;
+
+static void stage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void stage(const char *fmt, ...)
+{
+    if (!show_progress)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("rmtk: tail: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    va_end(ap);
+}
+
+/* The singular values of the matrix that tensor idx makes (layer extraction, as rmtk analyze;
+ * slice picks one of a stack), largest first, into *x (malloc'ed). */
+static int tensor_spectrum(const char *path, rmtk_model *m, size_t idx, int64_t slice, double **x,
+                           size_t *n, char *what, size_t what_n)
+{
+    rmtk_extract_params ep = rmtk_extract_params_default();
+    ep.min_side = 1;
+    rmtk_layers *l = NULL;
+    rmtk_spectrum_params sp = rmtk_spectrum_params_default();
+    rmtk_spectrum_plan *plan = NULL;
+    double *sv = NULL;
+    int st = rmtk_layers_alloc(m, &ep, &l);
+    if (st) {
+        cli_error("%s", rmtk_model_errmsg(m));
+        return st;
+    }
+    rmtk_matrix_entry e, pick;
+    size_t found = 0, count = 0;
+    const char *skipped = NULL, *tname = "";
+    for (size_t i = 0; i < rmtk_layers_count(l); i++) {
+        rmtk_layers_get(l, i, &e);
+        if (e.tensor != idx)
+            continue;
+        count++;
+        tname = e.name;
+        if (e.skip != RMTK_SKIP_NONE)
+            skipped = e.reason;
+        else if (slice < 0 || e.slice == slice) {
+            pick = e;
+            found++;
+        }
+    }
+    if (found != 1) {
+        if (skipped)
+            cli_error("%s: tensor '%s' gives no matrix (%s); --entries fits its entries", path,
+                      tname, skipped);
+        else
+            cli_error("%s: tensor '%s' %s (--entries fits all its entries)", path, tname,
+                      found ? "holds several matrices: choose one with --slice K"
+                            : count ? "has no matrix with that --slice" : "gives no matrix");
+        st = RMTK_ERR_ARG;
+        goto done;
+    }
+    stage("%s: a %lld x %lld matrix: computing its singular values", pick.name,
+          (long long)pick.rows, (long long)pick.cols);
+    rmtk_matrix_view view;
+    if ((st = rmtk_layers_view(m, &pick, &view))) {
+        cli_error("%s", rmtk_model_errmsg(m));
+        goto done;
+    }
+    if ((st = rmtk_spectrum_plan_alloc(view.rows, view.cols, &sp, &plan))) {
+        cli_error("cannot plan a %lld x %lld spectrum: %s", (long long)view.rows,
+                  (long long)view.cols, rmtk_status_str(st));
+        goto done;
+    }
+    size_t k = (size_t)(view.rows < view.cols ? view.rows : view.cols);
+    sv = malloc((k ? k : 1) * sizeof *sv);
+    if (!sv) {
+        st = RMTK_ERR_NOMEM;
+        goto done;
+    }
+    if ((st = rmtk_spectrum_execute(plan, view, sv, NULL, NULL, NULL))) {
+        cli_error("%s: tensor '%s': %s", path, pick.name, rmtk_spectrum_errmsg(plan));
+        goto done;
+    }
+    snprintf(what, what_n,
+             "lambda = sigma^2, the squared singular values of %s (%lld x %lld; --entries: its "
+             "raw entries)",
+             pick.name, (long long)pick.rows, (long long)pick.cols);
+    *x = sv;
+    sv = NULL;
+    *n = k;
+done:
+    free(sv);
+    rmtk_spectrum_plan_free(plan);
+    rmtk_layers_free(l);
+    return st;
+}
+
+/* Read a tensor of a checkpoint file, keeping values > 0: a tensor of 2 or more dimensions as
+ * the singular values of its matrix (*is_sv = 1) unless entries; otherwise its entries
+ * flattened, converted to double. */
+static int read_tensor(const char *path, const char *name, int entries, int64_t slice, double **x,
+                       size_t *n, size_t *excluded, int *is_sv, char *what, size_t what_n)
 {
     rmtk_model *m = NULL;
     int st = rmtk_model_open(path, &m);
@@ -124,16 +238,28 @@ static int read_tensor(const char *path, const char *name, double **x, size_t *n
     }
     if (name) {
         if ((st = rmtk_model_find(m, name, &idx))) {
-            cli_error("%s: no tensor named '%s'", path, name);
+            cli_unknown_tensor(path, m, name);
             goto done;
         }
     } else if (rmtk_model_tensor_count(m) != 1) {
-        cli_error("%s holds %zu tensors: choose one with --tensor NAME", path,
-                  rmtk_model_tensor_count(m));
+        cli_error("%s holds %zu tensors: choose one with --tensor NAME (rmtk describe %s lists "
+                  "them)",
+                  path, rmtk_model_tensor_count(m), path);
         st = RMTK_ERR_ARG;
         goto done;
     }
     rmtk_model_tensor_info(m, idx, &ti);
+    if (ti.ndim >= 2 && !entries) {
+        st = tensor_spectrum(path, m, idx, slice, &v, n, what, what_n);
+        if (!st) {
+            *x = v;
+            v = NULL;
+            *excluded = 0;
+            *is_sv = 1;
+        }
+        goto done;
+    }
+    stage("%s: reading %llu entries", ti.name, (unsigned long long)ti.numel);
     v = malloc((ti.numel ? ti.numel : 1) * sizeof *v);
     if (!v) {
         st = RMTK_ERR_NOMEM;
@@ -156,6 +282,7 @@ static int read_tensor(const char *path, const char *name, double **x, size_t *n
         else
             nexcl++;
     }
+    snprintf(what, what_n, "the entries of %s as read", ti.name);
     *x = v;
     v = NULL;
     *n = len;
@@ -196,8 +323,14 @@ static const char *alt_names[4] = {"exponential", "lognormal", "stretched_expone
 int cmd_tail(int argc, char **argv)
 {
     const char *path = NULL, *tensor = NULL;
-    int json = 0, sv = 0;
+    int json = 0, sv = 0, entries = 0, progress = -1, is_sv = 0;
+    int64_t slice = -1;
+    char what[512] = "";
     rmtk_powerlaw_params pp = rmtk_powerlaw_params_default();
+    /* The defaults of rmtk analyze: its seed, every core. */
+    pp.seed = rmtk_analysis_params_default().seed;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    pp.threads = (uint32_t)(cores > 0 ? cores : 1);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val;
         int64_t iv;
@@ -211,6 +344,15 @@ int cmd_tail(int argc, char **argv)
                 return RMTK_ERR_ARG;
         } else if (strcmp(a, "--sv") == 0) {
             sv = 1;
+        } else if (strcmp(a, "--entries") == 0) {
+            entries = 1;
+        } else if (strcmp(a, "--progress") == 0) {
+            progress = 1;
+        } else if (strcmp(a, "--quiet") == 0) {
+            progress = 0;
+        } else if (strcmp(a, "--slice") == 0) {
+            if (cli_optarg(argc, argv, &i, &val) || cli_parse_i64(a, val, 0, INT64_MAX, &slice))
+                return RMTK_ERR_ARG;
         } else if (strcmp(a, "--bootstrap") == 0) {
             if (cli_optarg(argc, argv, &i, &val) || cli_parse_i64(a, val, 0, 100000000, &iv))
                 return RMTK_ERR_ARG;
@@ -230,7 +372,7 @@ int cmd_tail(int argc, char **argv)
                 return RMTK_ERR_ARG;
             }
         } else if (a[0] == '-' && a[1] != '\0') {
-            cli_error("tail: unknown option '%s' (rmtk tail --help)", a);
+            cli_unknown_option("tail", a, usage);
             return RMTK_ERR_ARG;
         } else if (!path) {
             path = a;
@@ -240,20 +382,43 @@ int cmd_tail(int argc, char **argv)
         }
     }
     if (!path) {
-        usage(stderr);
+        cli_error("tail: FILE is required (a text file of numbers, or a checkpoint with "
+                  "--tensor NAME; rmtk tail --help)");
         return RMTK_ERR_ARG;
     }
     double *x = NULL;
     size_t n = 0, excluded = 0;
+    show_progress = progress < 0 ? isatty(2) : progress;
     int st = (has_suffix(path, ".npy") || has_suffix(path, ".npz") ||
-              has_suffix(path, ".safetensors") || tensor)
-                 ? read_tensor(path, tensor, &x, &n, &excluded)
+              has_suffix(path, ".safetensors") || has_suffix(path, ".json") || tensor)
+                 ? read_tensor(path, tensor, entries, slice, &x, &n, &excluded, &is_sv, what,
+                               sizeof what)
                  : read_text(path, &x, &n, &excluded);
     if (st != RMTK_OK)
         return st;
-    if (sv)
+    if (is_sv && sv) {
+        cli_error("tail: --sv: %s is a matrix, whose singular values are fitted already as "
+                  "lambda = sigma^2; drop --sv (or add --entries for its raw entries)",
+                  tensor ? tensor : path);
+        free(x);
+        return RMTK_ERR_ARG;
+    }
+    if (sv || is_sv)
         for (size_t i = 0; i < n; i++)
             x[i] *= x[i];
+    /* Up-front estimate: one CSN fit costs about 0.3 s CPU at n = 1e5, growing as
+     * n log^2 n (rmtk.h, rmtk_powerlaw_fit_run); the p-value refits bootstrap + 1 times. */
+    double lg = log((double)(n > 2 ? n : 2)) / log(1e5);
+    double est = 0.3 * ((double)n / 1e5) * lg * lg * (double)(pp.bootstrap + 1) /
+                 (double)(pp.threads ? pp.threads : 1);
+    if (est > 30 && progress != 0)
+        fprintf(stderr,
+                "rmtk: tail: %zu values, %llu bootstrap replicas on %u threads: about %.0f min "
+                "(--bootstrap 0 skips the p-value%s)\n",
+                n, (unsigned long long)pp.bootstrap, (unsigned)pp.threads, est / 60,
+                entries ? "; without --entries a matrix fits its spectrum" : "");
+    stage("fitting the power law to %zu values (%llu bootstrap replicas on %u threads)", n,
+          (unsigned long long)pp.bootstrap, (unsigned)pp.threads);
     if (n < 2) {
         cli_error("%s: %zu positive values: need at least 2", path, n);
         free(x);
@@ -289,7 +454,10 @@ int cmd_tail(int argc, char **argv)
         free(x);
         return sw != RMTK_OK && sw != RMTK_ERR_NUMERIC ? sw : sh;
     }
-    const char *data = sv ? "lambda = x^2 (x read as singular values)" : "x as read";
+    const char *data = is_sv ? what
+                       : sv  ? "lambda = x^2 (x read as singular values)"
+                       : *what ? what
+                               : "x as read";
     FILE *o = stdout;
     if (json) {
         fprintf(o, "{\"input\": {\"file\": ");

@@ -15,6 +15,82 @@ static const char *const act_names[] = {"linear", "relu",    "leaky-relu", "tanh
 static const char *const wl_names[] = {"gaussian", "uniform", "rademacher", "student-t",
                                        "sparse-bernoulli"};
 
+int cli_given(int argc, char **argv, const char *opt)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], opt) == 0)
+            return 1;
+    return 0;
+}
+
+/* The parameters each law reads, and the one it cannot do without (NULL: none). */
+static const struct {
+    const char *law, *params, *required;
+} law_params[] = {
+    {"semicircle", "--sigma2", NULL},
+    {"mp", "--ratio --sigma2", NULL},
+    {"mp-semicircle", "--ratio --sigma2 --sigma2-wigner", NULL},
+    {"fuss-catalan", "--L", NULL},
+    {"wishart-product", "", "--dims N0,N1,...,NL"},
+    {"jacobian", "--activation --sigma-w2 --sigma-b2 --q0", "--widths n0,...,nL"},
+    {"sparse-atom", "--c", NULL},
+    {"bbp", "--ratio --theta", NULL},
+};
+
+/* A missing required parameter is an error that names it; parameters left at their defaults
+ * are said on stderr ("theory mp: --ratio 0.5 --sigma2 1 (defaults; give them to choose)"). */
+static int check_law_params(const char *law, int argc, char **argv, const rmtk_law_params *lp,
+                            double c, double theta)
+{
+    for (size_t k = 0; k < sizeof law_params / sizeof law_params[0]; k++) {
+        if (strcmp(law, law_params[k].law) != 0)
+            continue;
+        if (law_params[k].required && !cli_given(argc, argv, "--dims") &&
+            !cli_given(argc, argv, "--widths")) {
+            cli_error("theory %s: %s is required (rmtk theory --help)", law,
+                      law_params[k].required);
+            return RMTK_ERR_ARG;
+        }
+        char used[512] = "", opt[32];
+        size_t n = 0;
+        for (const char *p = law_params[k].params; *p;) {
+            size_t len = strcspn(p, " ");
+            snprintf(opt, sizeof opt, "%.*s", (int)len, p);
+            p += len + (p[len] == ' ');
+            if (cli_given(argc, argv, opt) || (!strcmp(opt, "--L") && cli_given(argc, argv, "--k")))
+                continue;
+            char val[48];
+            if (!strcmp(opt, "--sigma2"))
+                snprintf(val, sizeof val, "%g", lp->sigma2);
+            else if (!strcmp(opt, "--ratio"))
+                snprintf(val, sizeof val, "%g", lp->ratio);
+            else if (!strcmp(opt, "--sigma2-wigner"))
+                snprintf(val, sizeof val, "%g", lp->sigma2_wigner);
+            else if (!strcmp(opt, "--L"))
+                snprintf(val, sizeof val, "%d", (int)lp->L);
+            else if (!strcmp(opt, "--activation"))
+                snprintf(val, sizeof val, "%s", act_names[lp->activation]);
+            else if (!strcmp(opt, "--sigma-w2"))
+                snprintf(val, sizeof val, "%g", lp->sigma_w2);
+            else if (!strcmp(opt, "--sigma-b2"))
+                snprintf(val, sizeof val, "%g", lp->sigma_b2);
+            else if (!strcmp(opt, "--q0"))
+                snprintf(val, sizeof val, "%g", lp->q0);
+            else if (!strcmp(opt, "--c"))
+                snprintf(val, sizeof val, "%g", c);
+            else
+                snprintf(val, sizeof val, "%g", theta);
+            int w = snprintf(used + n, sizeof used - n, " %s %s", opt, val);
+            if (w > 0 && (size_t)w < sizeof used - n)
+                n += (size_t)w;
+        }
+        if (n)
+            fprintf(stderr, "rmtk: theory %s:%s (defaults; give them to choose)\n", law, used);
+        return RMTK_OK;
+    }
+    return RMTK_OK; /* an unknown law is reported by the caller */
+}
+
 int cli_parse_activation(const char *s, int32_t *act)
 {
     for (size_t i = 0; i < sizeof act_names / sizeof act_names[0]; i++)
@@ -300,10 +376,25 @@ int cmd_theory(int argc, char **argv)
             if (cli_optarg(argc, argv, &i, &v) || cli_parse_double("--theta", v, &theta))
                 return RMTK_ERR_ARG;
         } else {
-            cli_error("theory: unknown option '%s' (rmtk theory --help)", argv[i]);
+            cli_unknown_option("theory", argv[i], usage);
             return RMTK_ERR_ARG;
         }
     }
+    int known_law = 0;
+    for (size_t k = 0; k < sizeof law_params / sizeof law_params[0]; k++)
+        known_law |= strcmp(law, law_params[k].law) == 0;
+    if (!known_law) {
+        const char *cands[sizeof law_params / sizeof law_params[0]];
+        for (size_t k = 0; k < sizeof law_params / sizeof law_params[0]; k++)
+            cands[k] = law_params[k].law;
+        const char *near = cli_nearest(law, cands, sizeof cands / sizeof cands[0]);
+        cli_error("theory: unknown law '%s'%s%s%s (semicircle, mp, mp-semicircle, fuss-catalan, "
+                  "wishart-product, jacobian, sparse-atom, bbp)",
+                  law, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+        return RMTK_ERR_ARG;
+    }
+    if (check_law_params(law, argc, argv, &lp, c, theta))
+        return RMTK_ERR_ARG;
     if (strcmp(law, "sparse-atom") == 0 || strcmp(law, "bbp") == 0) {
         int sparse = law[0] == 's';
         if (plot) {

@@ -26,7 +26,7 @@ static const command commands[] = {
     {"analyze", cmd_analyze, "analyse every weight matrix; write summary.csv and report.json"},
     {"plot", cmd_plot, "draw the figures (and the HTML report) of a saved report.json"},
     {"spectrum", cmd_spectrum, "print the singular values of one tensor, largest first"},
-    {"tail", cmd_tail, "heavy-tail fits of 1-D data (Hill, CSN power law, WeightWatcher alpha)"},
+    {"tail", cmd_tail, "heavy-tail fits of data or of a matrix's spectrum (Hill, CSN, WW alpha)"},
     {"theory", cmd_theory, "limiting spectral laws (MP, semicircle, products, DNN Jacobians)"},
     {"simulate", cmd_simulate, "seeded random-matrix ensembles, compared with their laws"},
     {"version", cmd_version, "print the version"},
@@ -38,7 +38,15 @@ static void usage(FILE *f)
     fprintf(f, "usage: rmtk COMMAND [OPTIONS] ...   (rmtk COMMAND --help for its options)\n\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nThe exit code is the library status (0 = success).\n");
+    fprintf(f, "\nexit codes (the library status):\n"
+               "  0  success             5  invalid argument (a usage error)\n"
+               "  1  out of memory       6  a named tensor or item does not exist\n"
+               "  2  input/output error  7  LAPACK failed or did not converge\n"
+               "  3  malformed file      8  a size or offset overflows\n"
+               "  4  unsupported input   9  data degenerate for a statistic\n"
+               "                        10  internal error (a bug: please report it)\n"
+               "analyze writes its outputs even when some matrices fail (their status is\n"
+               "\"error\"), then exits with the status of the first failure.\n");
 }
 
 int main(int argc, char **argv)
@@ -56,6 +64,15 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    cli_error("unknown command '%s' (rmtk --help lists them)", argv[1]);
+    enum { NC = sizeof commands / sizeof commands[0] };
+    const char *cands[NC];
+    for (size_t i = 0; i < NC; i++)
+        cands[i] = commands[i].name;
+    const char *near = cli_nearest(argv[1], cands, NC);
+    if (near)
+        cli_error("unknown command '%s'; did you mean '%s'? (rmtk --help lists them)", argv[1],
+                  near);
+    else
+        cli_error("unknown command '%s' (rmtk --help lists them)", argv[1]);
     return RMTK_ERR_ARG;
 }

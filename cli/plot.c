@@ -1062,15 +1062,20 @@ static int format_ok(const char *fmt)
     return !strcmp(fmt, "svg") || !strcmp(fmt, "png") || !strcmp(fmt, "pdf");
 }
 
-/* All formats of one figure, and its CSV. */
+/* All formats of one figure, and its CSV. Each file is drawn under a temporary name
+ * (".STEM.EXT.tmpPID" beside it) and renamed into place when complete, so a reader never sees
+ * half a figure; on failure the temporary files are removed. */
 static int one_figure(const fig_kind *fk, const fig_input *in, const char *pstem,
                       const char *formats, size_t *nwritten)
 {
-    char path[4096], fmts[64];
-    snprintf(path, sizeof path, "%s.csv", pstem);
-    FILE *csv = fopen(path, "w");
+    char path[4096], tmp[4200], csvtmp[4200], fmts[64];
+    const char *slash = strrchr(pstem, '/');
+    int dirlen = slash ? (int)(slash - pstem + 1) : 0;
+    long pid = (long)getpid();
+    snprintf(csvtmp, sizeof csvtmp, "%.*s.%s.csv.tmp%ld", dirlen, pstem, pstem + dirlen, pid);
+    FILE *csv = fopen(csvtmp, "w");
     if (!csv) {
-        cli_error("%s: cannot write", path);
+        cli_error("%s: cannot write", csvtmp);
         return RMTK_ERR_IO;
     }
     fprintf(csv, "series,x,x_hi,y,count\n");
@@ -1079,20 +1084,33 @@ static int one_figure(const fig_kind *fk, const fig_input *in, const char *pstem
     int st = RMTK_OK;
     for (char *fmt = strtok_r(fmts, ",", &save); fmt && !st; fmt = strtok_r(NULL, ",", &save)) {
         snprintf(path, sizeof path, "%s.%s", pstem, fmt);
-        if (render(fk, in, path, fmt, csv) || (!strcmp(fmt, "svg") && svg_normalise(path))) {
+        snprintf(tmp, sizeof tmp, "%.*s.%s.%s.tmp%ld", dirlen, pstem, pstem + dirlen, fmt, pid);
+        if (render(fk, in, tmp, fmt, csv) || (!strcmp(fmt, "svg") && svg_normalise(tmp))) {
             cli_error("%s: PLplot could not draw the figure", path);
             st = RMTK_ERR_IO;
         }
-        if (csv) {
+        if (csv) { /* the data are written while drawing the first format */
             if (fclose(csv) != 0)
                 st = RMTK_ERR_IO;
             csv = NULL;
+            snprintf(path, sizeof path, "%s.csv", pstem);
+            if (!st && rename(csvtmp, path) != 0) {
+                cli_error("%s: cannot write", path);
+                st = RMTK_ERR_IO;
+            }
+            snprintf(path, sizeof path, "%s.%s", pstem, fmt);
         }
+        if (!st && rename(tmp, path) != 0) {
+            cli_error("%s: cannot write", path);
+            st = RMTK_ERR_IO;
+        }
+        remove(tmp); /* nothing left when the rename happened or failed */
         if (!st)
             (*nwritten)++;
     }
     if (csv)
         fclose(csv);
+    remove(csvtmp);
     return st;
 }
 

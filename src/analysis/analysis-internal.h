@@ -204,4 +204,10 @@ int rmtk__stage_null(rmtk__ctx *c);
 /* Attach a copy of x[0..n) to the entry under a static key. */
 int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size_t n);
 
+/* The seed of the randomised statistics of entry idx: splitmix64(seed ^ splitmix64(idx))
+ * (report.json records it per matrix, so a single statistic can be rerun with it). */
+uint64_t rmtk__matrix_seed(uint64_t seed, size_t idx);
+/* The worker threads of a run: params.threads, or the online cores when it is 0. */
+int32_t rmtk__threads_used(const rmtk_analysis *a);
+
 #endif /* RMTK_ANALYSIS_INTERNAL_H */

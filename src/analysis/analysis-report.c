@@ -26,6 +26,31 @@ static const char *tensor_name(const rmtk_analysis *a, const rmtk__entry *e)
     return ti.name;
 }
 
+/* The stored tensor's shape, or NULL (a given spectrum). */
+static const rmtk_tensor_info *tensor_info(const rmtk_analysis *a, const rmtk__entry *e,
+                                           rmtk_tensor_info *ti)
+{
+    if (e->model == RMTK__NO_MODEL ||
+        rmtk_model_tensor_info(a->models[e->model].model, e->e.tensor, ti) != RMTK_OK)
+        return NULL;
+    return ti;
+}
+
+/* rows,cols of a CSV row: the matrix's; for a skipped tensor of fewer than 2 dimensions its real
+ * shape (a 1-D tensor of n: rows n, cols empty; a scalar: both empty), never a made-up n x 1. */
+static void csv_shape(rmtk__sink *s, const rmtk_analysis *a, const rmtk__entry *e,
+                      const rmtk_analysis_row *r)
+{
+    rmtk_tensor_info ti;
+    const rmtk_tensor_info *t = e->e.skip != RMTK_SKIP_NONE ? tensor_info(a, e, &ti) : NULL;
+    if (t && t->ndim == 0)
+        rmtk__sink_puts(s, ",,");
+    else if (t && t->ndim == 1)
+        rmtk__sink_printf(s, ",%lld,", (long long)t->shape[0]);
+    else
+        rmtk__sink_printf(s, ",%lld,%lld", (long long)r->rows, (long long)r->cols);
+}
+
 static int emit_csv(const void *ctx, rmtk_write_fn fn, void *user)
 {
     const rmtk_analysis *a = ctx;
@@ -49,8 +74,8 @@ static int emit_csv(const void *ctx, rmtk_write_fn fn, void *user)
             rmtk__sink_printf(s, ",%lld", (long long)e->e.slice);
         else
             rmtk__sink_puts(s, ",");
-        rmtk__sink_printf(s, ",%lld,%lld,%s,%s,%s,", (long long)r.rows, (long long)r.cols,
-                          r.dtype, r.method, r.status);
+        csv_shape(s, a, e, &r);
+        rmtk__sink_printf(s, ",%s,%s,%s,", r.dtype, r.method, r.status);
         rmtk__csv_string(s, r.reason);
         for (size_t c = 0; c < a->nactive; c++) {
             double v = e->values[a->active[c]];
@@ -75,7 +100,7 @@ static const char *method_str(int m)
     return m == RMTK_SPECTRUM_GRAM ? "gram" : m == RMTK_SPECTRUM_SVD ? "svd" : "auto";
 }
 
-static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p)
+static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t threads)
 {
     rmtk__json_key(s, "parameters");
     rmtk__json_begin(s, '{');
@@ -101,7 +126,7 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p)
         rmtk__json_null(s);
     rmtk__json_kv_string(s, "spectrum_method", method_str(p->spectrum.method));
     rmtk__json_kv_number(s, "gram_rtol", p->spectrum.gram_rtol);
-    rmtk__json_kv_int(s, "threads", p->threads);
+    rmtk__json_kv_int(s, "threads", threads); /* used: 0 (all cores) resolved */
     rmtk__json_kv_int(s, "seed", (long long)p->seed);
     rmtk__json_kv_number(s, "alpha", p->alpha);
     if (p->stats & RMTK_STATS_MP) {
@@ -189,7 +214,7 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
     rmtk__json_kv_string(s, "precision", "float64");
     rmtk__json_kv_string(s, "eigenvalue_convention", "lambda = sigma^2 of W (no 1/N)");
     rmtk__json_kv_int(s, "seed", (long long)a->p.seed);
-    emit_params(s, &a->p);
+    emit_params(s, &a->p, rmtk__threads_used(a));
 
     rmtk__json_key(s, "inputs");
     rmtk__json_begin(s, '[');
@@ -244,6 +269,8 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_kv_int(s, "cols", (long long)r.cols);
         rmtk__json_kv_string(s, "dtype", r.dtype);
         rmtk__json_kv_string(s, "status", r.status);
+        rmtk__json_key(s, "seed"); /* of its randomised statistics (rmtk tail --seed) */
+        rmtk__json_uint(s, rmtk__matrix_seed(a->p.seed, i));
         if (e->status) {
             rmtk__json_kv_string(s, "error", r.reason);
         } else {
@@ -289,6 +316,14 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_kv_string(s, "file", a->models[e->model].path);
         rmtk__json_kv_string(s, "dtype", rmtk_dtype_name(e->e.dtype));
         rmtk__json_kv_string(s, "skip", rmtk_skip_name(e->e.skip));
+        rmtk_tensor_info ti;
+        if (tensor_info(a, e, &ti)) { /* the stored shape, integers */
+            rmtk__json_key(s, "shape");
+            rmtk__json_begin(s, '[');
+            for (int32_t d = 0; d < ti.ndim; d++)
+                rmtk__json_int(s, (long long)ti.shape[d]);
+            rmtk__json_end(s, ']');
+        }
         rmtk__json_kv_string(s, "reason", e->e.reason);
         rmtk__json_end(s, '}');
     }

@@ -405,6 +405,17 @@ static uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+uint64_t rmtk__matrix_seed(uint64_t seed, size_t idx)
+{
+    return splitmix64(seed ^ splitmix64((uint64_t)idx));
+}
+
+int32_t rmtk__threads_used(const rmtk_analysis *a)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return a->p.threads > 0 ? a->p.threads : (int32_t)(cores > 0 ? cores : 1);
+}
+
 typedef struct {
     rmtk_analysis *a;
     pthread_mutex_t lock;  /* queue, mapping, progress */
@@ -476,7 +487,7 @@ stages:
         c.v = given ? NULL : w->v;
         c.mat = given ? NULL : w->mat;
         c.plan = w->plan;
-        c.seed = splitmix64(a->p.seed ^ splitmix64(idx));
+        c.seed = rmtk__matrix_seed(a->p.seed, idx);
         c.vws = w->vws;
         c.scratch = w->scratch;
         c.inner_threads = w->inner_threads;
@@ -548,8 +559,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
     }
     if (total == 0)
         return RMTK_OK;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = a->p.threads > 0 ? a->p.threads : (int)(cores > 0 ? cores : 1);
+    int threads = rmtk__threads_used(a);
     int nworkers = (size_t)threads < total ? threads : (int)total;
     bool vectors = (a->p.stats & RMTK__STATS_NEED_VECTORS) != 0;
     bool need_mat = (a->p.stats & RMTK__STATS_NEED_MATRIX) != 0;

@@ -32,6 +32,7 @@ void rmtk__json_key(rmtk__sink *s, const char *key);      /* "key": (with the co
 void rmtk__json_string(rmtk__sink *s, const char *str);   /* a string value, escaped */
 void rmtk__json_number(rmtk__sink *s, double v);          /* %.17g, null for NaN/inf */
 void rmtk__json_int(rmtk__sink *s, long long v);
+void rmtk__json_uint(rmtk__sink *s, unsigned long long v);
 void rmtk__json_bool(rmtk__sink *s, int v);
 void rmtk__json_null(rmtk__sink *s);
 void rmtk__json_array(rmtk__sink *s, const double *x, size_t n);

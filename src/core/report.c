@@ -6,6 +6,7 @@
 #include "report-internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -152,6 +153,12 @@ void rmtk__json_int(rmtk__sink *s, long long v)
     rmtk__sink_printf(s, "%lld", v);
 }
 
+void rmtk__json_uint(rmtk__sink *s, unsigned long long v)
+{
+    json_comma(s);
+    rmtk__sink_printf(s, "%llu", v);
+}
+
 void rmtk__json_bool(rmtk__sink *s, int v)
 {
     json_comma(s);
@@ -217,8 +224,17 @@ int rmtk__write_atomic(const char *path, rmtk__emit_fn emit, const void *ctx, ch
     if (!tmp)
         return RMTK_ERR_NOMEM;
     memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
+    /* Not mkstemp: its file is 0600 whatever the umask; a report is an ordinary file (0666 less
+     * the umask), under a name no other process uses (pid + counter, O_EXCL). */
+    static unsigned counter;
+    int fd = -1;
+    for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
+        snprintf(tmp + len, 16, ".tmp.%05ld%03u", (long)getpid() % 100000,
+                 (unsigned)(__atomic_fetch_add(&counter, 1u, __ATOMIC_RELAXED) % 1000u));
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
     if (fd < 0) {
         int e = errno;
         rmtk__free(tmp);
