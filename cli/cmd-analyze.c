@@ -179,12 +179,14 @@ static void print_table(const rmtk_analysis *a, double alpha)
         }
         char shape[32];
         snprintf(shape, sizeof shape, "%lldx%lld", (long long)r.rows, (long long)r.cols);
-        size_t len = strlen(r.name);
-        printf("%-40.40s%s %11s %5s %4s", len > 40 ? r.name + len - 40 : r.name, "", shape,
-               r.dtype, r.method);
+        char nb[1024], rb[4096];
+        const char *nm = cli_safe(r.name, nb, sizeof nb);
+        size_t len = strlen(nm);
+        printf("%-40.40s%s %11s %5s %4s", len > 40 ? nm + len - 40 : nm, "", shape,
+               cli_safe(r.dtype, rb, sizeof rb), r.method);
         if (strcmp(r.status, "error") == 0) {
             nerr++;
-            printf("  ERROR: %s\n", r.reason);
+            printf("  ERROR: %s\n", cli_safe(r.reason, rb, sizeof rb));
             continue;
         }
         for (int c = 0; c < NC; c++)
@@ -203,14 +205,55 @@ static void print_table(const rmtk_analysis *a, double alpha)
             rmtk_analysis_row_get(a, i, &r);
             if (strcmp(r.status, "skipped") != 0)
                 continue;
+            char nb[1024], rb[4096];
             if (shown++ < 25)
-                printf("  %-40s %s\n", r.name, r.reason);
+                printf("  %-40s %s\n", cli_safe(r.name, nb, sizeof nb),
+                       cli_safe(r.reason, rb, sizeof rb));
         }
         if (shown > 25)
             printf("  ... and %zu more (see report.json)\n", shown - 25);
     }
     if (nerr)
         printf("\n%zu matrix(es) failed (see above and report.json)\n", nerr);
+}
+
+/* A run that analysed no matrix is a failure, not an empty report: say why (every tensor
+ * skipped, and the commonest reason with an example). RMTK_ERR_NOTFOUND, or RMTK_OK. */
+static int check_analysed(const rmtk_analysis *a)
+{
+    enum { NK = 16 };
+    size_t n = rmtk_analysis_count(a), done = 0, count[NK] = {0};
+    const char *example[NK] = {0};
+    for (size_t i = 0; i < n; i++) {
+        rmtk_analysis_row r;
+        if (rmtk_analysis_row_get(a, i, &r) != RMTK_OK)
+            continue;
+        if (strcmp(r.status, "skipped") != 0) {
+            done++;
+            continue;
+        }
+        int k = r.skip >= 0 && r.skip < NK ? r.skip : 0;
+        if (!count[k]++)
+            example[k] = r.reason;
+    }
+    if (done)
+        return RMTK_OK;
+    if (n == 0) {
+        cli_error("analyze: no matrix analysed: the input holds no tensors");
+        return RMTK_ERR_NOTFOUND;
+    }
+    int top = 0;
+    for (int k = 1; k < NK; k++)
+        if (count[k] > count[top])
+            top = k;
+    cli_error("analyze: no matrix analysed: all %zu tensor%s skipped; the commonest reason "
+              "(%zu of %zu): %s, e.g. \"%s\"%s",
+              n, n == 1 ? " was" : "s were", count[top], n, rmtk_skip_name(top),
+              example[top] ? example[top] : "",
+              top == RMTK_SKIP_SMALL ? " (--min-side lowers the minimum side)"
+              : top == RMTK_SKIP_FILTER ? " (check --include/--exclude)"
+                                        : "");
+    return RMTK_ERR_NOTFOUND;
 }
 
 static size_t write_stdout(const void *buf, size_t n, void *user)
@@ -417,6 +460,8 @@ int cmd_analyze(int argc, char **argv)
             cli_error("%s", rmtk_analysis_errmsg(an));
             st = run_st;
         }
+        if (!st)
+            st = check_analysed(an);
     }
     rmtk_analysis_free(an);
     for (int f = 0; f < nfiles; f++)
