@@ -178,11 +178,12 @@ static int read_json(rmtk_model *m, const char *path, int fd, uint64_t off, uint
     char near[24];
     size_t bad = utf8_invalid_at((const unsigned char *)buf, (size_t)len);
     if (bad < len) {
+        unsigned char byte = (unsigned char)buf[bad];
         rmtk__free(buf);
         return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
                           "%s: JSON header is not valid UTF-8: byte 0x%02x at byte offset %llu "
                           "of the file (header byte %zu of %llu)",
-                          path, (unsigned char)buf[bad], (unsigned long long)(off + bad), bad,
+                          path, byte, (unsigned long long)(off + bad), bad,
                           (unsigned long long)len);
     }
     const char *end = NULL;
