@@ -103,6 +103,7 @@ static double elapsed(const struct timespec *t0)
 
 static void progress(void *user, size_t done, size_t total, const char *name)
 {
+    char nb[1024];
     progress_state *ps = user;
     double t = elapsed(&ps->start), eta = done ? t / (double)done * (double)(total - done) : 0;
     if (!ps->tty) {
@@ -113,7 +114,8 @@ static void progress(void *user, size_t done, size_t total, const char *name)
             return;
         ps->last_step = step;
         fprintf(stderr, "rmtk: analysed %zu/%zu matrices (%.0f%%), %.1f s, ETA %.0f s, %s\n",
-                done, total, 100.0 * (double)done / (double)total, t, eta, name ? name : "");
+                done, total, 100.0 * (double)done / (double)total, t, eta,
+                cli_safe(name, nb, sizeof nb));
         return;
     }
     int width = 24, fill = (int)((double)width * (double)done / (double)total);
@@ -122,7 +124,7 @@ static void progress(void *user, size_t done, size_t total, const char *name)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
     fprintf(stderr, "\r\033[K[%s] %zu/%zu  %.0fs  ETA %.0fs  %.40s", bar, done, total, t, eta,
-            name ? name : "");
+            cli_safe(name, nb, sizeof nb));
     if (done == total)
         fputc('\n', stderr);
     fflush(stderr);

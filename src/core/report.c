@@ -244,7 +244,7 @@ void rmtk__json_kv_int(rmtk__sink *s, const char *key, long long v)
  * - a cell that a spreadsheet would take for a formula (first character = + - @, or a tab or
  *   carriage return) gets a leading apostrophe, the OWASP "CSV injection" defence;
  * - bytes that are not UTF-8 become U+FFFD, so the file is always valid UTF-8;
- * - other control characters (C0 but tab/newline/CR, DEL) become '?'. */
+ * - other control characters (C0 but tab/newline/CR, DEL, C1) become '?'. */
 void rmtk__csv_string(rmtk__sink *s, const char *str)
 {
     const unsigned char *p = (const unsigned char *)str;
@@ -262,8 +262,9 @@ void rmtk__csv_string(rmtk__sink *s, const char *str)
             n = 1;
         } else if (*p == '"') {
             rmtk__sink_put(s, "\"\"", 2);
-        } else if (n == 1 && ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') ||
-                              *p == 0x7f)) {
+        } else if ((n == 1 && ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') ||
+                               *p == 0x7f)) ||
+                   (n == 2 && p[0] == 0xC2 && p[1] < 0xA0)) {
             rmtk__sink_put(s, "?", 1);
         } else {
             rmtk__sink_put(s, (const char *)p, n);
