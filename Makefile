@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 EXAMPLE = examples/fashion_mlp.safetensors
 
-.PHONY: all bootstrap build run test test-asan bench check clean
+.PHONY: all bootstrap build run test test-asan fuzz-smoke bench check clean
 
 all: build
 
@@ -32,6 +32,11 @@ test-asan: bootstrap
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 RMTK_TEST_QUICK=1 ctest --output-on-failure -j $(JOBS)
 
+# Every reader's libFuzzer target (clang, ASan + UBSan) for FUZZ_SECONDS (60) each, in
+# build-fuzz/; fails on any crash. Run long: FUZZ_SECONDS=3600 tests/fuzz/run FORMAT.
+fuzz-smoke: bootstrap
+	tests/fuzz/run
+
 bench: build
 	@for b in $(BUILD)/bench-*; do echo "== $$b"; $$b || exit 1; done
 
@@ -39,4 +44,4 @@ check:
 	tools/checksrc
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
