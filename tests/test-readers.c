@@ -81,7 +81,7 @@ static void test_good_files(void)
         rmtk_model_close(m);
     }
     fclose(mf);
-    CHECK(cases >= 55);
+    CHECK(cases >= 57);
 }
 
 static void test_bad_files(void)
@@ -123,7 +123,7 @@ static void test_bad_files(void)
         cases++;
     }
     fclose(mf);
-    CHECK(cases >= 39);
+    CHECK(cases >= 64);
 }
 
 static void test_index_details(void)
