@@ -212,8 +212,8 @@ static const foreign_row foreign[] = {
     {0, "GGUF", 4, "a GGUF (llama.cpp) model"},
     {0, "\x89HDF\r\n\x1a\n", 8, "an HDF5 file (Keras .h5?)"},
     {4, "TFL3", 4, "a TensorFlow Lite flatbuffer"},
-    {0, "\x20\x2f\xf3\x7a", 4, "a Stockfish NNUE network"},
-    {0, "\x7a\x2f\xf3\x7a", 4, "a Stockfish NNUE network"},
+    /* version word 0x7AF32Fxx, little-endian (0x7AF32F20 today, 0x7AF32F16 in 2020) */
+    {1, "\x2f\xf3\x7a", 3, "a Stockfish NNUE network"},
     {0, "\x7f" "ELF", 4, "an ELF executable or library"},
     {0, "\x89PNG\r\n\x1a\n", 8, "a PNG image"},
     {0, "\xff\xd8\xff", 3, "a JPEG image"},
