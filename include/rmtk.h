@@ -232,7 +232,9 @@ typedef struct rmtk_model rmtk_model;
  * tensor bytes. path may be: a .safetensors file; a sharded index (*.safetensors.index.json);
  * a directory holding *.safetensors shards; a .npy file (one tensor, named after the file's
  * stem); a .npz archive (one tensor per member, stored or deflated, zip64 allowed).
- * The format is detected from the file's bytes, not its name.
+ * The format is detected from the file's bytes first, then its name; a file of another format is
+ * RMTK_ERR_FORMAT naming what it looks like and the formats rmtk reads. Only regular files are
+ * opened (a FIFO or device is RMTK_ERR_IO, without blocking).
  * On return *out is set whenever memory allowed: on failure it holds the error message
  * (rmtk_model_errmsg) naming the file, the tensor, the byte offset and the values involved; close
  * it in every case. Returns RMTK_OK, RMTK_ERR_IO, RMTK_ERR_FORMAT, RMTK_ERR_UNSUPPORTED,
