@@ -8,7 +8,7 @@ CMAKE_FLAGS ?=
 EXAMPLE = examples/fashion_mlp.safetensors
 PREFIX ?= /usr/local
 
-.PHONY: all bootstrap build run test test-asan bench check clean install
+.PHONY: all bootstrap build run test test-asan fuzz-smoke bench check clean install
 
 all: build
 
@@ -37,6 +37,11 @@ test-asan: bootstrap
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 RMTK_TEST_QUICK=1 ctest --output-on-failure -j $(JOBS)
 
+# Every reader's libFuzzer target (clang, ASan + UBSan) for FUZZ_SECONDS (60) each, in
+# build-fuzz/; fails on any crash. Run long: FUZZ_SECONDS=3600 tests/fuzz/run FORMAT.
+fuzz-smoke: bootstrap
+	tests/fuzz/run
+
 bench: build
 	@for b in $(BUILD)/bench-*; do echo "== $$b"; $$b || exit 1; done
 
@@ -44,4 +49,4 @@ check:
 	tools/checksrc
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -10,14 +10,87 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* One UTF-8 sequence's length at p (1..4), 0 when p[0] does not start a well-formed one. */
+static size_t utf8_seq(const unsigned char *p)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 1;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 2, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 3, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 0;
+    for (size_t k = 1; k <= n; k++)
+        if (p[k] < (k == 1 ? lo : 0x80u) || p[k] > (k == 1 ? hi : 0xBFu))
+            return 0; /* also stops at the terminating NUL */
+    return n + 1;
+}
+
+const char *cli_safe(const char *s, char *buf, size_t size)
+{
+    size_t k = 0;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p && k + 5 < size) {
+        size_t n = utf8_seq(p);
+        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
+            (n == 2 && p[0] == 0xC2 && p[1] < 0xA0)) {
+            /* a control character (C0, DEL, C1) or a byte that is not UTF-8: \xNN */
+            unsigned char c = n == 2 ? p[1] : p[0];
+            k += (size_t)snprintf(buf + k, size - k, "\\x%02x", c);
+            p += n ? n : 1;
+            continue;
+        }
+        if (k + n >= size)
+            break;
+        memcpy(buf + k, p, n);
+        k += n;
+        p += n;
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_seq(p);
+        if (n == 0)
+            fputs("\xEF\xBF\xBD", f); /* U+FFFD for a byte that is not UTF-8 */
+        else if (n == 2 && p[0] == 0xC2 && p[1] < 0xA0)
+            fprintf(f, "\\u%04x", p[1]);
+        else if (n > 1)
+            fwrite(p, 1, n, f);
+        else if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p == '\t')
+            fputs("\\t", f);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+        p += n ? n : 1;
+    }
+    fputc('"', f);
+}
+
 void cli_error(const char *fmt, ...)
 {
+    /* messages carry names from files: escaped before they reach the terminal */
+    char msg[4096], safe[4 * sizeof msg + 8];
     va_list ap;
     va_start(ap, fmt);
-    fputs("rmtk: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "rmtk: %s\n", cli_safe(msg, safe, sizeof safe));
 }
 
 int cli_is_help(const char *arg)

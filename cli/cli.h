@@ -49,6 +49,14 @@ int cli_outdir_commit(cli_outdir *od);
 /* Removes the staging folder (a failed run leaves DIR as it was). */
 void cli_outdir_abandon(cli_outdir *od);
 
+/* ---- terminal output of untrusted text (cli-util.c) ---------------------------------------- */
+/* s with control characters (C0, DEL, C1) and bytes that are not UTF-8 written as \xNN, into buf
+ * (size bytes, truncated); returns buf. Every name from a file goes through it (or cli_error)
+ * before it reaches a terminal. */
+const char *cli_safe(const char *s, char *buf, size_t size);
+/* s as a JSON string to f: control characters escaped, bytes that are not UTF-8 as U+FFFD. */
+void cli_json_string(FILE *f, const char *s);
+
 /* ---- reading a saved report.json (plot-util.c) -------------------------------------------- */
 /* Parses path; checks the schema. Prints "rmtk: ..." and returns a status on error. */
 int cli_report_load(const char *path, cJSON **out);

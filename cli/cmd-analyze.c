@@ -112,6 +112,7 @@ static double elapsed(const struct timespec *t0)
 
 static void progress(void *user, size_t done, size_t total, const char *name)
 {
+    char nb[1024];
     progress_state *ps = user;
     double t = elapsed(&ps->start), eta = done ? t / (double)done * (double)(total - done) : 0;
     if (!ps->tty) {
@@ -122,7 +123,8 @@ static void progress(void *user, size_t done, size_t total, const char *name)
             return;
         ps->last_step = step;
         fprintf(stderr, "rmtk: analysed %zu/%zu matrices (%.0f%%), %.1f s, ETA %.0f s, %s\n",
-                done, total, 100.0 * (double)done / (double)total, t, eta, name ? name : "");
+                done, total, 100.0 * (double)done / (double)total, t, eta,
+                cli_safe(name, nb, sizeof nb));
         return;
     }
     int width = 24, fill = (int)((double)width * (double)done / (double)total);
@@ -131,7 +133,7 @@ static void progress(void *user, size_t done, size_t total, const char *name)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
     fprintf(stderr, "\r\033[K[%s] %zu/%zu  %.0fs  ETA %.0fs  %.40s", bar, done, total, t, eta,
-            name ? name : "");
+            cli_safe(name, nb, sizeof nb));
     if (done == total)
         fputc('\n', stderr);
     fflush(stderr);
@@ -191,12 +193,14 @@ static void print_table(const rmtk_analysis *a, double alpha)
         }
         char shape[32];
         snprintf(shape, sizeof shape, "%lldx%lld", (long long)r.rows, (long long)r.cols);
-        size_t len = strlen(r.name);
-        printf("%-40.40s%s %11s %5s %4s", len > 40 ? r.name + len - 40 : r.name, "", shape,
-               r.dtype, r.method);
+        char nb[1024], rb[4096];
+        const char *nm = cli_safe(r.name, nb, sizeof nb);
+        size_t len = strlen(nm);
+        printf("%-40.40s%s %11s %5s %4s", len > 40 ? nm + len - 40 : nm, "", shape,
+               cli_safe(r.dtype, rb, sizeof rb), r.method);
         if (strcmp(r.status, "error") == 0) {
             nerr++;
-            printf("  ERROR: %s\n", r.reason);
+            printf("  ERROR: %s\n", cli_safe(r.reason, rb, sizeof rb));
             continue;
         }
         row_ctx rc = {a, i};
@@ -221,14 +225,55 @@ static void print_table(const rmtk_analysis *a, double alpha)
             rmtk_analysis_row_get(a, i, &r);
             if (strcmp(r.status, "skipped") != 0)
                 continue;
+            char nb[1024], rb[4096];
             if (shown++ < 25)
-                printf("  %-40s %s\n", r.name, r.reason);
+                printf("  %-40s %s\n", cli_safe(r.name, nb, sizeof nb),
+                       cli_safe(r.reason, rb, sizeof rb));
         }
         if (shown > 25)
             printf("  ... and %zu more (see report.json)\n", shown - 25);
     }
     if (nerr)
         printf("\n%zu matrix(es) failed (see above and report.json)\n", nerr);
+}
+
+/* A run that analysed no matrix is a failure, not an empty report: say why (every tensor
+ * skipped, and the commonest reason with an example). RMTK_ERR_NOTFOUND, or RMTK_OK. */
+static int check_analysed(const rmtk_analysis *a)
+{
+    enum { NK = 16 };
+    size_t n = rmtk_analysis_count(a), done = 0, count[NK] = {0};
+    const char *example[NK] = {0};
+    for (size_t i = 0; i < n; i++) {
+        rmtk_analysis_row r;
+        if (rmtk_analysis_row_get(a, i, &r) != RMTK_OK)
+            continue;
+        if (strcmp(r.status, "skipped") != 0) {
+            done++;
+            continue;
+        }
+        int k = r.skip >= 0 && r.skip < NK ? r.skip : 0;
+        if (!count[k]++)
+            example[k] = r.reason;
+    }
+    if (done)
+        return RMTK_OK;
+    if (n == 0) {
+        cli_error("analyze: no matrix analysed: the input holds no tensors");
+        return RMTK_ERR_NOTFOUND;
+    }
+    int top = 0;
+    for (int k = 1; k < NK; k++)
+        if (count[k] > count[top])
+            top = k;
+    cli_error("analyze: no matrix analysed: all %zu tensor%s skipped; the commonest reason "
+              "(%zu of %zu): %s, e.g. \"%s\"%s",
+              n, n == 1 ? " was" : "s were", count[top], n, rmtk_skip_name(top),
+              example[top] ? example[top] : "",
+              top == RMTK_SKIP_SMALL ? " (--min-side lowers the minimum side)"
+              : top == RMTK_SKIP_FILTER ? " (check --include/--exclude)"
+                                        : "");
+    return RMTK_ERR_NOTFOUND;
 }
 
 static size_t write_stdout(const void *buf, size_t n, void *user)
@@ -491,6 +536,8 @@ int cmd_analyze(int argc, char **argv)
             cli_error("%s", rmtk_analysis_errmsg(an));
             st = run_st;
         }
+        if (!st)
+            st = check_analysed(an);
     }
     cli_outdir_abandon(&od);
     rmtk_analysis_free(an);

@@ -29,20 +29,7 @@ static void usage(FILE *f)
 
 static void json_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", f);
-        else if (*p == '\t')
-            fputs("\\t", f);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
+    cli_json_string(f, s);
 }
 
 static void shape_str(char *buf, size_t size, const rmtk_tensor_info *ti)
@@ -70,17 +57,20 @@ static size_t entries_of(const rmtk_layers *l, size_t i, size_t *pos)
 static void describe_text(const char *path, rmtk_model *m, const rmtk_layers *l)
 {
     size_t nt = rmtk_model_tensor_count(m), nmeta = rmtk_model_metadata_count(m);
-    printf("%s: %s, %zu tensor%s\n", path, rmtk_model_format(m), nt, nt == 1 ? "" : "s");
+    char kb[1024], vb[4096], nb[1024];
+    printf("%s: %s, %zu tensor%s\n", cli_safe(path, vb, sizeof vb), rmtk_model_format(m), nt,
+           nt == 1 ? "" : "s");
     for (size_t i = 0; i < nmeta; i++) {
         const char *k, *v;
         if (rmtk_model_metadata(m, i, &k, &v) == RMTK_OK)
-            printf("  metadata %s = %s\n", k, v);
+            printf("  metadata %s = %s\n", cli_safe(k, kb, sizeof kb), cli_safe(v, vb, sizeof vb));
     }
     int wn = 4;
     for (size_t i = 0; i < nt; i++) {
         rmtk_tensor_info ti;
-        if (rmtk_model_tensor_info(m, i, &ti) == RMTK_OK && (int)strlen(ti.name) > wn)
-            wn = (int)strlen(ti.name);
+        if (rmtk_model_tensor_info(m, i, &ti) == RMTK_OK &&
+            (int)strlen(cli_safe(ti.name, nb, sizeof nb)) > wn)
+            wn = (int)strlen(nb);
     }
     if (wn > 60)
         wn = 60;
@@ -103,9 +93,10 @@ static void describe_text(const char *path, rmtk_model *m, const rmtk_layers *l)
         else
             snprintf(mats, sizeof mats, "%zu x (%lld x %lld)", cnt, (long long)e.rows,
                      (long long)e.cols);
-        printf("  %-*s  %-8s  %-22s  %14llu  %s\n", wn, ti.name,
-               ti.dtype == RMTK_DTYPE_OTHER ? ti.dtype_str : rmtk_dtype_name(ti.dtype), shp,
-               (unsigned long long)ti.nbytes, mats);
+        printf("  %-*s  %-8s  %-22s  %14llu  %s\n", wn, cli_safe(ti.name, nb, sizeof nb),
+               cli_safe(ti.dtype == RMTK_DTYPE_OTHER ? ti.dtype_str : rmtk_dtype_name(ti.dtype),
+                        kb, sizeof kb),
+               shp, (unsigned long long)ti.nbytes, cli_safe(mats, vb, sizeof vb));
     }
 }
 

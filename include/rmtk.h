@@ -279,7 +279,9 @@ typedef struct rmtk_model rmtk_model;
  * (*.bin.index.json). A PyTorch pickle is run by a restricted machine that resolves only an
  * allowlist of globals and executes no code: any other global (a whole pickled nn.Module, an
  * os.system payload) is RMTK_ERR_UNSUPPORTED naming it (docs/formats.md, "PyTorch").
- * The format is detected from the file's bytes, not its name.
+ * The format is detected from the file's bytes first, then its name; a file of another format is
+ * RMTK_ERR_FORMAT naming what it looks like and the formats rmtk reads. Only regular files are
+ * opened (a FIFO or device is RMTK_ERR_IO, without blocking).
  * On return *out is set whenever memory allowed: on failure it holds the error message
  * (rmtk_model_errmsg) naming the file, the tensor, the byte offset and the values involved; close
  * it in every case. Returns RMTK_OK, RMTK_ERR_IO, RMTK_ERR_FORMAT, RMTK_ERR_UNSUPPORTED,

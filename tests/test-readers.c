@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 
 static int same(double a, double b)
@@ -80,7 +81,7 @@ static void test_good_files(void)
         rmtk_model_close(m);
     }
     fclose(mf);
-    CHECK(cases >= 55);
+    CHECK(cases >= 57);
 }
 
 static void test_bad_files(void)
@@ -122,7 +123,7 @@ static void test_bad_files(void)
         cases++;
     }
     fclose(mf);
-    CHECK(cases >= 39);
+    CHECK(cases >= 64);
 }
 
 static void test_index_details(void)
@@ -473,6 +474,65 @@ static void test_corruption(void)
     CHECK(total > 1000);
 }
 
+/* A safetensors header of nkeys metadata pairs "kI": "vI" and one F32 tensor "w" of 4 values
+ * named `tensor` (written to path). */
+static void write_meta_file(const char *path, const char *tensor, size_t nkeys)
+{
+    size_t cap = 64 + nkeys * 32, k = 0;
+    char *h = malloc(cap);
+    k += (size_t)snprintf(h + k, cap - k, "{\"__metadata__\": {");
+    for (size_t i = 0; i < nkeys; i++)
+        k += (size_t)snprintf(h + k, cap - k, "%s\"k%zu\": \"v%zu\"", i ? ", " : "", i, i);
+    k += (size_t)snprintf(h + k, cap - k,
+                          "}, \"%s\": {\"dtype\": \"F32\", \"shape\": [4], "
+                          "\"data_offsets\": [0, 16]}}",
+                          tensor);
+    FILE *f = fopen(path, "wb");
+    unsigned char len[8];
+    for (int b = 0; b < 8; b++)
+        len[b] = (unsigned char)((uint64_t)k >> (8 * b));
+    fwrite(len, 1, 8, f);
+    fwrite(h, 1, k, f);
+    static const float w[4] = {1, 2, 3, 4};
+    fwrite(w, sizeof w, 1, f);
+    fclose(f);
+    free(h);
+}
+
+/* __metadata__ with 200 000 keys is read in O(n log n) (a scan per key took 80 s); two shards
+ * repeating the same pairs keep one copy, and a shard adding a pair adds it. */
+static void test_many_metadata(void)
+{
+    enum { NK = 200000 };
+    char dir[] = "/tmp/rmtk-meta-XXXXXX", a[256], b[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(a, sizeof a, "%s/a.safetensors", dir);
+    snprintf(b, sizeof b, "%s/b.safetensors", dir);
+    write_meta_file(a, "wa", NK);
+    write_meta_file(b, "wb", NK + 1);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rmtk_model *m = NULL;
+    CHECK_OK(rmtk_model_open(a, &m));
+    CHECK(rmtk_model_metadata_count(m) == NK);
+    const char *k, *v;
+    CHECK_OK(rmtk_model_metadata(m, NK - 1, &k, &v));
+    CHECK(strcmp(k, "k199999") == 0 && strcmp(v, "v199999") == 0);
+    rmtk_model_close(m);
+    CHECK_OK(rmtk_model_open(dir, &m));
+    CHECK(rmtk_model_tensor_count(m) == 2);
+    CHECK(rmtk_model_metadata_count(m) == NK + 1);
+    CHECK_OK(rmtk_model_metadata(m, NK, &k, &v));
+    CHECK(strcmp(k, "k200000") == 0 && strcmp(v, "v200000") == 0);
+    rmtk_model_close(m);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fprintf(stderr, "  3 x %d metadata keys read in %.2f s\n", NK,
+            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    unlink(a);
+    unlink(b);
+    rmdir(dir);
+}
+
 int main(void)
 {
     RUN(test_good_files);
@@ -482,6 +542,7 @@ int main(void)
     RUN(test_sparse);
     RUN(test_describe_cli);
     RUN(test_corruption);
+    RUN(test_many_metadata);
     RUN(test_alloc_sweep);
     return harness_done();
 }

@@ -43,6 +43,12 @@ static inline bool rmtk__add_u64(uint64_t a, uint64_t b, uint64_t *r)
  * status, so that error paths read `return rmtk__fail(buf, RMTK_ERR_FORMAT, "...", ...);`. */
 int rmtk__fail(char *buf, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* ---- untrusted text (report.c) ------------------------------------------------------------ */
+/* The length (1..4) of the well-formed UTF-8 sequence at p (avail bytes readable), or 0 when the
+ * byte at p does not start one (RFC 3629: no overlong forms, surrogates or code points above
+ * U+10FFFF). Names come from files: the writers replace what is not UTF-8 (report.c). */
+size_t rmtk__utf8_seq(const unsigned char *p, size_t avail);
+
 /* ---- strided conversion (dtype.c) ---------------------------------------------------------- */
 /* Bytes taken by n elements of dtype (block types: n a multiple of the block's elements).
  * Returns 0 (and leaves *bytes) when n does not fill whole blocks, on overflow or for a dtype

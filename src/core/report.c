@@ -89,32 +89,82 @@ void rmtk__json_end(rmtk__sink *s, char close)
     s->json_first = 0;
 }
 
+size_t rmtk__utf8_seq(const unsigned char *p, size_t avail)
+{
+    if (avail == 0)
+        return 0;
+    unsigned c = p[0];
+    size_t n;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 2;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 3;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (avail <= n)
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        unsigned d = p[k];
+        if (d < (k == 1 ? lo : 0x80u) || d > (k == 1 ? hi : 0xBFu))
+            return 0;
+    }
+    return n + 1;
+}
+
+#define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD, for each byte that is not UTF-8 */
+
+/* A JSON string: valid UTF-8 whatever the input (each invalid byte becomes U+FFFD), control
+ * characters (C0, DEL and the C1 range U+0080..U+009F) escaped as \uXXXX so that a report
+ * printed to a terminal cannot drive it. */
 static void json_escaped(rmtk__sink *s, const char *str)
 {
     rmtk__sink_put(s, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
-        switch (*p) {
-        case '"':
-            rmtk__sink_put(s, "\\\"", 2);
-            break;
-        case '\\':
-            rmtk__sink_put(s, "\\\\", 2);
-            break;
-        case '\n':
-            rmtk__sink_put(s, "\\n", 2);
-            break;
-        case '\t':
-            rmtk__sink_put(s, "\\t", 2);
-            break;
-        case '\r':
-            rmtk__sink_put(s, "\\r", 2);
-            break;
-        default:
-            if (*p < 0x20)
-                rmtk__sink_printf(s, "\\u%04x", *p);
-            else
-                rmtk__sink_put(s, (const char *)p, 1);
+    const unsigned char *p = (const unsigned char *)str;
+    size_t left = strlen(str);
+    while (left > 0) {
+        size_t n = rmtk__utf8_seq(p, left);
+        if (n == 0) {
+            rmtk__sink_put(s, REPLACEMENT, 3);
+            p++;
+            left--;
+            continue;
         }
+        unsigned c = *p;
+        if (n == 2 && c == 0xC2 && p[1] < 0xA0) {
+            rmtk__sink_printf(s, "\\u%04x", p[1]); /* C1 control */
+        } else if (n > 1) {
+            rmtk__sink_put(s, (const char *)p, n);
+        } else if (c == '"') {
+            rmtk__sink_put(s, "\\\"", 2);
+        } else if (c == '\\') {
+            rmtk__sink_put(s, "\\\\", 2);
+        } else if (c == '\n') {
+            rmtk__sink_put(s, "\\n", 2);
+        } else if (c == '\t') {
+            rmtk__sink_put(s, "\\t", 2);
+        } else if (c == '\r') {
+            rmtk__sink_put(s, "\\r", 2);
+        } else if (c < 0x20 || c == 0x7f) {
+            rmtk__sink_printf(s, "\\u%04x", c);
+        } else {
+            rmtk__sink_put(s, (const char *)p, 1);
+        }
+        p += n;
+        left -= n;
     }
     rmtk__sink_put(s, "\"", 1);
 }
@@ -197,19 +247,40 @@ void rmtk__json_kv_int(rmtk__sink *s, const char *key, long long v)
     rmtk__json_int(s, v);
 }
 
+/* A CSV cell (RFC 4180 quoting). The text is untrusted (tensor names come from files):
+ * - a cell that a spreadsheet would take for a formula (first character = + - @, or a tab or
+ *   carriage return) gets a leading apostrophe, the OWASP "CSV injection" defence;
+ * - bytes that are not UTF-8 become U+FFFD, so the file is always valid UTF-8;
+ * - other control characters (C0 but tab/newline/CR, DEL, C1) become '?'. */
 void rmtk__csv_string(rmtk__sink *s, const char *str)
 {
-    if (!strpbrk(str, ",\"\n\r")) {
-        rmtk__sink_puts(s, str);
-        return;
+    const unsigned char *p = (const unsigned char *)str;
+    size_t left = strlen(str);
+    int formula = left > 0 && strchr("=+-@\t\r", p[0]) != NULL;
+    int quote = formula || strpbrk(str, ",\"\n\r") != NULL;
+    if (quote)
+        rmtk__sink_put(s, "\"", 1);
+    if (formula)
+        rmtk__sink_put(s, "'", 1);
+    while (left > 0) {
+        size_t n = rmtk__utf8_seq(p, left);
+        if (n == 0) {
+            rmtk__sink_put(s, REPLACEMENT, 3);
+            n = 1;
+        } else if (*p == '"') {
+            rmtk__sink_put(s, "\"\"", 2);
+        } else if ((n == 1 && ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') ||
+                               *p == 0x7f)) ||
+                   (n == 2 && p[0] == 0xC2 && p[1] < 0xA0)) {
+            rmtk__sink_put(s, "?", 1);
+        } else {
+            rmtk__sink_put(s, (const char *)p, n);
+        }
+        p += n;
+        left -= n;
     }
-    rmtk__sink_put(s, "\"", 1);
-    for (const char *p = str; *p; p++) {
-        if (*p == '"')
-            rmtk__sink_put(s, "\"", 1);
-        rmtk__sink_put(s, p, 1);
-    }
-    rmtk__sink_put(s, "\"", 1);
+    if (quote)
+        rmtk__sink_put(s, "\"", 1);
 }
 
 static size_t write_file(const void *buf, size_t n, void *user)

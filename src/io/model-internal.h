@@ -68,6 +68,9 @@ int rmtk__model_add_meta(rmtk_model *m, const char *key, const char *value);
 /* pread exactly n bytes at off; RMTK_ERR_IO (with a message naming path) on error or EOF. */
 int rmtk__pread_full(rmtk_model *m, int fd, const char *path, void *buf, size_t n, uint64_t off);
 
+/* The formats rmtk reads, "; "-separated, into buf (for messages); returns the length. */
+size_t rmtk__formats_read(char *buf, size_t size);
+
 /* Readers: parse the file at path (open as fd, size bytes) and append its tensors. */
 int rmtk__read_safetensors(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_safetensors_index(rmtk_model *m, const char *path, int fd, uint64_t size);

@@ -122,12 +122,162 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* ---- format detection ---------------------------------------------------------------------
+ * Magic bytes first, then the extension. One row of `readers` per format rmtk reads, tried in
+ * order: a row matches when its probe accepts the first bytes (a probe may also look further
+ * into the file through fd), or, when no probe matched and no known foreign format did, when the
+ * path ends with one of its extensions (the reader then reports precisely what is wrong). A file
+ * that is none of them gets what it looks like (`foreign`, below) and the list of formats rmtk
+ * reads. To add a reader: a row here (and its probe), nothing else. */
+
+#define HEAD_BYTES 512 /* the prefix the probes see (a tar header's "ustar" is at 257) */
+
+typedef struct probe_in {
+    const unsigned char *head; /* the first `have` bytes of the file */
+    size_t have;
+    uint64_t size;
+    int fd;
+    const char *path;
+} probe_in;
+
 typedef int (*reader_fn)(rmtk_model *m, const char *path, int fd, uint64_t size);
 
-/* Open one file and hand it to the reader its bytes call for. */
+typedef struct format_row {
+    const char *format;       /* rmtk_model_format() */
+    const char *what;         /* for the list of formats rmtk reads */
+    int (*probe)(const probe_in *in);
+    const char *ext[4];       /* extension fallback (NULL-terminated) */
+    int index_only;           /* only for the path given to rmtk_model_open, not in a directory */
+    reader_fn read;
+} format_row;
+
+static int probe_npy(const probe_in *in)
+{
+    return in->have >= 6 && memcmp(in->head, "\x93NUMPY", 6) == 0;
+}
+
+static int probe_zip(const probe_in *in)
+{
+    return in->have >= 4 &&
+           (memcmp(in->head, "PK\x03\x04", 4) == 0 || memcmp(in->head, "PK\x05\x06", 4) == 0);
+}
+
+/* safetensors: an 8-byte little-endian length, then the header's '{' */
+static int probe_safetensors(const probe_in *in)
+{
+    return in->have >= 9 && in->head[8] == '{';
+}
+
+/* a JSON object: '{' after optional JSON whitespace (a Stockfish NNUE net starts with a space
+ * too, then '/') */
+static int probe_json_object(const probe_in *in)
+{
+    for (size_t i = 0; i < in->have; i++) {
+        unsigned char c = in->head[i];
+        if (c == '{')
+            return 1;
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            return 0;
+    }
+    return 0;
+}
+
+static int probe_gguf(const probe_in *in)
+{
+    return in->have >= 4 && memcmp(in->head, "GGUF", 4) == 0;
+}
+
+/* a zip holding a member data.pkl or DIR/data.pkl (or named .pt/.pth/.bin/.ckpt); -1 (out of
+ * memory) also selects the PyTorch reader, which then reports it */
+static int probe_pytorch_zip(const probe_in *in)
+{
+    return probe_zip(in) && rmtk__pytorch_sniff(in->fd, in->size, in->path) != 0;
+}
+
+/* a bare pickle (PROTO 2..5): the legacy (pre-1.6) torch.save stream */
+static int probe_pickle(const probe_in *in)
+{
+    return in->have >= 2 && in->head[0] == 0x80 && in->head[1] >= 2 && in->head[1] <= 5;
+}
+
+/* pytorch_model.bin.index.json: a JSON weight_map whose shards are torch.save files */
+static int probe_pytorch_index(const probe_in *in)
+{
+    return ends_with(in->path, ".bin.index.json") && probe_json_object(in);
+}
+
+static const format_row readers[] = {
+    {"gguf", "GGUF of llama.cpp (versions 2, 3; split sets; ggml quantised types)", probe_gguf,
+     {".gguf", NULL}, 0, rmtk__read_gguf},
+    {"npy", "NumPy .npy (format 1.0, 2.0, 3.0)", probe_npy, {".npy", NULL}, 0, rmtk__read_npy},
+    {"pytorch", "PyTorch torch.save (zip format; .pt, .pth, .bin, .ckpt)", probe_pytorch_zip,
+     {".pt", ".pth", ".ckpt", NULL}, 0, rmtk__read_pytorch},
+    {"npz", "NumPy .npz (a zip of .npy members, stored or deflated, zip64)", probe_zip,
+     {".npz", ".zip", NULL}, 0, rmtk__read_npz},
+    {"pytorch", "legacy (pre-1.6) PyTorch torch.save", probe_pickle, {NULL}, 0,
+     rmtk__read_pytorch_legacy},
+    {"pytorch", "a PyTorch shard index (pytorch_model.bin.index.json)", probe_pytorch_index,
+     {NULL}, 1, rmtk__read_safetensors_index},
+    {"safetensors", "safetensors (a .safetensors file or a directory of them)",
+     probe_safetensors, {".safetensors", NULL}, 0, rmtk__read_safetensors},
+    {"safetensors", "a safetensors shard index (*.safetensors.index.json)", probe_json_object,
+     {".index.json", NULL}, 1, rmtk__read_safetensors_index},
+};
+enum { NREADERS = sizeof readers / sizeof readers[0] };
+
+/* Formats rmtk does not read, recognised by their bytes, so that the message can say what the
+ * file looks like. A format that gains a reader moves to `readers` (above this table in the
+ * search order, so a row left here is harmless). */
+typedef struct foreign_row {
+    size_t at;              /* offset of the magic */
+    const char *magic;      /* bytes (mlen of them) */
+    size_t mlen;
+    const char *looks_like; /* "a PNG image" */
+} foreign_row;
+
+static const foreign_row foreign[] = {
+    {0, "\x89HDF\r\n\x1a\n", 8, "an HDF5 file (Keras .h5?)"},
+    {4, "TFL3", 4, "a TensorFlow Lite flatbuffer"},
+    /* version word 0x7AF32Fxx, little-endian (0x7AF32F20 today, 0x7AF32F16 in 2020) */
+    {1, "\x2f\xf3\x7a", 3, "a Stockfish NNUE network"},
+    {0, "\x7f" "ELF", 4, "an ELF executable or library"},
+    {0, "\x89PNG\r\n\x1a\n", 8, "a PNG image"},
+    {0, "\xff\xd8\xff", 3, "a JPEG image"},
+    {0, "GIF8", 4, "a GIF image"},
+    {0, "%PDF", 4, "a PDF document"},
+    {0, "\x1f\x8b", 2, "a gzip-compressed file (decompress it first)"},
+    {0, "BZh", 3, "a bzip2-compressed file (decompress it first)"},
+    {0, "\xfd" "7zXZ", 5, "an xz-compressed file (decompress it first)"},
+    {0, "\x28\xb5\x2f\xfd", 4, "a zstd-compressed file (decompress it first)"},
+    {0, "7z\xbc\xaf\x27\x1c", 6, "a 7-Zip archive (extract it first)"},
+    {257, "ustar", 5, "a tar archive (extract it first)"},
+};
+
+static const char *looks_like(const unsigned char *head, size_t have)
+{
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        const foreign_row *f = &foreign[i];
+        if (have >= f->at + f->mlen && memcmp(head + f->at, f->magic, f->mlen) == 0)
+            return f->looks_like;
+    }
+    return NULL;
+}
+
+size_t rmtk__formats_read(char *buf, size_t size)
+{
+    size_t k = 0;
+    if (size)
+        buf[0] = '\0';
+    for (size_t i = 0; i < NREADERS && k < size; i++)
+        k += (size_t)snprintf(buf + k, size - k, "%s%s", i ? "; " : "", readers[i].what);
+    return k;
+}
+
+/* Open one file and hand it to the reader its bytes (or else its name) call for. */
 static int open_file(rmtk_model *m, const char *path, int allow_index)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not block the open; only regular files are read */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return rmtk__fail(m->errmsg, RMTK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
@@ -136,70 +286,50 @@ static int open_file(rmtk_model *m, const char *path, int allow_index)
         close(fd);
         return rmtk__fail(m->errmsg, RMTK_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
     }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return rmtk__fail(m->errmsg, RMTK_ERR_IO,
+                          "%s: not a regular file (a FIFO, socket or device); rmtk reads files "
+                          "and directories of shards",
+                          path);
+    }
     uint64_t size = (uint64_t)sb.st_size;
-    unsigned char head[9] = {0};
-    size_t have = (size_t)RMTK_MIN(size, (uint64_t)9);
+    unsigned char head[HEAD_BYTES] = {0};
+    size_t have = (size_t)RMTK_MIN(size, (uint64_t)HEAD_BYTES);
     int st = have ? rmtk__pread_full(m, fd, path, head, have, 0) : RMTK_OK;
     if (st) {
         close(fd);
         return st;
     }
-    reader_fn rd = NULL;
-    const char *fmt = NULL;
-    if (have >= 4 && memcmp(head, "GGUF", 4) == 0) {
-        rd = rmtk__read_gguf; /* llama.cpp / ggml */
-        fmt = "gguf";
-    } else if (have >= 6 && memcmp(head, "\x93NUMPY", 6) == 0) {
-        rd = rmtk__read_npy;
-        fmt = "npy";
-    } else if (have >= 4 && (memcmp(head, "PK\x03\x04", 4) == 0 ||
-                             memcmp(head, "PK\x05\x06", 4) == 0)) {
-        /* a zip: PyTorch when a member is (or ends in /) data.pkl, else npz */
-        int torch_zip = rmtk__pytorch_sniff(fd, size, path);
-        rd = torch_zip != 0 ? rmtk__read_pytorch : rmtk__read_npz; /* -1: it reports NOMEM */
-        fmt = torch_zip != 0 ? "pytorch" : "npz";
-    } else if (have >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) {
-        rd = rmtk__read_pytorch_legacy; /* a bare pickle: legacy torch.save */
-        fmt = "pytorch";
-    } else if (allow_index && ends_with(path, ".bin.index.json")) {
-        rd = rmtk__read_safetensors_index; /* weight_map -> PyTorch shards */
-        fmt = "pytorch";
-    } else if (have >= 9 && head[8] == '{') {
-        rd = rmtk__read_safetensors;
-        fmt = "safetensors";
-    } else if (allow_index && have >= 1 && (head[0] == '{' || head[0] == ' ' ||
-                                            head[0] == '\n')) {
-        rd = rmtk__read_safetensors_index;
-        fmt = "safetensors";
-    } else if (ends_with(path, ".npy")) {
-        rd = rmtk__read_npy; /* its reader reports what is wrong precisely */
-        fmt = "npy";
-    } else if (ends_with(path, ".npz") || ends_with(path, ".zip")) {
-        rd = rmtk__read_npz;
-        fmt = "npz";
-    } else if (ends_with(path, ".gguf")) {
-        rd = rmtk__read_gguf; /* its reader reports the bad magic */
-        fmt = "gguf";
-    } else if (ends_with(path, ".safetensors")) {
-        rd = rmtk__read_safetensors;
-        fmt = "safetensors";
-    } else if (ends_with(path, ".pt") || ends_with(path, ".pth") || ends_with(path, ".ckpt")) {
-        rd = rmtk__read_pytorch; /* its zip reader reports what is wrong precisely */
-        fmt = "pytorch";
-    } else {
+    probe_in in = {head, have, size, fd, path};
+    const format_row *row = NULL;
+    for (size_t i = 0; i < NREADERS && !row; i++)
+        if ((allow_index || !readers[i].index_only) && readers[i].probe(&in))
+            row = &readers[i];
+    const char *seems = row ? NULL : looks_like(head, have);
+    for (size_t i = 0; i < NREADERS && !row && !seems; i++)
+        for (size_t e = 0; readers[i].ext[e] && !row; e++)
+            if ((allow_index || !readers[i].index_only) && ends_with(path, readers[i].ext[e]))
+                row = &readers[i];
+    if (!row) {
         close(fd);
+        char list[512];
+        rmtk__formats_read(list, sizeof list);
         return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
-                          "%s: unrecognised format (%llu bytes; first bytes %02x %02x %02x %02x): "
-                          "expected safetensors, .npy, .npz or GGUF",
-                          path, (unsigned long long)size, head[0], head[1], head[2], head[3]);
+                          "%s: not a format rmtk reads (unrecognised format%s%s; %llu bytes; "
+                          "first bytes %02x %02x %02x %02x). rmtk reads: %s. docs/formats.md "
+                          "shows how to convert others",
+                          path, seems ? ": it looks like " : "", seems ? seems : "",
+                          (unsigned long long)size, head[0], head[1], head[2], head[3], list);
     }
+    const char *fmt = row->format;
     if (m->format && strcmp(m->format, fmt) != 0) {
         close(fd);
         return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT, "%s: a %s file among %s shards", path,
                           fmt, m->format);
     }
     m->format = fmt;
-    st = rd(m, path, fd, size);
+    st = row->read(m, path, fd, size);
     close(fd);
     return st;
 }

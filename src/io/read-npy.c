@@ -243,8 +243,18 @@ int rmtk__npy_parse(rmtk_model *m, const char *file, const char *tensor, const u
                                       "%s: tensor '%s': more than %d dimensions", file, tensor,
                                       RMTK_MAX_DIMS);
                 h->shape[h->ndim++] = (int64_t)v;
-                if (accept(&c, ')'))
+                if (accept(&c, ')')) {
+                    /* "(12)" is the integer 12 in Python, not a tuple: numpy rejects it */
+                    if (h->ndim == 1)
+                        return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                                          "%s: tensor '%s': 'shape' is (%llu), an integer, "
+                                          "not a tuple (a 1-D shape is written (%llu,)) at "
+                                          "byte offset %zu of the npy header",
+                                          file, tensor, (unsigned long long)v,
+                                          (unsigned long long)v,
+                                          (size_t)(c.p - (const char *)p));
                     break;
+                }
                 if (!accept(&c, ','))
                     goto bad;
             }
@@ -437,6 +447,20 @@ int rmtk__read_npz(rmtk_model *m, const char *path, int fd, uint64_t size)
                                 (unsigned long long)h.header_len,
                                 (unsigned long long)e->data_offset,
                                 (unsigned long long)e->usize);
+                break;
+            }
+            if (end < e->usize) {
+                /* numpy writes nothing after the data; inflating a member beyond its tensor's
+                 * own bytes is how a small file makes rmtk produce hundreds of megabytes */
+                st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                                "%s: tensor '%s': the member (at offset %llu) holds %llu bytes, "
+                                "%llu more than its %llu-byte header and %llu bytes of data "
+                                "(shape x '%s')",
+                                path, name, (unsigned long long)e->data_offset,
+                                (unsigned long long)e->usize,
+                                (unsigned long long)(e->usize - end),
+                                (unsigned long long)h.header_len, (unsigned long long)h.nbytes,
+                                h.descr);
                 break;
             }
             st = rmtk__model_add_tensor(m, name, strlen(name), h.descr, &t);

@@ -88,10 +88,83 @@ static int cmp_begin(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* Read and parse a JSON document of len bytes at off. */
-static int read_json(rmtk_model *m, const char *path, int fd, uint64_t off, uint64_t len,
-                     cJSON **root)
+/* The offset of the first byte of buf[0..len) that is not well-formed UTF-8, or len. */
+static size_t utf8_invalid_at(const unsigned char *b, size_t len)
 {
+    size_t i = 0, n;
+    while (i < len && (n = rmtk__utf8_seq(b + i, len - i)) > 0)
+        i += n;
+    return i;
+}
+
+/* Up to 20 printable characters of buf[at..len) ('?' for the others) into near[24]. */
+static void near_text(char near[24], const char *buf, size_t at, size_t len)
+{
+    size_t k = 0;
+    for (size_t i = at; i < len && k < 20; i++)
+        near[k++] = (buf[i] >= 32 && buf[i] < 127) ? buf[i] : '?';
+    near[k] = '\0';
+}
+
+static int cmp_cjson_key(const void *a, const void *b)
+{
+    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+/* No object in the tree under j repeats a key (JSON leaves duplicates undefined; the
+ * reference implementation rejects them). `where` names j for the message; top-level keys of a
+ * safetensors header are tensor names, whose duplicates build_lookup reports, so depth 0 of
+ * such a header is not checked here (check_top = 0). O(k log k) per object of k keys. */
+static int check_dup_keys(rmtk_model *m, const char *path, const cJSON *j, const char *where,
+                          int check_top)
+{
+    if (!cJSON_IsObject(j) && !cJSON_IsArray(j))
+        return RMTK_OK;
+    size_t k = 0;
+    for (const cJSON *c = j->child; c; c = c->next)
+        k++;
+    if (cJSON_IsObject(j) && check_top && k > 1) {
+        const cJSON **keys = rmtk__malloc_array(k, sizeof *keys);
+        if (!keys)
+            return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory", path);
+        size_t i = 0;
+        for (const cJSON *c = j->child; c; c = c->next)
+            keys[i++] = c;
+        qsort(keys, k, sizeof *keys, cmp_cjson_key);
+        const char *dup = NULL;
+        for (i = 1; i < k && !dup; i++)
+            if (strcmp(keys[i - 1]->string, keys[i]->string) == 0)
+                dup = keys[i]->string;
+        rmtk__free(keys);
+        if (dup)
+            return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT, "%s: %s: duplicate key \"%s\"", path,
+                              where, dup);
+    }
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if (!cJSON_IsObject(c) && !cJSON_IsArray(c))
+            continue;
+        char sub[300];
+        if (cJSON_IsObject(j) && j->string == NULL && !check_top)
+            snprintf(sub, sizeof sub, "%s '%s'",
+                     strcmp(c->string, "__metadata__") == 0 ? "object" : "tensor", c->string);
+        else if (cJSON_IsObject(j))
+            snprintf(sub, sizeof sub, "%.200s, key '%.80s'", where, c->string);
+        else
+            snprintf(sub, sizeof sub, "%s", where);
+        int st = check_dup_keys(m, path, c, sub, 1);
+        if (st)
+            return st;
+    }
+    return RMTK_OK;
+}
+
+/* Read and parse a JSON document of len bytes at off: valid UTF-8, exactly one JSON object,
+ * then nothing but padding (`pad`: the bytes allowed after it; a safetensors header allows
+ * spaces, which writers use to align the data section, an index file any JSON whitespace). */
+static int read_json(rmtk_model *m, const char *path, int fd, uint64_t off, uint64_t len,
+                     const char *pad, int check_top, cJSON **root)
+{
+    *root = NULL;
     char *buf = rmtk__malloc((size_t)len + 1);
     if (!buf)
         return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory for a %llu-byte header",
@@ -102,14 +175,22 @@ static int read_json(rmtk_model *m, const char *path, int fd, uint64_t off, uint
         return st;
     }
     buf[len] = '\0';
+    char near[24];
+    size_t bad = utf8_invalid_at((const unsigned char *)buf, (size_t)len);
+    if (bad < len) {
+        unsigned char byte = (unsigned char)buf[bad];
+        rmtk__free(buf);
+        return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                          "%s: JSON header is not valid UTF-8: byte 0x%02x at byte offset %llu "
+                          "of the file (header byte %zu of %llu)",
+                          path, byte, (unsigned long long)(off + bad), bad,
+                          (unsigned long long)len);
+    }
     const char *end = NULL;
     *root = cJSON_ParseWithLengthOpts(buf, (size_t)len, &end, 0);
     if (!*root) {
         size_t at = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : 0;
-        char near[24] = {0};
-        size_t k = 0;
-        for (size_t i = at; i < len && k < 20; i++)
-            near[k++] = (buf[i] >= 32 && buf[i] < 127) ? buf[i] : '?';
+        near_text(near, buf, at, (size_t)len);
         st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
                         "%s: invalid JSON header: parse error at byte offset %llu of the file "
                         "(header byte %zu of %llu) near \"%s\"",
@@ -118,6 +199,25 @@ static int read_json(rmtk_model *m, const char *path, int fd, uint64_t off, uint
         st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
                         "%s: JSON header at byte offset %llu is not an object", path,
                         (unsigned long long)off);
+    } else {
+        size_t at = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : (size_t)len;
+        while (at < len && buf[at] && strchr(pad, buf[at]))
+            at++;
+        if (at < len) {
+            near_text(near, buf, at, (size_t)len);
+            st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                            "%s: %llu bytes after the JSON object, from byte offset %llu of the "
+                            "file (header byte %zu of %llu; first 0x%02x) near \"%s\": only %s "
+                            "may follow it",
+                            path, (unsigned long long)(len - at),
+                            (unsigned long long)(off + at), at, (unsigned long long)len,
+                            (unsigned char)buf[at], near,
+                            strcmp(pad, " ") == 0 ? "spaces" : "whitespace");
+        }
+    }
+    if (!st)
+        st = check_dup_keys(m, path, *root, "header", check_top);
+    if (st) {
         cJSON_Delete(*root);
         *root = NULL;
     }
@@ -125,12 +225,18 @@ static int read_json(rmtk_model *m, const char *path, int fd, uint64_t off, uint
     return st;
 }
 
-static int has_meta(const rmtk_model *m, const char *k, const char *v)
+/* Metadata pairs already in the model (from an earlier shard), sorted by (key, value), so that
+ * a shard repeating them adds nothing: O((n + k) log n), where a scan per key was O(n k) (200 000
+ * keys took 80 s). The strings do not move when m->meta grows. */
+typedef struct {
+    const char *k, *v;
+} meta_pair;
+
+static int cmp_meta_pair(const void *a, const void *b)
 {
-    for (size_t i = 0; i + 1 < m->nmeta; i += 2)
-        if (strcmp(m->meta[i], k) == 0 && strcmp(m->meta[i + 1], v) == 0)
-            return 1;
-    return 0;
+    const meta_pair *x = a, *y = b;
+    int c = strcmp(x->k, y->k);
+    return c ? c : strcmp(x->v, y->v);
 }
 
 static int read_metadata(rmtk_model *m, const char *path, const cJSON *meta, int strict)
@@ -138,7 +244,18 @@ static int read_metadata(rmtk_model *m, const char *path, const cJSON *meta, int
     if (!cJSON_IsObject(meta))
         return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT, "%s: \"__metadata__\" is not an object",
                           path);
-    for (const cJSON *c = meta->child; c; c = c->next) {
+    size_t old = m->nmeta / 2;
+    meta_pair *have = NULL;
+    if (old) {
+        have = rmtk__malloc_array(old, sizeof *have);
+        if (!have)
+            return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory", path);
+        for (size_t i = 0; i < old; i++)
+            have[i] = (meta_pair){m->meta[2 * i], m->meta[2 * i + 1]};
+        qsort(have, old, sizeof *have, cmp_meta_pair);
+    }
+    int st = RMTK_OK;
+    for (const cJSON *c = meta->child; c && !st; c = c->next) {
         char num[40];
         const char *v;
         if (cJSON_IsString(c)) {
@@ -147,17 +264,18 @@ static int read_metadata(rmtk_model *m, const char *path, const cJSON *meta, int
             snprintf(num, sizeof num, "%.17g", c->valuedouble);
             v = num;
         } else {
-            return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
-                              "%s: metadata value of key '%s' is not a string", path,
-                              c->string ? c->string : "");
+            st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                            "%s: metadata value of key '%s' is not a string", path,
+                            c->string ? c->string : "");
+            break;
         }
-        if (has_meta(m, c->string, v))
+        meta_pair key = {c->string, v};
+        if (old && bsearch(&key, have, old, sizeof *have, cmp_meta_pair))
             continue;
-        int st = rmtk__model_add_meta(m, c->string, v);
-        if (st)
-            return st;
+        st = rmtk__model_add_meta(m, c->string, v);
     }
-    return RMTK_OK;
+    rmtk__free(have);
+    return st;
 }
 
 /* Parse one tensor description into e (names and strings point into the JSON tree). */
@@ -275,7 +393,7 @@ int rmtk__read_safetensors(rmtk_model *m, const char *path, int fd, uint64_t siz
                           path, (unsigned long long)hlen);
     uint64_t data_start = 8 + hlen, data_size = size - data_start;
     cJSON *root = NULL;
-    st = read_json(m, path, fd, 8, hlen, &root);
+    st = read_json(m, path, fd, 8, hlen, " ", 0, &root);
     if (st)
         return st;
     size_t fidx;
@@ -287,8 +405,12 @@ int rmtk__read_safetensors(rmtk_model *m, const char *path, int fd, uint64_t siz
     if (!st && !es)
         st = rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory", path);
     size_t n = 0;
+    int nmeta_obj = 0;
     for (const cJSON *c = root->child; c && !st; c = c->next) {
-        if (c->string && strcmp(c->string, "__metadata__") == 0)
+        if (c->string && strcmp(c->string, "__metadata__") == 0 && nmeta_obj++)
+            st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT, "%s: duplicate key \"__metadata__\"",
+                            path);
+        else if (c->string && strcmp(c->string, "__metadata__") == 0)
             st = read_metadata(m, path, c, 1);
         else
             st = parse_tensor(m, path, c, data_size, data_start, &es[n++]);
@@ -367,6 +489,27 @@ static int cmp_nf(const void *a, const void *b)
     return strcmp(((const name_file *)a)->name, ((const name_file *)b)->name);
 }
 
+/* Why a shard name from an index may not be opened, or NULL: it must be a relative path with
+ * no ".." component (a name like "sub/x.safetensors" stays inside the index's directory; a
+ * symbolic link there is followed, as the Hugging Face cache's snapshot links need). */
+static const char *shard_name_problem(const char *s)
+{
+    if (s[0] == '/')
+        return "is an absolute path";
+    for (const char *p = s; *p;) {
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return "has a \"..\" component";
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    if (s[strlen(s) - 1] == '/')
+        return "is a directory name";
+    return NULL;
+}
+
 int rmtk__read_safetensors_index(rmtk_model *m, const char *path, int fd, uint64_t size)
 {
     if (size > HEADER_CAP)
@@ -374,17 +517,42 @@ int rmtk__read_safetensors_index(rmtk_model *m, const char *path, int fd, uint64
                           "%s: shard index of %llu bytes exceeds the %llu-byte cap", path,
                           (unsigned long long)size, HEADER_CAP);
     cJSON *root = NULL;
-    int st = read_json(m, path, fd, 0, size, &root);
+    int st = read_json(m, path, fd, 0, size, " \t\n\r", 1, &root);
     if (st)
         return st;
     const cJSON *wm = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
     if (!cJSON_IsObject(wm)) {
+        /* valid JSON, but not a file rmtk understands: say what it looks like */
+        const char *seems = "";
+        if (cJSON_GetObjectItemCaseSensitive(root, "weightsManifest") ||
+            cJSON_GetObjectItemCaseSensitive(root, "modelTopology"))
+            seems = "; it looks like a TensorFlow.js model.json";
+        else if (cJSON_IsArray(root->child) && cJSON_IsObject(root->child->child) &&
+                 cJSON_GetObjectItemCaseSensitive(root->child->child, "paths"))
+            seems = "; it looks like a TensorFlow.js weights manifest";
+        else if (cJSON_GetObjectItemCaseSensitive(root, "architectures") ||
+                 cJSON_GetObjectItemCaseSensitive(root, "model_type"))
+            seems = "; it looks like a Hugging Face config.json (open the weight files or the "
+                    "directory next to it)";
+        else if (cJSON_GetObjectItemCaseSensitive(root, "weight_map"))
+            seems = "; its \"weight_map\" is not an object";
+        char keys[160] = "";
+        size_t k = 0, nk = 0;
+        for (const cJSON *c = root->child; c && k < sizeof keys; c = c->next, nk++)
+            if (nk < 4)
+                k += (size_t)snprintf(keys + k, sizeof keys - k, "%s\"%.30s\"", nk ? ", " : "",
+                                      c->string);
+        if (nk > 4 && k < sizeof keys)
+            snprintf(keys + k, sizeof keys - k, ", ... (%zu keys)", nk);
+        char list[512];
+        rmtk__formats_read(list, sizeof list);
         cJSON_Delete(root);
         return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
-                          "%s: a JSON file without a \"weight_map\" object (not a safetensors "
-                          "shard index)",
-                          path);
+                          "%s: not a format rmtk reads: a JSON object (keys %s) without a "
+                          "\"weight_map\" object, so not a safetensors shard index%s. rmtk "
+                          "reads: %s",
+                          path, nk ? keys : "none", seems, list);
     }
     if (meta)
         st = read_metadata(m, path, meta, 0);
@@ -415,6 +583,14 @@ int rmtk__read_safetensors_index(rmtk_model *m, const char *path, int fd, uint64
             shard_file[i] = shard_file[i - 1];
             continue;
         }
+        const char *why = shard_name_problem(w[i].shard);
+        if (why) {
+            st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                            "%s: shard '%s' (listed for tensor '%s') %s: an index names only "
+                            "files in its own directory",
+                            path, w[i].shard, w[i].tensor, why);
+            break;
+        }
         size_t len = dlen + strlen(w[i].shard) + 1;
         char *full = rmtk__malloc(len);
         if (!full) {
@@ -422,12 +598,23 @@ int rmtk__read_safetensors_index(rmtk_model *m, const char *path, int fd, uint64
             break;
         }
         snprintf(full, len, "%.*s%s", (int)dlen, path, w[i].shard);
-        int sfd = open(full, O_RDONLY | O_CLOEXEC);
+        /* a FIFO or device would block or never end: only regular files are opened (stat
+         * before open; O_NONBLOCK and fstat again in case the name changed in between) */
         struct stat sb;
-        if (sfd < 0 || fstat(sfd, &sb) != 0) {
+        int sfd = -1;
+        if (stat(full, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+            st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                            "%s: shard '%s' (listed for tensor '%s') is not a regular file",
+                            path, full, w[i].tensor);
+        } else if ((sfd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 ||
+                   fstat(sfd, &sb) != 0) {
             st = rmtk__fail(m->errmsg, RMTK_ERR_IO,
                             "%s: shard '%s' (listed for tensor '%s') cannot be opened: %s", path,
                             full, w[i].tensor, strerror(errno));
+        } else if (!S_ISREG(sb.st_mode)) {
+            st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
+                            "%s: shard '%s' (listed for tensor '%s') is not a regular file",
+                            path, full, w[i].tensor);
         } else {
             /* a pytorch_model.bin.index.json lists torch.save shards (model.c) */
             int torch_shards = m->format && strcmp(m->format, "pytorch") == 0;

@@ -469,7 +469,7 @@ B("map", X("crc_stored.npz"), FORMAT, "a", "'a'", "CRC-32", "0x12345678")
 zip_write(X("crc_deflated.npz"), okz, mutate=mut("crc", 0xdeadbeef, 1))
 B("map", X("crc_deflated.npz"), FORMAT, "b", "'b'", "CRC-32", "0xdeadbeef")
 zip_write(X("usize.npz"), okz, mutate=mut("usize", 100000, 1))
-B("map", X("usize.npz"), FORMAT, "b", "'b'", "ends after", "100000")
+B("open", X("usize.npz"), FORMAT, "-", "'b'", "holds 100000 bytes", "90272 more")
 zip_write(X("csize.npz"), okz, mutate=mut("csize", 10 ** 7, 1))
 B("open", X("csize.npz"), FORMAT, "-", "'b.npy'", "10000000", "central directory")
 with open(X("noeocd.npz"), "wb") as f:
@@ -495,6 +495,104 @@ for which, at in (("head", lambda lo, hi: (lo + 4, lo + 40)),
         f.write(bytes(data))
 B("open", X("inflate_head.npz"), FORMAT, "-", "'b.npy'", "corrupt deflate data")
 B("map", X("inflate_tail.npz"), FORMAT, "b", "'b")
+# ---- strict headers, confinement, bounded inflation (issue 10, section 6) -------------------
+w100 = {"w": {"dtype": "F32", "shape": [10, 10], "data_offsets": [0, 400]}}
+h100 = hdr(w100)
+# trailing bytes after the header's JSON object: a format error where they start
+for tag, tail, first in (("nul", b"\0" * 8, "0x00"), ("text", b"  garbage", "0x67"),
+                         ("second", b"{}", "0x7b")):
+    raw_st(X(f"trail_{tag}.safetensors"), h100 + tail, f32_400)
+    at = 8 + len(h100) + len(tail) - len(tail.lstrip(b" "))
+    B("open", X(f"trail_{tag}.safetensors"), FORMAT, "-", "after the JSON object",
+      f"from byte offset {at} ", first, "only spaces")
+# space padding (what writers produce) stays valid, however long
+raw_st(os.path.join(D, "space_pad.safetensors"), h100 + b" " * 37,
+       np.arange(100, dtype='<f4').tobytes())
+add_good(os.path.join(D, "space_pad.safetensors"), "w", "F32", (10, 10),
+         np.arange(100, dtype=np.float64))
+# duplicate keys inside a tensor entry; a second __metadata__
+raw_st(X("dupkey.safetensors"),
+       b'{"w": {"dtype": "F32", "shape": [10, 10], "dtype": "F64", "data_offsets": [0, 400]}}',
+       f32_400)
+B("open", X("dupkey.safetensors"), FORMAT, "-", "tensor 'w'", 'duplicate key "dtype"')
+raw_st(X("dupmeta.safetensors"),
+       b'{"__metadata__": {"a": "1"}, "__metadata__": {"b": "2"}}')
+B("open", X("dupmeta.safetensors"), FORMAT, "-", 'duplicate key "__metadata__"')
+raw_st(X("dupmetakey.safetensors"), b'{"__metadata__": {"a": "1", "a": "2"}}')
+B("open", X("dupmetakey.safetensors"), FORMAT, "-", "'__metadata__'", 'duplicate key "a"')
+# the header must be valid UTF-8: a stray byte, an overlong '/', a surrogate
+for tag, bad_bytes in (("ff", b"\xff"), ("overlong", b"\xc0\xaf"),
+                       ("surrogate", b"\xed\xa0\x80")):
+    h = b'{"w' + bad_bytes + b'": {"dtype": "F32", "shape": [10, 10], "data_offsets": [0, 400]}}'
+    raw_st(X(f"utf8_{tag}.safetensors"), h, f32_400)
+    B("open", X(f"utf8_{tag}.safetensors"), FORMAT, "-", "not valid UTF-8",
+      f"0x{bad_bytes[0]:02x}", f"byte offset {8 + h.index(bad_bytes)} ")
+# the same rules for a shard index, which may end in any JSON whitespace
+ix = {"metadata": {"total_size": 400}, "weight_map": {"x": "one.safetensors"}}
+with open(os.path.join(sh, "newline.safetensors.index.json"), "w") as f:
+    f.write(json.dumps(ix, indent=2) + "\n\n")
+add_good(os.path.join(sh, "newline.safetensors.index.json"), "x", "F32", (10, 10),
+         np.zeros((10, 10)))
+for tag, tail in (("nul", b"\0"), ("second", b'{"weight_map": {}}')):
+    p_ = os.path.join(sh, f"trail_{tag}.safetensors.index.json")
+    with open(p_, "wb") as f:
+        f.write(json.dumps(ix).encode() + b"\n" + tail)
+    B("open", p_, FORMAT, "-", "after the JSON object",
+      f"from byte offset {len(json.dumps(ix)) + 1} ", "only whitespace")
+p_ = os.path.join(sh, "dupkey.safetensors.index.json")
+with open(p_, "wb") as f:
+    f.write(b'{"weight_map": {"x": "one.safetensors", "x": "one.safetensors"}}')
+B("open", p_, FORMAT, "-", "'weight_map'", 'duplicate key "x"')
+p_ = os.path.join(sh, "utf8.safetensors.index.json")
+h = b'{"weight_map": {"x": "one\xfe.safetensors"}}'
+with open(p_, "wb") as f:
+    f.write(h)
+B("open", p_, FORMAT, "-", "not valid UTF-8", "0xfe", "byte offset %d " % h.index(b"\xfe"))
+# a shard index opens only regular files inside its own directory
+for tag, shard, why in (("dotdot", "../bad_shards/one.safetensors", '".." component'),
+                        ("dotdot2", "sub/../../x.safetensors", '".." component'),
+                        ("absolute", os.path.abspath(os.path.join(sh, "one.safetensors")),
+                         "absolute path")):
+    p_ = os.path.join(sh, f"{tag}.safetensors.index.json")
+    with open(p_, "w") as f:
+        json.dump({"weight_map": {"x": shard}}, f)
+    B("open", p_, FORMAT, "-", "'x'", why, "its own directory")
+fifo = os.path.join(sh, "fifo.safetensors")
+if os.path.lexists(fifo):
+    os.unlink(fifo)
+os.mkfifo(fifo)
+p_ = os.path.join(sh, "fifo.safetensors.index.json")
+with open(p_, "w") as f:
+    json.dump({"weight_map": {"x": "fifo.safetensors"}}, f)
+B("open", p_, FORMAT, "-", "fifo.safetensors", "'x'", "not a regular file")
+B("open", fifo, IO, "-", "not a regular file")
+# .npy: a shape that is an integer, not a tuple
+npy_hand("bad_notuple", "{'descr': '<f4', 'fortran_order': False, 'shape': (12), }",
+         np.zeros(12, dtype='<f4'))
+B("open", X("notuple.npy"), FORMAT, "-", "'bad_notuple'", "(12), an integer, not a tuple",
+  "(12,)")
+# .npz: a member larger than its tensor is never inflated (a deflated 20 MB of zeros behind a
+# one-element array: 20 kB on disk)
+one = npy_bytes(np.zeros(1))
+zip_write(X("bomb.npz"), [("x.npy", one + b"\0" * 20000000, 8)])
+B("open", X("bomb.npz"), FORMAT, "-", "'x'", f"holds {len(one) + 20000000} bytes",
+  "20000000 more", f"{len(one) - 8}-byte header and 8 bytes")
+# formats rmtk does not read: what the file looks like, and the list of formats it reads
+with open(X("nnue.nnue"), "wb") as f:
+    f.write(struct.pack("<I", 0x7AF32F20) + struct.pack("<I", 0x3e5aa6ee) +
+            struct.pack("<I", 22) + b" Features=HalfKAv2_hm\0" + b"\1" * 200)
+B("open", X("nnue.nnue"), FORMAT, "-", "not a format rmtk reads", "Stockfish NNUE",
+  "rmtk reads: NumPy .npy", "safetensors")
+with open(X("png.safetensors"), "wb") as f:
+    f.write(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+B("open", X("png.safetensors"), FORMAT, "-", "not a format rmtk reads", "a PNG image")
+with open(X("config.json"), "w") as f:
+    json.dump({"architectures": ["BertModel"], "model_type": "bert", "hidden_size": 768}, f)
+B("open", X("config.json"), FORMAT, "-", "not a format rmtk reads", "a JSON object",
+  '"architectures"', "Hugging Face config.json", "rmtk reads:")
+with open(X("model.json"), "w") as f:
+    json.dump({"format": "layers-model", "modelTopology": {}, "weightsManifest": []}, f)
+B("open", X("model.json"), FORMAT, "-", "TensorFlow.js model.json")
 with open(X("unknown.bin"), "wb") as f:
     f.write(b"ZZZZ\x03\x00\x00\x00" + b"\0" * 40)  # (GGUF is read now: gen-gguf.py)
 B("open", X("unknown.bin"), FORMAT, "-", "unrecognised format", "5a 5a 5a 5a")
