@@ -120,7 +120,7 @@ def test_formats_rmtk_does_not_read(tmp_path):
     err = p.stderr.decode()
     assert p.returncode == 3
     assert "not a format rmtk reads" in err and "Stockfish NNUE" in err
-    assert "rmtk reads: NumPy .npy" in err and "safetensors" in err
+    assert "rmtk reads: GGUF" in err and "NumPy .npy" in err and "PyTorch" in err and "safetensors" in err
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps({"model_type": "gpt2", "n_layer": 12}))
     p = run("describe", cfg)

@@ -582,7 +582,7 @@ with open(X("nnue.nnue"), "wb") as f:
     f.write(struct.pack("<I", 0x7AF32F20) + struct.pack("<I", 0x3e5aa6ee) +
             struct.pack("<I", 22) + b" Features=HalfKAv2_hm\0" + b"\1" * 200)
 B("open", X("nnue.nnue"), FORMAT, "-", "not a format rmtk reads", "Stockfish NNUE",
-  "rmtk reads: NumPy .npy", "safetensors")
+  "rmtk reads: GGUF", "safetensors")
 with open(X("png.safetensors"), "wb") as f:
     f.write(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
 B("open", X("png.safetensors"), FORMAT, "-", "not a format rmtk reads", "a PNG image")
