@@ -260,6 +260,11 @@ typedef struct rmtk_tensor_info {
                               the member's compressed data) */
     int32_t big_endian;    /* 1 when the stored elements are big-endian */
     int32_t fortran_order; /* 1 when stored column-major (NumPy fortran_order) */
+    const char *layout;    /* NULL when the tensor is presented as stored; else the stored axis
+                              order of a tensor the reader permuted so that every format presents
+                              (out features, in features, kernel...) like PyTorch: "in,out" (a
+                              TF/Keras/TF.js dense kernel, an ONNX MatMul weight), "HWIO" (a TF
+                              convolution kernel, presented OIHW). Static storage. */
 } rmtk_tensor_info;
 
 /* An open checkpoint: one file, a sharded set, or a directory of shards. */

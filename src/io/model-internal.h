@@ -12,7 +12,9 @@
 enum {
     MODEL_STORE_RAW = 0,     /* info.nbytes raw bytes at info.offset */
     MODEL_STORE_ZIP_RAW = 1, /* a stored (method 0) zip member: header + data, CRC-checked */
-    MODEL_STORE_DEFLATE = 2  /* a deflated (method 8) zip member: inflate, CRC-check */
+    MODEL_STORE_DEFLATE = 2, /* a deflated (method 8) zip member: inflate, CRC-check */
+    MODEL_STORE_FETCH = 3    /* produced by the reader's fetch callback (rmtk_model.fetch):
+                                decoded, gathered across files or read through a library */
 };
 
 typedef struct model_tensor {
@@ -55,6 +57,14 @@ struct rmtk_model {
     size_t gbuf_cap;
     uint64_t bytes_read;     /* tensor-data bytes mapped or read */
     uint64_t bytes_inflated; /* bytes produced by zlib, headers included (tests watch it) */
+    /* MODEL_STORE_FETCH: the reader's callback writes tensor i's info.nbytes bytes, in
+     * info.dtype, C order, little-endian unless info.big_endian, to dst (a buffer the model owns
+     * and reuses, like the gather buffer), adds the file bytes it read to m->bytes_read, and
+     * returns a status with m->errmsg set. reader_state is the reader's own (an open library
+     * handle, decoding parameters), freed by reader_state_free at rmtk_model_close. */
+    int (*fetch)(rmtk_model *m, size_t i, unsigned char *dst);
+    void *reader_state;
+    void (*reader_state_free)(void *state);
 };
 
 /* Append path to the model's file list; *idx receives its index. */

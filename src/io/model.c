@@ -491,6 +491,8 @@ void rmtk_model_close(rmtk_model *m)
     rmtk__free(m->by_name);
     rmtk__free(m->buf);
     rmtk__free(m->gbuf);
+    if (m->reader_state_free)
+        m->reader_state_free(m->reader_state);
     rmtk__free(m);
 }
 
@@ -649,8 +651,8 @@ int rmtk_model_map(rmtk_model *m, size_t i, const void **data)
  * model's gather buffer: element (k_0, ..., k_{d-1}) comes from base + itemsize * sum k_i s_i
  * (extent validated by the reader). Rows of the last dimension are copied element by element
  * (or as one block when its stride is 1). */
-static int gather_strided(rmtk_model *m, const model_tensor *t, const unsigned char *base,
-                          const void **data)
+/* The model's gather buffer, grown to hold tensor t's info.nbytes bytes. */
+static int grow_gbuf(rmtk_model *m, const model_tensor *t, const char *what)
 {
     const rmtk_tensor_info *ti = &t->info;
     if (ti->nbytes > (uint64_t)SIZE_MAX)
@@ -662,11 +664,20 @@ static int gather_strided(rmtk_model *m, const model_tensor *t, const unsigned c
         m->gbuf = rmtk__malloc((size_t)(ti->nbytes ? ti->nbytes : 1));
         if (!m->gbuf)
             return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM,
-                              "%s: tensor '%s': out of memory gathering %llu bytes of a strided "
-                              "view",
-                              ti->file, ti->name, (unsigned long long)ti->nbytes);
+                              "%s: tensor '%s': out of memory for %llu bytes (%s)", ti->file,
+                              ti->name, (unsigned long long)ti->nbytes, what);
         m->gbuf_cap = (size_t)(ti->nbytes ? ti->nbytes : 1);
     }
+    return RMTK_OK;
+}
+
+static int gather_strided(rmtk_model *m, const model_tensor *t, const unsigned char *base,
+                          const void **data)
+{
+    const rmtk_tensor_info *ti = &t->info;
+    int st = grow_gbuf(m, t, "gathering a strided view");
+    if (st)
+        return st;
     *data = m->gbuf;
     if (ti->numel == 0)
         return RMTK_OK;
@@ -702,6 +713,21 @@ static int map_stored(rmtk_model *m, size_t i, const void **data);
 
 static int map_tensor(rmtk_model *m, size_t i, const void **data)
 {
+    model_tensor *t = i < m->n ? &m->t[i] : NULL;
+    if (t && t->store == MODEL_STORE_FETCH) {
+        *data = NULL;
+        unmap(m);
+        if (!m->fetch)
+            return rmtk__fail(m->errmsg, RMTK_ERR_UNSUPPORTED,
+                              "%s: tensor '%s': no reader can produce its bytes", t->info.file,
+                              t->info.name);
+        int st = grow_gbuf(m, t, "decoding");
+        if (st == RMTK_OK)
+            st = m->fetch(m, i, m->gbuf);
+        if (st == RMTK_OK)
+            *data = m->gbuf;
+        return st;
+    }
     int st = map_stored(m, i, data);
     if (st == RMTK_OK && m->t[i].strided)
         st = gather_strided(m, &m->t[i], *data, data);
