@@ -1548,10 +1548,12 @@ typedef struct rmtk_law_comparison {
 } rmtk_law_comparison;
 
 /* Compare values[0..n) (eigenvalues, any order; not modified) with the law: KS distance between
- * the ECDF and the theory CDF (theory CDF tabulated by integrating the density on a 4000-point
- * grid), L1 distance between the histogram (nbins >= 2 bins between the smallest and largest
- * value with |v| >= eps*max(1, max|v|)) and the bin-averaged theory density, atom masses and
- * moment errors. eps >= 0 (default choice 1e-8). */
+ * the ECDF and the theory CDF (theory CDF tabulated by integrating the density on 2000 cells that
+ * resolve both support edges, log-spaced towards them; docs/methods/theory.md), L1 distance
+ * between the histogram (nbins >= 2 bins between the smallest and largest value with
+ * |v| >= eps*max(1, max|v|)) and the bin-averaged theory density, atom masses and moment errors.
+ * eps >= 0 (default choice 1e-8). RMTK_ERR_NUMERIC when the tabulated continuous mass is off
+ * 1 - atom by more than 25 % (an unresolved density). */
 RMTK_API int rmtk_law_compare(const rmtk_law_params *p, const double *values, size_t n,
                               double eps, size_t nbins, rmtk_law_comparison *out);
 
