@@ -165,7 +165,7 @@ static void test_ks(void)
     }
     /* The case (1 - CDF gave 4.0e-15). */
     CHECK_NEAR(rmtk_ks_pvalue(300, 0.3), 1.92786406567219e-24, 1e-9 * 1.93e-24);
-    /* Exact two-sided tail (mpmath MTW at 120 digits): no Miller approximation in the oracle. */
+    /* Exact two-sided tail (mpmath MTW at 60 digits): no Miller approximation in the oracle. */
     f = fopen(harness_data("ks_exact_tail.txt"), "r");
     CHECK(f != NULL);
     if (f) {
@@ -176,7 +176,7 @@ static void test_ks(void)
             CHECK_NEAR(rmtk_ks_pvalue(n, d), p, 3e-6 * p);
             rows++;
         }
-        CHECK(rows >= 10);
+        CHECK(rows >= 9);
         fclose(f);
     }
     /* Monotone in d, and continuous across the region boundaries (n d = 1, n d^2 = 2.2,
