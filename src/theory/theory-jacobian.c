@@ -940,11 +940,12 @@ static int support_scan(law_eq *e, double upper, const double *x_desc, size_t n,
 
 /* Lower edge of a Newton-case law: *lower = 0 when the density is positive at 1e-9 upper (a
  * hard edge at 0), else the lowest x of a 136-point log scan down from the upper edge that is
- * inside the support (support_scan), refined by three nested 32-point log scans of the bracket
- * (relative precision ~1e-6); -1 when no point is inside. */
+ * inside the support (support_scan), refined by a 512-point log scan of the bracket (steps of
+ * 3e-4 relative; the edge of the discretised kappa is fuzzy at ~1e-4: three nested 32-point
+ * scans, 5e-6 steps and twice the cost, move it by that much); -1 when no point is inside. */
 static int lower_edge(law_eq *e, double upper, double eta_rel, double thr, double *lower)
 {
-    enum { NS = 136, NR = 32 };
+    enum { NS = 136, NR = 512 };
     double sx[NS];
     int in[NS];
     *lower = -1;
@@ -966,14 +967,17 @@ static int lower_edge(law_eq *e, double upper, double eta_rel, double thr, doubl
     if (k < 0)
         return RMTK_OK;
     double hi = sx[k], lo = sx[k + 1];
-    for (int round = 0; round < 3; round++) {
-        double rx[NR];
-        int rin[NR];
-        for (int i = 0; i < NR; i++)
-            rx[i] = hi * pow(lo / hi, (double)(i + 1) / (NR + 1));
-        st = support_scan(e, upper, rx, NR, eta_rel, thr, rin);
-        if (st)
-            return st;
+    double *rx = rmtk__malloc_array(NR, sizeof *rx);
+    int *rin = rmtk__malloc_array(NR, sizeof *rin);
+    if (!rx || !rin) {
+        rmtk__free(rx);
+        rmtk__free(rin);
+        return RMTK_ERR_NOMEM;
+    }
+    for (int i = 0; i < NR; i++)
+        rx[i] = hi * pow(lo / hi, (double)(i + 1) / (NR + 1));
+    st = support_scan(e, upper, rx, NR, eta_rel, thr, rin);
+    if (!st) {
         double nhi = hi, nlo = lo;
         for (int i = 0; i < NR; i++) {
             if (!rin[i]) {
@@ -985,6 +989,10 @@ static int lower_edge(law_eq *e, double upper, double eta_rel, double thr, doubl
         hi = nhi;
         lo = nlo;
     }
+    rmtk__free(rx);
+    rmtk__free(rin);
+    if (st)
+        return st;
     *lower = sqrt(hi * lo);
     return RMTK_OK;
 }
