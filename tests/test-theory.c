@@ -363,6 +363,73 @@ static void test_grid_compare(void)
     CHECK_NEAR(cmp.mean_err, 0, 5e-3);
 }
 
+/* A biased tanh chain (sigma_w^2 = 1.5, sigma_b^2 = 0.05, widths f * (125, 200, 150, 175)): its
+ * law starts at 1.47e-5, not 0 (the leak of the mass above, ~1e-7 at x = 9e-6, was taken for
+ * density and the edge reported as 0), and piles up within 1e-5 of that edge (density ~400, the
+ * support reaching 5.66). simulate --theory compared samples with it on an evenly spaced grid
+ * and printed KS 0.054 at f = 4 with 4 samples (the issue's case, widths 500-800-600-700), not
+ * shrinking with width. Oracles: the smallest nonzero eigenvalues of the samples (they sit at
+ * the edge, within Tracy-Widom fluctuations), and the KS distance shrinking like
+ * 1/sqrt(samples n) as f and the number of samples grow together. */
+static double biased_tanh_ks(int f, int nsamples, double *edge, double *min_nz)
+{
+    rmtk_ensemble_params ep;
+    rmtk_ensemble_params_default(&ep);
+    ep.ensemble = RMTK_ENS_JACOBIAN;
+    ep.n_dims = 4;
+    const int64_t base[4] = {125, 200, 150, 175};
+    for (int i = 0; i < 4; i++)
+        ep.dims[i] = base[i] * f;
+    ep.activation = RMTK_ACT_TANH;
+    ep.sigma_w2 = 1.5;
+    ep.sigma_b2 = 0.05;
+    ep.q0 = 1;
+    rmtk_ensemble *e = NULL;
+    CHECK_OK(rmtk_ensemble_alloc(&ep, &e));
+    if (!e)
+        return NAN;
+    size_t m = rmtk_ensemble_size(e);
+    double *v = malloc((size_t)nsamples * m * sizeof *v);
+    *min_nz = INFINITY;
+    for (int k = 0; k < nsamples; k++) {
+        CHECK_OK(rmtk_ensemble_sample(e, (uint64_t)k, v + (size_t)k * m));
+        for (size_t i = 0; i < m; i++)
+            if (v[(size_t)k * m + i] > 1e-8 * 6)
+                *min_nz = fmin(*min_nz, v[(size_t)k * m + i]);
+    }
+    rmtk_law_params lp;
+    rmtk_law_info info;
+    rmtk_law_comparison c = {0};
+    CHECK_OK(rmtk_ensemble_law(&ep, &lp));
+    CHECK_OK(rmtk_law_info_compute(&lp, &info));
+    *edge = info.edges[0];
+    CHECK_OK(rmtk_law_compare(&lp, v, (size_t)nsamples * m, 1e-8, 40, &c));
+    printf("  biased tanh f=%d samples=%d: lower edge %.4g, smallest nonzero eigenvalue %.4g, "
+           "KS %.5f, KS sqrt(samples n) %.3f\n",
+           f, nsamples, *edge, *min_nz, c.ks, c.ks * sqrt((double)nsamples * 125.0 * f));
+    free(v);
+    rmtk_ensemble_free(e);
+    return c.ks;
+}
+
+static void test_biased_edge(void)
+{
+    double e1, m1, e2, m2;
+    double ks1 = biased_tanh_ks(1, 1, &e1, &m1);
+    /* quick: f = 2 with 4 samples (8x the values); full: the case, 16x */
+    int f = harness_quick() ? 2 : 4, k = 4;
+    double ks2 = biased_tanh_ks(f, k, &e2, &m2);
+    CHECK_NEAR(e1, 1.474e-5, 2e-8); /* the same law for every f (the ratios c_l are fixed) */
+    CHECK_NEAR(e2, e1, 1e-9 * e1);
+    /* the smallest nonzero eigenvalues sit at the edge (Tracy-Widom fluctuations: measured
+     * 2.1e-5 at f = 1, 9.1e-6 at f = 2, 1.35e-5 at f = 4); an edge at 0 would be far off */
+    CHECK(m1 > 0.5 * e1 && m1 < 2.0 * e1 && m2 > 0.5 * e1 && m2 < 2.0 * e1);
+    /* KS sqrt(samples n) bounded, and KS falls by at least half the factor 1/sqrt(8) or 1/4 */
+    CHECK(ks1 * sqrt(125.0) < 0.4);
+    CHECK(ks2 * sqrt(k * 125.0 * f) < 0.4);
+    CHECK(ks2 < 2.0 * ks1 / sqrt((double)(k * f)));
+}
+
 static void test_errors(void)
 {
     rmtk_law_params p;
@@ -495,6 +562,7 @@ int main(void)
     RUN(test_grid_independent);
     RUN(test_deep);
     RUN(test_grid_compare);
+    RUN(test_biased_edge);
     RUN(test_errors);
     RUN(test_cli);
     return harness_done();

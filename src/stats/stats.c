@@ -1,7 +1,7 @@
 /*
  * stats.c: basic statistics on 1-D data shared by every analysis: sorting, one- and two-sample
- * Kolmogorov-Smirnov statistics with exact and asymptotic p-values, Wasserstein-1 distance,
- * mean/sd and quantiles.
+ * Kolmogorov-Smirnov statistics (their p-values are in ks.c), Wasserstein-1 distance, mean/sd
+ * and quantiles.
  */
 #include "internal.h"
 
@@ -81,129 +81,6 @@ int rmtk_ks_statistic(const double *x, size_t n, rmtk_cdf_fn cdf, const void *pa
     }
     *d = dmax;
     return RMTK_OK;
-}
-
-double rmtk_kolmogorov_sf(double lambda)
-{
-    if (lambda <= 0.0)
-        return 1.0;
-    if (lambda < 0.2) {
-        /* Q is 1 to double precision here (the alternating series converges slowly). */
-        return 1.0;
-    }
-    double sum = 0.0;
-    for (int j = 1; j <= 100; j++) {
-        double t = exp(-2.0 * j * j * lambda * lambda);
-        sum += (j % 2 ? t : -t);
-        if (t < 1e-17)
-            break;
-    }
-    double q = 2.0 * sum;
-    return q < 0 ? 0 : (q > 1 ? 1 : q);
-}
-
-/*
- * Exact P(D_n < d) by Marsaglia, Tsang & Wang, "Evaluating Kolmogorov's distribution",
- * J. Stat. Softw. 8(18), 2003: with k = floor(n d) + 1, m = 2k - 1, h = k - n d, the m x m matrix
- * H_ij = 1/(i-j+1)! for i-j+1 >= 0 (0 otherwise), corrected in its first column and last row by
- * powers of h, gives P = n!/n^n (H^n)_{kk}. Powers are taken by squaring with a decimal exponent
- * kept aside to avoid overflow.
- */
-typedef struct {
-    double *a, *b, *c; /* m x m scratch */
-} mtw_ws;
-
-static void mat_mul(const double *x, const double *y, double *z, int m)
-{
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < m; j++) {
-            double s = 0;
-            for (int k = 0; k < m; k++)
-                s += x[i * m + k] * y[k * m + j];
-            z[i * m + j] = s;
-        }
-}
-
-/* v = h^e (times 10^*ev) into out, scratch in ws. */
-static void mat_pow(const double *h, int m, size_t e, double *out, int *ev, double *t1, double *t2)
-{
-    if (e == 1) {
-        memcpy(out, h, sizeof(double) * (size_t)m * m);
-        *ev = 0;
-        return;
-    }
-    int eh;
-    mat_pow(h, m, e / 2, t1, &eh, out, t2);
-    mat_mul(t1, t1, out, m);
-    int eo = 2 * eh;
-    if (e % 2 == 1) {
-        memcpy(t1, out, sizeof(double) * (size_t)m * m);
-        mat_mul(h, t1, out, m);
-    }
-    if (out[(m / 2) * m + m / 2] > 1e140) {
-        for (int i = 0; i < m * m; i++)
-            out[i] *= 1e-140;
-        eo += 140;
-    }
-    *ev = eo;
-}
-
-static double ks_cdf_exact(size_t n, double d, bool *ok)
-{
-    int k = (int)(n * d) + 1, m = 2 * k - 1;
-    double h = k - n * d;
-    size_t mm = (size_t)m * m;
-    double *buf = rmtk__malloc_array(4 * mm, sizeof(double));
-    *ok = buf != NULL;
-    if (!buf)
-        return NAN;
-    double *H = buf, *Q = buf + mm, *t1 = buf + 2 * mm, *t2 = buf + 3 * mm;
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < m; j++)
-            H[i * m + j] = (i - j + 1 < 0) ? 0.0 : 1.0;
-    for (int i = 0; i < m; i++) {
-        H[i * m] -= pow(h, i + 1);
-        H[(m - 1) * m + i] -= pow(h, m - i);
-    }
-    H[(m - 1) * m] += (2 * h - 1 > 0 ? pow(2 * h - 1, m) : 0);
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < m; j++)
-            if (i - j + 1 > 0)
-                for (int g = 1; g <= i - j + 1; g++)
-                    H[i * m + j] /= g;
-    int eq;
-    mat_pow(H, m, n, Q, &eq, t1, t2);
-    double s = Q[(k - 1) * m + k - 1];
-    for (size_t i = 1; i <= n; i++) {
-        s = s * (double)i / (double)n;
-        if (s < 1e-140) {
-            s *= 1e140;
-            eq -= 140;
-        }
-    }
-    s *= pow(10.0, eq);
-    rmtk__free(buf);
-    return s;
-}
-
-double rmtk_ks_pvalue(size_t n, double d)
-{
-    if (n == 0 || isnan(d))
-        return NAN;
-    if (d <= 0.5 / (double)n)
-        return 1.0; /* D_n >= 1/(2n) always */
-    if (d >= 1.0)
-        return 0.0;
-    if (n <= 1000 && n * d <= 100.0) {
-        bool ok;
-        double c = ks_cdf_exact(n, d, &ok);
-        if (ok) {
-            double p = 1.0 - c;
-            return p < 0 ? 0 : (p > 1 ? 1 : p);
-        }
-    }
-    double sn = sqrt((double)n);
-    return rmtk_kolmogorov_sf((sn + 0.12 + 0.11 / sn) * d);
 }
 
 int rmtk_ks2_statistic(const double *a, size_t na, const double *b, size_t nb, double *d)

@@ -910,6 +910,93 @@ int rmtk__law_eq_density(const rmtk_law_params *p, const double *x_desc, size_t 
     return st;
 }
 
+/*
+ * Inside or outside the support at x from the density at two heights of the path, eta and
+ * f eta (f = 100, or 1/100 when eta_rel > 1e-5): outside the support -Im G(x + i eta)/pi is
+ * the Lorentzian leak of the mass nearby, (eta/pi) int rho(t)/(t - x)^2 dt, proportional to
+ * eta; inside it is the density, independent of eta (to O(eta)). So x is inside when the two
+ * agree within a factor sqrt(f) and the density is above thr. An absolute threshold alone cannot
+ * tell them apart: a biased tanh chain (widths 500-800-600-700, sigma_w^2 = 1.5,
+ * sigma_b^2 = 0.05) leaks 1e-7 at x = 9e-6, below its edge 1.45e-5, where the density just above
+ * the edge is ~400, and the edge was reported as 0.
+ */
+static int support_scan(law_eq *e, double upper, const double *x_desc, size_t n, double eta_rel,
+                        double thr, int *inside)
+{
+    double f = eta_rel <= 1e-5 ? 100.0 : 0.01, sf = sqrt(f > 1 ? f : 1 / f);
+    double *d = rmtk__malloc_array(2 * n, sizeof *d);
+    if (!d)
+        return RMTK_ERR_NOMEM;
+    int st = eq_density(e, upper, x_desc, n, eta_rel, RMTK__BRANCH_CONTINUATION, d);
+    if (!st)
+        st = eq_density(e, upper, x_desc, n, f * eta_rel, RMTK__BRANCH_CONTINUATION, d + n);
+    for (size_t i = 0; i < n && !st; i++) {
+        double r = d[n + i] / d[i];
+        inside[i] = d[i] > thr && r < sf && r > 1 / sf;
+    }
+    rmtk__free(d);
+    return st;
+}
+
+/* Lower edge of a Newton-case law: *lower = 0 when the density is positive at 1e-9 upper (a
+ * hard edge at 0), else the lowest x of a 136-point log scan down from the upper edge that is
+ * inside the support (support_scan), refined by a 512-point log scan of the bracket (steps of
+ * 3e-4 relative; the edge of the discretised kappa is fuzzy at ~1e-4: three nested 32-point
+ * scans, 5e-6 steps and twice the cost, move it by that much); -1 when no point is inside. */
+static int lower_edge(law_eq *e, double upper, double eta_rel, double thr, double *lower)
+{
+    enum { NS = 136, NR = 512 };
+    double sx[NS];
+    int in[NS];
+    *lower = -1;
+    for (int i = 0; i < NS; i++)
+        sx[i] = upper * pow(10.0, -9.0 * (double)i / (NS - 1)) * (1 - 1e-9);
+    int st = support_scan(e, upper, sx, NS, eta_rel, thr, in);
+    if (st)
+        return st;
+    if (in[NS - 1]) {
+        *lower = 0;
+        return RMTK_OK;
+    }
+    int k = -1; /* sx[k] inside, sx[k + 1] outside, k the lowest such */
+    for (int i = NS - 1; i > 0; i--)
+        if (in[i - 1]) {
+            k = i - 1;
+            break;
+        }
+    if (k < 0)
+        return RMTK_OK;
+    double hi = sx[k], lo = sx[k + 1];
+    double *rx = rmtk__malloc_array(NR, sizeof *rx);
+    int *rin = rmtk__malloc_array(NR, sizeof *rin);
+    if (!rx || !rin) {
+        rmtk__free(rx);
+        rmtk__free(rin);
+        return RMTK_ERR_NOMEM;
+    }
+    for (int i = 0; i < NR; i++)
+        rx[i] = hi * pow(lo / hi, (double)(i + 1) / (NR + 1));
+    st = support_scan(e, upper, rx, NR, eta_rel, thr, rin);
+    if (!st) {
+        double nhi = hi, nlo = lo;
+        for (int i = 0; i < NR; i++) {
+            if (!rin[i]) {
+                nlo = rx[i];
+                break;
+            }
+            nhi = rx[i];
+        }
+        hi = nhi;
+        lo = nlo;
+    }
+    rmtk__free(rx);
+    rmtk__free(rin);
+    if (st)
+        return st;
+    *lower = sqrt(hi * lo);
+    return RMTK_OK;
+}
+
 static int cmp_desc(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -918,8 +1005,9 @@ static int cmp_desc(const void *a, const void *b)
 
 /* Edges: the real critical values of x(u) = B(u)/A(u) (roots of B'A - BA'), kept when the
  * density is positive on exactly one side; for the Newton case the upper edge min_{u>0} x(u)
- * and a lower edge from a 400-point log scan. 0 is the lower edge when the density is positive
- * at x = 1e-9 * upper (Jacobian laws). */
+ * and the lower edge of lower_edge (a log scan telling the density from the leak of nearby mass
+ * by its eta-dependence). 0 is the lower edge when the density is positive at x = 1e-9 * upper
+ * (Jacobian laws). */
 int rmtk__law_eq_info(const rmtk_law_params *p, rmtk_law_info *info)
 {
     law_eq e;
@@ -1000,24 +1088,13 @@ int rmtk__law_eq_info(const rmtk_law_params *p, rmtk_law_info *info)
         if (!st && e.is_jac && td[nt - 1] > thr)
             cand[nc++] = 0;
     } else {
-        /* Newton case */
+        /* Newton case: the lower edge from a log scan (15 points per decade over 9 decades
+         * below the upper edge), refined by nested log scans of the bracket. */
         cand[nc++] = upper;
-        enum { NS = 136 }; /* 15 points per decade */
-        double sx[NS], sd[NS];
-        for (int i = 0; i < NS; i++)
-            sx[i] = upper * pow(10.0, -9.0 * (double)i / (NS - 1)) * (1 - 1e-9);
-        st = eq_density(&e, upper, sx, NS, p->eta_rel, RMTK__BRANCH_CONTINUATION, sd);
-        if (!st) {
-            if (sd[NS - 1] > thr) {
-                cand[nc++] = 0;
-            } else {
-                for (int i = NS - 1; i > 0; i--)
-                    if (sd[i - 1] > thr) {
-                        cand[nc++] = sx[i];
-                        break;
-                    }
-            }
-        }
+        double lower;
+        st = lower_edge(&e, upper, p->eta_rel, thr, &lower);
+        if (!st && lower >= 0)
+            cand[nc++] = lower;
     }
     if (!st) {
         qsort(cand, nc, sizeof *cand, cmp_desc);
