@@ -143,6 +143,47 @@ def test_identical_across_threads(runs):
     assert not bad, f"{len(bad)} differences: {bad[:10]}"
 
 
+def ere_literal(name):
+    return "^" + "".join("\\" + c if c in ".[]()*+?{}|^$\\" else c for c in name) + "$"
+
+
+# Known to fail on main when this suite was written (issue 10 §4): nsfwjs dense_1/kernel alone
+# gives mp_sigma2 3.2e-22, 1.0e-21, empty for --threads 1, 2, 3, and empty or 3.5e-21 with
+# --stats all. Remove the marker once the determinism fix is merged (an XPASS says it is).
+@pytest.mark.xfail(reason="issue 10 §4: results of a rank-deficient matrix analysed alone "
+                          "depend on --threads and --stats (known on main)", strict=False)
+def test_rank_deficient_alone_identical(runs, tmp_path):
+    """Each rank-deficient matrix (numerical_rank < k: dead units) analysed alone, so that
+    several threads work on the one matrix: summary.csv identical for --threads 1, 2, 3, and
+    the columns shared with --stats basic,mp identical. Quick tier: at most 8 matrices."""
+    picked = []
+    for net, r in runs.items():
+        for row in analysed(r["t2"]):
+            k = min(int(row["rows"]), int(row["cols"]))
+            if row["numerical_rank"] != "" and 0 < int(row["numerical_rank"]) < k:
+                picked.append((net, r["path"], row["tensor"]))
+    picked.sort(key=lambda x: x[2] != "dense_1/kernel")       # issue 10's case first
+    if not suite.full_tier():
+        picked = picked[:8]
+    if not picked:
+        pytest.skip("no rank-deficient matrix in the selection")
+    bad = []
+    d = str(tmp_path / "alone")
+    for net, path, tensor in picked:
+        res = {t: suite.run_analyze(CLI, path, f"{d}-{t}", t, ere_literal(tensor))
+               for t in (1, 2, 3)}
+        for t in (2, 3):
+            if res[t]["csv"] != res[1]["csv"]:
+                bad += [f"{net}:{tensor} --threads {t} vs 1: {x}"
+                        for x in diff_rows(res[t]["rows"], res[1]["rows"])]
+        sub = suite.run_analyze(CLI, path, f"{d}-sub", 2, ere_literal(tensor),
+                                extra=["--stats", "basic,mp"])
+        shared = [c for c in sub["rows"][0] if c in res[2]["rows"][0]]
+        bad += [f"{net}:{tensor} --stats basic,mp: {x}"
+                for x in diff_rows(sub["rows"], res[2]["rows"], shared)]
+    assert not bad, f"{len(bad)} differences over {len(picked)} matrices: {bad[:10]}"
+
+
 def test_identical_across_stats_subsets(runs):
     """Columns that --stats basic,mp,levels shares with basic,mp,levels,tails are identical."""
     bad = []
