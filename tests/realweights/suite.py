@@ -50,7 +50,7 @@ def prepare(cache=None):
     cache = cache or cache_dir()
     p = subprocess.run([sys.executable, os.path.join(HERE, "fetch"), "--cache", cache],
                        capture_output=True, text=True)
-    msg = [l for l in (p.stdout + p.stderr).splitlines() if "FAILED" in l or "fetch:" in l]
+    msg = [" ".join(l.split()) for l in p.stdout.splitlines() if " FAILED " in l]
     index, errors = convert.convert_all(cache, quiet=True)
     msg += [f"{n}: {e}" for n, e in errors.items()]
     return index, "; ".join(msg)
