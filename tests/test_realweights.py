@@ -91,8 +91,9 @@ def test_converter_keeps_dead_columns(nets):
     columns (uint8-quantised: q * scale + min is exactly 0 in float32 for them)."""
     if "nsfwjs-inception_v3" not in nets:
         pytest.skip("nsfwjs could not be fetched")
-    m = suite.matrices_of(os.path.join(suite.cache_dir(), "nets",
-                                       "nsfwjs-inception_v3.safetensors"))["dense_1/kernel"]
+    t = suite.tensors_of(os.path.join(suite.cache_dir(), "nets",
+                                      "nsfwjs-inception_v3.safetensors"))
+    m = suite.matrix(t, {"tensor": "dense_1/kernel"})
     assert m.shape == (2048, 256)
     assert int(np.sum(np.all(m == 0, axis=0))) == 144
 
@@ -100,11 +101,11 @@ def test_converter_keeps_dead_columns(nets):
 def test_spectra_equal_numpy(runs):
     bad, n, worst = [], 0, 0.0
     for net, r in runs.items():
-        mats = suite.matrices_of(r["path"])
+        tensors = suite.tensors_of(r["path"])
         for m in r["t2"]["report"]["matrices"]:
             if m["status"] != "ok":
                 continue
-            w = mats[m["tensor"]]
+            w = suite.matrix(tensors, m)
             s = np.linalg.svd(w, compute_uv=False)
             sv = np.asarray(m["arrays"]["singular_values"], dtype=float)
             assert sv.shape == s.shape, (net, m["name"], sv.shape, s.shape)
@@ -203,11 +204,11 @@ def kurtosis(a):
 def test_control_reads_random(runs):
     n_bulk, n_random, bad_outliers, bad_zero, not_random = 0, 0, [], [], []
     for net, r in runs.items():
-        mats = suite.matrices_of(r["control_path"])
+        tensors = suite.tensors_of(r["control_path"])
         c = r["control"]
         for row in analysed(c):
             v = c["verdicts"][row["name"]]
-            w = mats[row["tensor"]]
+            w = suite.matrix(tensors, row)
             if not np.any(w):
                 if not v.startswith("all-zero"):
                     bad_zero.append(f"{net}:{row['name']}: {v}")

@@ -11,7 +11,9 @@ and whose index entry has the current CONVERT_VERSION is not converted again.
 Every tensor with two or more dimensions is written with its name preserved, in its stored dtype
 where the format has one (F32, I8, I16, I32); 1-D tensors (biases, norms) are left out.
 Layouts (docs/realweights.md):
-  * ONNX (PaddleOCR): initializers and Constant-node tensors as stored; conv weights are OIHW.
+  * ONNX (PaddleOCR, Silero VAD): initializers and Constant-node tensors, subgraphs included,
+    as stored; conv weights are OIHW; Conv1d weights [out, in, k] get a trailing unit dim;
+    LSTM weights [directions, 4*hidden, in] stay a 3-D stack.
   * TF.js (face-api, nsfwjs): uint8/uint16-quantised weights are dequantised exactly as TF.js does
     (float32(q * scale + min), the product and sum in double); float16 ones widened to float32.
     Conv kernels HWIO [kh, kw, in, out] -> OIHW [out, in, kh, kw] (rmtk flattens to
@@ -38,7 +40,7 @@ import sys
 
 import numpy as np
 
-CONVERT_VERSION = 1
+CONVERT_VERSION = 3
 
 ST_DTYPE = {np.dtype("float64"): "F64", np.dtype("float32"): "F32", np.dtype("float16"): "F16",
             np.dtype("int8"): "I8", np.dtype("int16"): "I16", np.dtype("int32"): "I32",
@@ -87,19 +89,46 @@ def read_safetensors(path):
 # ---------------------------------------------------------------- ONNX (PaddleOCR)
 
 def onnx_tensors(path):
+    """Initializers and Constant-node tensors of the graph and of every subgraph (If/Loop
+    branches: Silero VAD keeps its weights there). A 3-D tensor that a Conv reads (Conv1d
+    weight [out, in, k]) gets a trailing unit dimension, so rmtk flattens it to out x in*k like
+    a 2-D conv kernel; other 3-D tensors (LSTM W, R [directions, 4*hidden, in]) stay 3-D, a
+    stack of matrices. A name seen twice gets a '#n' suffix."""
     import onnx
     from onnx import numpy_helper
     model = onnx.load(path)
-    out = []
-    for init in model.graph.initializer:
-        out.append((init.name, numpy_helper.to_array(init)))
-    for node in model.graph.node:
-        if node.op_type != "Constant":
+    out, conv_inputs = [], set()
+
+    def walk(g):
+        for node in g.node:
+            if node.op_type in ("Conv", "ConvTranspose"):
+                conv_inputs.update(node.input[1:2])
+        for init in g.initializer:
+            out.append((init.name, numpy_helper.to_array(init)))
+        for node in g.node:
+            for attr in node.attribute:
+                if node.op_type == "Constant" and attr.name == "value" \
+                        and attr.type == onnx.AttributeProto.TENSOR:
+                    out.append((node.output[0], numpy_helper.to_array(attr.t)))
+                elif attr.type == onnx.AttributeProto.GRAPH:
+                    walk(attr.g)
+                elif attr.type == onnx.AttributeProto.GRAPHS:
+                    for sg in attr.graphs:
+                        walk(sg)
+    walk(model.graph)
+    res, seen = [], {}
+    for n, a in out:
+        if a.ndim < 2 or a.dtype.kind != "f" or a.size == 0:
             continue
-        for attr in node.attribute:
-            if attr.name == "value" and attr.type == onnx.AttributeProto.TENSOR:
-                out.append((node.output[0], numpy_helper.to_array(attr.t)))
-    return [(n, a) for n, a in out if a.ndim >= 2 and a.dtype.kind == "f" and a.size > 0]
+        if a.ndim == 3 and n in conv_inputs:
+            a = a.reshape(*a.shape, 1)
+        if n in seen:
+            seen[n] += 1
+            n = f"{n}#{seen[n]}"
+        else:
+            seen[n] = 0
+        res.append((n, a))
+    return res
 
 
 # ---------------------------------------------------------------- TF.js weights manifest
@@ -290,6 +319,10 @@ def network_table(cache):
     for p in sorted(glob.glob(os.path.join(d, "package", "assets", "*.onnx"))):
         nm = "paddleocr-" + os.path.basename(p)[:-5]
         table[nm] = ("ocr-models", lambda p=p: onnx_tensors(p), "assets/" + os.path.basename(p))
+    d = os.path.join(src, "vad-web")
+    for p in sorted(glob.glob(os.path.join(d, "package", "dist", "*.onnx"))):
+        nm = "vad-" + os.path.basename(p)[:-5]
+        table[nm] = ("vad-web", lambda p=p: onnx_tensors(p), "dist/" + os.path.basename(p))
     for nm, (f, where) in faceapi_nets(os.path.join(src, "face-api")).items():
         table[nm] = ("face-api", f, where)
     for nm, (f, where) in nsfwjs_nets(os.path.join(src, "nsfwjs")).items():

@@ -20,13 +20,15 @@ import convert  # noqa: E402
 STATS = ["--stats", "basic,mp,levels,tails", "--bootstrap", "0"]
 
 # The quick tier (default): a representative subset, every source and dtype (F32 TF.js
-# dequantised and plain, ONNX, float32 gnubg, int8 Stockfish), and the issue's nsfwjs case.
+# dequantised and plain, ONNX with Conv1d kernels and LSTM stacks, float32 gnubg, int8
+# Stockfish), and the issue's nsfwjs case.
 # (net, --include regex or None, --exclude regex or None)
 QUICK = [
     ("gnubg", None, None),
     ("faceapi-tiny_face_detector", None, None),
     ("faceapi-face_landmark_68_tiny", None, None),
     ("paddleocr-ch_ppocr_mobile_v2.0_cls_infer", None, None),
+    ("vad-silero_vad_legacy", None, None),
     ("nsfwjs-mobilenet_v2", None, None),
     ("nsfwjs-inception_v3", "^dense_", None),
     ("stockfish-nn-ad9b42354671", None, r"^ft\."),
@@ -108,10 +110,22 @@ def table_verdicts(stdout, rows):
     return out
 
 
-def matrices_of(path):
-    """{tensor name: float64 matrix as rmtk extracts it (4-D flattened to out x rest)}."""
-    tensors, _ = convert.read_safetensors(path)
-    return {n: a.astype(np.float64).reshape(a.shape[0], -1) for n, a in tensors.items()}
+def tensors_of(path):
+    """{tensor name: stored array} of a converted network."""
+    return convert.read_safetensors(path)[0]
+
+
+def matrix(tensors, entry):
+    """The float64 matrix rmtk extracts for a report.json matrix or a summary.csv row (keys
+    'tensor', 'slice'): a 3-D tensor is a stack (slice k), 4-D and more flatten to
+    out x rest (--conv flatten), 2-D as stored (docs/formats.md)."""
+    a = tensors[entry["tensor"]]
+    sl = entry.get("slice")
+    if a.ndim == 3:
+        if sl in (None, ""):
+            raise AssertionError(f"{entry['tensor']}: 3-D tensor without a slice index")
+        a = a[int(sl)]
+    return a.astype(np.float64).reshape(a.shape[0], -1)
 
 
 def shuffled_copy(src, dst, seed=SEED):
