@@ -66,6 +66,8 @@ def runs(nets, tmp_path_factory):
             r["t3"] = suite.run_analyze(CLI, path, str(d / f"{net}-t3"), 3, inc, exc)
         r["default_stats"] = suite.run_analyze(CLI, path, str(d / f"{net}-def"), 2, inc, exc,
                                                extra=["--stats", "basic,mp,levels"])
+        r["all_stats"] = suite.run_analyze(CLI, path, str(d / f"{net}-all"), 2, inc, exc,
+                                           extra=["--stats", "all", "--replicas", "1"])
         ctl = str(d / f"{net}-control.safetensors")
         suite.shuffled_copy(path, ctl)
         r["control_path"] = ctl
@@ -185,13 +187,32 @@ def test_rank_deficient_alone_identical(runs, tmp_path):
     assert not bad, f"{len(bad)} differences over {len(picked)} matrices: {bad[:10]}"
 
 
-def test_identical_across_stats_subsets(runs):
-    """Columns that --stats basic,mp,levels shares with basic,mp,levels,tails are identical."""
+def shared_column_diffs(runs, other):
     bad = []
     for net, r in runs.items():
-        a, b = r["default_stats"]["rows"], r["t2"]["rows"]
+        a, b = r[other]["rows"], r["t2"]["rows"]
         shared = [c for c in a[0] if c in b[0]] if a and b else []
         bad += [f"{net}: {d}" for d in diff_rows(a, b, shared)]
+    return bad
+
+
+def test_identical_across_stats_subsets(runs):
+    """Columns that --stats basic,mp,levels shares with basic,mp,levels,tails are identical."""
+    bad = shared_column_diffs(runs, "default_stats")
+    assert not bad, f"{len(bad)} differences: {bad[:10]}"
+
+
+# Known to fail on main when this suite was written (issue 10 §4): with --stats all the
+# spectrum comes from dgesdd with vectors (`method` gram -> svd on 125 of 155 quick-tier
+# matrices), and 154 of 155 rows differ in the last digits of the shared columns (gnubg
+# net0_contact: spectral_norm 702.19754003389778 vs 702.19754003389744 without vectors);
+# no verdict changes. Remove the marker once fixed (an XPASS says it is).
+@pytest.mark.xfail(reason="issue 10 §4: --stats all (singular vectors) changes the shared "
+                          "columns in the last digits (known on main)", strict=False)
+def test_stats_all_shares_columns(runs):
+    """--stats all (vectors, null model with one replica) exits 0 on every selected network
+    and its columns shared with the basic,mp,levels,tails run are identical."""
+    bad = shared_column_diffs(runs, "all_stats")
     assert not bad, f"{len(bad)} differences: {bad[:10]}"
 
 
