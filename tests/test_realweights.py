@@ -234,9 +234,10 @@ def test_control_reads_random(runs):
                 if not v.startswith("all-zero"):
                     bad_zero.append(f"{net}:{row['name']}: {v}")
                 continue
-            if v.startswith(suite.BULK_VERDICTS):
+            lv = suite.level_verdict(v)
+            if lv:
                 n_bulk += 1
-                if v.startswith("bulk random"):
+                if lv.startswith("bulk random"):
                     n_random += 1
                 else:
                     not_random.append(f"{net}:{row['name']}: {v}")
@@ -333,7 +334,7 @@ def test_no_level_verdict_below_minimum(runs):
     for label, run in all_runs(runs):
         for row in analysed(run):
             v = run["verdicts"][row["name"]]
-            if v.startswith(suite.BULK_VERDICTS) and suite.fnum(row["n_unfolded"]) < mn:
+            if suite.level_verdict(v) and suite.fnum(row["n_unfolded"]) < mn:
                 bad.append(f"{label}:{row['name']}: {v!r} from {row['n_unfolded']} levels")
     assert not bad, f"{len(bad)} verdicts below {mn:g} levels: {bad[:10]}"
 

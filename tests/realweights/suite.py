@@ -106,7 +106,9 @@ def table_verdicts(stdout, rows):
         shown = l[:col].split()[0] if l[:col].split() else ""
         if shown and not r["name"].endswith(shown):
             raise AssertionError(f"table row {shown!r} does not match {r['name']!r}")
-        out[r["name"]] = l[col:].strip()
+        # an error row holds "ERROR: message" after the method instead of the numbers
+        out[r["name"]] = l[l.index("ERROR: "):] if r["status"] == "error" and "ERROR: " in l \
+            else l[col:].strip()
     return out
 
 
@@ -145,3 +147,12 @@ def fnum(x):
 
 OUTLIERS_RE = re.compile(r"structure in (\d+) outliers")
 BULK_VERDICTS = ("bulk random", "bulk uncorrelated", "bulk deviates")
+
+
+def level_verdict(v):
+    """The part of a verdict that comes from the level statistics ('bulk random (GOE)', ...),
+    wherever it stands among the ';'-separated parts; None when there is none."""
+    for part in v.split(";"):
+        if part.strip().startswith(BULK_VERDICTS):
+            return part.strip()
+    return None
