@@ -639,11 +639,12 @@ RMTK_API int rmtk_mp_fit_paper(const double *s, size_t k, int64_t rows, int64_t 
 
 /* The robust fit of the entry variance v and the edges, excluding outliers one by one from the
  * top (a step-down Tracy-Widom test). With l_i = s_i^2 ascending and j values excluded so far:
- *  1. v_j = mean(bulk) / max(N, M) (RMTK_MP_EST_MEAN: the MP mean of l is v max(N, M), so this
- *     is the mean squared entry of the bulk) or median(bulk) / Q(1/2) (RMTK_MP_EST_MEDIAN,
+ *  1. v_j = mean(bulk) / (max(N, M) - j) (RMTK_MP_EST_MEAN: the bulk left by j spikes is the
+ *     spectrum of the (N - j) x (M - j) noise deflated by the signal directions, whose mean
+ *     eigenvalue is v (max(N, M) - j)) or median(bulk) / Q(1/2) (RMTK_MP_EST_MEDIAN,
  *     Gavish-Donoho style; Q the MP median for v = 1), bulk = the k - j smallest values;
- *  2. if the TW_1 p-value (rmtk_mp_outlier_pvalue) of the largest bulk value under v_j is below
- *     alpha, exclude it (j += 1) and go to 1; otherwise stop.
+ *  2. if the TW_1 p-value (rmtk_mp_outlier_pvalue, shape (N - j) x (M - j)) of the largest bulk
+ *     value under v_j is below alpha, exclude it (j += 1) and go to 1; otherwise stop.
  * The value under test is part of the bulk that sets the scale (the null hypothesis of that
  * step), so exclusions do not feed on themselves; at most k/2 values are excluded (capped = 1
  * then). The excluded values are the spikes. lambda_pm = v (sqrt N pm sqrt M)^2. */

@@ -42,8 +42,9 @@ static double mp_ks_crit(size_t r)
  * Only the r = numerical_rank values above the rounding noise enter: a rank-r matrix (dead
  * units, a low-rank product) is fitted as the max(N, M) x r matrix of its non-null part, so
  * mp_sigma2 is the entry variance of the live block (the 144 zero columns of a 2048 x 256 layer
- * do not pull it to 1e-21). mp_law_ks: KS distance of those r singular values to the fitted MP
- * law (singular form, no atom); mp_law_l1: L1 distance of their ESD (lambda / max(N, M)) to it.
+ * do not pull it to 1e-21). mp_law_ks: KS distance of the bulk (those r singular values less the
+ * robust fit's j outliers) to the fitted MP law of the deflated noise, (max(N, M) - j) x (r - j)
+ * (singular form, no atom); mp_law_l1: L1 distance of their ESD (lambda / max(N, M)) to it.
  * mp_fit_status: too_few when r < RMTK_ANALYSIS_MIN_LEVELS (the values stay), capped when the
  * exclusions reached r/2, failed when the fit failed or mp_law_ks > mp_law_ks_crit, else ok.
  * mp_paper_status: ok; too_few (r <= 2 window + 2 for 'drop' broadening, r < 3); failed (the
@@ -83,13 +84,18 @@ int rmtk__stage_mp(rmtk__ctx *c)
             int few = p.broadening == RMTK_MP_BROADEN_DROP ? r <= 2 * w + 2 : r < 3;
             v[COL_MP_PAPER_STATUS] = few ? RMTK_STAT_TOO_FEW : RMTK_STAT_FAILED;
         }
-        /* KS distance of the r singular values (ascending copy) to the fitted law. */
+        /* KS distance of the bulk to the fitted law: the b = r - j values the robust fit kept
+         * (ascending) against the Marchenko-Pastur law of the noise deflated by the j signal
+         * directions, (max(N, M) - j) x b with v = mp_sigma2 (the law the robust fit estimates
+         * v for; with j = 0 the plain KS distance of the r values). */
         double *asc = buf + 3 * r;
         for (size_t i = 0; i < r; i++)
             asc[i] = c->sv[r - 1 - i];
-        rmtk_mp_law ml = {res->sigma2, (double)big, (double)r, RMTK_MP_SINGULAR, 0};
+        size_t nj = res->robust.n_excluded > 0 ? (size_t)res->robust.n_excluded : 0;
+        size_t b = nj < r ? r - nj : 0;
+        rmtk_mp_law ml = {res->sigma2, (double)big - (double)nj, (double)b, RMTK_MP_SINGULAR, 0};
         double ks = NAN;
-        if (res->sigma2 > 0 && rmtk_ks_statistic(asc, r, rmtk_mp_cdf, &ml, &ks) == RMTK_OK)
+        if (res->sigma2 > 0 && b > 0 && rmtk_ks_statistic(asc, b, rmtk_mp_cdf, &ml, &ks) == RMTK_OK)
             v[COL_MP_LAW_KS] = ks;
         double crit = mp_ks_crit(r);
         v[COL_MP_LAW_KS_CRIT] = crit;

@@ -434,14 +434,19 @@ static double median_sorted(const double *x, size_t n)
  * its TW_1 p-value under v_j is below alpha. Under the null hypothesis of that step (the top j
  * are spikes, l[k-1-j] belongs to the bulk) v_j is the right estimate: it includes the value
  * under test, so excluding a value never lowers the scale against which that same value is
- * judged. The mean estimator keeps a running sum (O(1) per step), the median one reads the
- * sorted array. Stops at the first non-significant value or at k/2 exclusions. */
+ * judged. The bulk left by j spikes is the spectrum of the noise deflated by the j signal
+ * directions on each side, an (N - j) x (M - j) noise matrix: its mean eigenvalue is
+ * v (max(N, M) - j), and its largest value is tested against the TW law of that shape (with N,
+ * M alone the mean estimator is low by j/max(N, M): 1.6 % for 8 spikes in a 600 x 400 layer,
+ * enough to fail the goodness of fit). The mean estimator keeps a running sum (O(1) per step),
+ * the median one reads the sorted array (its quantile is not deflated). Stops at the first
+ * non-significant value or at k/2 exclusions. */
 static double bulk_estimate(const double *l, size_t nb, double sum, double qmed, double nbig,
-                            int estimator)
+                            size_t j, int estimator)
 {
     if (estimator == RMTK_MP_EST_MEDIAN)
         return median_sorted(l, nb) / qmed;
-    return sum / ((double)nb * nbig);
+    return sum / ((double)nb * (nbig - (double)j));
 }
 
 static int robust_fit(const double *l, size_t k, int64_t rows, int64_t cols,
@@ -455,13 +460,14 @@ static int robust_fit(const double *l, size_t k, int64_t rows, int64_t cols,
     for (size_t i = 0; i < k; i++)
         sum += l[i];
     size_t j = 0, jmax = k / 2;
-    double v = bulk_estimate(l, k, sum, qmed, nbig, p->estimator);
+    double v = bulk_estimate(l, k, sum, qmed, nbig, 0, p->estimator);
     int capped = 0;
     for (;;) {
         if (!(v > 0.0) || !isfinite(v))
             return RMTK_ERR_NUMERIC;
         double pv;
-        st = rmtk_mp_outlier_pvalue(l[k - 1 - j], v, rows, cols, NULL, &pv);
+        st = rmtk_mp_outlier_pvalue(l[k - 1 - j], v, rows - (int64_t)j, cols - (int64_t)j, NULL,
+                                    &pv);
         if (st != RMTK_OK)
             return st;
         if (!(pv < p->alpha))
@@ -472,7 +478,7 @@ static int robust_fit(const double *l, size_t k, int64_t rows, int64_t cols,
         }
         sum -= l[k - 1 - j];
         j++;
-        v = bulk_estimate(l, k - j, sum, qmed, nbig, p->estimator);
+        v = bulk_estimate(l, k - j, sum, qmed, nbig, j, p->estimator);
     }
     double sn = sqrt((double)rows), sm = sqrt((double)cols);
     out->sigma2 = v;
