@@ -172,7 +172,7 @@ static void test_args_and_nomem(void)
 {
     rmtk_analysis *a = NULL;
     rmtk_analysis_params p = rmtk_analysis_params_default();
-    p.alpha = 1.5;
+    p.significance = 1.5;
     CHECK_STATUS(rmtk_analysis_alloc(&p, &a), RMTK_ERR_ARG);
     CHECK(a == NULL);
     p = rmtk_analysis_params_default();
