@@ -94,7 +94,9 @@ static const char *css =
     ".random{color:#0b6e4f}.structure{color:#b34700}.undetermined{color:#555}"
     "figure{margin:1em 0}figure svg{max-width:100%;height:auto;display:block}"
     "figcaption{font-size:.9em;color:#555}code{background:#f3f5f8;padding:0 .2em}"
-    ".muted{color:#666;font-size:.9em}";
+    ".muted{color:#666;font-size:.9em}td.v{min-width:22em}"
+    "dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:0 1em}"
+    "dl.legend dd{margin:0}div.wide{overflow-x:auto}";
 
 /* One <dt>key</dt><dd>description</dd> of the legend under the layer table. */
 static void key_legend(FILE *f, const char *key)
@@ -209,7 +211,7 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
     fputs("</figure>\n", f);
 
     /* ---- table ---- */
-    fputs("<h2 id=table>Layers</h2>\n<table><tr><th class=l>matrix</th><th>shape</th>"
+    fputs("<h2 id=table>Layers</h2>\n<div class=wide><table><tr><th class=l>matrix</th><th>shape</th>"
           "<th>dtype</th>",
           f);
     int show[64];
@@ -219,7 +221,10 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
         if (show[c]) {
             fputs("<th title=\"", f);
             html_text(f, rmtk_report_key_describe(cli_table_cols[c].key));
-            fprintf(f, "\">%s</th>", cli_table_cols[c].key);
+            fputs("\">", f);
+            for (const char *k = cli_table_cols[c].key; *k; k++) /* may wrap after a '_' */
+                fputs(*k == '_' ? "_<wbr>" : (char[2]){*k, 0}, f);
+            fputs("</th>", f);
         }
     }
     fputs("<th class=l>verdict</th></tr>\n", f);
@@ -254,11 +259,11 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
             }
         char v[512];
         int st = cli_json_verdict(m, alpha, v, sizeof v);
-        fprintf(f, "<td class=\"l %s\">", verdict_class(st));
+        fprintf(f, "<td class=\"l v %s\">", verdict_class(st));
         html_text(f, v);
         fputs("</td></tr>\n", f);
     }
-    fputs("</table>\n<dl class=muted>", f);
+    fputs("</table></div>\n<dl class=\"muted legend\">", f);
     for (size_t c = 0; c < ncols; c++)
         if (show[c])
             key_legend(f, cli_table_cols[c].key);

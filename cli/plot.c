@@ -963,7 +963,10 @@ static const fig_kind kinds[] = {
      "Number variance Σ²(L) and spectral rigidity Δ₃(L) against GOE and Poisson."},
     {"vectors", "pt_p_left", draw_vectors, 2, 2, 1200, 900,
      "Porter–Thomas: KS p-values and IPRs of the singular vectors against the index, and the "
-     "components of the top and a bulk left vector against the Gaussian."},
+     "components of the top and a bulk left vector against the Gaussian. The grey line is the "
+     "smallest p-value its Monte-Carlo null allows: 1/(B+1) for exact_mc (1/B for staats and "
+     "paper, whose p is 0 below), B = parameters.vectors.nsamples null vectors (--pt-samples); "
+     "exact_kolmogorov has no such floor."},
     {"tails", "hill_alpha", draw_tails, 2, 1, 1200, 480,
      "Hill plot and the log-log CCDF of λ with the power-law fit and x_min."},
 };
