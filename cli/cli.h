@@ -105,18 +105,31 @@ const char *cli_figure_caption(const char *kind);
  * (as written by cli_plot_report). */
 int cli_html_write(const cJSON *report, const char *figdir, const char *path);
 
-/* ---- verdicts (verdict.c; rules in docs/report.md) ----------------------------------------- */
+/* ---- verdicts and vocabulary (verdict.c; rules in the library, docs/report.md) ------------- */
 /* A named statistic of one matrix (summary.csv column name), NaN if not computed. */
 typedef double (*cli_getter)(const void *ctx, const char *column);
-/* One-line verdict into buf; returns CLI_STRUCTURE when the layer carries structure, CLI_RANDOM
- * when it looks random, CLI_UNDETERMINED when the evidence allows neither (an all-zero matrix,
- * too few levels). alpha: the significance level of the run. */
+/* One-line verdict into buf (rmtk_verdict_eval); returns CLI_STRUCTURE when the layer carries
+ * structure, CLI_RANDOM when it looks random, CLI_UNDETERMINED when the evidence allows neither
+ * (an all-zero matrix, too few levels). significance: the significance level of the run. */
 enum { CLI_RANDOM = 0, CLI_STRUCTURE = 1, CLI_UNDETERMINED = 2 };
-int cli_verdict(cli_getter get, const void *ctx, double alpha, char *buf, size_t n);
-/* The column's value, or NaN when the status column that governs it (mp_fit_status for
- * n_spikes, levels_status for r_mean, the ks_p columns, brody_beta, tails_status for alpha/hill_alpha) says
- * it is not usable (capped, failed, too few, degenerate): what tables and trend plots show. */
+int cli_verdict(cli_getter get, const void *ctx, double significance, char *buf, size_t n);
+/* The verdict of a report.json matrix: its "verdict" and "looks_random" when written (the
+ * library's, at the run's significance), else computed from its metrics (older reports). */
+int cli_json_verdict(const cJSON *matrix, double significance, char *buf, size_t n);
+/* The report's significance level: parameters.significance (parameters.alpha in reports
+ * before the rename), 0.05 when absent or invalid. */
+double cli_json_significance(const cJSON *report);
+/* The column's value, or NaN when the status column that governs it (rmtk_report_key_status:
+ * mp_fit_status for n_spikes, levels_status for r_mean, ...) says it is not usable (capped,
+ * failed, too few, degenerate): what tables and trend plots show. */
 double cli_usable(cli_getter get, const void *ctx, const char *column);
+/* The statistics of the terminal table and report.html's layer table: the summary.csv column
+ * (report.html's heading) and the terminal's abbreviation (explained in its legend). */
+typedef struct {
+    const char *key, *head;
+} cli_table_col;
+extern const cli_table_col cli_table_cols[];
+extern const size_t cli_ntable_cols;
 double cli_json_getter(const void *matrix, const char *column); /* a getter over report.json */
 
 /* ---- argument parsing: each prints "rmtk: OPTION: ..." on error and returns RMTK_ERR_ARG ---- */

@@ -25,7 +25,8 @@ static void usage(FILE *f)
             "directory, .npy, .npz, GGUF, PyTorch torch.save .pt/.pth/.bin/.ckpt or its\n"
             "pytorch_model.bin.index.json) and print a table with a verdict per layer. Writes\n"
             "into DIR:\n"
-            "  summary.csv        one row per matrix (skipped tensors included)\n"
+            "  summary.csv        one row per matrix (skipped tensors included): its file,\n"
+            "                     verdict, looks_random and every statistic\n"
             "  report.json        everything, with the singular values\n"
             "  report.html        one self-contained page: table, verdicts, figures\n"
             "  figures/           NNN-LAYER-KIND.svg/.png (--format) and .csv (the plotted data)\n"
@@ -50,7 +51,10 @@ static void usage(FILE *f)
             "  --threads N        worker threads, one matrix each (default: all cores);\n"
             "                     results do not depend on it\n"
             "  --seed N           seed of randomised statistics (default 1)\n"
-            "  --alpha A          significance level of tests (default 0.05)\n"
+            "  --significance P   significance level of the tests (default 0.05; recorded\n"
+            "                     as parameters.significance). --alpha P is an alias kept for\n"
+            "                     old scripts; in the report \"alpha\" is only the power-law\n"
+            "                     exponent\n"
             "  --bootstrap R      replicas of the power-law goodness-of-fit test (tails;\n"
             "                     default 1000, 0 = no p-value)\n"
             "  --pt-method M      Porter-Thomas test (vectors): exact_mc (default), kolmogorov,\n"
@@ -139,10 +143,12 @@ static void progress(void *user, size_t done, size_t total, const char *name)
     fflush(stderr);
 }
 
-static void print_number(double v, int width, int prec)
+static void print_number(double v, int width, int prec, int integer)
 {
     if (isnan(v))
         printf(" %*s", width, "-");
+    else if (integer && v == floor(v) && fabs(v) < 1e15)
+        printf(" %*lld", width, (long long)v); /* a count: never 1.2e+04 */
     else
         printf(" %*.*g", width, prec, v);
 }
@@ -161,28 +167,43 @@ static double row_getter(const void *ctx, const char *column)
     return rmtk_analysis_value(r->a, r->i, c);
 }
 
-static void print_table(const rmtk_analysis *a, double alpha)
+enum { TABLE_W = 10 };
+
+/* Under the table: each heading with its summary.csv name (the name in report.json and
+ * report.html) and the library's one-line description. */
+static void print_legend(const int *have)
+{
+    printf("\ncolumns (heading = summary.csv/report.json name: meaning; docs/report.md):\n");
+    for (size_t c = 0; c < cli_ntable_cols; c++) {
+        if (!have[c])
+            continue;
+        const char *key = cli_table_cols[c].key, *desc = rmtk_report_key_describe(key);
+        if (strcmp(cli_table_cols[c].head, key) != 0)
+            printf("  %-10s = %s: %s\n", cli_table_cols[c].head, key, desc ? desc : "");
+        else
+            printf("  %-10s : %s\n", key, desc ? desc : "");
+    }
+    printf("  -          : not computed, or its status (mp_fit_status, levels_status, "
+           "tails_status) is not ok\n"
+           "  verdict    : summary.csv verdict, with looks_random 1 (random), 0 (structure) "
+           "or empty (undetermined)\n");
+}
+
+static void print_table(const rmtk_analysis *a)
 {
     /* The columns shown are those of the statistics computed (all are in summary.csv). */
     /* A value its status column marks unusable (capped or failed fit, fewer levels or tail
      * values than the minimum, degenerate spectrum) shows as "-"; the verdict says why. */
-    static const char *cols[] = {"spectral_norm", "stable_rank", "log_norm", "n_above_mp_edge",
-                                 "n_null",        "mp_sigma2",   "mp_fit_status", "n_spikes",
-                                 "r_mean",        "ks_p_goe",    "pt_frac_rejected", "alpha",
-                                 "hill_alpha"};
-    static const char *heads[] = {"sigma_max", "stable_rk", "log_norm", "n>MP",
-                                  "n_null",    "mp_sigma2", "mp_fit",   "spikes",
-                                  "<r>",       "p_GOE",     "PT_rej",   "alpha_WW",  "hill_a"};
-    enum { NC = sizeof cols / sizeof cols[0] };
-    size_t idx[NC];
-    int have[NC];
-    for (int c = 0; c < NC; c++)
-        have[c] = rmtk_analysis_column_find(a, cols[c], &idx[c]) == RMTK_OK;
+    size_t idx[64];
+    int have[64];
+    size_t NC = cli_ntable_cols < 64 ? cli_ntable_cols : 64;
+    for (size_t c = 0; c < NC; c++)
+        have[c] = rmtk_analysis_column_find(a, cli_table_cols[c].key, &idx[c]) == RMTK_OK;
     size_t n = rmtk_analysis_count(a), nskip = 0, nerr = 0;
-    printf("%-40s %11s %5s %4s", "matrix", "shape", "dtype", "meth");
-    for (int c = 0; c < NC; c++)
+    printf("%-40s %11s %5s %6s", "name", "rows x cols", "dtype", "method");
+    for (size_t c = 0; c < NC; c++)
         if (have[c])
-            printf(" %9s", heads[c]);
+            printf(" %*s", TABLE_W, cli_table_cols[c].head);
     printf("  verdict\n");
     for (size_t i = 0; i < n; i++) {
         rmtk_analysis_row r;
@@ -196,7 +217,7 @@ static void print_table(const rmtk_analysis *a, double alpha)
         char nb[1024], rb[4096];
         const char *nm = cli_safe(r.name, nb, sizeof nb);
         size_t len = strlen(nm);
-        printf("%-40.40s%s %11s %5s %4s", len > 40 ? nm + len - 40 : nm, "", shape,
+        printf("%-40.40s%s %11s %5s %6s", len > 40 ? nm + len - 40 : nm, "", shape,
                cli_safe(r.dtype, rb, sizeof rb), r.method);
         if (strcmp(r.status, "error") == 0) {
             nerr++;
@@ -204,19 +225,21 @@ static void print_table(const rmtk_analysis *a, double alpha)
             continue;
         }
         row_ctx rc = {a, i};
-        for (int c = 0; c < NC; c++) {
+        for (size_t c = 0; c < NC; c++) {
             if (!have[c])
                 continue;
-            double v = cli_usable(row_getter, &rc, cols[c]);
+            double v = cli_usable(row_getter, &rc, cli_table_cols[c].key);
             if (rmtk_analysis_column_is_status(a, idx[c]) && !isnan(v))
-                printf(" %9s", rmtk_stat_status_name((int)v));
+                printf(" %*s", TABLE_W, rmtk_stat_status_name((int)v));
             else
-                print_number(v, 9, 4);
+                print_number(v, TABLE_W, 4, rmtk_report_key_is_integer(cli_table_cols[c].key));
         }
         char verdict[512];
-        cli_verdict(row_getter, &rc, alpha, verdict, sizeof verdict);
+        rmtk_analysis_verdict(a, i, verdict, sizeof verdict, NULL);
         printf("  %s\n", verdict);
     }
+    if (n > nskip)
+        print_legend(have);
     if (nskip) {
         printf("\nskipped %zu tensor%s:\n", nskip, nskip == 1 ? "" : "s");
         size_t shown = 0;
@@ -403,9 +426,14 @@ int cmd_analyze(int argc, char **argv)
         } else if (strcmp(a, "--seed") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_u64(a, v, &p.seed)))
                 return st;
-        } else if (strcmp(a, "--alpha") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_double(a, v, &p.alpha)))
+        } else if (strcmp(a, "--significance") == 0 || strcmp(a, "--alpha") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) ||
+                (st = cli_parse_double(a, v, &p.significance)))
                 return st;
+            if (!(p.significance > 0 && p.significance < 1)) {
+                cli_error("%s: the significance level must lie in (0, 1), got %s", a, v);
+                return RMTK_ERR_ARG;
+            }
         } else if (strcmp(a, "--unfold") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) || (st = parse_unfold(v, &p.levels.unfold)))
                 return st;
@@ -528,7 +556,7 @@ int cmd_analyze(int argc, char **argv)
         if (!st && out)
             st = cli_outdir_commit(&od);
         if (!quiet && !json)
-            print_table(an, p.alpha);
+            print_table(an);
         if (!st && !quiet && !json && out)
             printf("\nwrote %s/summary.csv, %s/report.json%s (%.1f s)\n", out, out,
                    plots ? ", report.html and figures/" : "", elapsed(&ps.start));

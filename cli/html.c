@@ -34,10 +34,13 @@ static const char *verdict_class(int st)
     return st == CLI_STRUCTURE ? "structure" : st == CLI_RANDOM ? "random" : "undetermined";
 }
 
-static void num(FILE *f, double v)
+/* A number of the tables: an integer column (counts, flags) in full, others to 4 digits. */
+static void num(FILE *f, double v, int integer)
 {
     if (isnan(v))
         fputs("–", f);
+    else if (integer && v == floor(v) && fabs(v) < 1e15)
+        fprintf(f, "%lld", (long long)v);
     else
         fprintf(f, "%.4g", v);
 }
@@ -91,19 +94,17 @@ static const char *css =
     ".random{color:#0b6e4f}.structure{color:#b34700}.undetermined{color:#555}"
     "figure{margin:1em 0}figure svg{max-width:100%;height:auto;display:block}"
     "figcaption{font-size:.9em;color:#555}code{background:#f3f5f8;padding:0 .2em}"
-    ".muted{color:#666;font-size:.9em}";
+    ".muted{color:#666;font-size:.9em}td.v{min-width:22em}"
+    "dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:0 1em}"
+    "dl.legend dd{margin:0}div.wide{overflow-x:auto}";
 
-/* The statistics shown in the per-layer table: summary.csv column and heading. */
-static const struct {
-    const char *col, *head;
-} table_cols[] = {
-    {"spectral_norm", "σ<sub>1</sub>"},     {"stable_rank", "stable rank"},
-    {"n_null", "null"},                     {"mp_sigma2", "σ²<sub>MP</sub>"},
-    {"mp_fit_status", "MP fit"},            {"n_spikes", "outliers"},
-    {"r_mean", "⟨r̃⟩"},                      {"ks_p_goe", "p<sub>GOE</sub>"},
-    {"brody_beta", "Brody β"},              {"pt_frac_rejected", "PT rejected"},
-    {"alpha", "α (WW)"},                    {"hill_alpha", "Hill"},
-};
+/* One <dt>key</dt><dd>description</dd> of the legend under the layer table. */
+static void key_legend(FILE *f, const char *key)
+{
+    fprintf(f, "<dt><code>%s</code></dt><dd>", key);
+    html_text(f, rmtk_report_key_describe(key));
+    fputs("</dd>", f);
+}
 
 static int has_col(const cJSON *report, const char *col)
 {
@@ -136,9 +137,7 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
     const cJSON *mats = cJSON_GetObjectItemCaseSensitive(report, "matrices"), *m;
     const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(report, "skipped"), *s;
     const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(report, "inputs"), *in;
-    double alpha = cli_json_num(params, "alpha");
-    if (!(alpha > 0 && alpha < 1))
-        alpha = 0.05;
+    double alpha = cli_json_significance(report);
 
     fputs("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>\n"
           "<meta name=viewport content=\"width=device-width,initial-scale=1\">\n"
@@ -161,7 +160,7 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
         if (cli_matrix_ok(m)) {
             char v[512];
             nok++;
-            int st = cli_verdict(cli_json_getter, m, alpha, v, sizeof v);
+            int st = cli_json_verdict(m, alpha, v, sizeof v);
             nrand += st == CLI_RANDOM;
             nstruct += st == CLI_STRUCTURE;
         } else if (cli_json_str(m, "status") && !strcmp(cli_json_str(m, "status"), "error")) {
@@ -182,7 +181,7 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
         if (!cli_matrix_ok(m))
             continue;
         char v[512];
-        int st = cli_verdict(cli_json_getter, m, alpha, v, sizeof v);
+        int st = cli_json_verdict(m, alpha, v, sizeof v);
         fprintf(f, "<li><a href=\"#m%zu\">", i);
         html_text(f, cli_json_str(m, "name"));
         fprintf(f, "</a>: <span class=%s>%s</span> — ", verdict_class(st), verdict_class(st));
@@ -191,10 +190,10 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
     }
     fputs("</ul>\n<p class=muted>Verdict rules (docs/report.md): the bulk is random (GOE) when "
           "⟨r̃⟩ is within 3 standard errors of 0.5307 and the KS test against the exact GOE "
-          "spacing law does not reject at α; outliers are eigenvalues above the Tracy–Widom "
+          "spacing law does not reject at the significance level (parameters.significance); outliers are eigenvalues above the Tracy–Widom "
           "threshold of the fitted Marchenko–Pastur law; top vectors are non-Gaussian when at "
           "least 25 % of the top-decile singular vectors fail the Porter–Thomas test; a "
-          "power-law α below 2 is a very heavy tail. A statistic enters a verdict only when "
+          "power-law exponent alpha (the density exponent, WeightWatcher's) below 2 is a very heavy tail. A statistic enters a verdict only when "
           "its status is ok: a Marchenko–Pastur fit that was capped or failed (mp_fit_status) "
           "makes the verdict “bulk not Marchenko–Pastur” and its outliers are not counted; "
           "fewer than 50 levels or 50 tail values give no level or tail verdict; a spectrum "
@@ -212,14 +211,21 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
     fputs("</figure>\n", f);
 
     /* ---- table ---- */
-    fputs("<h2 id=table>Layers</h2>\n<table><tr><th class=l>matrix</th><th>shape</th>"
+    fputs("<h2 id=table>Layers</h2>\n<div class=wide><table><tr><th class=l>matrix</th><th>shape</th>"
           "<th>dtype</th>",
           f);
-    int show[sizeof table_cols / sizeof table_cols[0]];
-    for (size_t c = 0; c < sizeof table_cols / sizeof table_cols[0]; c++) {
-        show[c] = has_col(report, table_cols[c].col);
-        if (show[c])
-            fprintf(f, "<th>%s</th>", table_cols[c].head);
+    int show[64];
+    size_t ncols = cli_ntable_cols < 64 ? cli_ntable_cols : 64;
+    for (size_t c = 0; c < ncols; c++) {
+        show[c] = has_col(report, cli_table_cols[c].key);
+        if (show[c]) {
+            fputs("<th title=\"", f);
+            html_text(f, rmtk_report_key_describe(cli_table_cols[c].key));
+            fputs("\">", f);
+            for (const char *k = cli_table_cols[c].key; *k; k++) /* may wrap after a '_' */
+                fputs(*k == '_' ? "_<wbr>" : (char[2]){*k, 0}, f);
+            fputs("</th>", f);
+        }
     }
     fputs("<th class=l>verdict</th></tr>\n", f);
     idx = 0;
@@ -238,25 +244,34 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
             fputs("</td></tr>\n", f);
             continue;
         }
-        for (size_t c = 0; c < sizeof table_cols / sizeof table_cols[0]; c++)
+        for (size_t c = 0; c < ncols; c++)
             if (show[c]) {
                 /* a status column by name; a value its status marks unusable as – */
                 const char *label = cli_json_str(cJSON_GetObjectItemCaseSensitive(m, "statuses"),
-                                                 table_cols[c].col);
+                                                 cli_table_cols[c].key);
                 fputs("<td>", f);
                 if (label)
                     html_text(f, label);
                 else
-                    num(f, cli_usable(cli_json_getter, m, table_cols[c].col));
+                    num(f, cli_usable(cli_json_getter, m, cli_table_cols[c].key),
+                        rmtk_report_key_is_integer(cli_table_cols[c].key));
                 fputs("</td>", f);
             }
         char v[512];
-        int st = cli_verdict(cli_json_getter, m, alpha, v, sizeof v);
-        fprintf(f, "<td class=\"l %s\">", verdict_class(st));
+        int st = cli_json_verdict(m, alpha, v, sizeof v);
+        fprintf(f, "<td class=\"l v %s\">", verdict_class(st));
         html_text(f, v);
         fputs("</td></tr>\n", f);
     }
-    fputs("</table>\n", f);
+    fputs("</table></div>\n<dl class=\"muted legend\">", f);
+    for (size_t c = 0; c < ncols; c++)
+        if (show[c])
+            key_legend(f, cli_table_cols[c].key);
+    fputs("<dt>–</dt><dd>not computed, or its status (mp_fit_status, levels_status, "
+          "tails_status) is not ok; the verdict says why</dd>", f);
+    key_legend(f, "verdict");
+    key_legend(f, "looks_random");
+    fputs("</dl>\n", f);
 
     /* ---- per layer ---- */
     idx = 0;
@@ -282,7 +297,7 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
         fputs(", spectrum by <code>", f);
         html_text(f, cli_json_str(m, "method"));
         char v[512];
-        int st = cli_verdict(cli_json_getter, m, alpha, v, sizeof v);
+        int st = cli_json_verdict(m, alpha, v, sizeof v);
         fprintf(f, "</code>.<br>Verdict: <b class=%s>", verdict_class(st));
         html_text(f, v);
         fputs("</b></p>\n", f);
@@ -298,7 +313,9 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
             }
             fputs("</figure>\n", f);
         }
-        fputs("<details><summary>all statistics</summary><table>\n", f);
+        fputs("<details><summary>All statistics</summary><p class=muted>Keys as in "
+              "summary.csv and report.json; definitions in docs/report.md, section of the "
+              "--stats group named in the last column.</p><table>\n", f);
         const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(m, "metrics"), *x;
         const cJSON *statuses = cJSON_GetObjectItemCaseSensitive(m, "statuses");
         cJSON_ArrayForEach(x, metrics)
@@ -310,9 +327,19 @@ int cli_html_write(const cJSON *report, const char *figdir, const char *path)
             if (label)
                 html_text(f, label);
             else if (cJSON_IsNumber(x))
-                fprintf(f, "%.6g", x->valuedouble);
+                fprintf(f, rmtk_report_key_is_integer(x->string) &&
+                                   x->valuedouble == floor(x->valuedouble) &&
+                                   fabs(x->valuedouble) < 1e15
+                               ? "%.0f"
+                               : "%.6g",
+                        x->valuedouble);
             else
                 fputs("–", f);
+            fputs("</td><td class=l>", f);
+            html_text(f, rmtk_report_key_describe(x->string));
+            const char *anchor = rmtk_report_key_anchor(x->string);
+            if (anchor)
+                fprintf(f, " <span class=muted>(docs/report.md#%s)</span>", anchor);
             fputs("</td></tr>\n", f);
         }
         fputs("</table></details>\n", f);

@@ -44,7 +44,7 @@ typedef struct {
 typedef struct {
     const cJSON *report, *m; /* the report and the matrix (NULL for a model figure) */
     const char *name; /* the matrix name, '#' doubled for PLplot (file stems use raw_name) */
-    double rows, cols, alpha;
+    double rows, cols, significance; /* the report's significance level */
     const char *raw_name;
     const cli_density_fig *density; /* the simulate figure (NULL otherwise) */
 } fig_input;
@@ -353,7 +353,7 @@ static void draw_esd(fig *f, const fig_input *in)
     if (have_mp) {
         double mu, sg, s;
         if (rmtk_tw_johnstone(big_dim, (double)k, &mu, &sg) == RMTK_OK &&
-            rmtk_tw_quantile(1, 1 - in->alpha, &s) == RMTK_OK)
+            rmtk_tw_quantile(1, 1 - in->significance, &s) == RMTK_OK)
             tw = v * (mu + sg * s);
     }
     for (int form = 0; form < 2; form++) {
@@ -563,6 +563,32 @@ static void draw_sigma2(fig *f, const fig_input *in)
 
 /* Porter-Thomas: p-values and IPRs against the singular-value index, and the components of the
  * top and a bulk left vector against the Gaussian (methods.md 4.5). */
+/* The smallest positive p-value the report's Porter-Thomas test can give, with a legend label
+ * saying why; NaN when its p-values are not from a Monte-Carlo null (exact_kolmogorov).
+ * exact_mc: p = (1 + #{D_null >= D}) / (B + 1) >= 1/(B+1); staats and paper: 1/B, below which
+ * p = 0 (not drawn on the log axis). B = parameters.vectors.nsamples, 0 meaning the method's
+ * default (rmtk.h, rmtk_pt_params.nsamples: 2000, 5000, 10000). */
+static double pt_floor(const fig_input *in, char *lab, size_t n)
+{
+    const cJSON *vp = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(in->report, "parameters"), "vectors");
+    const char *method = cli_json_str(vp, "method");
+    double B = cli_json_num(vp, "nsamples");
+    if (!method)
+        return NAN;
+    if (!(B > 0))
+        B = !strcmp(method, "exact_mc") ? 2000 : !strcmp(method, "paper") ? 5000
+            : !strcmp(method, "staats") ? 10000 : NAN;
+    if (!(B > 0))
+        return NAN;
+    if (!strcmp(method, "exact_mc")) {
+        snprintf(lab, n, "floor 1/(B+1), B = %.0f null vectors", B);
+        return 1 / (B + 1);
+    }
+    snprintf(lab, n, "1/B, B = %.0f null vectors (p = 0 below)", B);
+    return 1 / B;
+}
+
 static void draw_vectors(fig *f, const fig_input *in)
 {
     double *pl, *pr = NULL, *il = NULL, *ir = NULL, *idx = NULL;
@@ -582,8 +608,12 @@ static void draw_vectors(fig *f, const fig_input *in)
         if (pr[i] > 0 && pr[i] < pmin)
             pmin = pr[i];
     }
-    if (pmin > in->alpha / 3)
-        pmin = in->alpha / 3;
+    if (pmin > in->significance / 3)
+        pmin = in->significance / 3;
+    char floor_lab[96];
+    double pfloor = pt_floor(in, floor_lab, sizeof floor_lab);
+    if (pfloor > 0 && pmin > pfloor / 1.5)
+        pmin = pfloor / 1.5; /* the floor line stays inside the panel */
     char title[200];
     snprintf(title, sizeof title, "%s: Porter–Thomas p-values", in->name);
     /* room below the smallest p-value for the legend (bottom right, 3 lines) */
@@ -593,8 +623,10 @@ static void draw_vectors(fig *f, const fig_input *in)
     points(f, "p_left", idx, pl, k, C_BLUE, "left vectors u");
     points(f, "p_right", idx, pr, k, C_ORANGE, "right vectors v");
     char lab[96];
-    snprintf(lab, sizeof lab, "α = %.3g", in->alpha);
-    hline(f, "alpha", in->alpha, 0.8, (double)k * 1.2, C_RED, 2, lab);
+    snprintf(lab, sizeof lab, "significance %.3g", in->significance);
+    hline(f, "significance", in->significance, 0.8, (double)k * 1.2, C_RED, 2, lab);
+    if (pfloor > 0)
+        hline(f, "p_floor", pfloor, 0.8, (double)k * 1.2, C_GREY, 3, floor_lab);
     legend(f, PL_POSITION_RIGHT | PL_POSITION_BOTTOM);
 
     double imin = INFINITY, imax = 0;
@@ -702,11 +734,11 @@ static void draw_tails(fig *f, const fig_input *in)
     double ha = cli_metric(in->m, "hill_alpha"), ca = cli_metric(in->m, "csn_alpha");
     char lab[96];
     if (isfinite(ha)) {
-        snprintf(lab, sizeof lab, "plateau: %.3f", ha);
+        snprintf(lab, sizeof lab, "hill_alpha (CCDF) plateau: %.3f", ha);
         hline(f, "hill_plateau", ha, 0, (double)n + 1, C_RED, 1, lab);
     }
     if (isfinite(ca)) {
-        snprintf(lab, sizeof lab, "CSN fit: α − 1 = %.3f", ca - 1);
+        snprintf(lab, sizeof lab, "csn_alpha − 1 (density → CCDF) = %.3f", ca - 1);
         hline(f, "csn_ccdf_exponent", ca - 1, 0, (double)n + 1, C_GREEN, 3, lab);
     }
     legend(f, PL_POSITION_RIGHT | PL_POSITION_TOP);
@@ -729,7 +761,7 @@ static void draw_tails(fig *f, const fig_input *in)
         double fx[2] = {xm, lam[0]}, fy[2];
         for (int i = 0; i < 2; i++)
             fy[i] = nt / (double)k * pow(fx[i] / xm, -(ca - 1));
-        snprintf(lab, sizeof lab, "power law, α = %.3f (CSN)", ca);
+        snprintf(lab, sizeof lab, "power law, csn_alpha = %.3f (density)", ca);
         curve(f, "powerlaw_fit", fx, fy, 2, C_RED, 1, lab);
         vline(f, "csn_xmin", xm, C_GREEN, 2, "xmin (CSN)");
     }
@@ -754,11 +786,11 @@ static void draw_trends(fig *f, const fig_input *in)
 {
     static const struct {
         const char *key, *label;
-    } qs[] = {{"alpha", "power-law #ga (WeightWatcher)"},
-              {"r_mean", "mean spacing ratio r̃"},
-              {"n_spikes", "outliers (TW test)"},
-              {"stable_rank", "stable rank ‖W‖#dF#u²/σ#d1#u²"},
-              {"pt_frac_rejected", "PT-rejected fraction"}};
+    } qs[] = {{"alpha", "alpha: density exponent (WeightWatcher)"},
+              {"r_mean", "r_mean: mean spacing ratio r̃"},
+              {"n_spikes", "n_spikes: Tracy-Widom outliers"},
+              {"stable_rank", "stable_rank ‖W‖#dF#u²/σ#d1#u²"},
+              {"pt_frac_rejected", "pt_frac_rejected (all vectors)"}};
     const cJSON *mats = cJSON_GetObjectItemCaseSensitive(in->report, "matrices"), *m;
     size_t n = (size_t)cJSON_GetArraySize(mats);
     double *x = malloc((n ? n : 1) * sizeof(double)), *y = malloc((n ? n : 1) * sizeof(double));
@@ -931,7 +963,10 @@ static const fig_kind kinds[] = {
      "Number variance Σ²(L) and spectral rigidity Δ₃(L) against GOE and Poisson."},
     {"vectors", "pt_p_left", draw_vectors, 2, 2, 1200, 900,
      "Porter–Thomas: KS p-values and IPRs of the singular vectors against the index, and the "
-     "components of the top and a bulk left vector against the Gaussian."},
+     "components of the top and a bulk left vector against the Gaussian. The grey line is the "
+     "smallest p-value its Monte-Carlo null allows: 1/(B+1) for exact_mc (1/B for staats and "
+     "paper, whose p is 0 below), B = parameters.vectors.nsamples null vectors (--pt-samples); "
+     "exact_kolmogorov has no such floor."},
     {"tails", "hill_alpha", draw_tails, 2, 1, 1200, 480,
      "Hill plot and the log-log CCDF of λ with the power-law fit and x_min."},
 };
@@ -1141,9 +1176,8 @@ int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o
     }
     *nwritten = 0;
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(report, "parameters");
-    double alpha = cli_json_num(params, "alpha");
-    if (!(alpha > 0 && alpha < 1))
-        alpha = 0.05;
+    double alpha = cli_json_significance(report);
+    (void)params;
     const cJSON *mats = cJSON_GetObjectItemCaseSensitive(report, "matrices"), *m;
     size_t idx = 0, nmatch = 0, nok = 0;
     int st = RMTK_OK;

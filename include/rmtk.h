@@ -1669,8 +1669,11 @@ typedef struct rmtk_analysis_params {
     int32_t threads;               /* worker threads; 0 = the number of online cores */
     uint64_t seed;                 /* seed of every randomised statistic; default 1 (each matrix
                                       derives its own from it and its index) */
-    double alpha;                  /* significance level of the tests; default 0.05 (overrides
-                                      the alpha of the module parameters below) */
+    double significance;           /* significance level of the tests (report.json parameter
+                                      "significance", `--significance`); default 0.05 (overrides
+                                      the alpha of the module parameters below). Not an
+                                      exponent: in the report "alpha" is only the power-law
+                                      exponent of the tails statistics */
     rmtk_mp_params mp;             /* RMTK_STATS_MP (default rmtk_mp_params_default) */
     rmtk_tails_params tails;       /* RMTK_STATS_TAILS (seed and threads are set per matrix) */
     rmtk_pt_params vectors;        /* RMTK_STATS_VECTORS (alpha from above; the null's seed is
@@ -1758,6 +1761,53 @@ RMTK_API const char *rmtk_stat_status_name(int status);
 #define RMTK_ANALYSIS_MIN_TAIL 50
 /* 1 when column c is a status column (values enum rmtk_stat_status), else 0. */
 RMTK_API int rmtk_analysis_column_is_status(const rmtk_analysis *a, size_t c);
+/* The vocabulary of the report: one name per number, the same in summary.csv, report.json
+ * ("metrics" keys and the matrix object's fields), the terminal table's legend and report.html.
+ * rmtk_report_key_describe returns a one-line description of a key (a numeric column, or one of
+ * the descriptive fields name, tensor, file, slice, rows, cols, dtype, method, status, reason,
+ * verdict, looks_random), or NULL for an unknown key; static storage. The full definitions are
+ * in docs/report.md, whose anchor for the key's section rmtk_report_key_anchor returns ("basic",
+ * "mp", "levels", "vectors", "null", "tails", "descriptive"; NULL when unknown).
+ * rmtk_report_key_is_integer is 1 for a column that holds integers (counts, 0/1 flags, status
+ * codes), written without a decimal point in summary.csv and report.json; 0 otherwise (and for
+ * an unknown key). */
+RMTK_API const char *rmtk_report_key_describe(const char *key);
+RMTK_API const char *rmtk_report_key_anchor(const char *key);
+RMTK_API int rmtk_report_key_is_integer(const char *key);
+
+/* ---- Verdicts ----
+ * The one-line verdict of a matrix, from its summary statistics only, by the rules of
+ * docs/report.md ("Verdicts"); the same function gives summary.csv's and report.json's `verdict`
+ * and `looks_random`, the terminal table and report.html, so they agree by construction.
+ * A statistic enters only when its status column is RMTK_STAT_OK (too few levels or tail values,
+ * a capped or failed fit are left out, and the text says why). */
+enum rmtk_verdict_class {
+    RMTK_VERDICT_RANDOM = 1,       /* looks random: a GOE bulk, or (levels not computed) an ok
+                                      Marchenko-Pastur fit without outliers; looks_random = 1 */
+    RMTK_VERDICT_STRUCTURE = 0,    /* carries structure; looks_random = 0 */
+    RMTK_VERDICT_UNDETERMINED = -1 /* the evidence allows neither (all-zero, too few levels);
+                                      looks_random empty in summary.csv, null in report.json */
+};
+/* A getter of named statistics (a report key, rmtk_report_key_describe; NaN when absent). */
+typedef double (*rmtk_metric_fn)(const void *ctx, const char *key);
+/* Verdict of one matrix whose statistics get(ctx, key) returns (a report.json read back, say):
+ * writes the text into buf[0..size) (truncated, always NUL-terminated when size > 0) and returns
+ * its enum rmtk_verdict_class. significance outside (0, 1) means 0.05. Reports of older versions
+ * without status columns are read with the former rules (no statuses: every value usable). */
+RMTK_API int rmtk_verdict_eval(rmtk_metric_fn get, const void *ctx, double significance,
+                               char *buf, size_t size);
+/* Verdict of entry i of a run analysis, at the analysis's significance: text into buf (may be
+ * NULL when size is 0) and *looks_random (may be NULL) = the enum rmtk_verdict_class value
+ * (1, 0, -1). A skipped or failed entry has no verdict: "" and -1, return RMTK_ERR_NOTFOUND.
+ * RMTK_ERR_ARG for NULL a or i out of range; else RMTK_OK. */
+RMTK_API int rmtk_analysis_verdict(const rmtk_analysis *a, size_t i, char *buf, size_t size,
+                                   int *looks_random);
+/* The status column that says whether column `key` may be read (mp_fit_status for n_spikes,
+ * levels_status for r_mean, tails_status for alpha, ...), or NULL. rmtk_report_value_usable
+ * returns get(ctx, key), or NaN when that status is present and not RMTK_STAT_OK. */
+RMTK_API const char *rmtk_report_key_status(const char *key);
+RMTK_API double rmtk_report_value_usable(rmtk_metric_fn get, const void *ctx, const char *key);
+
 /* Array `key` of entry i ("singular_values", ...): *x (owned by the analysis) and *n. */
 RMTK_API int rmtk_analysis_array(const rmtk_analysis *a, size_t i, const char *key,
                                  const double **x, size_t *n);

@@ -127,8 +127,11 @@ static void test_reports(void)
     for (char *p = csv.buf; p && *p; p++)
         lines += *p == '\n';
     CHECK(lines == 5);
-    CHECK(strncmp(csv.buf, "name,tensor,slice,rows,cols,dtype,method,status,reason,q,", 57) == 0);
-    CHECK(strstr(csv.buf, "bias,bias,,40,") != NULL);
+    static const char head[] = "name,tensor,file,slice,rows,cols,dtype,method,status,reason,"
+                               "verdict,looks_random,q,";
+    CHECK(strncmp(csv.buf, head, sizeof head - 1) == 0);
+    /* a skipped 1-D tensor: its file, rows = n, empty cols, no verdict, no flag */
+    CHECK(strstr(csv.buf, "bias,bias,analysis_model.safetensors,,40,,") != NULL);
     /* A failing sink gives RMTK_ERR_IO. */
     membuf broken = {0};
     broken.fail_after = 100;
@@ -172,7 +175,7 @@ static void test_args_and_nomem(void)
 {
     rmtk_analysis *a = NULL;
     rmtk_analysis_params p = rmtk_analysis_params_default();
-    p.alpha = 1.5;
+    p.significance = 1.5;
     CHECK_STATUS(rmtk_analysis_alloc(&p, &a), RMTK_ERR_ARG);
     CHECK(a == NULL);
     p = rmtk_analysis_params_default();
@@ -267,12 +270,132 @@ static void test_null_and_degenerate(void)
     CHECK(strcmp(rmtk_stat_status_name(RMTK_STAT_TOO_FEW), "too_few") == 0);
     CHECK(strcmp(rmtk_stat_status_name(RMTK_STAT_DEGENERATE), "degenerate") == 0);
     CHECK(strcmp(rmtk_stat_status_name(99), "") == 0);
+    /* the verdict of the library: the flat spectrum is structure (orthogonal-like) */
+    char v[512];
+    int looks = 7;
+    CHECK_OK(rmtk_analysis_verdict(a, 2, v, sizeof v, &looks));
+    CHECK(looks == RMTK_VERDICT_STRUCTURE && strncmp(v, "flat spectrum", 13) == 0);
+    CHECK_STATUS(rmtk_analysis_verdict(a, 3, v, sizeof v, &looks), RMTK_ERR_ARG);
+    CHECK(looks == RMTK_VERDICT_UNDETERMINED && v[0] == '\0');
+    CHECK_STATUS(rmtk_analysis_verdict(NULL, 0, NULL, 0, NULL), RMTK_ERR_ARG);
+    /* every column has a description and a section of docs/report.md */
+    for (size_t k = 0; k < rmtk_analysis_column_count(a); k++) {
+        const char *name = rmtk_analysis_column_name(a, k);
+        CHECK(rmtk_report_key_describe(name) && strlen(rmtk_report_key_describe(name)) > 10);
+        CHECK(rmtk_report_key_anchor(name) != NULL);
+    }
+    CHECK(rmtk_report_key_is_integer("n_null") == 1 && rmtk_report_key_is_integer("q") == 0);
+    CHECK(rmtk_report_key_is_integer("looks_random") == 1);
+    CHECK(rmtk_report_key_describe("no_such_key") == NULL);
+    CHECK(strcmp(rmtk_report_key_anchor("verdict"), "descriptive") == 0);
     rmtk_analysis_free(a);
+}
+
+/* A report's statistics as (key, value) pairs, for rmtk_verdict_eval. */
+typedef struct {
+    const char *key[16];
+    double val[16];
+    int n;
+} kv;
+
+static double kv_get(const void *ctx, const char *key)
+{
+    const kv *t = ctx;
+    for (int i = 0; i < t->n; i++)
+        if (strcmp(t->key[i], key) == 0)
+            return t->val[i];
+    return NAN;
+}
+
+static void kv_set(kv *t, const char *key, double v)
+{
+    for (int i = 0; i < t->n; i++)
+        if (strcmp(t->key[i], key) == 0) {
+            t->val[i] = v;
+            return;
+        }
+    t->key[t->n] = key;
+    t->val[t->n++] = v;
+}
+
+/* The rules of docs/report.md ("Verdicts") at their thresholds. */
+static void test_verdict_rules(void)
+{
+    kv t = {.n = 0};
+    char v[512];
+    kv_set(&t, "spectral_norm", 3.0);
+    kv_set(&t, "degenerate", 0);
+    kv_set(&t, "levels_status", RMTK_STAT_OK);
+    kv_set(&t, "r_mean", 0.53);
+    kv_set(&t, "r_sem", 0.01);
+    kv_set(&t, "ks_p_goe", 0.5);
+    kv_set(&t, "mp_fit_status", RMTK_STAT_OK);
+    kv_set(&t, "n_spikes", 0);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, v, sizeof v) == RMTK_VERDICT_RANDOM);
+    CHECK(strcmp(v, "bulk random (GOE)") == 0);
+    /* the KS p-value against the significance level: 0.03 rejects at 0.05, not at 0.01 */
+    kv_set(&t, "ks_p_goe", 0.03);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, v, sizeof v) == RMTK_VERDICT_STRUCTURE);
+    CHECK(strcmp(v, "bulk deviates from GOE") == 0);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.01, v, sizeof v) == RMTK_VERDICT_RANDOM);
+    kv_set(&t, "ks_p_goe", 0.5);
+    /* 3 standard errors from 0.5307: 0.5007 is outside (0.5307 - 0.03 - 1e-9), nearer GOE */
+    kv_set(&t, "r_mean", 0.5307 - 0.0301);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, v, sizeof v) == RMTK_VERDICT_STRUCTURE);
+    kv_set(&t, "r_mean", 0.40);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, v, sizeof v) == RMTK_VERDICT_STRUCTURE);
+    CHECK(strcmp(v, "bulk uncorrelated (Poisson-like)") == 0);
+    kv_set(&t, "r_mean", 0.53);
+    /* outliers count only with an ok fit */
+    kv_set(&t, "n_spikes", 3);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, v, sizeof v) == RMTK_VERDICT_STRUCTURE);
+    CHECK(strcmp(v, "bulk random (GOE); structure in 3 outliers") == 0);
+    kv_set(&t, "mp_fit_status", RMTK_STAT_TOO_FEW);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, v, sizeof v) == RMTK_VERDICT_RANDOM);
+    kv_set(&t, "mp_fit_status", RMTK_STAT_OK);
+    kv_set(&t, "n_spikes", 0);
+    /* the top decile's Porter-Thomas fraction: 25 % is structure, just below is not */
+    kv_set(&t, "pt_frac_rejected", 0.9); /* all vectors: not what the rule reads */
+    kv_set(&t, "pt_top_decile_frac_rejected", 0.2499);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, v, sizeof v) == RMTK_VERDICT_RANDOM);
+    kv_set(&t, "pt_top_decile_frac_rejected", 0.25);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, v, sizeof v) == RMTK_VERDICT_STRUCTURE);
+    CHECK(strstr(v, "(25% of the top decile fail Porter-Thomas)") != NULL);
+    kv_set(&t, "pt_top_decile_frac_rejected", 0.0);
+    /* the tail exponent alpha < 2 counts only with enough tail values */
+    kv_set(&t, "alpha", 1.9);
+    kv_set(&t, "tails_status", RMTK_STAT_TOO_FEW);
+    kv_set(&t, "n_tail", 20);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, v, sizeof v) == RMTK_VERDICT_RANDOM);
+    CHECK(strstr(v, "no tail verdict (alpha 1.90 from 20 tail values < 50)") != NULL);
+    kv_set(&t, "tails_status", RMTK_STAT_OK);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, v, sizeof v) == RMTK_VERDICT_STRUCTURE);
+    /* too few levels: undetermined; an all-zero matrix: undetermined */
+    kv_set(&t, "alpha", 3.0);
+    kv_set(&t, "levels_status", RMTK_STAT_TOO_FEW);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, v, sizeof v) == RMTK_VERDICT_UNDETERMINED);
+    kv_set(&t, "spectral_norm", 0.0);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, v, sizeof v) == RMTK_VERDICT_UNDETERMINED);
+    CHECK(strcmp(v, "all-zero matrix (no spectrum to analyse)") == 0);
+    /* truncation keeps the string terminated */
+    kv_set(&t, "spectral_norm", 3.0);
+    kv_set(&t, "levels_status", RMTK_STAT_OK);
+    kv_set(&t, "n_spikes", 2);
+    char small[8];
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, small, sizeof small) == RMTK_VERDICT_STRUCTURE);
+    CHECK(strlen(small) == 7);
+    CHECK(rmtk_verdict_eval(kv_get, &t, 0.05, NULL, 0) == RMTK_VERDICT_STRUCTURE);
+    /* the usable value: a status that is not ok hides the value */
+    CHECK(rmtk_report_value_usable(kv_get, &t, "n_spikes") == 2);
+    kv_set(&t, "mp_fit_status", RMTK_STAT_CAPPED);
+    CHECK(isnan(rmtk_report_value_usable(kv_get, &t, "n_spikes")));
+    CHECK(strcmp(rmtk_report_key_status("hill_alpha"), "tails_status") == 0);
 }
 
 int main(void)
 {
     RUN(test_null_and_degenerate);
+    RUN(test_verdict_rules);
     RUN(test_metrics);
     RUN(test_reports);
     RUN(test_args_and_nomem);

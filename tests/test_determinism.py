@@ -58,7 +58,9 @@ def test_dead_columns_same_answer_across_threads_and_stats(tmp_path):
     # every column two runs share, byte for byte (the CSV writes %.17g)
     shared = 0
     for (ka, (ra, _)), (kb, (rb, _)) in itertools.combinations(out.items(), 2):
-        for col in ra.keys() & rb.keys():
+        # the verdict summarises the statistics a run computed: equal for equal --stats only
+        derived = set() if ka[1] == kb[1] else {"verdict", "looks_random"}
+        for col in ra.keys() & rb.keys() - derived:
             assert ra[col] == rb[col], (ka, kb, col, ra[col], rb[col])
             shared += 1
     assert shared > 2000

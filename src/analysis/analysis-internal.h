@@ -107,6 +107,8 @@ typedef struct {
     const char *name;
     uint32_t stats; /* the statistics flag that computes it */
     int status;     /* 1: a status column (enum rmtk_stat_status codes, written by name in CSV) */
+    int integer;    /* 1: integer values (counts, 0/1 flags, status codes): no decimal point */
+    const char *desc; /* one-line description (rmtk_report_key_describe; docs/report.md) */
 } rmtk__column;
 
 extern const rmtk__column rmtk__columns[RMTK__NCOLS];
@@ -207,6 +209,9 @@ int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size
 /* The seed of the randomised statistics of entry idx: splitmix64(seed ^ splitmix64(idx))
  * (report.json records it per matrix, so a single statistic can be rerun with it). */
 uint64_t rmtk__matrix_seed(uint64_t seed, size_t idx);
+/* The verdict text of entry i into buf[0..size) and its enum rmtk_verdict_class (skipped or
+ * failed: "" and RMTK_VERDICT_UNDETERMINED); analysis-verdict.c. */
+int rmtk__entry_verdict(const rmtk_analysis *a, size_t i, char *buf, size_t size);
 /* The worker threads of a run: params.threads, or the online cores when it is 0. */
 int32_t rmtk__threads_used(const rmtk_analysis *a);
 

@@ -4,7 +4,10 @@
  * one row per matrix, skipped and failed ones included with their reason; a status column
  * (mp_fit_status, ...) is written by name ("capped"). JSON: provenance
  * (versions, backend, precision, every parameter), the inputs, per-matrix metrics and arrays,
- * the skipped list; status columns as their code in "metrics" and by name in "statuses". Numbers are written as %.17g so they round-trip exactly.
+ * the skipped list; status columns as their code in "metrics" and by name in "statuses". Numbers
+ * are written as %.17g so they round-trip exactly; integer columns (counts, flags, status codes)
+ * as integers. Each row and matrix carries its input file, its verdict and looks_random (the
+ * rules of analysis-verdict.c, the same the CLI prints).
  */
 #include "analysis-internal.h"
 #include "report-internal.h"
@@ -13,8 +16,29 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const csv_fixed[] = {"name", "tensor", "slice", "rows", "cols", "dtype",
-                                        "method", "status", "reason"};
+static const char *const csv_fixed[] = {"name",   "tensor", "file",    "slice",
+                                        "rows",   "cols",   "dtype",   "method",
+                                        "status", "reason", "verdict", "looks_random"};
+
+/* The input file of an entry ("" for a given spectrum). */
+static const char *entry_file(const rmtk_analysis *a, const rmtk__entry *e)
+{
+    return e->model == RMTK__NO_MODEL ? "" : a->models[e->model].path;
+}
+
+/* A numeric value of column c: an integer column (counts, flags, status codes) without a
+ * decimal point, others at %.17g (exact round trip); NaN empty, infinities inf/-inf. */
+static void csv_value(rmtk__sink *s, int c, double v)
+{
+    if (isnan(v))
+        rmtk__sink_puts(s, ",");
+    else if (isinf(v))
+        rmtk__sink_puts(s, v > 0 ? ",inf" : ",-inf");
+    else if (rmtk__columns[c].integer && v == floor(v) && fabs(v) < 9.0e18)
+        rmtk__sink_printf(s, ",%lld", (long long)v);
+    else
+        rmtk__sink_printf(s, ",%.17g", v);
+}
 
 static const char *tensor_name(const rmtk_analysis *a, const rmtk__entry *e)
 {
@@ -70,6 +94,8 @@ static int emit_csv(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__csv_string(s, r.name);
         rmtk__sink_puts(s, ",");
         rmtk__csv_string(s, tensor_name(a, e));
+        rmtk__sink_puts(s, ",");
+        rmtk__csv_string(s, entry_file(a, e));
         if (e->e.slice >= 0)
             rmtk__sink_printf(s, ",%lld", (long long)e->e.slice);
         else
@@ -77,16 +103,20 @@ static int emit_csv(const void *ctx, rmtk_write_fn fn, void *user)
         csv_shape(s, a, e, &r);
         rmtk__sink_printf(s, ",%s,%s,%s,", r.dtype, r.method, r.status);
         rmtk__csv_string(s, r.reason);
+        rmtk__sink_puts(s, ",");
+        char verdict[512];
+        int looks = rmtk__entry_verdict(a, i, verdict, sizeof verdict);
+        rmtk__csv_string(s, verdict);
+        if (looks == RMTK_VERDICT_UNDETERMINED)
+            rmtk__sink_puts(s, ",");
+        else
+            rmtk__sink_printf(s, ",%d", looks);
         for (size_t c = 0; c < a->nactive; c++) {
             double v = e->values[a->active[c]];
             if (rmtk__columns[a->active[c]].status && !isnan(v))
                 rmtk__sink_printf(s, ",%s", rmtk_stat_status_name((int)v));
-            else if (isnan(v))
-                rmtk__sink_puts(s, ",");
-            else if (isinf(v))
-                rmtk__sink_puts(s, v > 0 ? ",inf" : ",-inf");
             else
-                rmtk__sink_printf(s, ",%.17g", v);
+                csv_value(s, a->active[c], v);
         }
         rmtk__sink_puts(s, "\n");
     }
@@ -128,7 +158,7 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
     rmtk__json_kv_number(s, "gram_rtol", p->spectrum.gram_rtol);
     rmtk__json_kv_int(s, "threads", threads); /* used: 0 (all cores) resolved */
     rmtk__json_kv_int(s, "seed", (long long)p->seed);
-    rmtk__json_kv_number(s, "alpha", p->alpha);
+    rmtk__json_kv_number(s, "significance", p->significance);
     if (p->stats & RMTK_STATS_MP) {
         rmtk__json_key(s, "mp");
         rmtk__json_begin(s, '{');
@@ -263,12 +293,19 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_kv_string(s, "name", r.name);
         rmtk__json_kv_string(s, "tensor", tensor_name(a, e));
         rmtk__json_kv_int(s, "slice", (long long)e->e.slice);
-        rmtk__json_kv_string(s, "file",
-                             e->model == RMTK__NO_MODEL ? "" : a->models[e->model].path);
+        rmtk__json_kv_string(s, "file", entry_file(a, e));
         rmtk__json_kv_int(s, "rows", (long long)r.rows);
         rmtk__json_kv_int(s, "cols", (long long)r.cols);
         rmtk__json_kv_string(s, "dtype", r.dtype);
         rmtk__json_kv_string(s, "status", r.status);
+        char verdict[512];
+        int looks = rmtk__entry_verdict(a, i, verdict, sizeof verdict);
+        rmtk__json_kv_string(s, "verdict", verdict);
+        rmtk__json_key(s, "looks_random"); /* 1, 0, null (undetermined) */
+        if (looks == RMTK_VERDICT_UNDETERMINED)
+            rmtk__json_null(s);
+        else
+            rmtk__json_int(s, looks);
         rmtk__json_key(s, "seed"); /* of its randomised statistics (rmtk tail --seed) */
         rmtk__json_uint(s, rmtk__matrix_seed(a->p.seed, i));
         if (e->status) {
@@ -282,8 +319,14 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         }
         rmtk__json_key(s, "metrics");
         rmtk__json_begin(s, '{');
-        for (size_t c = 0; c < a->nactive; c++)
-            rmtk__json_kv_number(s, rmtk__columns[a->active[c]].name, e->values[a->active[c]]);
+        for (size_t c = 0; c < a->nactive; c++) {
+            double v = e->values[a->active[c]];
+            const rmtk__column *col = &rmtk__columns[a->active[c]];
+            if (col->integer && isfinite(v) && v == floor(v) && fabs(v) < 9.0e18)
+                rmtk__json_kv_int(s, col->name, (long long)v); /* no decimal point */
+            else
+                rmtk__json_kv_number(s, col->name, v);
+        }
         rmtk__json_end(s, '}');
         rmtk__json_key(s, "statuses");
         rmtk__json_begin(s, '{');

@@ -52,7 +52,7 @@ static double mp_ks_crit(size_t r)
 int rmtk__stage_mp(rmtk__ctx *c)
 {
     rmtk_mp_params p = c->a->p.mp;
-    p.alpha = c->a->p.alpha;
+    p.alpha = c->a->p.significance;
     double *v = c->e->values;
     size_t r = c->rank;
     int64_t big = RMTK_MAX(c->rows, c->cols);
