@@ -384,8 +384,13 @@ def test_c_program_builds_against_the_installed_pkg_config(installed, tmp_path):
     src = tmp_path / "prog.c"
     src.write_text(PROG)
     exe = tmp_path / "prog"
-    p = subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", str(src), "-o", str(exe), *flags],
-                       capture_output=True, text=True)
+    # a sanitizer build of librmtk.so (make test-asan) needs its runtime in the program too
+    libdir0 = next(f[2:] for f in flags if f.startswith("-L"))
+    dyn = subprocess.run(["readelf", "-d", os.path.join(libdir0, "librmtk.so")],
+                         capture_output=True, text=True).stdout
+    san = ["-fsanitize=address,undefined"] if "libasan" in dyn else []
+    p = subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", *san, str(src), "-o", str(exe),
+                        *flags], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     rng = np.random.default_rng(3)
     a = rng.standard_normal((37, 23))
