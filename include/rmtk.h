@@ -281,7 +281,13 @@ typedef struct rmtk_model rmtk_model;
  * torch.save file (.pt/.pth/.bin/.ckpt: the zip format, or the legacy pre-1.6 format; tensors
  * named by their dotted path in the pickled dicts, "state_dict.fc.weight"; optimizer state
  * listed and skipped; non-contiguous views presented in C order) or its sharded index
- * (*.bin.index.json). A PyTorch pickle is run by a restricted machine that resolves only an
+ * (*.bin.index.json); a TensorFlow.js model.json (layers or graph model) or bare weights
+ * manifest (a JSON array of {paths, weights} groups) with the shards it lists, which must lie in
+ * its directory (weights end to end across a group's shards; uint8/uint16 affine and float16
+ * quantisation dequantised as tfjs-core does, presented as F32 with dtype_str "uint8 (affine)"
+ * etc.; TF kernels presented (out, in, kernel...) with info.layout "in,out", "HWIO", ...;
+ * depthwise kernels listed and skipped; docs/formats.md, "TensorFlow.js"). A PyTorch pickle is
+ * run by a restricted machine that resolves only an
  * allowlist of globals and executes no code: any other global (a whole pickled nn.Module, an
  * os.system payload) is RMTK_ERR_UNSUPPORTED naming it (docs/formats.md, "PyTorch").
  * The format is detected from the file's bytes first, then its name; a file of another format is
@@ -297,7 +303,8 @@ RMTK_API int rmtk_model_open(const char *path, rmtk_model **out);
 RMTK_API void rmtk_model_close(rmtk_model *m);
 /* The last error message of the model ("" when none). Owned by the model. */
 RMTK_API const char *rmtk_model_errmsg(const rmtk_model *m);
-/* The detected format: "safetensors", "npy", "npz", "gguf" or "pytorch". Static storage. */
+/* The detected format: "safetensors", "npy", "npz", "gguf", "pytorch" or "tfjs". Static
+ * storage. */
 RMTK_API const char *rmtk_model_format(const rmtk_model *m);
 /* Number of tensors in the index. */
 RMTK_API size_t rmtk_model_tensor_count(const rmtk_model *m);
