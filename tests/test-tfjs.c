@@ -119,18 +119,18 @@ static void test_dtype_str_and_bytes(void)
     CHECK_OK(rmtk_model_find(m, "dw/depthwise_kernel", &i));
     CHECK_OK(rmtk_model_tensor_info(m, i, &ti));
     CHECK(strcmp(ti.dtype_str, "float16") == 0);
-    /* dense/kernel spans group1-shard1of2.bin (bytes 0..50) and shard2: 96 stored bytes */
+    /* 50-byte shards: dense/kernel spans group1-shard1of11.bin and shard 2: 96 stored bytes */
     CHECK_OK(rmtk_model_find(m, "dense/kernel", &i));
     CHECK_OK(rmtk_model_tensor_info(m, i, &ti));
-    CHECK(ti.offset == 0 && strstr(ti.file, "group1-shard1of2.bin") != NULL);
+    CHECK(ti.offset == 0 && strstr(ti.file, "group1-shard1of11.bin") != NULL);
     double x[24];
     uint64_t before = rmtk_model_bytes_read(m);
     CHECK_OK(rmtk_model_read_f64(m, i, x, 24));
     CHECK(rmtk_model_bytes_read(m) - before == 96);
-    /* conv/kernel (uint8) starts at stream byte 112 = shard 2's byte 62: 90 bytes read */
+    /* conv/kernel (uint8) starts at stream byte 112 = shard 3's byte 12: 90 bytes read */
     CHECK_OK(rmtk_model_find(m, "conv/kernel", &i));
     CHECK_OK(rmtk_model_tensor_info(m, i, &ti));
-    CHECK(ti.offset == 62 && strstr(ti.file, "group1-shard2of2.bin") != NULL);
+    CHECK(ti.offset == 12 && strstr(ti.file, "group1-shard3of11.bin") != NULL);
     double y[90];
     before = rmtk_model_bytes_read(m);
     CHECK_OK(rmtk_model_read_f64(m, i, y, 90));

@@ -188,3 +188,43 @@ def test_spectra_equal_numpy_on_tfjs(env, model, tmp_path):
         np.testing.assert_allclose(s, s_np, rtol=0, atol=1e-12 * s_np[0], err_msg=name)
         n += 1
     assert n >= 7
+
+
+PERM = {"in,out": lambda a: a.T,
+        "WIO": lambda a: a.transpose(2, 1, 0), "HWIO": lambda a: a.transpose(3, 2, 0, 1),
+        "DHWIO": lambda a: a.transpose(4, 3, 0, 1, 2), "HWOI": lambda a: a.transpose(2, 3, 0, 1)}
+
+
+@pytest.mark.parametrize("model", ["layers/model.json", "graph/model.json",
+                                   "manifest/manifest.json"])
+def test_generated_models_decode_like_tfjs(env, model, tmp_path):
+    """The golden values of tests/data/gen-tfjs.py (numpy's decoding, which test-tfjs.c holds
+    rmtk to bit for bit) equal TF.js's own decoding of the same files: uint8/uint16 affine,
+    int32 rounding, float16 (all 65536 patterns), shards split inside weights."""
+    data = os.path.join(os.environ.get("RMTK_TEST_DATA", ""), "tfjs")
+    if not os.path.exists(os.path.join(data, "expect.txt")):
+        pytest.skip("no generated TF.js data in RMTK_TEST_DATA (the golden-data fixture)")
+    _, nm = env
+    out = tmp_path / "d"
+    out.mkdir()
+    p = subprocess.run(["node", os.path.join(SRC, "tests", "tfjs-decode.js"),
+                        os.path.join(data, model), str(out)], capture_output=True, text=True,
+                       env=dict(os.environ, NODE_PATH=nm), timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    tf = {w["name"]: w for w in json.load(open(out / "index.json"))}
+    n = 0
+    for line in open(os.path.join(data, "expect.txt")):
+        mdl, name, layout, skip, golden = line.split()
+        if mdl != model or golden == "-":
+            continue
+        w = tf[name]
+        a = np.fromfile(out / w["file"], dtype=np.float32 if w["dtype"] == "float32"
+                        else np.int32).reshape(w["shape"])
+        if layout != "-":
+            a = PERM[layout](a)
+        g = np.load(os.path.join(data, golden))
+        assert a.shape == g.shape, name
+        assert np.array_equal(np.ascontiguousarray(a).view(np.uint32),
+                              np.ascontiguousarray(g).view(np.uint32)), name
+        n += 1
+    assert n >= 6

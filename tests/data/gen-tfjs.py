@@ -53,7 +53,10 @@ class Model:
     def add(self, name, x, dtype="float32", q=None, present=None, layout="-", skip=0):
         g = self.groups[-1]
         spec = {"name": name, "shape": list(x.shape), "dtype": dtype}
-        if q:
+        if q == "float16-bits":  # x: raw binary16 patterns (uint16)
+            raw, spec["quantization"] = x.astype("<u2").tobytes(), {"dtype": "float16"}
+            dec = x.astype(np.uint16).view(np.float16).astype(np.float32)
+        elif q:
             raw, spec["quantization"], dec = quantise(x, q)
             if dtype == "int32":
                 qs = spec["quantization"]
@@ -84,7 +87,10 @@ class Model:
         manifest = []
         for gi, g in enumerate(self.groups):
             data = bytes(g["data"])
-            cuts = [0] + (g["split"] or []) + [len(data)]
+            sp = g["split"]
+            if isinstance(sp, int):  # the converter's convention: equal shards, a shorter last
+                sp = list(range(sp, len(data), sp))
+            cuts = [0] + (sp or []) + [len(data)]
             paths = []
             for k in range(len(cuts) - 1):
                 p = "group%d-shard%dof%d.bin" % (gi + 1, k + 1, len(cuts) - 1)
@@ -121,7 +127,7 @@ def f32(*shape):
 
 # ---- a layers model: the layer classes say what each kernel is ----
 m = Model("layers")
-m.group(split=[50])  # shard boundary at byte 50: inside "dense/kernel" (96 bytes)
+m.group(split=50)  # 50-byte shards: "dense/kernel" (96 bytes) spans the first two
 m.add("dense/kernel", f32(6, 4), present=dense, layout="in,out")
 m.add("dense/bias", f32(4))
 m.add("conv/kernel", f32(3, 3, 2, 5), q="uint8", present=conv, layout="HWIO")
@@ -170,13 +176,15 @@ m.write({"node": nodes, "library": {}, "versions": {"producer": 1}}, "graph-mode
 # ---- a bare weights manifest, face-api style: the name and rank rule ----
 m = Model("manifest")
 m.bare = True
-m.group(split=[100, 200])
+m.group(split=65536)  # all_f16 spans the last two
 m.add("conv0/filters", f32(3, 3, 3, 16), q="uint8", present=conv, layout="HWIO")
 m.add("conv0/bias", f32(16), q="uint8")
 m.add("conv1/depthwise_filter", f32(3, 3, 16, 1), q="uint8", skip=1)
 m.add("conv1/pointwise_filter", f32(1, 1, 16, 32), q="uint8", present=conv, layout="HWIO")
 m.add("fc/weights", f32(32, 10), q="uint16", present=dense, layout="in,out")
 m.add("fc/bias", f32(10), q="float16")
+# every binary16 pattern (subnormals, infinities, NaNs), widened exactly
+m.add("all_f16", np.arange(65536, dtype=np.uint16), q="float16-bits")
 m.write()
 
 # ---- hand-broken files ----
