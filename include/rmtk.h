@@ -264,7 +264,9 @@ typedef struct rmtk_tensor_info {
                               order of a tensor the reader permuted so that every format presents
                               (out features, in features, kernel...) like PyTorch: "in,out" (a
                               TF/Keras/TF.js dense kernel, an ONNX MatMul weight), "HWIO" (a TF
-                              convolution kernel, presented OIHW). Static storage. */
+                              convolution kernel, presented OIHW; "WIO", "DHWIO" for 1-D and 3-D
+                              ones), "HWOI" (a TF transposed convolution, presented OIHW).
+                              Static storage. */
 } rmtk_tensor_info;
 
 /* An open checkpoint: one file, a sharded set, or a directory of shards. */
