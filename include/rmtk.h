@@ -268,7 +268,9 @@ typedef struct rmtk_tensor_info {
                               order of a tensor the reader permuted so that every format presents
                               (out features, in features, kernel...) like PyTorch: "in,out" (a
                               TF/Keras/TF.js dense kernel, an ONNX MatMul weight), "HWIO" (a TF
-                              convolution kernel, presented OIHW). Static storage. */
+                              convolution kernel, presented OIHW; "WIO", "DHWIO" for 1-D and 3-D
+                              ones), "HWOI" (a TF transposed convolution, presented OIHW).
+                              Static storage. */
 } rmtk_tensor_info;
 
 /* An open checkpoint: one file, a sharded set, or a directory of shards. */
@@ -285,7 +287,13 @@ typedef struct rmtk_model rmtk_model;
  * torch.save file (.pt/.pth/.bin/.ckpt: the zip format, or the legacy pre-1.6 format; tensors
  * named by their dotted path in the pickled dicts, "state_dict.fc.weight"; optimizer state
  * listed and skipped; non-contiguous views presented in C order) or its sharded index
- * (*.bin.index.json). A PyTorch pickle is run by a restricted machine that resolves only an
+ * (*.bin.index.json); a TensorFlow.js model.json (layers or graph model) or bare weights
+ * manifest (a JSON array of {paths, weights} groups) with the shards it lists, which must lie in
+ * its directory (weights end to end across a group's shards; uint8/uint16 affine and float16
+ * quantisation dequantised as tfjs-core does, presented as F32 with dtype_str "uint8 (affine)"
+ * etc.; TF kernels presented (out, in, kernel...) with info.layout "in,out", "HWIO", ...;
+ * depthwise kernels listed and skipped; docs/formats.md, "TensorFlow.js"). A PyTorch pickle is
+ * run by a restricted machine that resolves only an
  * allowlist of globals and executes no code: any other global (a whole pickled nn.Module, an
  * os.system payload) is RMTK_ERR_UNSUPPORTED naming it (docs/formats.md, "PyTorch").
  * The format is detected from the file's bytes first, then its name; a file of another format is
@@ -301,7 +309,8 @@ RMTK_API int rmtk_model_open(const char *path, rmtk_model **out);
 RMTK_API void rmtk_model_close(rmtk_model *m);
 /* The last error message of the model ("" when none). Owned by the model. */
 RMTK_API const char *rmtk_model_errmsg(const rmtk_model *m);
-/* The detected format: "safetensors", "npy", "npz", "gguf" or "pytorch". Static storage. */
+/* The detected format: "safetensors", "npy", "npz", "gguf", "pytorch" or "tfjs". Static
+ * storage. */
 RMTK_API const char *rmtk_model_format(const rmtk_model *m);
 /* Number of tensors in the index. */
 RMTK_API size_t rmtk_model_tensor_count(const rmtk_model *m);

@@ -13,7 +13,7 @@
 
 #define RMTK_PI 3.14159265358979323846
 #define RMTK_EULER_GAMMA 0.57721566490153286061
-#define RMTK_ERRMSG_SIZE 1024
+#define RMTK_ERRMSG_SIZE 2048
 
 #define RMTK_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define RMTK_MAX(a, b) ((a) > (b) ? (a) : (b))

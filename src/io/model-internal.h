@@ -97,6 +97,11 @@ int rmtk__read_pytorch(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_pytorch_legacy(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__pytorch_sniff(int fd, uint64_t size, const char *path);
 
+/* TensorFlow.js (read-tfjs.c): a model.json (layers or graph model) or a bare weights manifest
+ * and the shards it lists; values through MODEL_STORE_FETCH (dequantised, permuted to
+ * (out, in, kernel...)). */
+int rmtk__read_tfjs(rmtk_model *m, const char *path, int fd, uint64_t size);
+
 /* The npy header, parsed (read-npy.c). */
 typedef struct npy_header {
     int version;          /* 1, 2 or 3 */

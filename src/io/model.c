@@ -206,6 +206,42 @@ static int probe_pytorch_index(const probe_in *in)
     return ends_with(in->path, ".bin.index.json") && probe_json_object(in);
 }
 
+/* a TensorFlow.js model.json: a JSON object with a "weightsManifest" key (anywhere in the file:
+ * a graph model's topology comes first), or a bare weights manifest: a .json file holding an
+ * array of objects ({"paths": [...], "weights": [...]}) */
+static int probe_tfjs(const probe_in *in)
+{
+    size_t i = 0;
+    while (i < in->have && strchr(" \t\n\r", in->head[i]) && in->head[i])
+        i++;
+    if (i < in->have && in->head[i] == '[') {
+        for (i++; i < in->have && strchr(" \t\n\r", in->head[i]) && in->head[i]; i++)
+            ;
+        return i < in->have && in->head[i] == '{' && ends_with(in->path, ".json");
+    }
+    if (!probe_json_object(in))
+        return 0;
+    static const char key[] = "\"weightsManifest\"";
+    const size_t kl = sizeof key - 1, chunk = 65536;
+    unsigned char buf[65536 + sizeof key];
+    size_t keep = 0;
+    for (uint64_t off = 0; off < in->size && off < 256000000u; off += chunk) {
+        size_t n = (size_t)RMTK_MIN((uint64_t)chunk, in->size - off);
+        ssize_t r = pread(in->fd, buf + keep, n, (off_t)off);
+        if (r <= 0)
+            return 0;
+        size_t have = keep + (size_t)r;
+        for (size_t j = 0; j + kl <= have; j++)
+            if (buf[j] == '"' && memcmp(buf + j, key, kl) == 0)
+                return 1;
+        keep = RMTK_MIN(have, kl - 1);
+        memmove(buf, buf + have - keep, keep);
+        if ((size_t)r < n)
+            return 0;
+    }
+    return 0;
+}
+
 static const format_row readers[] = {
     {"gguf", "GGUF of llama.cpp (versions 2, 3; split sets; ggml quantised types)", probe_gguf,
      {".gguf", NULL}, 0, rmtk__read_gguf},
@@ -218,6 +254,7 @@ static const format_row readers[] = {
      rmtk__read_pytorch_legacy},
     {"pytorch", "a PyTorch shard index (pytorch_model.bin.index.json)", probe_pytorch_index,
      {NULL}, 1, rmtk__read_safetensors_index},
+    {"tfjs", "TensorFlow.js (model.json or a weights manifest)", probe_tfjs, {NULL}, 1, rmtk__read_tfjs},
     {"safetensors", "safetensors (a .safetensors file or a directory of them)",
      probe_safetensors, {".safetensors", NULL}, 0, rmtk__read_safetensors},
     {"safetensors", "a safetensors shard index (*.safetensors.index.json)", probe_json_object,
@@ -313,7 +350,7 @@ static int open_file(rmtk_model *m, const char *path, int allow_index)
                 row = &readers[i];
     if (!row) {
         close(fd);
-        char list[512];
+        char list[1024];
         rmtk__formats_read(list, sizeof list);
         return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
                           "%s: not a format rmtk reads (unrecognised format%s%s; %llu bytes; "

@@ -545,7 +545,7 @@ int rmtk__read_safetensors_index(rmtk_model *m, const char *path, int fd, uint64
                                       c->string);
         if (nk > 4 && k < sizeof keys)
             snprintf(keys + k, sizeof keys - k, ", ... (%zu keys)", nk);
-        char list[512];
+        char list[1024];
         rmtk__formats_read(list, sizeof list);
         cJSON_Delete(root);
         return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
