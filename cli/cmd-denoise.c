@@ -40,6 +40,9 @@ static void usage(FILE *f)
             "  --alpha A          Tracy-Widom level of mp-edge (default 0.05)\n"
             "  --noise S          known noise level (entry standard deviation) for\n"
             "                     gavish-donoho and shrink (default: estimated per matrix)\n"
+            "  --min-values N     leave matrices with fewer than N singular values unchanged\n"
+            "                     under gavish-donoho, mp-edge and shrink: too few for a noise\n"
+            "                     estimate (default 50, the minimum of the MP fit)\n"
             "  --factored         write each denoised 2-D matrix as NAME.U = U sqrt(S) and\n"
             "                     NAME.V = sqrt(S) V^T and report the compression\n"
             "  --include REGEX    only tensors whose name matches (POSIX extended regex)\n"
@@ -126,9 +129,15 @@ static int run_entry(ctx *c, rmtk_spectrum_plan *plan, entry_out *eo, double *sv
                                 &eo->res);
     if (st == RMTK_ERR_NUMERIC) {
         eo->ok = 0;
-        snprintf(eo->reason, sizeof eo->reason, "degenerate: %s (zero matrix, median 0, or "
-                                                "the MP fit failed)",
-                 rmtk_status_str(st));
+        if (eo->k < c->dp.min_values && c->dp.method != RMTK_DENOISE_RANK &&
+            c->dp.method != RMTK_DENOISE_ENERGY)
+            snprintf(eo->reason, sizeof eo->reason,
+                     "%lld singular values: too few for a noise estimate (--min-values %lld)",
+                     (long long)eo->k, (long long)c->dp.min_values);
+        else
+            snprintf(eo->reason, sizeof eo->reason,
+                     "degenerate (a zero matrix, half the singular values 0, or a failed MP "
+                     "fit)");
         return RMTK_OK;
     }
     if (st) {
@@ -322,6 +331,10 @@ int cmd_denoise(int argc, char **argv)
                 cli_error("--noise: %s is not a positive number", v);
                 return RMTK_ERR_ARG;
             }
+        } else if (strcmp(a, "--min-values") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) ||
+                (st = cli_parse_i64(a, v, 1, INT64_MAX, &c.dp.min_values)))
+                return st;
         } else if (strcmp(a, "--factored") == 0) {
             c.factored = 1;
         } else if (strcmp(a, "--include") == 0) {

@@ -1796,6 +1796,10 @@ typedef struct rmtk_denoise_params {
     double energy;  /* RMTK_DENOISE_ENERGY: fraction in (0, 1]; default 0.9 */
     double noise;   /* the noise level s when known (> 0); 0 = estimate it (default) */
     double alpha;   /* RMTK_DENOISE_MP_EDGE: Tracy-Widom level in (0, 1); default 0.05 */
+    int64_t min_values; /* gavish-donoho, mp-edge, shrink: a matrix with fewer singular values
+                           (min(rows, cols) < min_values) has no usable noise estimate and is
+                           RMTK_ERR_NUMERIC (left unchanged); default RMTK_ANALYSIS_MIN_LEVELS
+                           (50), the minimum of the MP fit and its Tracy-Widom outliers */
 } rmtk_denoise_params;
 
 RMTK_API rmtk_denoise_params rmtk_denoise_params_default(void);
@@ -1831,7 +1835,8 @@ typedef struct rmtk_denoise_result {
  * shrink from the median, s = median(s_i) / sqrt(n mu_beta); mp-edge from the robust MP fit
  * (rmtk_mp_fit_robust at params->alpha), s = sqrt(v). Returns RMTK_ERR_ARG (NULL, k !=
  * min(rows, cols), values negative, non-finite or not descending, bad parameters),
- * RMTK_ERR_NUMERIC (a zero matrix; a median of 0: no noise scale; a failed MP fit). Allocates
+ * RMTK_ERR_NUMERIC (a zero matrix; k < params->min_values for the RMT methods; a median of 0:
+ * no noise scale; a failed MP fit). Allocates
  * nothing except mp-edge's fit. Thread-safe. */
 RMTK_API int rmtk_denoise_threshold(const double *sv, size_t k, int64_t rows, int64_t cols,
                                     const rmtk_denoise_params *params, double *eta,

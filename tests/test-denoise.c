@@ -205,6 +205,17 @@ static void test_spiked(void)
     CHECK_STATUS(rmtk_denoise_threshold(bad, 3, 3, 5, &p, e3, &res), RMTK_ERR_ARG);
     CHECK_STATUS(rmtk_denoise_threshold(zero, 3, 3, 5, &p, e3, &res), RMTK_ERR_NUMERIC);
     CHECK_STATUS(rmtk_denoise_threshold(sv, k, N + 1, M, &p, eta, &res), RMTK_ERR_ARG);
+    /* too few values for a noise estimate (min_values), but rank/energy still apply */
+    rmtk_denoise_params q = rmtk_denoise_params_default();
+    CHECK(q.min_values == RMTK_ANALYSIS_MIN_LEVELS);
+    CHECK_STATUS(rmtk_denoise_threshold(sv, 10, 10, M, &q, eta, &res), RMTK_ERR_NUMERIC);
+    q.min_values = 10;
+    CHECK_OK(rmtk_denoise_threshold(sv, 10, 10, M, &q, eta, &res));
+    q.method = RMTK_DENOISE_RANK;
+    q.min_values = 50;
+    q.rank = 3;
+    CHECK_OK(rmtk_denoise_threshold(sv, 10, 10, M, &q, eta, &res));
+    CHECK(res.kept == 3);
     free(A);
     free(B);
     rmtk_spectrum_plan_free(plan);

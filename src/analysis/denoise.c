@@ -27,6 +27,7 @@ rmtk_denoise_params rmtk_denoise_params_default(void)
     p.energy = 0.9;
     p.noise = 0.0;
     p.alpha = 0.05;
+    p.min_values = RMTK_ANALYSIS_MIN_LEVELS;
     return p;
 }
 
@@ -122,6 +123,10 @@ int rmtk_denoise_threshold(const double *sv, size_t k, int64_t rows, int64_t col
         return RMTK_ERR_NUMERIC; /* a zero matrix: nothing to denoise */
     int st;
     double lam, omega, mu;
+    if ((p->method == RMTK_DENOISE_GAVISH_DONOHO || p->method == RMTK_DENOISE_MP_EDGE ||
+         p->method == RMTK_DENOISE_SHRINK) &&
+        (int64_t)k < p->min_values)
+        return RMTK_ERR_NUMERIC; /* too few values for a noise level */
     rmtk_mp_law law = {1.0, 1.0, beta, RMTK_MP_EIGEN, 0};
     switch (p->method) {
     case RMTK_DENOISE_GAVISH_DONOHO:
