@@ -597,7 +597,11 @@ int cmd_denoise(int argc, char **argv)
     }
     u = malloc((size_t)maxr * kmax * sizeof *u);
     vv = malloc((size_t)maxc * kmax * sizeof *vv);
-    buf = malloc((size_t)maxr * (size_t)maxc * sizeof *buf);
+    /* the dense matrix, or the two factors (rows r + r cols, up to k (rows + cols) doubles) */
+    size_t nbuf = (size_t)maxr * (size_t)maxc;
+    if (kmax * (size_t)(maxr + maxc) > nbuf)
+        nbuf = kmax * (size_t)(maxr + maxc);
+    buf = malloc(nbuf * sizeof *buf);
     if (!u || !vv || !buf) {
         st = RMTK_ERR_NOMEM;
         goto done;

@@ -255,3 +255,18 @@ def test_other_formats(tmp_path):
     assert header["fc.weight"]["dtype"] == "BF16" and header["fc.bias"]["dtype"] == "F16"
     assert data["fc.bias"] == sd["fc.bias"].numpy().tobytes()
     assert json.loads(meta["rmtk.denoise.kept_rank"])["fc.weight"] == 1
+
+
+def test_factored_full_rank(model):
+    """--factored at full rank: the factors hold more than the matrix (rows k + k cols)."""
+    path, t, d = model
+    out = str(d / "full.safetensors")
+    s = json.loads(run("denoise", path, "--out", out, "--method", "rank", "1000", "--factored",
+                       "--json").stdout)
+    header, _, data = parse(out)
+    assert header["enc.w32.U"]["shape"] == [120, 80] and header["enc.w32.V"]["shape"] == [80, 80]
+    a = np.frombuffer(data["enc.w32.U"], "<f4").reshape(120, 80).astype(np.float64)
+    b = np.frombuffer(data["enc.w32.V"], "<f4").reshape(80, 80).astype(np.float64)
+    x = np.frombuffer(t["enc.w32"][2], "<f4").reshape(120, 80)
+    assert np.max(np.abs(a @ b - x)) < 1e-5
+    assert s["params_out"] > s["params_in"]
