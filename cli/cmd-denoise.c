@@ -154,9 +154,14 @@ static int write_csv(FILE *f, const void *vc)
     fprintf(f, "name,rows,cols,dtype,status,kept,k,rel_change,noise,threshold,reason\n");
     for (size_t i = 0; i < c->ne; i++) {
         const entry_out *eo = &c->ent[i];
-        fprintf(f, "\"%s\",%lld,%lld,%s,%s,", eo->e.name, (long long)eo->e.rows,
-                (long long)eo->e.cols, rmtk_dtype_name(eo->e.dtype),
-                eo->ok ? "denoised" : "unchanged");
+        fputc('"', f);
+        for (const char *p = eo->e.name; *p; p++) {
+            if (*p == '"')
+                fputc('"', f);
+            fputc(*p, f);
+        }
+        fprintf(f, "\",%lld,%lld,%s,%s,", (long long)eo->e.rows, (long long)eo->e.cols,
+                rmtk_dtype_name(eo->e.dtype), eo->ok ? "denoised" : "unchanged");
         if (eo->ok)
             fprintf(f, "%lld,%lld,%.17g,%.17g,%.17g,", (long long)eo->res.kept,
                     (long long)eo->k, eo->res.rel_change, eo->res.noise, eo->res.threshold);
