@@ -163,8 +163,13 @@ static int write_csv(FILE *f, const void *vc)
         fprintf(f, "\",%lld,%lld,%s,%s,", (long long)eo->e.rows, (long long)eo->e.cols,
                 rmtk_dtype_name(eo->e.dtype), eo->ok ? "denoised" : "unchanged");
         if (eo->ok)
-            fprintf(f, "%lld,%lld,%.17g,%.17g,%.17g,", (long long)eo->res.kept,
-                    (long long)eo->k, eo->res.rel_change, eo->res.noise, eo->res.threshold);
+        {
+            fprintf(f, "%lld,%lld,%.17g,", (long long)eo->res.kept, (long long)eo->k,
+                    eo->res.rel_change);
+            if (isfinite(eo->res.noise)) /* NaN (rank, energy): an empty field */
+                fprintf(f, "%.17g", eo->res.noise);
+            fprintf(f, ",%.17g,", eo->res.threshold);
+        }
         else
             fprintf(f, ",,,,,");
         fputc('"', f);
@@ -240,9 +245,11 @@ static void print_table(const ctx *c)
         cli_safe(eo->e.name, nb, sizeof nb);
         if (eo->ok) {
             snprintf(kept, sizeof kept, "%lld/%lld", (long long)eo->res.kept, (long long)eo->k);
-            printf("%-32s %13s %6s %11s %10.4f %11.4g  %s\n", nb, shape,
-                   rmtk_dtype_name(eo->e.dtype), kept, eo->res.rel_change, eo->res.noise,
-                   eo->reason);
+            char noise[32] = "-";
+            if (isfinite(eo->res.noise))
+                snprintf(noise, sizeof noise, "%.4g", eo->res.noise);
+            printf("%-32s %13s %6s %11s %10.4f %11s  %s\n", nb, shape,
+                   rmtk_dtype_name(eo->e.dtype), kept, eo->res.rel_change, noise, eo->reason);
         } else {
             printf("%-32s %13s %6s %11s %10s %11s  unchanged: %s\n", nb,
                    eo->e.skip == RMTK_SKIP_NDIM ? "-" : shape, rmtk_dtype_name(eo->e.dtype), "-",

@@ -193,7 +193,10 @@ int rmtk_denoise_threshold(const double *sv, size_t k, int64_t rows, int64_t col
             return RMTK_ERR_ARG;
         for (size_t i = 0; i < k; i++)
             eta[i] = (int64_t)i < p->rank ? sv[i] : 0.0;
-        res->threshold = p->rank > 0 && (size_t)p->rank <= k ? sv[p->rank - 1] : 0.0;
+        if (p->rank > 0)
+            res->threshold = sv[((size_t)p->rank < k ? (size_t)p->rank : k) - 1];
+        else
+            res->threshold = 0.0;
         break;
     case RMTK_DENOISE_ENERGY: {
         if (!(p->energy > 0.0 && p->energy <= 1.0))
