@@ -270,3 +270,31 @@ def test_factored_full_rank(model):
     x = np.frombuffer(t["enc.w32"][2], "<f4").reshape(120, 80)
     assert np.max(np.abs(a @ b - x)) < 1e-5
     assert s["params_out"] > s["params_in"]
+
+
+GGUF = os.path.join(os.environ.get("RMTK_TEST_DATA", "build/testdata"), "gguf",
+                    "all-types-v2.gguf")
+
+
+@pytest.mark.skipif(not os.path.exists(GGUF), reason="needs the GGUF golden data")
+def test_gguf_input(tmp_path):
+    """GGUF: float matrices denoised in their dtype, quantised blocks written as F32 (listed),
+    types without an encoding left out (listed), key/values kept as metadata."""
+    out = str(tmp_path / "g.safetensors")
+    s = json.loads(run("denoise", GGUF, "--out", out, "--method", "rank", "2", "--min-side",
+                       "2", "--json").stdout)
+    header, meta, data = parse(out)
+    assert meta["general.architecture"] == "llama"
+    for dt in ("F32", "F64", "F16", "BF16"):
+        assert header["plain." + dt]["dtype"] == dt
+    assert header["plain.I8"]["dtype"] == "I8"
+    assert header["blk.0.Q4_K.weight"]["dtype"] == "F32"
+    assert "blk.0.IQ2_XXS.weight" not in header
+    conv = {t["name"]: t["action"] for t in s["tensors_converted"]}
+    assert conv["blk.0.Q4_K.weight"] == "f32" and conv["blk.0.IQ2_XXS.weight"] == "dropped"
+    # rank 2 of the F64 matrix, against numpy
+    ref = run("spectrum", GGUF, "--tensor", "plain.F64").stdout.split()
+    y = np.frombuffer(data["plain.F64"], "<f8").reshape(header["plain.F64"]["shape"])
+    sv = np.linalg.svd(y, compute_uv=False)
+    assert np.allclose(sv[:2], [float(v) for v in ref[:2]], rtol=1e-12)
+    assert np.all(sv[2:] < 1e-12 * sv[0])
