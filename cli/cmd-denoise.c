@@ -252,7 +252,7 @@ static void print_table(const ctx *c)
                    rmtk_dtype_name(eo->e.dtype), kept, eo->res.rel_change, noise, eo->reason);
         } else {
             printf("%-32s %13s %6s %11s %10s %11s  unchanged: %s\n", nb,
-                   eo->e.skip == RMTK_SKIP_NDIM ? "-" : shape, rmtk_dtype_name(eo->e.dtype), "-",
+                   eo->e.skip == RMTK_SKIP_NDIM || eo->e.rows <= 0 ? "-" : shape, rmtk_dtype_name(eo->e.dtype), "-",
                    "-", "-", cli_safe(eo->e.skip ? eo->e.reason : eo->reason, rb, sizeof rb));
         }
     }
