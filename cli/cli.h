@@ -19,6 +19,7 @@
 
 /* ---- subcommands (one file each: cli/cmd-<name>.c) ---------------------------------------- */
 int cmd_analyze(int argc, char **argv);
+int cmd_denoise(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_spectrum(int argc, char **argv);

@@ -1835,6 +1835,132 @@ RMTK_API int rmtk_analysis_write_json_fn(const rmtk_analysis *a, rmtk_write_fn f
 
 #define RMTK_REPORT_SCHEMA_VERSION 1
 
+/* =========================================================================================== */
+/* Denoising: singular-value thresholds and shrinkers (module denoise)                          */
+/* =========================================================================================== */
+
+/* Conventions (Gavish & Donoho): an N x M matrix X = S + s Z, Z with i.i.d. N(0, 1) entries and s
+ * the noise level (entry standard deviation); n = max(N, M), m = min(N, M), beta = m / n. A
+ * singular value s_i in "noise units" is y = s_i / (sqrt(n) s); pure noise fills y in
+ * [1 - sqrt beta, 1 + sqrt beta]. Formulas, references and the estimates of s:
+ * docs/methods/denoise.md. */
+enum rmtk_denoise_method {
+    RMTK_DENOISE_GAVISH_DONOHO = 0, /* hard threshold tau = omega(beta) median(s_i) (s unknown)
+                                       or lambda*(beta) sqrt(n) s (s given); Gavish-Donoho 2014 */
+    RMTK_DENOISE_MP_EDGE = 1,       /* hard threshold at the robust MP fit's edge plus the TW_1
+                                       margin: tau^2 = v (mu_J + sigma_J q_{1-alpha}) */
+    RMTK_DENOISE_SHRINK = 2,        /* optimal Frobenius shrinker (Gavish-Donoho 2017) */
+    RMTK_DENOISE_RANK = 3,          /* keep the `rank` largest values */
+    RMTK_DENOISE_ENERGY = 4         /* keep the fewest largest values with sum s^2 >= energy
+                                       times the total */
+};
+
+typedef struct rmtk_denoise_params {
+    int32_t method; /* enum rmtk_denoise_method; default RMTK_DENOISE_GAVISH_DONOHO */
+    int32_t pad;
+    int64_t rank;   /* RMTK_DENOISE_RANK: values kept (>= 0); default 0 */
+    double energy;  /* RMTK_DENOISE_ENERGY: fraction in (0, 1]; default 0.9 */
+    double noise;   /* the noise level s when known (> 0); 0 = estimate it (default) */
+    double alpha;   /* RMTK_DENOISE_MP_EDGE: Tracy-Widom level in (0, 1); default 0.05 */
+    int64_t min_values; /* gavish-donoho, mp-edge, shrink: a matrix with fewer singular values
+                           (min(rows, cols) < min_values) has no usable noise estimate and is
+                           RMTK_ERR_NUMERIC (left unchanged); default RMTK_ANALYSIS_MIN_LEVELS
+                           (50), the minimum of the MP fit and its Tracy-Widom outliers */
+} rmtk_denoise_params;
+
+RMTK_API rmtk_denoise_params rmtk_denoise_params_default(void);
+/* "gavish-donoho", "mp-edge", "shrink", "rank", "energy" ("unknown" otherwise). Static. */
+RMTK_API const char *rmtk_denoise_method_name(int method);
+
+/* lambda*(beta) = sqrt(2(beta+1) + 8 beta / ((beta+1) + sqrt(beta^2 + 14 beta + 1))), the optimal
+ * hard threshold in noise units for known s (4/sqrt 3 at beta = 1). beta in (0, 1], else
+ * RMTK_ERR_ARG. REF: Gavish & Donoho, IEEE Trans. Inf. Theory 60 (2014) 5040, eq. (11).
+ * Thread-safe. */
+RMTK_API int rmtk_denoise_gd_lambda(double beta, double *lambda);
+/* omega(beta) = lambda*(beta) / sqrt(mu_beta), mu_beta the median of the MP law of ratio beta
+ * (rmtk_mp_quantile): tau = omega(beta) median(s_i) for unknown s (2.858 at beta = 1).
+ * REF: Gavish & Donoho 2014, eq. (4). Thread-safe. */
+RMTK_API int rmtk_denoise_gd_omega(double beta, double *omega);
+/* The optimal Frobenius shrinker in noise units: eta(y) = sqrt((y^2 - beta - 1)^2 - 4 beta) / y
+ * for y >= 1 + sqrt beta, 0 below (NaN for NaN y; 0 for beta outside (0, 1]). REF: Gavish &
+ * Donoho, IEEE Trans. Inf. Theory 63 (2017) 2137, eq. (7). Thread-safe. */
+RMTK_API double rmtk_denoise_shrink_frobenius(double y, double beta);
+
+/* What a threshold did to one matrix. */
+typedef struct rmtk_denoise_result {
+    int64_t kept;      /* values kept (eta_i > 0) */
+    double noise;      /* the noise level s used (given or estimated; NaN for rank/energy) */
+    double threshold;  /* the cut tau in singular-value units (shrink: the bulk edge
+                          (1 + sqrt beta) sqrt(n) s; rank/energy: the smallest kept value) */
+    double rel_change; /* ||X^ - X||_F / ||X||_F = sqrt(sum (s_i - eta_i)^2 / sum s_i^2) */
+} rmtk_denoise_result;
+
+/* The new singular values eta[0..k) of an N x M (rows x cols) matrix from its singular values
+ * sv[0..k), k = min(rows, cols), largest first (as rmtk_spectrum_execute gives them); eta_i = 0
+ * for a dropped value. The noise level is estimated when params->noise is 0: gavish-donoho and
+ * shrink from the median, s = median(s_i) / sqrt(n mu_beta); mp-edge from the robust MP fit
+ * (rmtk_mp_fit_robust at params->alpha), s = sqrt(v). Returns RMTK_ERR_ARG (NULL, k !=
+ * min(rows, cols), values negative, non-finite or not descending, bad parameters),
+ * RMTK_ERR_NUMERIC (a zero matrix; k < params->min_values for the RMT methods; a median of 0:
+ * no noise scale; a failed MP fit). Allocates
+ * nothing except mp-edge's fit. Thread-safe. */
+RMTK_API int rmtk_denoise_threshold(const double *sv, size_t k, int64_t rows, int64_t cols,
+                                    const rmtk_denoise_params *params, double *eta,
+                                    rmtk_denoise_result *res);
+/* dst (rows x cols, row-major) = sum over l < k with eta_l > 0 of eta_l u_l v_l^T, u_l at
+ * u + l rows and v_l at v + l cols (the layout of rmtk_spectrum_execute). O(kept rows cols).
+ * RMTK_ERR_ARG for NULL or sizes < 1. Thread-safe. */
+RMTK_API int rmtk_denoise_reconstruct(const double *eta, size_t k, const double *u,
+                                      const double *v, int64_t rows, int64_t cols, double *dst);
+/* The factors of the same matrix, A B = X^, with r = the number of eta_l > 0 (in order):
+ * a (rows x r, row-major) = U_r diag(sqrt eta), b (r x cols, row-major) = diag(sqrt eta) V_r^T.
+ * a and b hold rows k and k cols doubles at least (may be NULL when r = 0). Thread-safe. */
+RMTK_API int rmtk_denoise_factors(const double *eta, size_t k, const double *u, const double *v,
+                                  int64_t rows, int64_t cols, double *a, double *b, size_t *r);
+
+/* =========================================================================================== */
+/* Writing safetensors (module write-safetensors)                                               */
+/* =========================================================================================== */
+
+/* A streaming writer: declare every tensor and the metadata, begin (the header is written to a
+ * temporary file PATH.tmp.* in PATH's directory), put each tensor's bytes in any order and in
+ * pieces, commit (checks every byte was put, fsync, rename over PATH). Freeing an uncommitted
+ * writer removes its temporary file; PATH is replaced only by commit. The header lists
+ * "__metadata__" (keys sorted) then the tensors sorted by name; the header is space-padded to
+ * a multiple of 8 bytes and the data are laid out largest element size first, so that each
+ * tensor is aligned to its element size; there are no holes (the safetensors spec). Data are
+ * little-endian, C order. One thread per writer. Errors are described in
+ * rmtk_safetensors_writer_errmsg. */
+typedef struct rmtk_safetensors_writer rmtk_safetensors_writer;
+/* RMTK_ERR_ARG (NULL), RMTK_ERR_NOMEM. Creates no file yet. */
+RMTK_API int rmtk_safetensors_writer_alloc(const char *path, rmtk_safetensors_writer **out);
+/* Accepts NULL; removes the temporary file unless committed. */
+RMTK_API void rmtk_safetensors_writer_free(rmtk_safetensors_writer *w);
+RMTK_API const char *rmtk_safetensors_writer_errmsg(const rmtk_safetensors_writer *w);
+/* A metadata pair (copied; a repeated key replaces the value). Before begin. */
+RMTK_API int rmtk_safetensors_writer_metadata(rmtk_safetensors_writer *w, const char *key,
+                                              const char *value);
+/* Declare a tensor (name copied) of dtype F64 ... BOOL (RMTK_ERR_UNSUPPORTED for quantised and
+ * OTHER), ndim 0..RMTK_MAX_DIMS; *index (may be NULL) is its handle for put. RMTK_ERR_ARG for
+ * a repeated or empty name or "__metadata__". Before begin. */
+RMTK_API int rmtk_safetensors_writer_add(rmtk_safetensors_writer *w, const char *name,
+                                         int dtype, int32_t ndim, const int64_t *shape,
+                                         size_t *index);
+/* Lay out and write the header. RMTK_ERR_IO naming the path. */
+RMTK_API int rmtk_safetensors_writer_begin(rmtk_safetensors_writer *w);
+/* Write n stored bytes of tensor index at byte offset within it. RMTK_ERR_RANGE past its end. */
+RMTK_API int rmtk_safetensors_writer_put(rmtk_safetensors_writer *w, size_t index,
+                                         uint64_t offset, const void *data, size_t n);
+/* Write n doubles converted to the tensor's dtype (F64, F32, F16, BF16; round to nearest,
+ * ties to even; overflow to infinity) starting at element elem_offset. */
+RMTK_API int rmtk_safetensors_writer_put_f64(rmtk_safetensors_writer *w, size_t index,
+                                             uint64_t elem_offset, const double *x, size_t n);
+/* RMTK_ERR_ARG when a tensor is incomplete (naming it), RMTK_ERR_IO. */
+RMTK_API int rmtk_safetensors_writer_commit(rmtk_safetensors_writer *w);
+/* n doubles into dtype F64, F32, F16 or BF16 little-endian at dst (one rounding, to nearest
+ * even, from the double; IEEE 754 4.3.1). RMTK_ERR_UNSUPPORTED for other dtypes. Thread-safe. */
+RMTK_API int rmtk_dtype_from_double(int dtype, const double *src, size_t n, void *dst);
+
 #ifdef __cplusplus
 }
 #endif
