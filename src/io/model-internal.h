@@ -96,6 +96,10 @@ int rmtk__read_gguf(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_pytorch(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_pytorch_legacy(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__pytorch_sniff(int fd, uint64_t size, const char *path);
+/* ONNX (read-onnx.c): a ModelProto; initializers, Constant nodes and subgraphs' tensors.
+ * rmtk__onnx_probe: 1 when the first bytes look like a ModelProto (ir_version first). */
+int rmtk__read_onnx(rmtk_model *m, const char *path, int fd, uint64_t size);
+int rmtk__onnx_probe(const unsigned char *head, size_t have);
 
 /* The npy header, parsed (read-npy.c). */
 typedef struct npy_header {
