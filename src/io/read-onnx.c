@@ -238,7 +238,7 @@ static int external(ctx *c, pend *t, const pb_cur *tc)
                                   "integer",
                                   c->path, t->name, (int)kl, (const char *)k,
                                   (int)RMTK_MIN(vl, (size_t)40), (const char *)v);
-            if (kl == 6)
+            if (eq((const char *)k, kl, "offset"))
                 off = x;
             else
                 len = x;
