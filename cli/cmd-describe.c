@@ -14,7 +14,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: rmtk describe [OPTIONS] FILE...\n\n"
                "List the tensors of checkpoints (safetensors file, *.safetensors.index.json,\n"
                "directory of shards, .npy, .npz, GGUF, PyTorch torch.save .pt/.pth/.bin/.ckpt and\n"
-               "*.bin.index.json): name, dtype, shape, bytes, and the matrices\n"
+               "*.bin.index.json, ONNX .onnx): name, dtype, shape, bytes, and the matrices\n"
                "layer extraction makes of each tensor or why it is skipped. Reads no tensor "
                "data.\n\n"
                "options:\n"

@@ -281,7 +281,11 @@ typedef struct rmtk_model rmtk_model;
  * torch.save file (.pt/.pth/.bin/.ckpt: the zip format, or the legacy pre-1.6 format; tensors
  * named by their dotted path in the pickled dicts, "state_dict.fc.weight"; optimizer state
  * listed and skipped; non-contiguous views presented in C order) or its sharded index
- * (*.bin.index.json). A PyTorch pickle is run by a restricted machine that resolves only an
+ * (*.bin.index.json); an ONNX model (.onnx, read from its protobuf bytes: graph initializers,
+ * Constant nodes' values named after their outputs, tensors of If/Loop/Scan subgraphs named
+ * "NODE/ATTRIBUTE/NAME", raw_data mapped in place, typed fields decoded, external data from
+ * regular files in the model's directory only; a 2-D MatMul weight or Gemm B with transB = 0,
+ * stored [in, out], is presented [out, in] with info.layout "in,out"). A PyTorch pickle is run by a restricted machine that resolves only an
  * allowlist of globals and executes no code: any other global (a whole pickled nn.Module, an
  * os.system payload) is RMTK_ERR_UNSUPPORTED naming it (docs/formats.md, "PyTorch").
  * The format is detected from the file's bytes first, then its name; a file of another format is
@@ -297,7 +301,8 @@ RMTK_API int rmtk_model_open(const char *path, rmtk_model **out);
 RMTK_API void rmtk_model_close(rmtk_model *m);
 /* The last error message of the model ("" when none). Owned by the model. */
 RMTK_API const char *rmtk_model_errmsg(const rmtk_model *m);
-/* The detected format: "safetensors", "npy", "npz", "gguf" or "pytorch". Static storage. */
+/* The detected format: "safetensors", "npy", "npz", "gguf", "pytorch" or "onnx". Static
+ * storage. */
 RMTK_API const char *rmtk_model_format(const rmtk_model *m);
 /* Number of tensors in the index. */
 RMTK_API size_t rmtk_model_tensor_count(const rmtk_model *m);
