@@ -19,8 +19,14 @@ import os
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+
+try:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+except ImportError:  # test-onnx then fails naming the missing manifest
+    print("gen-onnx.py: python3-onnx is not installed (scripts/bootstrap): no ONNX test data",
+          file=sys.stderr)
+    sys.exit(0)
 
 out = sys.argv[1]
 D = os.path.join(out, "onnx")
