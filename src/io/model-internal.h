@@ -38,7 +38,7 @@ typedef struct model_tensor {
 
 struct rmtk_model {
     char errmsg[RMTK_ERRMSG_SIZE];
-    const char *format;      /* "safetensors", "npy", "npz", "gguf", "pytorch" */
+    const char *format;      /* "safetensors", "npy", "npz", "gguf", "pytorch", "onnx" */
     char **files;            /* paths of the files holding tensor data */
     size_t nfiles, cap_files;
     model_tensor *t;         /* the index */

@@ -5,7 +5,9 @@ files for every error path of the ONNX reader (read-onnx.c, protobuf.c).
 Files (OUT/onnx/): main.onnx (initializers in raw_data and in the typed fields float_data,
 int32_data (float16, bfloat16, int8), int64_data, double_data, uint64_data; Constant nodes; an If
 whose branches hold weights and use an outer weight; a Loop body; Gemm transB=0/1, MatMul, Conv,
-LSTM, GRU), ext/ext.onnx (every tensor in external data ext.bin), deep.onnx (If nested 20 deep),
+LSTM, GRU), unpacked.onnx (hand-encoded unpacked dims, float_data and negative int32_data, read
+by onnx the same way), ext/ext.onnx (every tensor in external data ext.bin), deep.onnx (If
+nested 20 deep),
 broken files.
 
 Manifests (tab-separated, paths relative to OUT):
@@ -250,6 +252,36 @@ bad.append(["open", ext_model("link/noloc.onnx", None, 0), FORMAT, "-",
             "without a valid location"])
 ok = ext_model("link/ok.onnx", "real.bin", 0, 400)
 expect(ok, "w", np.zeros((10, 10), np.float32))
+
+# unpacked repeated fields (protobuf allows both; onnx writes packed): dims and float_data
+# one tag per value, and int32_data of an INT8 tensor with negative values as 10-byte varints
+def varint(v):
+    v &= (1 << 64) - 1
+    b = bytearray()
+    while True:
+        c = v & 0x7F
+        v >>= 7
+        b.append(c | (0x80 if v else 0))
+        if not v:
+            return bytes(b)
+
+
+def lenf(tag, payload):
+    return bytes([tag]) + varint(len(payload)) + payload
+
+
+t1 = (b"\x08\x02\x08\x03\x10\x01" + lenf(0x42, b"unpacked.f") +
+      b"".join(b"\x25" + np.float32(v).tobytes() for v in (1, -2, 3.5, 4, 5, 6)))
+t2 = (b"\x08\x03\x10\x03" + lenf(0x42, b"unpacked.i8") +
+      b"".join(b"\x28" + varint(v) for v in (-1, 2, -128)))
+with open(os.path.join(D, "unpacked.onnx"), "wb") as f:
+    f.write(b"\x08\x08" + lenf(0x3A, lenf(0x2A, t1) + lenf(0x2A, t2)))
+expect("onnx/unpacked.onnx", "unpacked.f", np.array([[1, -2, 3.5], [4, 5, 6]], np.float32))
+expect("onnx/unpacked.onnx", "unpacked.i8", np.array([-1, 2, -128], np.int8))
+# onnx itself decodes the file the same way
+um = onnx.load(os.path.join(D, "unpacked.onnx"))
+assert numpy_helper.to_array(um.graph.initializer[1]).tolist() == [-1, 2, -128]
+assert numpy_helper.to_array(um.graph.initializer[0]).tolist() == [[1, -2, 3.5], [4, 5, 6]]
 
 # nested too deep: If inside If, 20 levels
 g = helper.make_graph([], "leaf", [], [], initializer=[numpy_helper.from_array(f32(3, 3), "w")])
