@@ -7,8 +7,7 @@ int32_data (float16, bfloat16, int8), int64_data, double_data, uint64_data; Cons
 whose branches hold weights and use an outer weight; a Loop body; Gemm transB=0/1, MatMul, Conv,
 LSTM, GRU), unpacked.onnx (hand-encoded unpacked dims, float_data and negative int32_data, read
 by onnx the same way), ext/ext.onnx (every tensor in external data ext.bin), deep.onnx (If
-nested 20 deep),
-broken files.
+nested 20 deep), broken files.
 
 Manifests (tab-separated, paths relative to OUT):
   onnx_good.txt: path, tensor, dtype name, shape as presented (comma-separated), layout ("-" or
