@@ -292,9 +292,13 @@ typedef struct rmtk_model rmtk_model;
  * its directory (weights end to end across a group's shards; uint8/uint16 affine and float16
  * quantisation dequantised as tfjs-core does, presented as F32 with dtype_str "uint8 (affine)"
  * etc.; TF kernels presented (out, in, kernel...) with info.layout "in,out", "HWIO", ...;
- * depthwise kernels listed and skipped; docs/formats.md, "TensorFlow.js"). A PyTorch pickle is
- * run by a restricted machine that resolves only an
- * allowlist of globals and executes no code: any other global (a whole pickled nn.Module, an
+ * depthwise kernels listed and skipped; docs/formats.md, "TensorFlow.js"); an ONNX model
+ * (.onnx, read from its protobuf bytes: graph initializers, Constant nodes' values named after
+ * their outputs, tensors of If/Loop/Scan subgraphs named "NODE/ATTRIBUTE/NAME", raw_data mapped
+ * in place, typed fields decoded, external data from regular files in the model's directory
+ * only; a 2-D MatMul weight or Gemm B with transB = 0, stored [in, out], is presented [out, in]
+ * with info.layout "in,out"). A PyTorch pickle is run by a restricted machine that resolves
+ * only an allowlist of globals and executes no code: any other global (a whole pickled nn.Module, an
  * os.system payload) is RMTK_ERR_UNSUPPORTED naming it (docs/formats.md, "PyTorch").
  * The format is detected from the file's bytes first, then its name; a file of another format is
  * RMTK_ERR_FORMAT naming what it looks like and the formats rmtk reads. Only regular files are
@@ -309,8 +313,8 @@ RMTK_API int rmtk_model_open(const char *path, rmtk_model **out);
 RMTK_API void rmtk_model_close(rmtk_model *m);
 /* The last error message of the model ("" when none). Owned by the model. */
 RMTK_API const char *rmtk_model_errmsg(const rmtk_model *m);
-/* The detected format: "safetensors", "npy", "npz", "gguf", "pytorch" or "tfjs". Static
- * storage. */
+/* The detected format: "safetensors", "npy", "npz", "gguf", "pytorch", "tfjs" or "onnx".
+ * Static storage. */
 RMTK_API const char *rmtk_model_format(const rmtk_model *m);
 /* Number of tensors in the index. */
 RMTK_API size_t rmtk_model_tensor_count(const rmtk_model *m);

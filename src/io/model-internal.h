@@ -38,7 +38,7 @@ typedef struct model_tensor {
 
 struct rmtk_model {
     char errmsg[RMTK_ERRMSG_SIZE];
-    const char *format;      /* "safetensors", "npy", "npz", "gguf", "pytorch" */
+    const char *format;      /* "safetensors", "npy", "npz", "gguf", "pytorch", "onnx" */
     char **files;            /* paths of the files holding tensor data */
     size_t nfiles, cap_files;
     model_tensor *t;         /* the index */
@@ -96,6 +96,10 @@ int rmtk__read_gguf(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_pytorch(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_pytorch_legacy(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__pytorch_sniff(int fd, uint64_t size, const char *path);
+/* ONNX (read-onnx.c): a ModelProto; initializers, Constant nodes and subgraphs' tensors.
+ * rmtk__onnx_probe: 1 when the first bytes look like a ModelProto (ir_version first). */
+int rmtk__read_onnx(rmtk_model *m, const char *path, int fd, uint64_t size);
+int rmtk__onnx_probe(const unsigned char *head, size_t have);
 
 /* TensorFlow.js (read-tfjs.c): a model.json (layers or graph model) or a bare weights manifest
  * and the shards it lists; values through MODEL_STORE_FETCH (dequantised, permuted to

@@ -242,6 +242,12 @@ static int probe_tfjs(const probe_in *in)
     return 0;
 }
 
+/* ONNX has no magic: a ModelProto that starts with ir_version (read-onnx.c) */
+static int probe_onnx(const probe_in *in)
+{
+    return rmtk__onnx_probe(in->head, in->have);
+}
+
 static const format_row readers[] = {
     {"gguf", "GGUF of llama.cpp (versions 2, 3; split sets; ggml quantised types)", probe_gguf,
      {".gguf", NULL}, 0, rmtk__read_gguf},
@@ -254,7 +260,10 @@ static const format_row readers[] = {
      rmtk__read_pytorch_legacy},
     {"pytorch", "a PyTorch shard index (pytorch_model.bin.index.json)", probe_pytorch_index,
      {NULL}, 1, rmtk__read_safetensors_index},
-    {"tfjs", "TensorFlow.js (model.json or a weights manifest)", probe_tfjs, {NULL}, 1, rmtk__read_tfjs},
+    {"tfjs", "TensorFlow.js (model.json or a weights manifest)", probe_tfjs, {NULL}, 1,
+     rmtk__read_tfjs},
+    {"onnx", "ONNX (.onnx: initializers, Constant nodes, subgraphs, external data)", probe_onnx,
+     {".onnx", NULL}, 0, rmtk__read_onnx},
     {"safetensors", "safetensors (a .safetensors file or a directory of them)",
      probe_safetensors, {".safetensors", NULL}, 0, rmtk__read_safetensors},
     {"safetensors", "a safetensors shard index (*.safetensors.index.json)", probe_json_object,
