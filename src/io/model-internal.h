@@ -78,6 +78,13 @@ int rmtk__model_add_meta(rmtk_model *m, const char *key, const char *value);
 /* pread exactly n bytes at off; RMTK_ERR_IO (with a message naming path) on error or EOF. */
 int rmtk__pread_full(rmtk_model *m, int fd, const char *path, void *buf, size_t n, uint64_t off);
 
+/* Why a file name found inside a model (a shard of an index, a TF.js shard, ONNX external data)
+ * may not be opened, or NULL: it must be a non-empty relative path with no ".." component, no
+ * backslash and no URL syntax, so it stays inside the directory of the file that names it (a
+ * symbolic link there is followed, as the Hugging Face cache's snapshot links need; callers open
+ * only regular files). */
+const char *rmtk__relpath_problem(const char *s);
+
 /* The formats rmtk reads, "; "-separated, into buf (for messages); returns the length. */
 size_t rmtk__formats_read(char *buf, size_t size);
 

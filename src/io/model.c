@@ -114,6 +114,30 @@ int rmtk__pread_full(rmtk_model *m, int fd, const char *path, void *buf, size_t 
     return RMTK_OK;
 }
 
+const char *rmtk__relpath_problem(const char *s)
+{
+    if (!s[0])
+        return "is empty";
+    if (s[0] == '/')
+        return "is an absolute path";
+    if (strchr(s, '\\'))
+        return "has a backslash";
+    for (const char *p = s; *p;) {
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return "has a \"..\" component";
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    if (s[strlen(s) - 1] == '/')
+        return "is a directory name";
+    if (strchr(s, '?') || strchr(s, '#') || strstr(s, "://"))
+        return "is a URL, not a file name";
+    return NULL;
+}
+
 /* ---- opening ------------------------------------------------------------------------------ */
 
 static int ends_with(const char *s, const char *suffix)

@@ -252,21 +252,13 @@ static int external(ctx *c, pend *t, const pb_cur *tc)
                           t->name);
     char rel[1100];
     snprintf(rel, sizeof rel, "%.*s", (int)loc_len, (const char *)loc);
-    /* confined: relative, no ".." component, no backslash tricks */
-    int bad = rel[0] == '/' || strchr(rel, '\\') != NULL;
-    for (const char *s = rel; !bad && *s;) {
-        const char *sl = strchr(s, '/');
-        size_t n = sl ? (size_t)(sl - s) : strlen(s);
-        if (n == 2 && s[0] == '.' && s[1] == '.')
-            bad = 1;
-        s += n + (sl ? 1 : 0);
-    }
-    if (bad)
+    const char *why = rmtk__relpath_problem(rel);
+    if (why)
         return rmtk__fail(c->m->errmsg, RMTK_ERR_FORMAT,
-                          "%s: tensor '%s': external data location '%s' leaves the model's "
-                          "directory (absolute or with '..'); rmtk reads external data only "
-                          "from the model's directory",
-                          c->path, t->name, rel);
+                          "%s: tensor '%s': external data location '%s' %s: it leaves the "
+                          "model's directory (absolute or with '..'); rmtk reads external data "
+                          "only from the model's directory",
+                          c->path, t->name, rel, why);
     char full[5200];
     snprintf(full, sizeof full, "%s/%s", c->dir, rel);
     struct stat sb;

@@ -489,27 +489,6 @@ static int cmp_nf(const void *a, const void *b)
     return strcmp(((const name_file *)a)->name, ((const name_file *)b)->name);
 }
 
-/* Why a shard name from an index may not be opened, or NULL: it must be a relative path with
- * no ".." component (a name like "sub/x.safetensors" stays inside the index's directory; a
- * symbolic link there is followed, as the Hugging Face cache's snapshot links need). */
-static const char *shard_name_problem(const char *s)
-{
-    if (s[0] == '/')
-        return "is an absolute path";
-    for (const char *p = s; *p;) {
-        const char *e = strchr(p, '/');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == 2 && p[0] == '.' && p[1] == '.')
-            return "has a \"..\" component";
-        p += n;
-        if (*p == '/')
-            p++;
-    }
-    if (s[strlen(s) - 1] == '/')
-        return "is a directory name";
-    return NULL;
-}
-
 int rmtk__read_safetensors_index(rmtk_model *m, const char *path, int fd, uint64_t size)
 {
     if (size > HEADER_CAP)
@@ -583,7 +562,7 @@ int rmtk__read_safetensors_index(rmtk_model *m, const char *path, int fd, uint64
             shard_file[i] = shard_file[i - 1];
             continue;
         }
-        const char *why = shard_name_problem(w[i].shard);
+        const char *why = rmtk__relpath_problem(w[i].shard);
         if (why) {
             st = rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
                             "%s: shard '%s' (listed for tensor '%s') %s: an index names only "

@@ -299,29 +299,6 @@ static int weight_role(const char *name, int nd, const hints *graph, const hints
 
 /* ---- the index ----------------------------------------------------------------------------- */
 
-/* Why a shard name may not be opened, or NULL (confined to the model.json's directory). */
-static const char *shard_name_problem(const char *s)
-{
-    if (!s[0])
-        return "is empty";
-    if (s[0] == '/')
-        return "is an absolute path";
-    for (const char *p = s; *p;) {
-        const char *e = strchr(p, '/');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == 2 && p[0] == '.' && p[1] == '.')
-            return "has a \"..\" component";
-        p += n;
-        if (*p == '/')
-            p++;
-    }
-    if (s[strlen(s) - 1] == '/')
-        return "is a directory name";
-    if (strchr(s, '?') || strchr(s, '#') || strstr(s, "://"))
-        return "is a URL, not a file name";
-    return NULL;
-}
-
 typedef struct ctx {
     rmtk_model *m;
     const char *path;
@@ -349,7 +326,7 @@ static int add_shard(ctx *c, const char *name, size_t gi, uint64_t *size, size_t
 {
     rmtk_model *m = c->m;
     tfjs_state *s = c->s;
-    const char *why = shard_name_problem(name);
+    const char *why = rmtk__relpath_problem(name);
     if (why)
         return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
                           "%s: weights manifest group %zu: shard path '%s' %s: a TF.js model "
