@@ -8,7 +8,7 @@
  * every hand-broken file fails with the expected status and a message naming what is wrong; an
  * allocation-failure sweep gives RMTK_ERR_NOMEM at every allocation.
  */
-#include "harness.h"
+#include "harness-model.h"
 
 static int same(double a, double b)
 {
@@ -92,44 +92,7 @@ static void test_good_files(void)
 
 static void test_bad_files(void)
 {
-    FILE *mf = fopen(harness_data("onnx_bad.txt"), "r");
-    CHECK(mf != NULL);
-    if (!mf)
-        return;
-    char line[2048], path[4096];
-    int cases = 0;
-    while (fgets(line, sizeof line, mf)) {
-        char *f[16];
-        int nf = harness_split(line, f, 16);
-        if (nf < 5)
-            continue;
-        snprintf(path, sizeof path, "%s", harness_data(f[1]));
-        int want = (int)strtol(f[2], NULL, 10);
-        rmtk_model *m = NULL;
-        int st = rmtk_model_open(path, &m);
-        if (strcmp(f[0], "map") == 0) {
-            CHECK_OK(st);
-            size_t idx = 0;
-            const void *data;
-            if (st == RMTK_OK && rmtk_model_find(m, f[3], &idx) == RMTK_OK)
-                st = rmtk_model_map(m, idx, &data);
-            else
-                st = -1;
-        }
-        const char *msg = rmtk_model_errmsg(m);
-        if (st != want)
-            fprintf(stderr, "%s: status %d, expected %d: %s\n", f[1], st, want, msg);
-        CHECK(st == want);
-        for (int k = 4; k < nf; k++) {
-            if (!strstr(msg, f[k]))
-                fprintf(stderr, "%s: message lacks \"%s\": %s\n", f[1], f[k], msg);
-            CHECK(strstr(msg, f[k]) != NULL);
-        }
-        rmtk_model_close(m);
-        cases++;
-    }
-    fclose(mf);
-    CHECK(cases >= 20);
+    CHECK(harness_bad_files("onnx_bad.txt") >= 20);
 }
 
 /* Details: raw_data is mapped in place at its offset; layouts; metadata. */
