@@ -96,6 +96,13 @@ int rmtk__read_gguf(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_pytorch(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_pytorch_legacy(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__pytorch_sniff(int fd, uint64_t size, const char *path);
+/* Keras (read-keras.c, through libhdf5): rmtk__read_keras_h5 an HDF5 file (Keras 2 .h5/.hdf5,
+ * Keras 3 .weights.h5), rmtk__read_keras_zip a Keras 3 .keras zip (its model.weights.h5).
+ * rmtk__keras_sniff: 1 when the zip fd has a model.weights.h5 member (or path ends in .keras),
+ * 0 when not (or unreadable), -1 when out of memory. */
+int rmtk__read_keras_h5(rmtk_model *m, const char *path, int fd, uint64_t size);
+int rmtk__read_keras_zip(rmtk_model *m, const char *path, int fd, uint64_t size);
+int rmtk__keras_sniff(int fd, uint64_t size, const char *path);
 
 /* The npy header, parsed (read-npy.c). */
 typedef struct npy_header {
