@@ -11,7 +11,7 @@
                            model.weights.h5 (layers/<name>/vars/<i>, layers/lstm/cell/vars/<i>,
                            optimizer/vars/<i>);
   keras/model-stored.keras the same with the member stored;
-  keras/expected/<name>.npy each tensor after rmtk's documented permutation (Dense/RNN kernel
+  keras/expected/<file>-<name>.npy each tensor after rmtk's documented permutation (Dense/RNN kernel
                            transposed, convolution kernels [k..., in, out] -> [out, in, k...]);
   keras/conv2d-oihw.npy    the Conv2D kernel of keras2.h5 as PyTorch stores it (OIHW);
   keras/expected.txt       NAME DTYPE LAYOUT FILE lines;
@@ -38,7 +38,7 @@ def rnd(shape, dtype):
 
 
 def expect(name, arr, layout, file):
-    fn = "expected/%s.npy" % name
+    fn = "expected/%s-%s.npy" % (file, name)
     np.save(os.path.join(out, fn), np.ascontiguousarray(arr))
     expected.append("%s %s %s %s" % (name, arr.dtype.str, layout, file))
 
