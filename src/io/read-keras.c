@@ -168,9 +168,9 @@ static int state_push(keras_state *ks, const char *dpath, int perm, const int64_
 
 /* ---- attributes ------------------------------------------------------------------------------ */
 
-/* A string attribute (fixed or variable length, scalar or one element) of the root, malloc'd;
- * NULL when absent, not a string or too large. */
-static char *root_string_attr(hid_t file, const char *name)
+/* A fixed-length string attribute (scalar or one element) of the root, malloc'd;
+ * NULL when absent, not a string or too large, or (*nomem set) out of memory. */
+static char *root_string_attr(hid_t file, const char *name, int *nomem)
 {
     char *out = NULL;
     if (H5Aexists(file, name) <= 0)
@@ -182,20 +182,17 @@ static char *root_string_attr(hid_t file, const char *name)
     hid_t sp = H5Aget_space(a);
     hssize_t npts = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
     if (t >= 0 && npts == 1 && H5Tget_class(t) == H5T_STRING) {
+        /* fixed-length only, as Keras writes them (bytes); a variable-length string lives in
+         * the global heap, whose hostile forms hang libhdf5 1.10 (fuzz-keras.c) */
         htri_t vl = H5Tis_variable_str(t);
         hid_t mt = H5Tcopy(H5T_C_S1);
-        if (vl > 0 && mt >= 0 && H5Tset_size(mt, H5T_VARIABLE) >= 0) {
-            char *s = NULL;
-            if (H5Aread(a, mt, &s) >= 0 && s) {
-                if (strlen(s) < KERAS_MAX_ATTR)
-                    out = rmtk__strdup(s);
-                H5free_memory(s);
-            }
-        } else if (vl == 0 && mt >= 0) {
+        if (vl == 0 && mt >= 0) {
             size_t sz = H5Tget_size(t);
             if (sz > 0 && sz < KERAS_MAX_ATTR && H5Tset_size(mt, sz + 1) >= 0 &&
                 H5Tset_strpad(mt, H5T_STR_NULLTERM) >= 0) {
                 out = rmtk__calloc(1, sz + 1);
+                if (!out)
+                    *nomem = 1;
                 if (out && H5Aread(a, mt, out) < 0) {
                     rmtk__free(out);
                     out = NULL;
@@ -622,13 +619,16 @@ static int index_file(rmtk_model *m, keras_state *ks, const char *path)
     if (st)
         return st;
     static const char *meta[] = {"keras_version", "backend", "date_saved"};
+    int nomem = 0;
     for (size_t i = 0; i < sizeof meta / sizeof meta[0] && st == RMTK_OK; i++) {
-        char *v = root_string_attr(ks->file, meta[i]);
+        char *v = root_string_attr(ks->file, meta[i], &nomem);
         if (v)
             st = rmtk__model_add_meta(m, meta[i], v);
         rmtk__free(v);
     }
-    char *cfg = st == RMTK_OK ? root_string_attr(ks->file, "model_config") : NULL;
+    char *cfg = st == RMTK_OK ? root_string_attr(ks->file, "model_config", &nomem) : NULL;
+    if (st == RMTK_OK && nomem)
+        st = rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory reading attributes", path);
     if (cfg) {
         cJSON *j = cJSON_Parse(cfg);
         if (j) {
@@ -636,7 +636,8 @@ static int index_file(rmtk_model *m, keras_state *ks, const char *path)
             cJSON_Delete(j);
         }
         rmtk__free(cfg);
-        st = w.st;
+        if (st == RMTK_OK)
+            st = w.st;
     }
     H5Eclear2(H5E_DEFAULT);
     char why[160];
