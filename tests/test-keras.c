@@ -185,11 +185,15 @@ static void test_index(void)
     }
     CHECK(rmtk_model_tensor_count(m) == 13);
     const char *k, *v;
-    int have_version = 0;
-    for (size_t i = 0; i < rmtk_model_metadata_count(m); i++)
+    int have_version = 0, have_backend = 0; /* a variable- and a fixed-length string */
+    for (size_t i = 0; i < rmtk_model_metadata_count(m); i++) {
         if (rmtk_model_metadata(m, i, &k, &v) == 0 && strcmp(k, "keras_version") == 0)
             have_version = strcmp(v, "2.13.1") == 0;
+        if (rmtk_model_metadata(m, i, &k, &v) == 0 && strcmp(k, "backend") == 0)
+            have_backend = strcmp(v, "tensorflow") == 0;
+    }
     CHECK(have_version);
+    CHECK(have_backend);
     CHECK(rmtk_model_bytes_read(m) == 0); /* indexing reads no tensor data */
     rmtk_tensor_info ti;
     double *x = values(m, "dense_1.kernel", &ti);

@@ -168,7 +168,7 @@ static int state_push(keras_state *ks, const char *dpath, int perm, const int64_
 
 /* ---- attributes ------------------------------------------------------------------------------ */
 
-/* A fixed-length string attribute (scalar or one element) of the root, malloc'd;
+/* A string attribute (fixed or variable length, scalar or one element) of the root, malloc'd;
  * NULL when absent, not a string or too large, or (*nomem set) out of memory. */
 static char *root_string_attr(hid_t file, const char *name, int *nomem)
 {
@@ -182,11 +182,18 @@ static char *root_string_attr(hid_t file, const char *name, int *nomem)
     hid_t sp = H5Aget_space(a);
     hssize_t npts = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
     if (t >= 0 && npts == 1 && H5Tget_class(t) == H5T_STRING) {
-        /* fixed-length only, as Keras writes them (bytes); a variable-length string lives in
-         * the global heap, whose hostile forms hang libhdf5 1.10 (fuzz-keras.c) */
+        /* h5py (so Keras) writes str and bytes attributes as variable-length strings, which
+         * live in HDF5's global heap (a hostile one hung libhdf5 1.10 in fuzzing: fuzz-keras.c) */
         htri_t vl = H5Tis_variable_str(t);
         hid_t mt = H5Tcopy(H5T_C_S1);
-        if (vl == 0 && mt >= 0) {
+        if (vl > 0 && mt >= 0 && H5Tset_size(mt, H5T_VARIABLE) >= 0) {
+            char *s = NULL;
+            if (H5Aread(a, mt, &s) >= 0 && s) {
+                if (strlen(s) < KERAS_MAX_ATTR && !(out = rmtk__strdup(s)))
+                    *nomem = 1;
+                H5free_memory(s);
+            }
+        } else if (vl == 0 && mt >= 0) {
             size_t sz = H5Tget_size(t);
             if (sz > 0 && sz < KERAS_MAX_ATTR && H5Tset_size(mt, sz + 1) >= 0 &&
                 H5Tset_strpad(mt, H5T_STR_NULLTERM) >= 0) {

@@ -76,8 +76,8 @@ config = {"class_name": "Sequential",
           "config": {"name": "sequential",
                      "layers": [{"class_name": c, "config": {"name": n}} for n, c, _ in layers]}}
 with h5py.File(os.path.join(out, "keras2.h5"), "w") as f:
-    f.attrs["keras_version"] = b"2.13.1"  # bytes, as Keras writes it
-    f.attrs["backend"] = b"tensorflow"
+    f.attrs["keras_version"] = b"2.13.1"  # bytes, as Keras writes it (h5py: variable-length)
+    f.attrs["backend"] = np.bytes_(b"tensorflow")  # fixed-length
     f.attrs["model_config"] = json.dumps(config).encode("utf8")  # fixed-length, like Keras
     g = f.create_group("model_weights")
     g.attrs["layer_names"] = np.array([n.encode() for n, _, _ in layers])
@@ -103,7 +103,7 @@ np.save(os.path.join(out, "conv2d-oihw.npy"), np.ascontiguousarray(conv_perm(con
 wk = rnd((5, 3), ">f4")
 with h5py.File(os.path.join(out, "keras2-weights.h5"), "w", userblock_size=512) as f:
     f.attrs["layer_names"] = np.array([b"dense"])
-    f.attrs["backend"] = b"tensorflow"
+    f.attrs["backend"] = np.bytes_(b"tensorflow")  # fixed-length
     lg = f.create_group("dense")
     lg.attrs["weight_names"] = np.array([b"dense/kernel:0"])
     lg.create_dataset("dense/kernel:0", data=wk)

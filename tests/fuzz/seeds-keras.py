@@ -20,7 +20,7 @@ cfg = {"class_name": "Sequential", "config": {"name": "s", "layers": [
     {"class_name": "Conv2D", "config": {"name": "conv2d"}},
     {"class_name": "Conv2DTranspose", "config": {"name": "ct"}}]}}
 with h5py.File(os.path.join(out, "keras2.h5"), "w") as f:
-    f.attrs["keras_version"] = b"2.13.1"  # bytes, as Keras writes it
+    f.attrs["keras_version"] = b"2.13.1"  # bytes, as Keras writes it (h5py: variable-length)
     f.attrs["model_config"] = json.dumps(cfg).encode()
     g = f.create_group("model_weights")
     g.attrs["layer_names"] = np.array([b"dense", b"conv2d", b"ct", b"lstm"])
