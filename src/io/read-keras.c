@@ -669,31 +669,48 @@ static int index_file(rmtk_model *m, keras_state *ks, const char *path)
 
 /* ---- fetching ---------------------------------------------------------------------------------- */
 
-/* dst[out index] = src[stored index]: output axis j is stored axis ax[j] */
-static void permute(const unsigned char *src, unsigned char *dst, const int64_t *sshape,
-                    const int *ax, int d, size_t esz, uint64_t numel)
+/* dst[c * dld + r] = src[r * sld + c] for r < rows, c < cols (elements of esz bytes), in
+ * 32 x 32 tiles so that both sides stay in cache; constant-size copies for 1, 2, 4, 8 bytes. */
+#define TILE 32
+#define TRANSPOSE_AS(n)                                                                            \
+    for (size_t r = r0; r < r1; r++)                                                               \
+        for (size_t c = c0; c < c1; c++)                                                           \
+            memcpy(dst + (c * dld + r) * (n), src + (r * sld + c) * (n), (n))
+static void transpose2(const unsigned char *src, size_t sld, unsigned char *dst, size_t dld,
+                       size_t rows, size_t cols, size_t esz)
 {
-    uint64_t sstride[RMTK_MAX_DIMS], ostride[RMTK_MAX_DIMS];
-    int64_t oshape[RMTK_MAX_DIMS], idx[RMTK_MAX_DIMS] = {0};
-    sstride[d - 1] = 1;
-    for (int k = d - 2; k >= 0; k--)
-        sstride[k] = sstride[k + 1] * (uint64_t)sshape[k + 1];
-    for (int j = 0; j < d; j++) {
-        oshape[j] = sshape[ax[j]];
-        ostride[j] = sstride[ax[j]];
-    }
-    uint64_t s = 0;
-    for (uint64_t o = 0; o < numel; o++) {
-        memcpy(dst + o * esz, src + s * esz, esz);
-        for (int j = d - 1; j >= 0; j--) {
-            if (++idx[j] < oshape[j]) {
-                s += ostride[j];
-                break;
+    for (size_t r0 = 0; r0 < rows; r0 += TILE)
+        for (size_t c0 = 0; c0 < cols; c0 += TILE) {
+            size_t r1 = RMTK_MIN(r0 + TILE, rows), c1 = RMTK_MIN(c0 + TILE, cols);
+            switch (esz) {
+            case 1: TRANSPOSE_AS(1); break;
+            case 2: TRANSPOSE_AS(2); break;
+            case 4: TRANSPOSE_AS(4); break;
+            case 8: TRANSPOSE_AS(8); break;
+            default: TRANSPOSE_AS(esz); break;
             }
-            s -= ostride[j] * (uint64_t)(oshape[j] - 1);
-            idx[j] = 0;
         }
+}
+#undef TRANSPOSE_AS
+#undef TILE
+
+/* The stored tensor (shape sshape, d axes) in rmtk's presentation:
+ * PERM_T2: [a, b] -> [b, a]; PERM_CONV/PERM_CONVT: [k..., i, o] -> [o, i, k...], which is, for
+ * each i, the transpose of the [K, o] slice (K = prod k, row stride i*o) into an [o, K] slice
+ * (row stride i*K). */
+static void permute(const unsigned char *src, unsigned char *dst, const int64_t *sshape, int d,
+                    int perm, size_t esz)
+{
+    if (perm == PERM_T2) {
+        size_t a = (size_t)sshape[0], b = (size_t)sshape[1];
+        transpose2(src, b, dst, a, a, b, esz);
+        return;
     }
+    size_t K = 1, I = (size_t)sshape[d - 2], O = (size_t)sshape[d - 1];
+    for (int k = 0; k < d - 2; k++)
+        K *= (size_t)sshape[k];
+    for (size_t i = 0; i < I; i++)
+        transpose2(src + i * O * esz, I * O, dst + i * K * esz, I * K, K, O, esz);
 }
 
 static int keras_fetch(rmtk_model *m, size_t i, unsigned char *dst)
@@ -742,19 +759,8 @@ static int keras_fetch(rmtk_model *m, size_t i, unsigned char *dst)
     if (ds >= 0)
         H5Dclose(ds);
     quiet_off(&q);
-    if (st == RMTK_OK && tmp != dst) {
-        int d = ti->ndim, ax[RMTK_MAX_DIMS];
-        if (perm == PERM_T2) {
-            ax[0] = 1;
-            ax[1] = 0;
-        } else {
-            ax[0] = d - 1;
-            ax[1] = d - 2;
-            for (int k = 0; k < d - 2; k++)
-                ax[2 + k] = k;
-        }
-        permute(tmp, dst, ks->stored[i], ax, d, esz, ti->numel);
-    }
+    if (st == RMTK_OK && tmp != dst)
+        permute(tmp, dst, ks->stored[i], ti->ndim, perm, esz);
     if (tmp != dst)
         rmtk__free(tmp);
     return st;
