@@ -234,7 +234,7 @@ static const format_row readers[] = {
     {"npy", "NumPy .npy (format 1.0, 2.0, 3.0)", probe_npy, {".npy", NULL}, 0, rmtk__read_npy},
     {"pytorch", "PyTorch torch.save (zip format; .pt, .pth, .bin, .ckpt)", probe_pytorch_zip,
      {".pt", ".pth", ".ckpt", NULL}, 0, rmtk__read_pytorch},
-    {"keras", "Keras 3 .keras (a zip holding model.weights.h5)", probe_keras_zip,
+    {"keras", "Keras 3 .keras", probe_keras_zip,
      {".keras", NULL}, 0, rmtk__read_keras_zip},
     {"npz", "NumPy .npz (a zip of .npy members, stored or deflated, zip64)", probe_zip,
      {".npz", ".zip", NULL}, 0, rmtk__read_npz},
@@ -242,8 +242,8 @@ static const format_row readers[] = {
      rmtk__read_pytorch_legacy},
     {"pytorch", "a PyTorch shard index (pytorch_model.bin.index.json)", probe_pytorch_index,
      {NULL}, 1, rmtk__read_safetensors_index},
-    {"keras", "Keras HDF5 weights (.h5, .hdf5: Keras 2 model.save/save_weights, Keras 3 "
-     ".weights.h5)", probe_hdf5, {".h5", ".hdf5", NULL}, 0, rmtk__read_keras_h5},
+    {"keras", "Keras HDF5 (.h5, .hdf5)", probe_hdf5, {".h5", ".hdf5", NULL}, 0,
+     rmtk__read_keras_h5},
     {"safetensors", "safetensors (a .safetensors file or a directory of them)",
      probe_safetensors, {".safetensors", NULL}, 0, rmtk__read_safetensors},
     {"safetensors", "a safetensors shard index (*.safetensors.index.json)", probe_json_object,
@@ -338,7 +338,7 @@ static int open_file(rmtk_model *m, const char *path, int allow_index)
                 row = &readers[i];
     if (!row) {
         close(fd);
-        char list[512];
+        char list[1024];
         rmtk__formats_read(list, sizeof list);
         return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
                           "%s: not a format rmtk reads (unrecognised format%s%s; %llu bytes; "
