@@ -359,7 +359,10 @@ static int dtype_of(hid_t t, int *dtype, char *str, size_t strsz)
     *dtype = RMTK_DTYPE_OTHER;
     if (c == H5T_FLOAT) {
         size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
-        if (H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize) < 0)
+        /* IEEE layouts only: sign on top, exponent right below it, mantissa at bit 0 */
+        if (H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize) < 0 || sz < 2 || sz > 8 ||
+            spos != 8 * sz - 1 || epos != msize || mpos != 0 || epos + esize != spos ||
+            H5Tget_precision(t) != 8 * sz || H5Tget_offset(t) != 0)
             esize = msize = 0;
         if (sz == 8 && esize == 11 && msize == 52)
             *dtype = RMTK_DTYPE_F64;
@@ -557,7 +560,8 @@ static int add_dataset(walk_ctx *w, const char *name)
                           sizeof nm - 1);
     if (!skip && (strstr(nm, "depthwise_kernel") != NULL))
         skip = "depthwise convolution kernel (not channel-mixing)";
-    if (dtype == RMTK_DTYPE_OTHER || d < 2)
+    if (dtype == RMTK_DTYPE_OTHER || (perm == PERM_T2 && d != 2) ||
+        ((perm == PERM_CONV || perm == PERM_CONVT) && (d < 3 || d > 5)))
         perm = PERM_NONE;
 
     model_tensor *t;
