@@ -1,8 +1,9 @@
 /*
  * model.c: the format-neutral side of checkpoint reading. rmtk_model_open detects the format
  * from the file's bytes (safetensors' 8-byte length + '{', NumPy's "\x93NUMPY", a zip's
- * "PK\3\4": PyTorch when it holds a data.pkl, else npz; a pickle's "\x80": legacy PyTorch;
- * GGUF's "GGUF"; a directory of shards; a JSON shard index), lets one reader per format append
+ * "PK\3\4": PyTorch when it holds a data.pkl, Keras 3 when it holds model.weights.h5, else npz;
+ * a pickle's "\x80": legacy PyTorch; GGUF's "GGUF"; HDF5's "\x89HDF": Keras; a directory of
+ * shards; a JSON shard index), lets one reader per format append
  * index entries (name, dtype, shape, where the bytes are) without reading tensor data, then checks
  * names are unique and builds a sorted name lookup. rmtk_model_map makes one tensor's bytes
  * available at a time: raw-stored data is mmap'd (MAP_PRIVATE, PROT_READ, page-aligned, the
