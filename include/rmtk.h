@@ -298,8 +298,15 @@ typedef struct rmtk_model rmtk_model;
  * in place, typed fields decoded, external data from regular files in the model's directory
  * only; a 2-D MatMul weight or Gemm B with transB = 0, stored [in, out], is presented [out, in]
  * with info.layout "in,out"). A PyTorch pickle is run by a restricted machine that resolves
- * only an allowlist of globals and executes no code: any other global (a whole pickled nn.Module, an
- * os.system payload) is RMTK_ERR_UNSUPPORTED naming it (docs/formats.md, "PyTorch").
+ * only an allowlist of globals and executes no code: any other global (a whole pickled
+ * nn.Module, an os.system payload) is RMTK_ERR_UNSUPPORTED naming it (docs/formats.md,
+ * "PyTorch"). Keras weights through libhdf5: an HDF5 file (.h5/.hdf5: Keras 2 model.save or
+ * save_weights, Keras 3 .weights.h5) or a Keras 3 .keras zip (its model.weights.h5, held in
+ * memory); tensors named
+ * "<layer>.<weight>" ("dense_1.kernel"), Dense/RNN kernels presented [out, in] and convolution
+ * kernels [out, in, k...] like PyTorch (info.layout gives the stored order, "in,out", "HWIO"),
+ * depthwise kernels and optimizer state listed and skipped (docs/formats.md, "Keras"). libhdf5 is
+ * not thread-safe: no two threads may open or read Keras models at the same time.
  * The format is detected from the file's bytes first, then its name; a file of another format is
  * RMTK_ERR_FORMAT naming what it looks like and the formats rmtk reads. Only regular files are
  * opened (a FIFO or device is RMTK_ERR_IO, without blocking).
@@ -313,8 +320,8 @@ RMTK_API int rmtk_model_open(const char *path, rmtk_model **out);
 RMTK_API void rmtk_model_close(rmtk_model *m);
 /* The last error message of the model ("" when none). Owned by the model. */
 RMTK_API const char *rmtk_model_errmsg(const rmtk_model *m);
-/* The detected format: "safetensors", "npy", "npz", "gguf", "pytorch", "tfjs" or "onnx".
- * Static storage. */
+/* The detected format: "safetensors", "npy", "npz", "gguf", "pytorch", "tfjs", "onnx" or
+ * "keras". Static storage. */
 RMTK_API const char *rmtk_model_format(const rmtk_model *m);
 /* Number of tensors in the index. */
 RMTK_API size_t rmtk_model_tensor_count(const rmtk_model *m);

@@ -113,6 +113,14 @@ int rmtk__onnx_probe(const unsigned char *head, size_t have);
  * (out, in, kernel...)). */
 int rmtk__read_tfjs(rmtk_model *m, const char *path, int fd, uint64_t size);
 
+/* Keras (read-keras.c, through libhdf5): rmtk__read_keras_h5 an HDF5 file (Keras 2 .h5/.hdf5,
+ * Keras 3 .weights.h5), rmtk__read_keras_zip a Keras 3 .keras zip (its model.weights.h5).
+ * rmtk__keras_sniff: 1 when the zip fd has a model.weights.h5 member (or path ends in .keras),
+ * 0 when not (or unreadable), -1 when out of memory. */
+int rmtk__read_keras_h5(rmtk_model *m, const char *path, int fd, uint64_t size);
+int rmtk__read_keras_zip(rmtk_model *m, const char *path, int fd, uint64_t size);
+int rmtk__keras_sniff(int fd, uint64_t size, const char *path);
+
 /* The npy header, parsed (read-npy.c). */
 typedef struct npy_header {
     int version;          /* 1, 2 or 3 */

@@ -1,8 +1,9 @@
 /*
  * model.c: the format-neutral side of checkpoint reading. rmtk_model_open detects the format
  * from the file's bytes (safetensors' 8-byte length + '{', NumPy's "\x93NUMPY", a zip's
- * "PK\3\4": PyTorch when it holds a data.pkl, else npz; a pickle's "\x80": legacy PyTorch;
- * GGUF's "GGUF"; a directory of shards; a JSON shard index), lets one reader per format append
+ * "PK\3\4": PyTorch when it holds a data.pkl, Keras 3 when it holds model.weights.h5, else npz;
+ * a pickle's "\x80": legacy PyTorch; GGUF's "GGUF"; HDF5's "\x89HDF": Keras; a directory of
+ * shards; a JSON shard index), lets one reader per format append
  * index entries (name, dtype, shape, where the bytes are) without reading tensor data, then checks
  * names are unique and builds a sorted name lookup. rmtk_model_map makes one tensor's bytes
  * available at a time: raw-stored data is mmap'd (MAP_PRIVATE, PROT_READ, page-aligned, the
@@ -218,6 +219,28 @@ static int probe_pytorch_zip(const probe_in *in)
     return probe_zip(in) && rmtk__pytorch_sniff(in->fd, in->size, in->path) != 0;
 }
 
+/* a zip holding model.weights.h5 (or named .keras): Keras 3 */
+static int probe_keras_zip(const probe_in *in)
+{
+    return probe_zip(in) && rmtk__keras_sniff(in->fd, in->size, in->path) != 0;
+}
+
+/* HDF5's signature at offset 0, or after a user block (512, 1024, 2048, ... bytes: the
+ * superblock sits at 0 or a power of two >= 512; offsets up to 1 MiB are looked at) */
+static int probe_hdf5(const probe_in *in)
+{
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    if (in->have >= 8 && memcmp(in->head, sig, 8) == 0)
+        return 1;
+    for (uint64_t at = 512; at <= ((uint64_t)1 << 20) && at + 8 <= in->size; at *= 2) {
+        unsigned char b[8];
+        ssize_t r = pread(in->fd, b, 8, (off_t)at);
+        if (r == 8 && memcmp(b, sig, 8) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* a bare pickle (PROTO 2..5): the legacy (pre-1.6) torch.save stream */
 static int probe_pickle(const probe_in *in)
 {
@@ -278,6 +301,8 @@ static const format_row readers[] = {
     {"npy", "NumPy .npy (format 1.0, 2.0, 3.0)", probe_npy, {".npy", NULL}, 0, rmtk__read_npy},
     {"pytorch", "PyTorch torch.save (zip format; .pt, .pth, .bin, .ckpt)", probe_pytorch_zip,
      {".pt", ".pth", ".ckpt", NULL}, 0, rmtk__read_pytorch},
+    {"keras", "Keras 3 .keras", probe_keras_zip,
+     {".keras", NULL}, 0, rmtk__read_keras_zip},
     {"npz", "NumPy .npz (a zip of .npy members, stored or deflated, zip64)", probe_zip,
      {".npz", ".zip", NULL}, 0, rmtk__read_npz},
     {"pytorch", "legacy (pre-1.6) PyTorch torch.save", probe_pickle, {NULL}, 0,
@@ -288,6 +313,8 @@ static const format_row readers[] = {
      rmtk__read_tfjs},
     {"onnx", "ONNX (.onnx: initializers, Constant nodes, subgraphs, external data)", probe_onnx,
      {".onnx", NULL}, 0, rmtk__read_onnx},
+    {"keras", "Keras HDF5 (.h5, .hdf5)", probe_hdf5, {".h5", ".hdf5", NULL}, 0,
+     rmtk__read_keras_h5},
     {"safetensors", "safetensors (a .safetensors file or a directory of them)",
      probe_safetensors, {".safetensors", NULL}, 0, rmtk__read_safetensors},
     {"safetensors", "a safetensors shard index (*.safetensors.index.json)", probe_json_object,
@@ -306,7 +333,6 @@ typedef struct foreign_row {
 } foreign_row;
 
 static const foreign_row foreign[] = {
-    {0, "\x89HDF\r\n\x1a\n", 8, "an HDF5 file (Keras .h5?)"},
     {4, "TFL3", 4, "a TensorFlow Lite flatbuffer"},
     /* version word 0x7AF32Fxx, little-endian (0x7AF32F20 today, 0x7AF32F16 in 2020) */
     {1, "\x2f\xf3\x7a", 3, "a Stockfish NNUE network"},
