@@ -83,6 +83,10 @@ static void describe_text(const char *path, rmtk_model *m, const rmtk_layers *l)
             continue;
         char shp[256], mats[512];
         shape_str(shp, sizeof shp, &ti);
+        if (ti.layout) { /* presented (out, in, ...); say how it was stored */
+            size_t k = strlen(shp);
+            snprintf(shp + k, sizeof shp - k, " (%s)", ti.layout);
+        }
         size_t first = entries_of(l, i, &pos), cnt = pos - first;
         rmtk_matrix_entry e;
         if (cnt == 0 || rmtk_layers_get(l, first, &e) != RMTK_OK)
@@ -135,9 +139,14 @@ static void describe_json(const char *path, rmtk_model *m, const rmtk_layers *l,
             printf("%s%lld", d ? ", " : "", (long long)ti.shape[d]);
         printf("], \"bytes\": %llu, \"file\": ", (unsigned long long)ti.nbytes);
         json_str(stdout, ti.file);
-        printf(", \"offset\": %llu, \"fortran_order\": %s, \"big_endian\": %s,",
+        printf(", \"offset\": %llu, \"fortran_order\": %s, \"big_endian\": %s, \"layout\": ",
                (unsigned long long)ti.offset, ti.fortran_order ? "true" : "false",
                ti.big_endian ? "true" : "false");
+        if (ti.layout)
+            json_str(stdout, ti.layout); /* the stored axis order of a permuted tensor */
+        else
+            printf("null");
+        printf(",");
         size_t first_e = entries_of(l, i, &pos);
         rmtk_matrix_entry e;
         if (pos > first_e && rmtk_layers_get(l, first_e, &e) == RMTK_OK &&

@@ -373,3 +373,20 @@ def test_simulate_rows_compare_with_analyze(tmp_path):
     p = run("simulate", "goe", "--n", 100, "--stats", "basic", "--analysis-out", tmp_path / "g",
             check=False)
     assert p.returncode == 4 and "symmetric" in p.stderr
+
+
+def test_describe_names_the_stored_layout():
+    """A tensor a reader permuted to (out, in, ...) says how it was stored: describe --json's
+    "layout" (null when presented as stored) and "(HWIO)" after the shape in the table."""
+    path = os.path.join(os.environ.get("RMTK_TEST_DATA", "build/testdata"), "keras", "keras2.h5")
+    if not os.path.exists(path):
+        pytest.skip("no Keras golden data (tests/data/gen-keras.py needs python3-h5py)")
+    p = subprocess.run([CLI, "describe", "--json", path], capture_output=True, text=True,
+                       check=True)
+    layout = {t["name"]: t["layout"] for t in json.loads(p.stdout)["files"][0]["tensors"]}
+    assert layout["conv2d.kernel"] == "HWIO" and layout["dense_1.kernel"] == "in,out"
+    assert layout["conv2d.bias"] is None
+    table = subprocess.run([CLI, "describe", path], capture_output=True, text=True,
+                           check=True).stdout
+    line = next(x for x in table.splitlines() if x.strip().startswith("conv2d.kernel"))
+    assert "5 x 2 x 3 x 3 (HWIO)" in line
