@@ -53,4 +53,50 @@ static inline int harness_bad_files(const char *manifest)
     return cases;
 }
 
+/* Allocation-failure sweep: for k = 1, 2, ... the k-th allocation fails while the model at path
+ * is opened, its layers listed and one tensor made available (tensor NULL: the first one mapped;
+ * else that one converted to double). Every failing run must give RMTK_ERR_NOMEM (nothing may
+ * crash or leak: the sanitizer build checks), until a run succeeds. Returns the number of
+ * allocation points k reached (callers check it is large enough to have exercised the reader). */
+static inline uint64_t harness_nomem_sweep(const char *path, const char *tensor)
+{
+    int all_nomem = 1, done = 0;
+    uint64_t k;
+    for (k = 1; k < 100000 && !done; k++) {
+        rmtk_alloc_fail_after(k);
+        rmtk_model *m = NULL;
+        int st = rmtk_model_open(path, &m);
+        rmtk_layers *l = NULL;
+        if (st == RMTK_OK)
+            st = rmtk_layers_alloc(m, NULL, &l);
+        rmtk_layers_free(l);
+        if (st == RMTK_OK && !tensor && rmtk_model_tensor_count(m) > 0) {
+            const void *d;
+            st = rmtk_model_map(m, 0, &d);
+        } else if (st == RMTK_OK && tensor) {
+            size_t i = 0;
+            rmtk_tensor_info ti;
+            st = rmtk_model_find(m, tensor, &i);
+            if (st == RMTK_OK)
+                st = rmtk_model_tensor_info(m, i, &ti);
+            double *x = st == RMTK_OK ? malloc((size_t)(ti.numel + 1) * sizeof *x) : NULL;
+            if (x)
+                st = rmtk_model_read_f64(m, i, x, (size_t)ti.numel);
+            free(x);
+        }
+        rmtk_model_close(m);
+        rmtk_alloc_fail_after(0);
+        if (st == RMTK_OK)
+            done = 1;
+        else if (st != RMTK_ERR_NOMEM) {
+            fprintf(stderr, "%s: allocation %llu failing gave status %d\n", path,
+                    (unsigned long long)k, st);
+            all_nomem = 0;
+        }
+    }
+    CHECK(done);
+    CHECK(all_nomem);
+    return k;
+}
+
 #endif /* RMTK_HARNESS_MODEL_H */

@@ -7,7 +7,7 @@
  * network) it leaves gguf/SKIP and those checks are skipped with its reason; the hand-broken
  * files of the error paths are written by Python's struct and always run.
  */
-#include "harness.h"
+#include "harness-model.h"
 #include "quant.h"
 
 #include <stdint.h>
@@ -394,30 +394,7 @@ static void test_alloc_sweep(void)
             break;
         char path[4096];
         snprintf(path, sizeof path, "%s", gpath(files[f]));
-        int all_nomem = 1, done = 0;
-        uint64_t k;
-        for (k = 1; k < 100000 && !done; k++) {
-            rmtk_alloc_fail_after(k);
-            rmtk_model *m = NULL;
-            int st = rmtk_model_open(path, &m);
-            if (st == RMTK_OK) {
-                rmtk_layers *l = NULL;
-                st = rmtk_layers_alloc(m, NULL, &l);
-                rmtk_layers_free(l);
-            }
-            rmtk_model_close(m);
-            rmtk_alloc_fail_after(0);
-            if (st == RMTK_OK)
-                done = 1;
-            else if (st != RMTK_ERR_NOMEM) {
-                fprintf(stderr, "%s: allocation %llu failing gave status %d\n", files[f],
-                        (unsigned long long)k, st);
-                all_nomem = 0;
-            }
-        }
-        CHECK(done);
-        CHECK(all_nomem);
-        CHECK(k > 3);
+        CHECK(harness_nomem_sweep(path, NULL) > 3);
     }
 }
 

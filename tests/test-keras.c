@@ -6,7 +6,7 @@
  * matrix as the same kernel stored OIHW in an .npy file; names, skip reasons, metadata, layouts
  * and the hand-broken files' errors are checked, and every allocation failure is NOMEM.
  */
-#include "harness.h"
+#include "harness-model.h"
 
 #include <stdint.h>
 
@@ -277,36 +277,8 @@ static void test_errors(void)
 static void test_alloc_sweep(void)
 {
     const char *files[] = {"keras2.h5", "model.keras"};
-    for (size_t f = 0; f < 2; f++) {
-        int all_nomem = 1, done = 0;
-        uint64_t k;
-        for (k = 1; k < 100000 && !done; k++) {
-            rmtk_alloc_fail_after(k);
-            rmtk_model *m = NULL;
-            int st = rmtk_model_open(kpath(files[f]), &m);
-            if (st == RMTK_OK) {
-                rmtk_layers *l = NULL;
-                st = rmtk_layers_alloc(m, NULL, &l);
-                double x[256];
-                size_t i;
-                if (st == RMTK_OK && rmtk_model_find(m, "conv2d.kernel", &i) == RMTK_OK)
-                    st = rmtk_model_read_f64(m, i, x, 256);
-                rmtk_layers_free(l);
-            }
-            rmtk_model_close(m);
-            rmtk_alloc_fail_after(0);
-            if (st == RMTK_OK)
-                done = 1;
-            else if (st != RMTK_ERR_NOMEM) {
-                fprintf(stderr, "%s: allocation %llu failing gave status %d\n", files[f],
-                        (unsigned long long)k, st);
-                all_nomem = 0;
-            }
-        }
-        CHECK(done);
-        CHECK(all_nomem);
-        CHECK(k > 3);
-    }
+    for (size_t f = 0; f < 2; f++)
+        CHECK(harness_nomem_sweep(kpath(files[f]), "conv2d.kernel") > 3);
 }
 
 int main(void)

@@ -197,33 +197,8 @@ static void test_alloc_sweep(void)
     const char *files[] = {"pytorch/views.pt", "pytorch/lightning.ckpt",
                            "pytorch/views-deflated.pt", "pytorch/legacy-views.pt",
                            "pytorch/shards/pytorch_model.bin.index.json"};
-    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s", harness_data(files[f]));
-        int all_nomem = 1, done = 0;
-        uint64_t k;
-        for (k = 1; k < 100000 && !done; k++) {
-            rmtk_alloc_fail_after(k);
-            rmtk_model *m = NULL;
-            int st = rmtk_model_open(path, &m);
-            if (st == RMTK_OK) {
-                const void *d;
-                st = rmtk_model_map(m, 0, &d);
-            }
-            rmtk_model_close(m);
-            rmtk_alloc_fail_after(0);
-            if (st == RMTK_OK)
-                done = 1;
-            else if (st != RMTK_ERR_NOMEM) {
-                fprintf(stderr, "%s: allocation %llu failing gave status %d\n", files[f],
-                        (unsigned long long)k, st);
-                all_nomem = 0;
-            }
-        }
-        CHECK(done);
-        CHECK(all_nomem);
-        CHECK(k > 10);
-    }
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++)
+        CHECK(harness_nomem_sweep(harness_data(files[f]), NULL) > 10);
 }
 
 int main(void)
