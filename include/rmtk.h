@@ -415,7 +415,31 @@ typedef struct rmtk_matrix_entry {
     int64_t rows, cols;
     int32_t skip;       /* enum rmtk_skip */
     int32_t dtype;
+    int32_t block;      /* layer (block) index from the name, -1 when none (rmtk_name_structure) */
+    int32_t expert;     /* expert index of a mixture-of-experts weight, -1 when none */
+    const char *module; /* normalised module type ("attn_q", "mlp_up", ...; "" unknown); static */
 } rmtk_matrix_entry;
+
+/* What a tensor name means in a transformer-style architecture, from the name alone. */
+typedef struct rmtk_structure {
+    int32_t block;      /* the layer index: the number after a container segment "layers",
+                           "layer", "h", "blk", "blocks", "block" ("model.layers.7.", "h.7.",
+                           "blk.7.", "encoder.layer.7."), else the first numeric segment that is
+                           not an expert index ("features.3.weight"); -1 when none */
+    int32_t expert;     /* the number after "experts"/"expert" ("experts.5.w1"); -1 when none */
+    const char *module; /* normalised module type, static storage: "attn_q", "attn_k", "attn_v",
+                           "attn_o", "attn_qkv" (fused), "mlp_gate", "mlp_up", "mlp_down",
+                           "mlp_gate_up" (fused), "router", "embed", "embed_pos", "embed_type",
+                           "lm_head", "rnn_ih", "rnn_hh", "conv"; "" when the name says
+                           nothing known. The naming conventions recognised (Hugging Face
+                           Llama/Mistral/Mixtral/Qwen/GPT-2/GPT-NeoX/Falcon/Bloom/Phi/BERT/
+                           DistilBERT, original Llama, GGUF) are listed in docs/report.md
+                           ("Model structure"). */
+} rmtk_structure;
+
+/* Parse a tensor name ("model.layers.3.self_attn.q_proj.weight": block 3, module "attn_q").
+ * Segments are separated by '.' or '/'. RMTK_ERR_ARG for NULL. Thread-safe. */
+RMTK_API int rmtk_name_structure(const char *name, rmtk_structure *s);
 
 /* The matrices of a model under the extraction rules:
  *  - 2-D tensors as stored (rows = shape[0], cols = shape[1]);
@@ -1752,6 +1776,9 @@ typedef struct rmtk_analysis_row {
     int64_t rows, cols;
     int32_t skip;        /* enum rmtk_skip */
     int32_t error;       /* status code when status is "error", else 0 */
+    int32_t block;       /* layer index, -1 when none (rmtk_matrix_entry) */
+    int32_t expert;      /* expert index, -1 when none */
+    const char *module;  /* normalised module type, "" when unknown (rmtk_structure) */
 } rmtk_analysis_row;
 
 RMTK_API int rmtk_analysis_row_get(const rmtk_analysis *a, size_t i, rmtk_analysis_row *row);

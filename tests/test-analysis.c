@@ -127,11 +127,11 @@ static void test_reports(void)
     for (char *p = csv.buf; p && *p; p++)
         lines += *p == '\n';
     CHECK(lines == 5);
-    static const char head[] = "name,tensor,file,slice,rows,cols,dtype,method,status,reason,"
-                               "verdict,looks_random,q,";
+    static const char head[] = "name,tensor,file,slice,block,module,expert,rows,cols,dtype,"
+                               "method,status,reason,verdict,looks_random,q,";
     CHECK(strncmp(csv.buf, head, sizeof head - 1) == 0);
     /* a skipped 1-D tensor: its file, rows = n, empty cols, no verdict, no flag */
-    CHECK(strstr(csv.buf, "bias,bias,analysis_model.safetensors,,40,,") != NULL);
+    CHECK(strstr(csv.buf, "bias,bias,analysis_model.safetensors,,,,,40,,") != NULL);
     /* A failing sink gives RMTK_ERR_IO. */
     membuf broken = {0};
     broken.fail_after = 100;

@@ -16,9 +16,9 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const csv_fixed[] = {"name",   "tensor", "file",    "slice",
-                                        "rows",   "cols",   "dtype",   "method",
-                                        "status", "reason", "verdict", "looks_random"};
+static const char *const csv_fixed[] = {"name",   "tensor", "file",   "slice",   "block",
+                                        "module", "expert", "rows",   "cols",    "dtype",
+                                        "method", "status", "reason", "verdict", "looks_random"};
 
 /* The input file of an entry ("" for a given spectrum). */
 static const char *entry_file(const rmtk_analysis *a, const rmtk__entry *e)
@@ -98,6 +98,16 @@ static int emit_csv(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__csv_string(s, entry_file(a, e));
         if (e->e.slice >= 0)
             rmtk__sink_printf(s, ",%lld", (long long)e->e.slice);
+        else
+            rmtk__sink_puts(s, ",");
+        if (r.block >= 0)
+            rmtk__sink_printf(s, ",%d", (int)r.block);
+        else
+            rmtk__sink_puts(s, ",");
+        rmtk__sink_puts(s, ",");
+        rmtk__csv_string(s, r.module);
+        if (r.expert >= 0)
+            rmtk__sink_printf(s, ",%d", (int)r.expert);
         else
             rmtk__sink_puts(s, ",");
         csv_shape(s, a, e, &r);
@@ -294,6 +304,9 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_kv_string(s, "tensor", tensor_name(a, e));
         rmtk__json_kv_int(s, "slice", (long long)e->e.slice);
         rmtk__json_kv_string(s, "file", entry_file(a, e));
+        rmtk__json_kv_int(s, "block", (long long)r.block);
+        rmtk__json_kv_string(s, "module", r.module);
+        rmtk__json_kv_int(s, "expert", (long long)r.expert);
         rmtk__json_kv_int(s, "rows", (long long)r.rows);
         rmtk__json_kv_int(s, "cols", (long long)r.cols);
         rmtk__json_kv_string(s, "dtype", r.dtype);

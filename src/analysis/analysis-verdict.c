@@ -38,6 +38,10 @@ static const struct {
     {"tensor", "the tensor it comes from", 0},
     {"file", "the input file the tensor was read from (empty for a given spectrum)", 0},
     {"slice", "k for a slice of a 3-D stack or kernel position, empty for a whole tensor", 1},
+    {"block", "layer (block) index parsed from the name (empty / JSON -1 when none)", 1},
+    {"module", "normalised module type: attn_q, attn_k, attn_v, attn_o, mlp_gate, mlp_up, "
+               "mlp_down, embed, lm_head, router, conv, ... (empty when unknown)", 0},
+    {"expert", "expert index of a mixture-of-experts weight (empty / JSON -1 when none)", 1},
     {"rows", "N, rows of the matrix (a skipped tensor: its real first dimension)", 1},
     {"cols", "M, columns of the matrix (empty for a skipped 1-D tensor)", 1},
     {"dtype", "stored dtype", 0},

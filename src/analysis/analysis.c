@@ -346,6 +346,9 @@ int rmtk_analysis_add_spectrum(rmtk_analysis *a, const char *name, const double 
     e->e.cols = cols;
     e->e.skip = RMTK_SKIP_NONE;
     e->e.dtype = RMTK_DTYPE_F64;
+    e->e.block = -1;
+    e->e.expert = -1;
+    e->e.module = "";
     for (int c = 0; c < RMTK__NCOLS; c++)
         e->values[c] = NAN;
     a->nentries++;
@@ -820,6 +823,9 @@ int rmtk_analysis_row_get(const rmtk_analysis *a, size_t i, rmtk_analysis_row *r
     row->cols = e->e.cols;
     row->skip = e->e.skip;
     row->error = e->status;
+    row->block = e->e.block;
+    row->expert = e->e.expert;
+    row->module = e->e.module ? e->e.module : "";
     return RMTK_OK;
 }
 

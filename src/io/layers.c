@@ -77,6 +77,13 @@ static int push(rmtk_layers *l, const rmtk_tensor_info *ti, size_t tensor, int64
     e->cols = cols;
     e->skip = skip;
     e->dtype = ti->dtype;
+    rmtk_structure st;
+    rmtk_name_structure(ti->name, &st);
+    if (!*st.module && (ti->ndim == 4 || (ti->ndim == 3 && strstr(ti->name, "conv"))))
+        st.module = "conv";
+    e->block = st.block;
+    e->expert = st.expert;
+    e->module = st.module;
     return RMTK_OK;
 }
 
