@@ -1874,6 +1874,73 @@ RMTK_API int rmtk_analysis_write_json_fn(const rmtk_analysis *a, rmtk_write_fn f
 #define RMTK_REPORT_SCHEMA_VERSION 1
 
 /* =========================================================================================== */
+/* Lanczos and stochastic Lanczos quadrature (module lanczos)                                   */
+/* =========================================================================================== */
+
+/* y[0..n) = A x[0..n) for a symmetric operator A of order n (a dense matrix, W^T W without forming
+ * it, a Hessian-vector product from Python). Return 0 on success; any other value stops the
+ * caller, which returns RMTK_ERR_ARG. x and y never alias. */
+typedef int (*rmtk_matvec_fn)(void *user, const double *x, double *y, int64_t n);
+
+enum rmtk_reorth {
+    RMTK_REORTH_FULL = 0, /* every new vector projected twice against the stored basis (CGS2):
+                             orthonormal to working precision, m n doubles of memory */
+    RMTK_REORTH_NONE = 1  /* the plain three-term recurrence: 3 n doubles; converged Ritz values
+                             repeat ("ghosts", Paige 1976) but quadrature weights and moments stay
+                             usable (docs/methods/slq.md) */
+};
+
+typedef struct rmtk_lanczos_params {
+    int64_t steps;  /* m, Lanczos steps per start (clipped to n); default 100 */
+    int64_t starts; /* SLQ: random start vectors averaged; default 5 */
+    int32_t reorth; /* enum rmtk_reorth; default RMTK_REORTH_FULL */
+    int32_t pad;
+    uint64_t seed;  /* starts are normalised Rademacher vectors (entries +-1/sqrt n) from the
+                       counter-based generator, start l = stream l of this seed; default 1 */
+} rmtk_lanczos_params;
+
+RMTK_API rmtk_lanczos_params rmtk_lanczos_params_default(void);
+
+/* m = min(p->steps, n) Lanczos steps on op from q1 (any nonzero vector, normalised here; NULL =
+ * the Rademacher start of p->seed, stream 0): the tridiagonal T = Q^T A Q with diagonal
+ * alpha[0..k) and off-diagonal beta[0..k-1), k = *steps_done <= m (fewer when the Krylov space is
+ * exhausted: beta at rounding level, n eps ||T||). Golub & Van Loan, Matrix Computations, 4th
+ * ed., Alg. 10.1.1. alpha, beta hold m values. RMTK_ERR_ARG (NULL, n < 1, bad params, a zero q1,
+ * op returning nonzero), RMTK_ERR_NUMERIC (op gave a non-finite value), RMTK_ERR_NOMEM (the m n
+ * basis of full reorthogonalisation). Thread-safe when op is. */
+RMTK_API int rmtk_lanczos(rmtk_matvec_fn op, void *user, int64_t n, const double *q1,
+                          const rmtk_lanczos_params *p, double *alpha, double *beta,
+                          int64_t *steps_done);
+
+typedef struct rmtk_slq_info {
+    int64_t nodes_per_start; /* m = min(steps, n): start l's rule is at [l m, (l + 1) m) */
+    int64_t steps_done_min;  /* the fewest steps a start took (< m: invariant subspace) */
+    double lambda_min;       /* smallest and largest Ritz value over all starts: they converge */
+    double lambda_max;       /* to the extreme eigenvalues from inside */
+} rmtk_slq_info;
+
+/* Stochastic Lanczos quadrature: for each of p->starts normalised Rademacher starts, m Lanczos
+ * steps and the Gauss rule of T (nodes = its eigenvalues theta_k, weights = (e_1^T y_k)^2 / starts
+ * with y_k its unit eigenvectors). The spectral density estimate of A is
+ * sum over all nodes of weights[i] delta(t - nodes[i]) (total weight 1); E[sum w f(theta)] =
+ * tr f(A) / n for polynomial f of degree <= 2m - 1. nodes, weights hold starts * m values; a
+ * start that stopped early pads its slots with weight 0. REF: Ubaru, Chen & Saad, SIAM J. Matrix
+ * Anal. Appl. 38 (2017) 1075; Lin, Saad & Yang, SIAM Rev. 58 (2016) 34. Errors as rmtk_lanczos,
+ * and RMTK_ERR_LAPACK (dstev). info may be NULL. Thread-safe when op is. */
+RMTK_API int rmtk_slq_density(rmtk_matvec_fn op, void *user, int64_t n,
+                              const rmtk_lanczos_params *p, double *nodes, double *weights,
+                              rmtk_slq_info *info);
+/* The k-th moment estimate tr(A^k)/n = mean over starts of sum tau theta^k from an SLQ rule laid
+ * out as rmtk_slq_density writes it, and its Monte-Carlo standard error (the spread across
+ * starts / sqrt(starts); NaN for one start). stderr_ may be NULL. */
+RMTK_API int rmtk_slq_moment(const double *nodes, const double *weights, int64_t per_start,
+                             int64_t starts, int order, double *mean, double *stderr_);
+/* The Gaussian-smoothed density sum_k w_k N(x; theta_k, sigma^2) at x[0..nx) into density.
+ * RMTK_ERR_ARG for NULL or sigma <= 0. Thread-safe. */
+RMTK_API int rmtk_slq_smooth(const double *nodes, const double *weights, size_t count,
+                             double sigma, const double *x, size_t nx, double *density);
+
+/* =========================================================================================== */
 /* Denoising: singular-value thresholds and shrinkers (module denoise)                          */
 /* =========================================================================================== */
 
