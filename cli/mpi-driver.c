@@ -522,6 +522,18 @@ static int send_fatal(int st, const char *what)
     return MPI_Send(m, (int)(8 + strlen(m + 8) + 1), MPI_BYTE, 0, TAG_FATAL, MPI_COMM_WORLD);
 }
 
+/* Test only (tests/test_mpi.py, docs/mpi.md): RMTK_MPI_TEST_KILL=NAME makes the worker that is
+ * handed matrix NAME die at once (SIGKILL), as a crashed or killed node would. */
+static void test_kill(const rmtk_analysis *an, const size_t *idx, size_t k)
+{
+    const char *name = getenv("RMTK_MPI_TEST_KILL");
+    for (size_t j = 0; name && j < k; j++) {
+        rmtk_analysis_row r;
+        if (rmtk_analysis_row_get(an, idx[j], &r) == RMTK_OK && strcmp(r.name, name) == 0)
+            raise(SIGKILL);
+    }
+}
+
 static int worker(rmtk_analysis *an)
 {
     size_t n = rmtk_analysis_count(an);
@@ -548,6 +560,7 @@ static int worker(rmtk_analysis *an)
         size_t k = (size_t)count / sizeof *msg;
         for (size_t j = 0; j < k; j++)
             idx[j] = (size_t)msg[j];
+        test_kill(an, idx, k);
         st = rmtk_analysis_run_entries(an, idx, k, NULL, NULL);
         /* A failed matrix travels with its status; only a run that stopped is fatal. */
         for (size_t j = 0; st && j < k; j++) {
