@@ -99,7 +99,7 @@ typedef struct {
 
 static void put(wbuf *w, const void *x, size_t n)
 {
-    if (w->p && w->len + n <= w->cap)
+    if (n && w->p && w->len + n <= w->cap)
         memcpy(w->p + w->len, x, n);
     w->len += n;
 }
