@@ -34,6 +34,8 @@ static void usage(FILE *f)
             "  rmtk-manifest.txt  the list of these files\n"
             "DIR is checked before any work. rmtk replaces only the files of its previous run\n"
             "(those its manifest lists), all at once: other files in DIR are left alone.\n"
+            "Under mpirun (mpirun -np N rmtk analyze ...; docs/mpi.md) rank 0 hands the\n"
+            "matrices to the other ranks, largest first, and writes the same report.\n"
             "\n"
             "options:\n"
             "  --out DIR          output directory (created if missing)\n"
