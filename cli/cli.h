@@ -179,6 +179,7 @@ int cli_mpi_setup(const char *const *files, int nfiles, rmtk_analysis *an, int32
                   int st);
 int cli_mpi_analysis_run(rmtk_analysis *an, rmtk_progress_fn progress, void *user);
 const char *cli_mpi_errmsg(const rmtk_analysis *an);
+int cli_mpi_complete(void); /* 0 when the distributed run stopped with matrices missing */
 int cli_mpi_finish(int st);
 
 #endif /* RMTK_CLI_H */

@@ -546,6 +546,8 @@ int cmd_analyze(int argc, char **argv)
             say_vectors_cost(an, &p);
         clock_gettime(CLOCK_MONOTONIC, &ps.start);
         int run_st = cli_mpi_analysis_run(an, progress, &ps);
+        if (run_st && !cli_mpi_complete()) /* an MPI run that stopped: matrices missing, */
+            out = NULL, json = 0, quiet = 1; /* so no report, only the error below */
         char path[4200];
         size_t nfig = 0;
         if (out) {

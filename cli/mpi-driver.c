@@ -4,11 +4,12 @@
  * coordinates and writes the one report, ranks 1..N-1 compute. Rank 0 hands out the analysed
  * matrices largest first (rows x cols), a chunk of the worker's --threads matrices at a time; a
  * worker computes its chunk with rmtk_analysis_run_entries, sends each matrix's results
- * (rmtk_analysis_entry_export) and asks for the next chunk. Rank 0 imports every result into its
- * analysis (rmtk_analysis_entry_import) and writes report.json and summary.csv with the ordinary
- * writers: byte-identical to the single-process run, since each matrix's results depend only on
- * the matrix, the parameters and its index. The rank count, hosts, threads and wall time go into
- * report.json's "provenance".
+ * (rmtk_analysis_entry_export) and asks for the next chunk. A worker holds two chunks, the one
+ * it computes and the next, so that it never waits for rank 0. Rank 0 imports every result
+ * into its analysis (rmtk_analysis_entry_import) and writes report.json and summary.csv with the
+ * ordinary writers: byte-identical to the single-process run, since each matrix's results
+ * depend only on the matrix, the parameters and its index. The rank count, hosts, threads and
+ * wall time go into report.json's "provenance".
  *
  * At start every rank reports its status (models opened?), the byte size of every input, a
  * fingerprint of its analysis (entry names, shapes, dtypes, skips) and its host; a mismatch is
@@ -53,6 +54,7 @@ int cli_mpi_analysis_run(rmtk_analysis *an, rmtk_progress_fn progress, void *use
     return rmtk_analysis_run(an, progress, user);
 }
 const char *cli_mpi_errmsg(const rmtk_analysis *an) { return rmtk_analysis_errmsg(an); }
+int cli_mpi_complete(void) { return 1; }
 int cli_mpi_finish(int st) { return st; }
 
 #else /* RMTK_HAVE_MPI */
@@ -72,6 +74,7 @@ static char g_err[8192];    /* the message of a failed distributed run (cli_mpi_
 static char (*g_hosts)[MPI_MAX_PROCESSOR_NAME];
 static int *g_threads;      /* per rank: the worker threads (chunk size) */
 static double g_wall;
+static int g_incomplete;    /* the distributed run stopped before every matrix came back */
 
 int cli_mpi_rank(void) { return g_rank; }
 int cli_mpi_size(void) { return g_on ? g_size : 1; }
@@ -119,7 +122,7 @@ static const char *mpi_errstr(int code, char *buf)
     return buf;
 }
 
-/* ---- setup: same inputs, same analysis on every rank ------------------------------------------ */
+/* ---- setup: same inputs, same analysis on every rank ------------------------------------ */
 
 /* The byte size of an input: a file's, or the sum of the regular files in a directory (a
  * sharded checkpoint); -1 when it cannot be read. */
@@ -261,7 +264,7 @@ int cli_mpi_setup(const char *const *files, int nfiles, rmtk_analysis *an, int32
     return (int)verdict;
 }
 
-/* ---- rank 0: hand out, collect ---------------------------------------------------------------- */
+/* ---- rank 0: hand out, collect ------------------------------------------------------------ */
 
 /* What each worker holds, for the SIGTERM handler: two buffers, the handler reads the one
  * published last (formatted outside the handler, written with write(2) inside). */
@@ -272,7 +275,8 @@ static void on_sigterm(int sig)
 {
     (void)sig;
     static const char head[] = "rmtk: analyze: the MPI job was stopped (a rank died or was "
-                               "killed, or mpirun was interrupted); matrices being computed: ";
+                               "killed, or mpirun was interrupted); matrices held (being "
+                               "computed or queued): ";
     const char *m = g_held[g_held_cur];
     ssize_t w = write(2, head, sizeof head - 1);
     w = write(2, m, strlen(m));
@@ -281,9 +285,15 @@ static void on_sigterm(int sig)
     _exit(RMTK_ERR_IO);
 }
 
+/* A worker keeps PREFETCH chunks: it computes one while the next is queued, so the round trip
+ * to rank 0 is hidden behind the computation. */
+enum { PREFETCH = 2 };
+
 typedef struct {
-    size_t *idx; /* held entries */
+    size_t *idx;     /* held entries (being computed or queued) */
     size_t n;
+    long chunks_out; /* non-empty chunks sent and not yet reported done */
+    int zero_sent;   /* told "no more work" */
     int finished;
 } worker_state;
 
@@ -371,8 +381,8 @@ static int master(rmtk_analysis *an, rmtk_progress_fn progress, void *user)
     unsigned char *buf = NULL;
     size_t bufcap = 0;
     if (!order || !ws || !msg) {
-        free(order), free(ws), free(msg);
-        snprintf(g_err, sizeof g_err, "out of memory (MPI driver)");
+        cli_error("analyze: out of memory (MPI driver, rank 0)");
+        MPI_Abort(MPI_COMM_WORLD, RMTK_ERR_NOMEM); /* the workers wait for work: stop them */
         return RMTK_ERR_NOMEM;
     }
     for (size_t i = 0; i < n; i++) {
@@ -384,7 +394,8 @@ static int master(rmtk_analysis *an, rmtk_progress_fn progress, void *user)
     g_sort_an = an;
     qsort(order, total, sizeof *order, by_size);
     for (int r = 1; r < g_size; r++)
-        if (!(ws[r].idx = malloc((size_t)(g_threads[r] > 0 ? g_threads[r] : 1) * sizeof(size_t))))
+        if (!(ws[r].idx = malloc((size_t)PREFETCH * (size_t)(g_threads[r] > 0 ? g_threads[r] : 1) *
+                                 sizeof(size_t))))
             snprintf(g_err, sizeof g_err, "out of memory (MPI driver)");
     publish_held(an, ws);
     struct sigaction sa, old;
@@ -455,16 +466,27 @@ static int master(rmtk_analysis *an, rmtk_progress_fn progress, void *user)
                 progress(user, done, total, row.name);
             }
         } else if (stt.MPI_TAG == TAG_READY) {
-            size_t k = 0;
+            /* {chunks wanted, 1 when a chunk was just finished} */
+            int32_t ready[2] = {0, 0};
+            if (count == (int)sizeof ready)
+                memcpy(ready, buf, sizeof ready);
+            if (ready[1])
+                w->chunks_out--;
             size_t chunk = (size_t)(g_threads[src] > 0 ? g_threads[src] : 1);
-            while (!st && next < total && k < chunk) {
-                w->idx[k] = order[next++];
-                msg[k] = w->idx[k];
-                k++;
+            for (int32_t c = 0; c < ready[0] && rc == MPI_SUCCESS; c++) {
+                size_t k = 0;
+                while (!st && next < total && k < chunk && w->n < PREFETCH * chunk) {
+                    w->idx[w->n++] = order[next];
+                    msg[k++] = order[next++];
+                }
+                publish_held(an, ws);
+                rc = MPI_Send(msg, (int)(k * sizeof *msg), MPI_BYTE, src, TAG_WORK,
+                              MPI_COMM_WORLD);
+                if (k)
+                    w->chunks_out++;
+                else
+                    w->zero_sent = 1;
             }
-            w->n = k;
-            publish_held(an, ws);
-            rc = MPI_Send(msg, (int)(k * sizeof *msg), MPI_BYTE, src, TAG_WORK, MPI_COMM_WORLD);
             if (rc != MPI_SUCCESS) {
                 snprintf(g_err, sizeof g_err, "MPI send to rank %d (%s) failed, which was to "
                          "compute %s: %s", src, g_hosts[src],
@@ -472,7 +494,8 @@ static int master(rmtk_analysis *an, rmtk_progress_fn progress, void *user)
                 st = RMTK_ERR_IO;
                 break;
             }
-            if (k == 0) {
+            /* Every chunk reported done and told to stop: the worker sends nothing more. */
+            if (w->zero_sent && w->chunks_out == 0 && !w->finished) {
                 w->finished = 1;
                 nfinished++;
             }
@@ -493,6 +516,13 @@ static int master(rmtk_analysis *an, rmtk_progress_fn progress, void *user)
         }
     }
     g_wall = now() - t0;
+    g_incomplete = done < total;
+    if (nfinished < g_size - 1) {
+        /* The loop broke off (a broken communicator, no memory for a result): workers may wait
+         * for work that will not come, so the job ends here, with the message. */
+        cli_error("analyze: %s", g_err);
+        MPI_Abort(MPI_COMM_WORLD, st ? st : RMTK_ERR_IO);
+    }
     sigaction(SIGTERM, &old, NULL);
     for (int r = 1; r < g_size; r++)
         free(ws[r].idx);
@@ -511,7 +541,7 @@ static int master(rmtk_analysis *an, rmtk_progress_fn progress, void *user)
     return RMTK_OK;
 }
 
-/* ---- ranks 1..N-1: compute --------------------------------------------------------------------- */
+/* ---- ranks 1..N-1: compute ---------------------------------------------------------------- */
 
 static int send_fatal(int st, const char *what)
 {
@@ -548,16 +578,23 @@ static int worker(rmtk_analysis *an)
         return send_fatal(RMTK_ERR_NOMEM, "out of memory") == MPI_SUCCESS ? RMTK_ERR_NOMEM
                                                                           : RMTK_ERR_IO;
     }
-    rc = MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
-    while (rc == MPI_SUCCESS) {
+    /* Ask for PREFETCH chunks, then for one more after each chunk done; every request is
+     * answered (an empty chunk: no more work), and the worker leaves when all are. */
+    int32_t ready[2] = {PREFETCH, 0};
+    int expect = PREFETCH;
+    rc = MPI_Send(ready, (int)sizeof ready, MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
+    while (rc == MPI_SUCCESS && expect > 0) {
         MPI_Status stt;
         int count = 0;
         rc = MPI_Recv(msg, (int)((n + 1) * sizeof *msg), MPI_BYTE, 0, TAG_WORK, MPI_COMM_WORLD,
                       &stt);
         if (rc == MPI_SUCCESS)
             rc = MPI_Get_count(&stt, MPI_BYTE, &count);
-        if (rc != MPI_SUCCESS || count == 0)
+        expect--;
+        if (rc != MPI_SUCCESS)
             break;
+        if (count == 0)
+            continue;
         size_t k = (size_t)count / sizeof *msg;
         for (size_t j = 0; j < k; j++)
             idx[j] = (size_t)msg[j];
@@ -594,8 +631,11 @@ static int worker(rmtk_analysis *an)
         }
         if (st)
             break;
+        ready[0] = 1;
+        ready[1] = 1;
         if (rc == MPI_SUCCESS)
-            rc = MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
+            rc = MPI_Send(ready, (int)sizeof ready, MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
+        expect++;
     }
     if (rc != MPI_SUCCESS) {
         char es[MPI_MAX_ERROR_STRING];
@@ -641,6 +681,11 @@ int cli_mpi_analysis_run(rmtk_analysis *an, rmtk_progress_fn progress, void *use
 const char *cli_mpi_errmsg(const rmtk_analysis *an)
 {
     return g_on && g_size > 1 ? g_err : rmtk_analysis_errmsg(an);
+}
+
+int cli_mpi_complete(void)
+{
+    return !g_incomplete;
 }
 
 int cli_mpi_finish(int st)
