@@ -162,4 +162,24 @@ int cli_is_help(const char *arg);
 /* "rmtk: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* mpi-driver.c: `mpirun -np N rmtk analyze` (docs/mpi.md). Without MPI (RMTK_MPI=OFF) or
+ * without mpirun: rank 0 of 1, and each function passes through (cli_mpi_analysis_run is
+ * rmtk_analysis_run). cli_mpi_init/finalize wrap main. cli_mpi_threads: the --threads a rank
+ * uses (a worker with the default 0 shares its node's cores with the node's other ranks).
+ * cli_mpi_setup (collective): every rank's status, input byte sizes and analysis agree, else
+ * an error on every rank. cli_mpi_analysis_run: rank 0 collects every matrix from the workers
+ * (its progress callback over the whole job; "provenance" set); workers compute. Its message
+ * on failure: cli_mpi_errmsg. cli_mpi_finish (collective): every rank returns rank 0's status. */
+int cli_mpi_init(int *argc, char ***argv);
+int cli_mpi_finalize(int st);
+int cli_mpi_rank(void);
+int cli_mpi_size(void);
+int32_t cli_mpi_threads(int32_t threads);
+int cli_mpi_setup(const char *const *files, int nfiles, rmtk_analysis *an, int32_t threads,
+                  int st);
+int cli_mpi_analysis_run(rmtk_analysis *an, rmtk_progress_fn progress, void *user);
+const char *cli_mpi_errmsg(const rmtk_analysis *an);
+int cli_mpi_complete(void); /* 0 when the distributed run stopped with matrices missing */
+int cli_mpi_finish(int st);
+
 #endif /* RMTK_CLI_H */

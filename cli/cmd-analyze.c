@@ -34,6 +34,8 @@ static void usage(FILE *f)
             "  rmtk-manifest.txt  the list of these files\n"
             "DIR is checked before any work. rmtk replaces only the files of its previous run\n"
             "(those its manifest lists), all at once: other files in DIR are left alone.\n"
+            "Under mpirun (mpirun -np N rmtk analyze ...; docs/mpi.md) rank 0 hands the\n"
+            "matrices to the other ranks, largest first, and writes the same report.\n"
             "\n"
             "options:\n"
             "  --out DIR          output directory (created if missing)\n"
@@ -509,16 +511,22 @@ int cmd_analyze(int argc, char **argv)
                   "report.html and figures/), or --json to print the report");
         return RMTK_ERR_ARG;
     }
-    /* The output folder is checked and staged before any computation. */
+    /* The output folder is checked and staged before any computation. Under mpirun
+     * (mpi-driver.c) only rank 0 writes, and a failure is agreed on by every rank in
+     * cli_mpi_setup before anyone returns. */
+    int worker = cli_mpi_rank() != 0;
     cli_outdir od;
     memset(&od, 0, sizeof od);
-    if (out && (st = cli_outdir_prepare("analyze", "--out", out, &od)))
+    if (out && !worker && (st = cli_outdir_prepare("analyze", "--out", out, &od)) &&
+        cli_mpi_size() == 1)
         return st;
     rmtk_analysis *an = NULL;
-    if ((st = rmtk_analysis_alloc(&p, &an))) {
-        cli_error("analyze: invalid parameters (%s)", rmtk_status_str(st));
+    p.threads = cli_mpi_threads(p.threads);
+    int ast = rmtk_analysis_alloc(&p, &an);
+    if (ast) {
+        cli_error("analyze: invalid parameters (%s)", rmtk_status_str(ast));
         cli_outdir_abandon(&od);
-        return st;
+        return ast; /* the same on every rank */
     }
     rmtk_model *models[1024] = {0};
     for (int f = 0; f < nfiles && !st; f++) {
@@ -528,13 +536,18 @@ int cmd_analyze(int argc, char **argv)
         else if ((st = rmtk_analysis_add_model(an, models[f], files[f])))
             cli_error("%s", rmtk_analysis_errmsg(an));
     }
-    if (!st) {
+    st = cli_mpi_setup(files, nfiles, an, p.threads, st);
+    if (!st && worker) {
+        st = cli_mpi_analysis_run(an, NULL, NULL);
+    } else if (!st) {
         int tty = !quiet && isatty(2);
         progress_state ps = {{0, 0}, tty, quiet || tty ? 0 : per_matrix ? 1 : 10, 0};
         if (!quiet)
             say_vectors_cost(an, &p);
         clock_gettime(CLOCK_MONOTONIC, &ps.start);
-        int run_st = rmtk_analysis_run(an, progress, &ps);
+        int run_st = cli_mpi_analysis_run(an, progress, &ps);
+        if (run_st && !cli_mpi_complete()) /* an MPI run that stopped: matrices missing, */
+            out = NULL, json = 0, quiet = 1; /* so no report, only the error below */
         char path[4200];
         size_t nfig = 0;
         if (out) {
@@ -562,12 +575,13 @@ int cmd_analyze(int argc, char **argv)
             printf("\nwrote %s/summary.csv, %s/report.json%s (%.1f s)\n", out, out,
                    plots ? ", report.html and figures/" : "", elapsed(&ps.start));
         if (!st && run_st) {
-            cli_error("%s", rmtk_analysis_errmsg(an));
+            cli_error("%s", cli_mpi_errmsg(an));
             st = run_st;
         }
         if (!st)
             st = check_analysed(an);
     }
+    st = cli_mpi_finish(st);
     cli_outdir_abandon(&od);
     rmtk_analysis_free(an);
     for (int f = 0; f < nfiles; f++)

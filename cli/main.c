@@ -50,7 +50,7 @@ static void usage(FILE *f)
                "\"error\"), then exits with the status of the first failure.\n");
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -76,4 +76,15 @@ int main(int argc, char **argv)
     else
         cli_error("unknown command '%s' (rmtk --help lists them)", argv[1]);
     return RMTK_ERR_ARG;
+}
+
+/* Under mpirun (docs/mpi.md) MPI is initialised around the command; otherwise never. */
+int main(int argc, char **argv)
+{
+    int st = cli_mpi_init(&argc, &argv);
+    if (st) {
+        cli_error("cannot initialise MPI (started by mpirun?)");
+        return st;
+    }
+    return cli_mpi_finalize(dispatch(argc, argv));
 }

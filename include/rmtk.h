@@ -1873,6 +1873,49 @@ RMTK_API int rmtk_analysis_write_json_fn(const rmtk_analysis *a, rmtk_write_fn f
 
 #define RMTK_REPORT_SCHEMA_VERSION 1
 
+/* ---- An analysis computed in pieces (several processes: the CLI's MPI driver) ----
+ * Every process builds the same analysis (same models, same parameters: the same entries in
+ * the same order), computes a part of it, and sends each computed entry to one process that
+ * imports it and writes the report. Each entry's results depend only on its matrix, the
+ * parameters and its index, so the report equals that of one rmtk_analysis_run byte for byte.
+ *
+ * rmtk_analysis_run_entries: compute entries idx[0..n) only (skipped ones among them are
+ * ignored), as rmtk_analysis_run would (same pool of params.threads workers, same seeds);
+ * progress counts those entries. An entry computes once: RMTK_ERR_ARG for an index out of range
+ * or an entry computed (or imported) already, with the message on the handle. Returns
+ * RMTK_OK, or the status of the first failed listed entry (each keeps its status and message,
+ * as in rmtk_analysis_run), or an error that stopped the run (NOMEM) before every listed entry
+ * was computed. While it runs, the other entries must not be read (one thread drives a handle).
+ *
+ * rmtk_analysis_entry_export: entry i's complete results (status, error message, spectrum
+ * method, every numeric column, every array) as a byte blob, "ask the size, then fill": with
+ * buf NULL and size 0 it sets *needed and returns RMTK_OK; with a buffer it fills buf[0..*needed)
+ * and returns RMTK_OK, or RMTK_ERR_RANGE when size < *needed (nothing usable written). The blob
+ * is in the native byte order and carries the entry's index, name and shape. An entry not
+ * computed exports as such (no arrays; importing it leaves the entry uncomputed).
+ *
+ * rmtk_analysis_entry_import: replaces entry i's results with those of a blob exported from
+ * entry i of an identical analysis (any process). RMTK_ERR_FORMAT, with a message naming the
+ * entry, when the blob is malformed or truncated, comes from another byte order or rmtk version
+ * (column set), or from another entry (index, name or shape differ): the entry is then
+ * untouched. RMTK_ERR_NOMEM leaves the entry failed with that status. buf is only read during
+ * the call.
+ *
+ * rmtk_analysis_provenance_set: records key = text (a JSON string), or = number when text is
+ * NULL, in report.json's "provenance" object, its last member, written only when at least one
+ * key is set. For facts about the run that are not results (rank count, host names, wall time),
+ * so that the rest of the report stays comparable byte for byte. Setting a key again replaces
+ * its value; at most 16 keys (RMTK_ERR_RANGE). key and text are copied. RMTK_ERR_ARG for NULL
+ * a or an empty key. Not in summary.csv. */
+RMTK_API int rmtk_analysis_run_entries(rmtk_analysis *a, const size_t *idx, size_t n,
+                                       rmtk_progress_fn progress, void *user);
+RMTK_API int rmtk_analysis_entry_export(const rmtk_analysis *a, size_t i, void *buf,
+                                        size_t size, size_t *needed);
+RMTK_API int rmtk_analysis_entry_import(rmtk_analysis *a, size_t i, const void *buf,
+                                        size_t size);
+RMTK_API int rmtk_analysis_provenance_set(rmtk_analysis *a, const char *key, const char *text,
+                                          double number);
+
 /* =========================================================================================== */
 /* Lanczos and stochastic Lanczos quadrature (module lanczos)                                   */
 /* =========================================================================================== */

@@ -141,6 +141,14 @@ typedef struct {
     char *path;
 } rmtk__model_ref;
 
+/* One key of report.json's "provenance" (rmtk_analysis_provenance_set): text, or the number
+ * when text is NULL. */
+#define RMTK__MAX_PROVENANCE 16
+typedef struct {
+    char *key, *text;
+    double number;
+} rmtk__provenance;
+
 struct rmtk_analysis {
     rmtk_analysis_params p;
     char *include, *exclude;
@@ -150,6 +158,8 @@ struct rmtk_analysis {
     size_t nentries;
     int active[RMTK__NCOLS]; /* the columns of the statistics requested */
     size_t nactive;
+    rmtk__provenance prov[RMTK__MAX_PROVENANCE]; /* analysis-transfer.c */
+    size_t nprov;
     char errmsg[RMTK_ERRMSG_SIZE];
 };
 
@@ -212,6 +222,8 @@ uint64_t rmtk__matrix_seed(uint64_t seed, size_t idx);
 /* The verdict text of entry i into buf[0..size) and its enum rmtk_verdict_class (skipped or
  * failed: "" and RMTK_VERDICT_UNDETERMINED); analysis-verdict.c. */
 int rmtk__entry_verdict(const rmtk_analysis *a, size_t i, char *buf, size_t size);
+/* Frees the provenance keys of a (analysis-transfer.c; rmtk_analysis_free). */
+void rmtk__provenance_free(rmtk_analysis *a);
 /* The worker threads of a run: params.threads, or the online cores when it is 0. */
 int32_t rmtk__threads_used(const rmtk_analysis *a);
 

@@ -384,6 +384,17 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_end(s, '}');
     }
     rmtk__json_end(s, ']');
+    if (a->nprov) { /* how the run went (ranks, hosts, timing): last, apart from the results */
+        rmtk__json_key(s, "provenance");
+        rmtk__json_begin(s, '{');
+        for (size_t j = 0; j < a->nprov; j++) {
+            if (a->prov[j].text)
+                rmtk__json_kv_string(s, a->prov[j].key, a->prov[j].text);
+            else
+                rmtk__json_kv_number(s, a->prov[j].key, a->prov[j].number);
+        }
+        rmtk__json_end(s, '}');
+    }
     rmtk__json_end(s, '}');
     rmtk__sink_puts(s, "\n");
     int st = rmtk__sink_finish(s);

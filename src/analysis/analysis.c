@@ -258,6 +258,7 @@ void rmtk_analysis_free(rmtk_analysis *a)
         rmtk__free(a->models[m].path);
     }
     rmtk__free(a->models);
+    rmtk__provenance_free(a);
     rmtk__free(a->include);
     rmtk__free(a->exclude);
     rmtk__free(a);
