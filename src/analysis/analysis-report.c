@@ -356,7 +356,7 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
             continue;
         rmtk__json_begin(s, '{');
         rmtk__json_kv_string(s, "name", e->e.name);
-        rmtk__json_kv_string(s, "file", a->models[e->model].path);
+        rmtk__json_kv_string(s, "file", entry_file(a, e));
         rmtk__json_kv_string(s, "dtype", rmtk_dtype_name(e->e.dtype));
         rmtk__json_kv_string(s, "skip", rmtk_skip_name(e->e.skip));
         rmtk_tensor_info ti;
