@@ -113,7 +113,11 @@ int rmtk_analysis_add_tensor(rmtk_analysis *a, const char *name, const void *dat
         rmtk_matrix_entry e;
         rmtk_layers_get(l, i, &e);
         if (e.skip != RMTK_SKIP_NONE) {
-            st_ = rmtk__analysis_add_entry(a, e.name, NULL, e.skip, e.dtype, e.rows, e.cols,
+            /* a 1-D tensor of n is n x 0, a scalar 0 x 0: summary.csv writes the real shape
+             * (n and an empty cols) as for a file's tensor */
+            int nd = e.skip == RMTK_SKIP_NDIM;
+            st_ = rmtk__analysis_add_entry(a, e.name, NULL, e.skip, e.dtype,
+                                           nd ? (ndim ? shape[0] : 0) : e.rows, nd ? 0 : e.cols,
                                            e.reason);
             continue;
         }
