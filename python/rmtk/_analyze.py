@@ -498,7 +498,7 @@ class Report:
         if kind == "esd":
             lam = self.spectrum(name, "eigen")
             lam = lam[lam > 0]
-            ax.hist(lam, bins=min(100, max(10, len(lam) // 10)), density=True, alpha=0.6,
+            ax.hist(lam, bins=min(400, max(10, len(lam) // 4)), density=True, alpha=0.6,
                     label="ESD of W^T W")
             s2 = met.get("mp_sigma2")
             if s2 is not None and isinstance(s2, (int, float)) and math.isfinite(s2):
@@ -506,6 +506,11 @@ class Report:
                 x = np.linspace(lo, hi, 400)
                 ax.plot(x, F.mp_pdf(x, s2, m["rows"], m["cols"]), "r-",
                         label="MP fit (sigma^2 = %.3g)" % s2)
+                out = int(np.sum(lam > 1.5 * hi))
+                if out:  # the bulk stays readable; the outliers are counted
+                    ax.set_xlim(0, 1.5 * hi)
+                    ax.plot([], [], " ", label="%d values beyond the axis (max %.3g)"
+                            % (out, lam.max()))
             ax.set_xlabel("lambda = sigma^2")
             ax.set_ylabel("density")
         elif kind == "sv":
