@@ -319,6 +319,31 @@ def test_progress_callback_and_lines(capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_summary_without_pandas(example, monkeypatch):
+    _, rep = example
+    names, fro = list(rep.summary["name"]), rep.summary["fro_norm2"][0]
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas -> ImportError
+    fresh = rmtk.Report(rep.csv_bytes, rep.json_bytes)
+    rows = fresh.summary
+    assert isinstance(rows, list) and [r["name"] for r in rows] == names
+    assert rows[0]["fro_norm2"] == fro
+    assert rows[1]["reason"] == "1-D tensor [1000]" and rows[1]["cols"] is None
+    assert "<table>" in fresh._repr_html_()
+
+
+@pytest.mark.skipif(os.environ.get("RMTK_TEST_QUICK") == "1", reason="RMTK_TEST_QUICK")
+def test_notebook_example(tmp_path):
+    """examples/notebook.py runs end to end: table, figure, saved report (about 20 s)."""
+    pytest.importorskip("matplotlib")
+    r = subprocess.run([sys.executable, os.path.join(SRC, "examples", "notebook.py"), "--out",
+                        str(tmp_path)], capture_output=True, text=True,
+                       env=dict(os.environ, RMTK_LIBRARY=os.environ["RMTK_LIBRARY"]))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert sorted(os.listdir(tmp_path)) == ["fc2-spectrum.png", "report.json",
+                                            "rmtk-manifest.txt", "summary.csv"]
+    assert "fc2.weight" in r.stdout and "copied: False" in r.stdout
+
+
 def test_report_views(example, tmp_path):
     _, rep = example
     lam = rep.spectrum("fc2.weight", "eigen")
