@@ -598,10 +598,12 @@ static void process(worker_ctx *w, size_t idx)
         c.info.k = RMTK_MIN(e->e.rows, e->e.cols);
         goto stages;
     }
-    /* A caller's matrix (rmtk_analysis_add_matrix) is read in place; a model's is mapped. */
+    /* A caller's matrix (rmtk_analysis_add_matrix) is read in place, in parallel (no mapping
+     * to share); a model's is mapped and converted under the lock. */
     rmtk_model *model = e->has_view ? NULL : a->models[e->model].model;
 
-    pthread_mutex_lock(&pl->lock);
+    if (model)
+        pthread_mutex_lock(&pl->lock);
     view = e->view;
     st = model ? rmtk_layers_view(model, &e->e, &view) : RMTK_OK;
     const char *msg = st ? rmtk_model_errmsg(model) : "";
@@ -613,7 +615,8 @@ static void process(worker_ctx *w, size_t idx)
         st = rmtk_matrix_to_double(view, w->mat);
     if (st)
         e->errmsg = rmtk__strdup(msg);
-    pthread_mutex_unlock(&pl->lock);
+    if (model)
+        pthread_mutex_unlock(&pl->lock);
 
     if (!st) {
         st = rmtk_spectrum_run(w->plan, w->sv, w->u, w->v, &c.info);
