@@ -1754,6 +1754,23 @@ RMTK_API int rmtk_analysis_add_matrix(rmtk_analysis *a, const char *name, rmtk_m
 RMTK_API int rmtk_analysis_add_tensor(rmtk_analysis *a, const char *name, const void *data,
                                       int32_t dtype, int32_t ndim, const int64_t *shape,
                                       const int64_t *strides);
+/* Tensors produced on demand (a GPU tensor copied to the host, a dtype converted), so that an
+ * analysis never holds every converted tensor at once. fetch(user, &data) makes the tensor's
+ * elements available in C order (contiguous, little-endian, the dtype given at add time) and
+ * returns RMTK_OK, or a status that fails that matrix (status "error"); data stays valid until
+ * release(user) (may be NULL), which is called once the matrix has been converted into a
+ * worker's buffer. Both are called from the analysis's worker threads, at most one at a time,
+ * once per analysed matrix of the tensor (a stack of k matrices is fetched k times). */
+typedef int (*rmtk_tensor_fetch_fn)(void *user, const void **data);
+typedef void (*rmtk_tensor_release_fn)(void *user);
+/* rmtk_analysis_add_tensor for a tensor fetched on demand during rmtk_analysis_run: the same
+ * entries and skip reasons; nothing is fetched for skipped tensors or before the run. user must
+ * stay valid until the run returns. Errors as rmtk_analysis_add_tensor (RMTK_ERR_ARG for a NULL
+ * fetch). */
+RMTK_API int rmtk_analysis_add_tensor_fn(rmtk_analysis *a, const char *name, int32_t dtype,
+                                         int32_t ndim, const int64_t *shape,
+                                         rmtk_tensor_fetch_fn fetch,
+                                         rmtk_tensor_release_fn release, void *user);
 /* Compute every analysed matrix. A matrix that fails (non-finite values, LAPACK failure) gets
  * status "error" with its message and the run goes on; the return value is RMTK_OK, or the
  * status of the first failed matrix, or a global error (NOMEM). Sets OpenBLAS's thread count

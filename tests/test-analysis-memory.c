@@ -231,6 +231,87 @@ static void test_errors(void)
     rmtk_analysis_free(an);
 }
 
+typedef struct {
+    const void *data;
+    int fetched, released, fail;
+} fetch_state;
+
+static int fetch_cb(void *user, const void **data)
+{
+    fetch_state *f = user;
+    f->fetched++;
+    if (f->fail)
+        return RMTK_ERR_IO;
+    *data = f->data;
+    return RMTK_OK;
+}
+
+static void release_cb(void *user)
+{
+    ((fetch_state *)user)->released++;
+}
+
+/* A tensor produced on demand: fetched once per analysed matrix during the run (never for a
+ * skipped one, never before), released after each, the same numbers as the tensor in memory;
+ * a failing fetch fails that matrix only. */
+static void test_fetch(void)
+{
+    for (int threads = 1; threads <= 2; threads++) {
+        rmtk_analysis_params p = params(1);
+        p.threads = threads;
+        rmtk_analysis *am = NULL, *af = NULL;
+        CHECK_OK(rmtk_analysis_alloc(&p, &am));
+        CHECK_OK(rmtk_analysis_alloc(&p, &af));
+        CHECK_OK(add_memory(am));
+        fetch_state fb = {bias, 0, 0, 0}, f2 = {w2, 0, 0, 0}, f3 = {w3, 0, 0, 0},
+                    f4 = {w4, 0, 0, 0}, bad = {w2, 0, 0, 1};
+        CHECK_OK(rmtk_analysis_add_tensor_fn(af, "a.bias", RMTK_DTYPE_F32, 1, shb, fetch_cb,
+                                             release_cb, &fb));
+        CHECK_OK(rmtk_analysis_add_tensor_fn(af, "a.weight", RMTK_DTYPE_F32, 2, sh2, fetch_cb,
+                                             release_cb, &f2));
+        CHECK_OK(rmtk_analysis_add_tensor_fn(af, "b.experts", RMTK_DTYPE_F64, 3, sh3, fetch_cb,
+                                             release_cb, &f3));
+        CHECK_OK(rmtk_analysis_add_tensor_fn(af, "c.conv", RMTK_DTYPE_F32, 4, sh4, fetch_cb,
+                                             NULL, &f4));
+        CHECK(f2.fetched == 0 && f3.fetched == 0);
+        CHECK_OK(rmtk_analysis_run(am, NULL, NULL));
+        CHECK_OK(rmtk_analysis_run(af, NULL, NULL));
+        CHECK(fb.fetched == 0 && f2.fetched == 1 && f3.fetched == S3 && f4.fetched == K4 * K4);
+        CHECK(f2.released == 1 && f3.released == S3 && f4.released == 0);
+        size_t n = rmtk_analysis_count(am), nc = rmtk_analysis_column_count(am), same = 0;
+        CHECK(n == rmtk_analysis_count(af));
+        for (size_t i = 0; i < n; i++)
+            for (size_t c = 0; c < nc; c++) {
+                double x = rmtk_analysis_value(am, i, c), y = rmtk_analysis_value(af, i, c);
+                same += (x == y) || (isnan(x) && isnan(y));
+            }
+        CHECK(same == n * nc);
+        CHECK_OK(rmtk_analysis_add_tensor_fn(af, "bad", RMTK_DTYPE_F32, 2, sh2, fetch_cb,
+                                             release_cb, &bad));
+        CHECK_STATUS(rmtk_analysis_add_tensor_fn(af, "x", RMTK_DTYPE_F32, 2, sh2, NULL, NULL,
+                                                 NULL), RMTK_ERR_ARG);
+        rmtk_analysis_free(am);
+        rmtk_analysis_free(af);
+    }
+    /* a failing fetch: that matrix is an error with a message, the others are computed */
+    rmtk_analysis_params p = params(0);
+    rmtk_analysis *a = NULL;
+    fetch_state ok = {w2, 0, 0, 0}, bad = {w2, 0, 0, 1};
+    CHECK_OK(rmtk_analysis_alloc(&p, &a));
+    CHECK_OK(rmtk_analysis_add_tensor_fn(a, "bad", RMTK_DTYPE_F32, 2, sh2, fetch_cb, release_cb,
+                                         &bad));
+    CHECK_OK(rmtk_analysis_add_tensor_fn(a, "ok", RMTK_DTYPE_F32, 2, sh2, fetch_cb, release_cb,
+                                         &ok));
+    CHECK_STATUS(rmtk_analysis_run(a, NULL, NULL), RMTK_ERR_IO);
+    rmtk_analysis_row row;
+    CHECK_OK(rmtk_analysis_row_get(a, 0, &row));
+    CHECK(strcmp(row.status, "error") == 0 && strstr(row.reason, "fetch callback") != NULL);
+    CHECK(bad.released == 0);
+    CHECK_OK(rmtk_analysis_row_get(a, 1, &row));
+    CHECK(strcmp(row.status, "ok") == 0 && ok.released == 1);
+    rmtk_analysis_free(a);
+}
+
 /* Every allocation of add_tensor, add_matrix and the run fails in turn: a status, no crash, no
  * leak (the sanitizer build checks), and the last attempt succeeds. */
 static void test_nomem(void)
@@ -267,6 +348,7 @@ int main(void)
     RUN(test_same_as_file);
     RUN(test_strided_views);
     RUN(test_errors);
+    RUN(test_fetch);
     RUN(test_nomem);
     return harness_done();
 }

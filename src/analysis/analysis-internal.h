@@ -130,6 +130,11 @@ typedef struct {
     char *given_reason;  /* rmtk__analysis_add_entry: the skip reason (owned) */
     rmtk_matrix_view view; /* rmtk_analysis_add_matrix: the caller's matrix (borrowed) */
     int has_view;
+    /* rmtk_analysis_add_tensor_fn: view.data is a byte offset into the block fetch returns
+     * when the worker loads the matrix; release is called once it is converted */
+    rmtk_tensor_fetch_fn fetch;
+    rmtk_tensor_release_fn release;
+    void *fetch_user;
     int status;          /* RMTK_OK or the error of this matrix */
     char *errmsg;
     int32_t method, fallback;

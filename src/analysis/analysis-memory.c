@@ -4,7 +4,9 @@
  * tensors, by construction: the tensor is described to rmtk_layers_alloc through a one-tensor
  * index (no bytes, no file), so conv kernels, stacks, filters, min_side and the skip reasons
  * come out exactly as for the same tensor in a safetensors file. Each analysed matrix then
- * becomes a strided view into the caller's buffer (rmtk_analysis_add_matrix).
+ * becomes a strided view into the caller's buffer (rmtk_analysis_add_matrix), or, for a tensor
+ * produced on demand (rmtk_analysis_add_tensor_fn), an offset into the C-ordered block its
+ * fetch callback returns when a worker loads the matrix.
  */
 #include "analysis-internal.h"
 #include "model-internal.h"
@@ -20,9 +22,9 @@
  *   to collapse into one stride (st_d = st_{d+1} s_{d+1} for d >= 1, size-1 dims ignored).
  * The same table as rmtk_layers_view's for a C-ordered tensor, with the caller's strides.
  */
-static int tensor_view(rmtk_analysis *a, const char *name, const unsigned char *data,
-                       size_t esz, int32_t ndim, const int64_t *s, const int64_t *st,
-                       const rmtk_matrix_entry *e, rmtk_matrix_view *v)
+static int tensor_view(rmtk_analysis *a, const char *name, size_t esz, int32_t ndim,
+                       const int64_t *s, const int64_t *st, const rmtk_matrix_entry *e,
+                       rmtk_matrix_view *v, size_t *byte_offset)
 {
     int64_t off = 0;
     v->rows = e->rows;
@@ -58,13 +60,14 @@ static int tensor_view(rmtk_analysis *a, const char *name, const unsigned char *
         v->row_stride = st[0];
         v->col_stride = inner ? inner : 1;
     }
-    v->data = data + (size_t)off * esz;
+    *byte_offset = (size_t)off * esz;
     return RMTK_OK;
 }
 
-int rmtk_analysis_add_tensor(rmtk_analysis *a, const char *name, const void *data,
-                             int32_t dtype, int32_t ndim, const int64_t *shape,
-                             const int64_t *strides)
+/* Either data (+ strides) or fetch (C order). */
+static int add_tensor(rmtk_analysis *a, const char *name, const void *data, int32_t dtype,
+                      int32_t ndim, const int64_t *shape, const int64_t *strides,
+                      rmtk_tensor_fetch_fn fetch, rmtk_tensor_release_fn release, void *user)
 {
     if (!a || !name || ndim < 0 || ndim > RMTK_MAX_DIMS || (ndim > 0 && !shape))
         return RMTK_ERR_ARG;
@@ -121,18 +124,48 @@ int rmtk_analysis_add_tensor(rmtk_analysis *a, const char *name, const void *dat
                                            e.reason);
             continue;
         }
-        if (!data || esz == 0) {
+        if (esz == 0) {
             st_ = rmtk__fail(a->errmsg, RMTK_ERR_UNSUPPORTED, "%s: dtype %s: only scalar "
                              "dtypes are read from memory", name, rmtk_dtype_name(dtype));
             break;
         }
+        if (!data && !fetch) {
+            st_ = rmtk__fail(a->errmsg, RMTK_ERR_ARG, "%s: no data for an analysed tensor",
+                             name);
+            break;
+        }
         rmtk_matrix_view v;
-        st_ = tensor_view(a, e.name, data, esz, ndim, shape, st, &e, &v);
+        size_t off = 0;
+        st_ = tensor_view(a, e.name, esz, ndim, shape, st, &e, &v, &off);
+        /* a fetched tensor's view holds the byte offset into the block fetch will return */
+        v.data = fetch ? (const void *)(uintptr_t)off : (const unsigned char *)data + off;
         if (!st_)
             st_ = rmtk__analysis_add_entry(a, e.name, &v, RMTK_SKIP_NONE, e.dtype, e.rows,
                                            e.cols, "");
+        if (!st_ && fetch) {
+            rmtk__entry *ne = &a->entries[a->nentries - 1];
+            ne->fetch = fetch;
+            ne->release = release;
+            ne->fetch_user = user;
+        }
     }
     rmtk_layers_free(l);
     rmtk_model_close(m);
     return st_;
+}
+
+int rmtk_analysis_add_tensor(rmtk_analysis *a, const char *name, const void *data,
+                             int32_t dtype, int32_t ndim, const int64_t *shape,
+                             const int64_t *strides)
+{
+    return add_tensor(a, name, data, dtype, ndim, shape, strides, NULL, NULL, NULL);
+}
+
+int rmtk_analysis_add_tensor_fn(rmtk_analysis *a, const char *name, int32_t dtype,
+                                int32_t ndim, const int64_t *shape, rmtk_tensor_fetch_fn fetch,
+                                rmtk_tensor_release_fn release, void *user)
+{
+    if (!fetch)
+        return RMTK_ERR_ARG;
+    return add_tensor(a, name, NULL, dtype, ndim, shape, NULL, fetch, release, user);
 }

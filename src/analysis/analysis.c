@@ -599,14 +599,23 @@ static void process(worker_ctx *w, size_t idx)
         goto stages;
     }
     /* A caller's matrix (rmtk_analysis_add_matrix) is read in place, in parallel (no mapping
-     * to share); a model's is mapped and converted under the lock. */
+     * to share); a model's is mapped and converted under the lock, as is a fetched tensor's. */
     rmtk_model *model = e->has_view ? NULL : a->models[e->model].model;
+    bool locked = model || e->fetch; /* a fetch callback runs one at a time */
 
-    if (model)
+    if (locked)
         pthread_mutex_lock(&pl->lock);
     view = e->view;
     st = model ? rmtk_layers_view(model, &e->e, &view) : RMTK_OK;
     const char *msg = st ? rmtk_model_errmsg(model) : "";
+    const void *block = NULL;
+    if (!st && e->fetch) { /* a tensor produced on demand: view.data is an offset into it */
+        st = e->fetch(e->fetch_user, &block);
+        if (!st && !block)
+            st = RMTK_ERR_ARG;
+        msg = st ? "the tensor's fetch callback failed" : "";
+        view.data = (const unsigned char *)block + (size_t)(uintptr_t)e->view.data;
+    }
     if (!st) {
         st = rmtk_spectrum_load(w->plan, view);
         msg = rmtk_spectrum_errmsg(w->plan);
@@ -615,7 +624,9 @@ static void process(worker_ctx *w, size_t idx)
         st = rmtk_matrix_to_double(view, w->mat);
     if (st)
         e->errmsg = rmtk__strdup(msg);
-    if (model)
+    if (block && e->release)
+        e->release(e->fetch_user);
+    if (locked)
         pthread_mutex_unlock(&pl->lock);
 
     if (!st) {
