@@ -222,9 +222,9 @@ def test_strided_tensor_no_copy_same_values(example):
     assert_same_summary(c, d, rtol=1e-6)
     np.testing.assert_allclose(c.spectrum("w"), np.linalg.svd(view.astype(np.float64),
                                                               compute_uv=False), rtol=1e-9)
-    # negative strides: converted once, same numbers
+    # negative strides: converted once, during the run, same numbers
     e = rmtk.analyze({"w": base[::-1]}, progress=False)
-    assert e.inputs[0]["copied"] is True
+    assert e.inputs[0]["copied"] is True and e.inputs[0]["fetches"] == 1
     np.testing.assert_allclose(e.spectrum("w"), rmtk.analyze({"w": base}, progress=False)
                                .spectrum("w"), rtol=1e-12)  # rows reversed: same values
 
@@ -259,10 +259,61 @@ def test_conv_kernels_and_one_array():
     # a permuted kernel (channels-last memory) whose trailing dims do not collapse: one copy
     cl = k.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
     p = rmtk.analyze({"conv.weight": cl}, progress=False)
-    assert p.inputs[0]["copied"] is True
+    assert p.inputs[0]["copied"] is True and p.inputs[0]["address"] is None
     np.testing.assert_array_equal(p.spectrum("conv.weight"), flat.spectrum("conv.weight"))
     one = rmtk.analyze(np.arange(600.0).reshape(20, 30) ** 0.5, progress=False)
     assert one.names == ["matrix"]
+
+
+def test_conversions_one_at_a_time(example):
+    """Tensors the library cannot read in place (big-endian, float128, a sparse tensor, a
+    torch dtype it does not read) are converted during the run, one at a time: never more than
+    one converted copy alive, each released after its matrices are loaded. The numbers are
+    those of the same values read in place."""
+    w, _ = example
+    big = {k: v.astype(">f4") for k, v in w.items()}  # big-endian: converted
+    rep = rmtk.analyze(big, threads=2, progress=False)
+    assert rep.conversions == {"tensors": 6, "fetches": 3, "max_live": 1}
+    assert [i["fetches"] for i in rep.inputs] == [1, 0, 1, 0, 1, 0]  # biases: never fetched
+    assert_same_summary(rep, rmtk.analyze(w, threads=2, progress=False))
+    ld = rmtk.analyze({"w": w["fc2.weight"].astype(np.longdouble)}, progress=False)
+    assert ld.inputs[0]["dtype"] == "F64" and ld.inputs[0]["copied"]
+    np.testing.assert_array_equal(ld.spectrum("w"), rmtk.analyze(
+        {"w": w["fc2.weight"].astype(np.float64)}, progress=False).spectrum("w"))
+    t = torch.from_numpy(w["fc2.weight"].copy())
+    sp = rmtk.analyze({"w": t.to_sparse()}, progress=False)
+    np.testing.assert_array_equal(sp.spectrum("w"), rmtk.analyze({"w": t}, progress=False)
+                                  .spectrum("w"))
+    # a 3-D stack converted lazily: fetched once per matrix, still one at a time
+    st = torch.randn(4, 30, 20, dtype=torch.float64)
+    stack = rmtk.analyze({"e": st.numpy().astype(">f8")}, threads=2, progress=False)
+    assert stack.conversions == {"tensors": 1, "fetches": 4, "max_live": 1}
+    np.testing.assert_array_equal(stack.spectrum("e[2]"), rmtk.analyze(
+        {"e": st}, progress=False).spectrum("e[2]"))
+
+
+def test_conversion_failure_is_a_matrix_error():
+    a = np.arange(400.0).reshape(20, 20).astype(">f8")
+    import rmtk._analyze as A
+    orig = A._numpy_plan
+
+    def plan(x, contiguous=False):
+        p = orig(x, contiguous)
+        if isinstance(p, A._Lazy):
+            def boom():
+                raise RuntimeError("device lost")
+            p.produce = boom
+        return p
+    A._numpy_plan = plan
+    try:
+        rep = rmtk.analyze({"w": a, "ok": np.eye(20) + 0.01 * np.arange(400).reshape(20, 20)},
+                           progress=False)
+    finally:
+        A._numpy_plan = orig
+    s = rep.summary
+    assert list(s["status"]) == ["error", "ok"]
+    assert "fetch callback" in s["reason"][0]
+    assert rep.inputs[0]["error"] == "RuntimeError: device lost"
 
 
 def test_safetensors_written_by_torch_state(tmp_path, example):

@@ -120,14 +120,26 @@ def _torch_dtypes(torch):
 
 
 class _Arg:
-    """One tensor as the library sees it: address, dtype, shape, element strides; `keep` holds
-    the Python object that owns the memory until the run is over."""
+    """A tensor read in place: address, dtype, shape, element strides; `keep` holds the Python
+    object that owns the memory until the run is over."""
 
-    __slots__ = ("keep", "ptr", "dtype", "shape", "strides", "copied")
+    __slots__ = ("keep", "ptr", "dtype", "shape", "strides")
 
-    def __init__(self, keep, ptr, dtype, shape, strides, copied):
+    def __init__(self, keep, ptr, dtype, shape, strides):
         self.keep, self.ptr, self.dtype = keep, ptr, dtype
-        self.shape, self.strides, self.copied = tuple(shape), tuple(strides), copied
+        self.shape, self.strides = tuple(shape), tuple(strides)
+
+
+class _Lazy:
+    """A tensor converted on demand (rmtk_analysis_add_tensor_fn): `produce()` returns a
+    C-contiguous CPU copy of dtype `dtype`, made when a worker loads one of its matrices and
+    dropped when the library releases it, so at most one converted tensor exists at a time."""
+
+    __slots__ = ("dtype", "shape", "produce", "live", "fetches", "error")
+
+    def __init__(self, dtype, shape, produce):
+        self.dtype, self.shape, self.produce = dtype, tuple(shape), produce
+        self.live, self.fetches, self.error = None, 0, None
 
 
 def _is_torch(obj):
@@ -135,48 +147,47 @@ def _is_torch(obj):
     return t is not None and isinstance(obj, t.Tensor)
 
 
-def _torch_arg(t, contiguous=False):
+def _torch_plan(t, contiguous=False):
     import torch
-    copied = False
     t = t.detach()
-    if t.device.type != "cpu":
-        t, copied = t.cpu(), True
-    if t.layout != torch.strided:
-        t, copied = t.to_dense(), True
     if t.is_complex():
-        return _Arg(t, 0, "OTHER", t.shape, t.stride(), copied)
+        return _Arg(None, 0, "OTHER", t.shape, (1,) * t.dim())
     code = _torch_dtypes(torch).get(t.dtype)
-    if code is None:
-        t, code, copied = t.to(torch.float64), "F64", True
-    if contiguous and not t.is_contiguous():
-        t, copied = t.contiguous(), True
-    return _Arg(t, t.data_ptr(), code, t.shape, t.stride(), copied)
+    if (t.device.type == "cpu" and t.layout == torch.strided and code is not None and
+            not (contiguous and not t.is_contiguous())):
+        return _Arg(t, t.data_ptr(), code, t.shape, t.stride())
+    target = t.dtype if code is not None else torch.float64
+
+    def produce():
+        x = t.to_dense() if t.layout != torch.strided else t
+        return x.to(device="cpu", dtype=target).contiguous()
+    return _Lazy(code or "F64", t.shape, produce)
 
 
-def _numpy_arg(a, contiguous=False):
-    copied = False
+def _numpy_plan(a, contiguous=False):
     if not isinstance(a, np.ndarray):
-        a, copied = np.asarray(a), True
-    code = None
+        a = np.asarray(a)
     if a.dtype.name == "bfloat16":  # ml_dtypes
         code = "BF16"
     elif a.dtype.kind in "fiub":
-        code = _NP_DTYPES.get((a.dtype.kind, a.dtype.itemsize))
-        if code is None:  # float128 and the like
-            a, code, copied = a.astype(np.float64), "F64", True
+        code = _NP_DTYPES.get((a.dtype.kind, a.dtype.itemsize))  # None: float128 and the like
     else:  # complex, strings, objects: listed as a non-numeric dtype, never read
-        return _Arg(a, 0, "OTHER", a.shape, (1,) * a.ndim, copied)
-    if not a.dtype.isnative:
-        a, copied = a.astype(a.dtype.newbyteorder("=")), True
+        return _Arg(None, 0, "OTHER", a.shape, (1,) * a.ndim)
     isz = a.dtype.itemsize
-    if contiguous or any(s < 0 or s % isz for s in a.strides):
-        if not a.flags.c_contiguous:
-            a, copied = np.ascontiguousarray(a), True
-    return _Arg(a, a.ctypes.data, code, a.shape, [s // isz for s in a.strides], copied)
+    if (code is not None and a.dtype.isnative and not any(s < 0 or s % isz for s in a.strides)
+            and not (contiguous and not a.flags.c_contiguous)):
+        return _Arg(a, a.ctypes.data, code, a.shape, [s // isz for s in a.strides])
+    target = np.dtype(np.float64) if code is None else a.dtype.newbyteorder("=")
+    return _Lazy(code or "F64", a.shape,
+                 lambda: np.ascontiguousarray(a.astype(target, copy=False)))
 
 
-def _arg(obj, contiguous=False):
-    return _torch_arg(obj, contiguous) if _is_torch(obj) else _numpy_arg(obj, contiguous)
+def _plan(obj, contiguous=False):
+    return _torch_plan(obj, contiguous) if _is_torch(obj) else _numpy_plan(obj, contiguous)
+
+
+def _address(obj):
+    return obj.data_ptr() if _is_torch(obj) else obj.ctypes.data
 
 
 def _sources(source):
@@ -257,9 +268,13 @@ def analyze(source, *, stats=None, threads=None, seed=1, include=None, exclude=N
         In-memory tensors are read in place (no copy) when they are on the CPU, of a dtype the
         library reads (float64/32/16, bfloat16 and float8 through their raw bits, signed and
         unsigned integers) with non-negative strides; strided (transposed, sliced) tensors
-        are read through their strides. Anything else (a GPU tensor, complex, float128, a
-        flattened kernel whose trailing dimensions do not collapse into one stride) is
-        converted once, per tensor. Report.inputs says which were copied.
+        are read through their strides. Anything else (a GPU or sparse tensor, float128, a
+        big-endian or negative-stride array, a flattened kernel whose trailing dimensions do
+        not collapse into one stride) is converted during the run, one tensor at a time, when
+        a worker loads it (rmtk_analysis_add_tensor_fn), and dropped once loaded: never the
+        whole model at once. Complex tensors are listed as skipped. Report.inputs says what
+        was read in place and what was converted; Report.conversions counts the conversions
+        and the most converted tensors alive at once.
     stats: "basic,mp,levels" (default, as the CLI), a list, or "all"; names of rmtk.STATS.
     threads: worker threads (None: all cores; results do not depend on it).
     seed: seed of the randomised statistics (default 1).
@@ -288,16 +303,36 @@ def analyze(source, *, stats=None, threads=None, seed=1, include=None, exclude=N
             check(st, lambda: lib.rmtk_model_errmsg(m) if m else None)
             check(lib.rmtk_analysis_add_model(h, m, path.encode()),
                   lambda: lib.rmtk_analysis_errmsg(h))
+        lazies, live = [], {"now": 0, "max": 0}
+
+        def fetch(user, out):
+            lz = lazies[user - 1]
+            try:
+                obj = lz.produce()
+            except MemoryError:
+                return 1
+            except Exception as e:  # the matrix fails with status "error"; the run goes on
+                lz.error = "%s: %s" % (type(e).__name__, e)
+                return 2
+            lz.live, lz.fetches = obj, lz.fetches + 1
+            live["now"] += 1
+            live["max"] = max(live["max"], live["now"])
+            out[0] = _address(obj)
+            return 0
+
+        def release(user):
+            lazies[user - 1].live = None
+            live["now"] -= 1
+        cfetch, crelease = _lib.FETCH_FN(fetch), _lib.RELEASE_FN(release)
         for name, t in tensors:
-            a = _arg(t)
-            st = _add_tensor(h, name, a)
-            if st == 4 and a.ptr:  # UnsupportedError: strides the library cannot walk
-                a = _arg(t, contiguous=True)
-                st = _add_tensor(h, name, a)
+            a = _plan(t)
+            st = _add_tensor(h, name, a, lazies, cfetch, crelease)
+            if st == 4 and isinstance(a, _Arg) and a.ptr:
+                # strides the library cannot walk (a channels-last kernel to flatten)
+                a = _plan(t, contiguous=True)
+                st = _add_tensor(h, name, a, lazies, cfetch, crelease)
             check(st, lambda: lib.rmtk_analysis_errmsg(h))
-            args.append(a)
-            inputs.append({"name": name, "dtype": a.dtype, "shape": a.shape,
-                           "address": a.ptr, "copied": a.copied})
+            args.append((name, a))
         cb, close = _progress_callback(progress)
         ccb = _lib.PROGRESS_FN(
             (lambda _u, done, total, name: cb(done, total, (name or b"").decode(
@@ -311,7 +346,15 @@ def analyze(source, *, stats=None, threads=None, seed=1, include=None, exclude=N
             check(run_st, lambda: lib.rmtk_analysis_errmsg(h))
         csv_bytes = _collect(lib.rmtk_analysis_write_csv_fn, h)
         json_bytes = _collect(lib.rmtk_analysis_write_json_fn, h)
+        for name, a in args:
+            lazy = isinstance(a, _Lazy)
+            inputs.append({"name": name, "dtype": a.dtype, "shape": a.shape,
+                           "address": None if lazy else a.ptr, "copied": lazy,
+                           "fetches": a.fetches if lazy else 0,
+                           "error": a.error if lazy else None})
         report = Report(csv_bytes, json_bytes, inputs)
+        report.conversions = {"tensors": len(lazies), "fetches": sum(z.fetches for z in lazies),
+                              "max_live": live["max"]}
         report._run_status = run_st
         return report
     finally:
@@ -321,9 +364,14 @@ def analyze(source, *, stats=None, threads=None, seed=1, include=None, exclude=N
         del args, keep
 
 
-def _add_tensor(h, name, a):
+def _add_tensor(h, name, a, lazies, cfetch, crelease):
     nd = len(a.shape)
     shape = (ctypes.c_int64 * max(nd, 1))(*a.shape)
+    if isinstance(a, _Lazy):
+        lazies.append(a)
+        return lib.rmtk_analysis_add_tensor_fn(h, name.encode(), _lib.DTYPES[a.dtype], nd,
+                                               shape, cfetch, crelease,
+                                               ctypes.c_void_p(len(lazies)))
     strides = (ctypes.c_int64 * max(nd, 1))(*a.strides)
     return lib.rmtk_analysis_add_tensor(h, name.encode(), a.ptr or None,
                                         _lib.DTYPES[a.dtype], nd, shape, strides)
@@ -357,7 +405,8 @@ class Report:
     skipped: report.json's skipped list (name, file, dtype, skip, reason).
     params: report.json's parameters. json: the whole report.json as a dict.
     inputs: for in-memory sources, each tensor's name, dtype, shape, the address the library
-        read and whether it had to be converted first (copied).
+        read (None when converted), copied, fetches (conversions made) and error.
+    conversions: {"tensors", "fetches", "max_live"} of the converted tensors.
     csv_bytes, json_bytes: the files' exact bytes.
     """
 
@@ -366,6 +415,7 @@ class Report:
         self.json_bytes = json_bytes
         self.json = json.loads(json_bytes)
         self.inputs = list(inputs)
+        self.conversions = {"tensors": 0, "fetches": 0, "max_live": 0}
         self._matrices = {m["name"]: m for m in self.json["matrices"]}
         self._summary = None
 

@@ -299,6 +299,8 @@ class EnsembleParams(Structure):
 
 
 PROGRESS_FN = CFUNCTYPE(None, c_void_p, c_size_t, c_size_t, c_char_p)
+FETCH_FN = CFUNCTYPE(c_int, c_size_t, POINTER(c_void_p))  # user: the tensor's number (1..)
+RELEASE_FN = CFUNCTYPE(None, c_size_t)
 WRITE_FN = CFUNCTYPE(c_size_t, c_void_p, c_size_t, c_void_p)
 
 _D = POINTER(c_double)
@@ -320,6 +322,8 @@ _proto("rmtk_analysis_add_model", c_int, _P, _P, c_char_p)
 _proto("rmtk_analysis_add_matrix", c_int, _P, c_char_p, MatrixView)
 _proto("rmtk_analysis_add_tensor", c_int, _P, c_char_p, _P, c_int32, c_int32,
        POINTER(c_int64), POINTER(c_int64))
+_proto("rmtk_analysis_add_tensor_fn", c_int, _P, c_char_p, c_int32, c_int32, POINTER(c_int64),
+       FETCH_FN, RELEASE_FN, c_void_p)
 _proto("rmtk_analysis_run", c_int, _P, PROGRESS_FN, _P)
 _proto("rmtk_analysis_count", c_size_t, _P)
 _proto("rmtk_analysis_row_get", c_int, _P, c_size_t, POINTER(AnalysisRow))

@@ -98,13 +98,19 @@ def svd(a, vectors=False, method="auto", gram_rtol=1e-10):
     Raises NumericError for non-finite entries (naming the position), RangeError when a singular
     value leaves the double range. REF: rmtk.h, module spectrum.
     """
-    from ._analyze import _numpy_arg, _is_torch, _torch_arg
-    arg = _torch_arg(a) if _is_torch(a) else _numpy_arg(a)
+    from ._analyze import _plan, _Lazy, _address
+    arg = _plan(a)
     if len(arg.shape) != 2:
         raise _lib.ArgError("svd: a 2-D array is needed, got shape %s" % (arg.shape,), 5)
     rows, cols = arg.shape
     if rows < 1 or cols < 1:
         raise _lib.ArgError("svd: empty matrix %dx%d" % (rows, cols), 5)
+    if arg.dtype == "OTHER":
+        raise _lib.UnsupportedError("svd: dtype %s is not numeric" % (a.dtype,), 4)
+    if isinstance(arg, _Lazy):  # converted once (a GPU tensor, float128, big-endian, ...)
+        keep = arg.produce()
+        arg = type("_A", (), {"ptr": _address(keep), "strides": (cols, 1),
+                              "dtype": arg.dtype})()
     p = lib.rmtk_spectrum_params_default()
     p.method = _METHODS[method]
     p.vectors = int(bool(vectors))
