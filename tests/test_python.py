@@ -361,6 +361,26 @@ def test_bad_file_is_format_error(tmp_path):
         rmtk.svd(np.full((20, 20), np.nan))
 
 
+def test_gil_released_during_library_calls():
+    """Another Python thread runs while the library computes (ctypes.CDLL drops the GIL)."""
+    import threading
+    import time
+    a = np.random.default_rng(0).standard_normal((1500, 1000))
+    t0 = time.perf_counter()
+    rmtk.svd(a)
+    alone = time.perf_counter() - t0
+    done = threading.Event()
+    th = threading.Thread(target=lambda: (rmtk.svd(a), done.set()))
+    n, t0 = 0, time.perf_counter()
+    th.start()
+    while not done.is_set():
+        n += 1
+    th.join()
+    # a held GIL would leave this loop a few switch intervals (5 ms each) of the call
+    assert time.perf_counter() - t0 > 0.5 * alone
+    assert n > 20000 * alone, (n, alone)
+
+
 def test_progress_callback_and_lines(capsys):
     calls = []
     rmtk.analyze(EXAMPLE, progress=lambda d, t, n: calls.append((d, t, n)))
