@@ -159,6 +159,16 @@ def test_analyze_file_equals_cli(tmp_path, stats, extra, cli_extra):
                                                          "levels_status", "tails_status"):
                 assert row[k] == v, k
     assert [x["name"] for x in rep.skipped] == ["fc1.bias", "fc2.bias", "fc3.bias"]
+    # saving over a CLI folder with figures removes the CLI's files it does not write, as a
+    # CLI rerun would, and nothing else
+    full = tmp_path / "full"
+    subprocess.run([CLI, "analyze", EXAMPLE, "--out", str(full), "--quiet", "--format", "svg",
+                    "--include", "fc3"], check=True)
+    (full / "mine.txt").write_text("keep")
+    assert (full / "report.html").exists() and os.listdir(full / "figures")
+    rep.save(full)
+    assert sorted(os.listdir(full)) == ["mine.txt", "report.json", "rmtk-manifest.txt",
+                                        "summary.csv"]
     assert rep.params["seed"] == 1
 
 

@@ -19,7 +19,8 @@ from .functions import *  # noqa: F401,F403
 from .functions import __all__ as _fall
 from . import theory, simulate, compat  # noqa: F401
 
-__all__ = ["__version__", "analyze", "Report", "STATS", "Error", "NoMemError", "IOError",
+# rmtk.IOError stays out of __all__: `from rmtk import *` must not shadow the builtin IOError.
+__all__ = ["__version__", "analyze", "Report", "STATS", "Error", "NoMemError",
            "FormatError", "UnsupportedError", "ArgError", "NotFoundError", "LapackError",
            "RangeError", "NumericError", "InternalError", "theory", "simulate",
            "compat"] + list(_fall)

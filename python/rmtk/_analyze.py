@@ -396,6 +396,15 @@ _MANIFEST_HEAD = ("# rmtk %s: the files of the last `rmtk analyze` into this fol
                   "here writes its own (docs/report.md).\n")
 
 
+def _safe_entry(p):
+    """A manifest line rmtk may delete: NAME or figures/NAME, NAME of [A-Za-z0-9._-] not
+    starting with '.' (the CLI's rule, cli/outdir.c)."""
+    import re
+    if p.startswith("figures/"):
+        p = p[8:]
+    return bool(re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", p))
+
+
 class Report:
     """The result of rmtk.analyze: the library's summary.csv and report.json, held in memory.
 
@@ -506,6 +515,24 @@ class Report:
         renamed. report.html and figures/ are drawn by the CLI: `rmtk plot DIR/report.json`."""
         os.makedirs(directory, exist_ok=True)
         manifest = (_MANIFEST_HEAD % self.json["rmtk_version"] + "report.json\nsummary.csv\n")
+        # As the CLI: the files of the previous run's manifest that this one does not write
+        # (figures/, report.html) are removed, and only those (docs/report.md, output folder).
+        try:
+            with open(os.path.join(directory, "rmtk-manifest.txt")) as f:
+                previous = [ln.strip() for ln in f if ln.strip() and not ln.startswith("#")]
+        except OSError:
+            previous = []
+        for entry in previous:
+            if entry in ("report.json", "summary.csv") or not _safe_entry(entry):
+                continue
+            try:
+                os.unlink(os.path.join(directory, entry))
+            except OSError:
+                pass
+        try:
+            os.rmdir(os.path.join(directory, "figures"))  # only when empty, as the CLI
+        except OSError:
+            pass
         for fname, data in (("summary.csv", self.csv_bytes), ("report.json", self.json_bytes),
                             ("rmtk-manifest.txt", manifest.encode())):
             path = os.path.join(directory, fname)
