@@ -3,7 +3,6 @@ the CLI (bit for bit), in-memory sources (torch module, state dict, NumPy dict, 
 against the safetensors file of the same weights, the zero-copy path (the address the library
 read is the tensor's own), strided and bfloat16 tensors, errors, progress and the WeightWatcher
 front door (issue 15)."""
-import ctypes
 import json
 import os
 import re

@@ -9,7 +9,7 @@ degenerate for the statistic, ...). Results with several numbers are rmtk.functi
 (a dict with attribute access).
 """
 import ctypes
-from ctypes import POINTER, byref, c_double, c_int, c_int64, c_size_t, c_uint32, c_uint64, \
+from ctypes import POINTER, byref, c_double, c_int, c_int64, c_size_t, c_uint64, \
     c_void_p
 
 import numpy as np
@@ -632,6 +632,3 @@ def ww_fit(lam):
     out = _lib.WWFit()
     check(lib.rmtk_ww_fit_run(ap, len(a), byref(out)))
     return _res(out)
-
-
-del c_uint32

@@ -7,7 +7,6 @@ ratio q = M / N. REF: methods.md 2.3-2.4, 3.3-3.5, 4.1-4.9; include/rmtk.h, modu
 Errors: ArgError (invalid parameters), NumericError (the continuation of the characteristic
 equation failed).
 """
-import ctypes
 from ctypes import POINTER, byref, c_double, c_int, c_size_t
 
 import numpy as np
@@ -120,4 +119,3 @@ def fuss_catalan_moment(L, k):
     return m.value
 
 
-del ctypes
