@@ -476,5 +476,8 @@ def test_compat_weightwatcher(example):
             row["log_norm"] - np.log10(np.sum(sv ** 2))) < 1e-12
         assert row["spectral_norm"] == sv[0] ** 2
     assert watcher.get_details() is d
+    with pytest.warns(UserWarning, match="fix_fingers"):
+        d2 = ww.WeightWatcher().analyze(model=w, fix_fingers="clip_xmin", bootstrap=0)
+    assert list(d2["alpha"]) == list(d["alpha"])
     s = watcher.get_summary()
     assert abs(s["log_norm"] - d["log_norm"].mean()) < 1e-12

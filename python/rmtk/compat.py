@@ -10,6 +10,8 @@ a notebook written for weightwatcher runs by changing its import:
 The mapping of each column to rmtk's, and where the definitions differ: docs/report.md,
 "Python compat front door".
 """
+import warnings
+
 import numpy as np
 
 from ._analyze import analyze as _analyze
@@ -27,6 +29,12 @@ COLUMNS = [
     ("bulk_max", "mp_lambda_plus"), ("bulk_min", "mp_lambda_minus"), ("sv_max", "spectral_norm"),
     ("entropy", "spectral_entropy"), ("warning", None),
 ]
+
+
+# rmtk.analyze's own parameters, passed through; any other keyword (a WeightWatcher option
+# such as mp_fit, fix_fingers, pool, vectors) is ignored with a warning.
+_RMTK_PARAMS = {"significance", "bootstrap", "pt_method", "pt_samples", "replicas", "unfold",
+                "sigma2_mc", "exact", "gram_rtol", "include", "exclude"}
 
 
 class WeightWatcher:
@@ -49,13 +57,19 @@ class WeightWatcher:
         randomize=True adds rmtk's randomised baseline (null_ks: the KS distance between the
         ESD and its element shuffles) as column rand_distance. layers: a list of layer ids or
         names to keep. Other WeightWatcher options (plot, savefig, conv2d_fft, max_evals) are
-        accepted and ignored (plots: rmtk.Report.plot)."""
+        accepted and ignored (plots: rmtk.Report.plot); other WeightWatcher keywords are ignored
+        with a warning; rmtk.analyze's own (bootstrap, significance, include, ...) pass
+        through."""
         if model is not None:
             self.model = model
+        ours = {k: v for k, v in kwargs.items() if k in _RMTK_PARAMS}
+        for k in sorted(set(kwargs) - set(ours)):
+            warnings.warn("rmtk.compat.WeightWatcher.analyze: WeightWatcher option %r has no "
+                          "rmtk equivalent and is ignored" % (k,), stacklevel=2)
         stats = "basic,mp,tails" + (",null" if randomize else "")
         self.report = _analyze(self.model, stats=stats, min_side=min_evals,
                                conv="slices" if ww2x else "flatten", threads=threads,
-                               seed=seed, progress=progress, **kwargs)
+                               seed=seed, progress=progress, **ours)
         rows = []
         for lid, name in enumerate(self.report.names):
             met = self.report.metrics(name)
