@@ -614,7 +614,8 @@ static void process(worker_ctx *w, size_t idx)
         if (!st && !block)
             st = RMTK_ERR_ARG;
         msg = st ? "the tensor's fetch callback failed" : "";
-        view.data = (const unsigned char *)block + (size_t)(uintptr_t)e->view.data;
+        if (!st)
+            view.data = (const unsigned char *)block + (size_t)(uintptr_t)e->view.data;
     }
     if (!st) {
         st = rmtk_spectrum_load(w->plan, view);
