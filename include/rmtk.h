@@ -1752,6 +1752,49 @@ RMTK_API int rmtk_analysis_add_model(rmtk_analysis *a, rmtk_model *m, const char
  * RMTK_ERR_ARG (NULL, k != min(rows, cols), negative or non-finite values), RMTK_ERR_NOMEM. */
 RMTK_API int rmtk_analysis_add_spectrum(rmtk_analysis *a, const char *name, const double *sv,
                                         size_t k, int64_t rows, int64_t cols);
+/* Add one matrix that lives in the caller's memory (a NumPy array, a torch tensor's storage),
+ * without a copy: the view (rmtk_matrix_view: any scalar dtype the library reads, BF16 and FP8
+ * as their raw bits, big-endian allowed, any non-negative element strides, so a transposed or
+ * sliced array needs no copy) is BORROWED: its data must stay valid and unchanged until
+ * rmtk_analysis_run returns (the analysis reads it from its worker threads, converting one
+ * matrix at a time into a worker's buffer, like a mapped tensor). name is copied. A matrix with
+ * min(rows, cols) < params.extract.min_side, or of a non-numeric dtype, is listed as skipped with
+ * the reason, as a file's tensor would be. Its report rows have an empty tensor and file.
+ * RMTK_ERR_ARG (NULL, data NULL, rows or cols < 1), RMTK_ERR_UNSUPPORTED (a negative stride),
+ * RMTK_ERR_NOMEM. */
+RMTK_API int rmtk_analysis_add_matrix(rmtk_analysis *a, const char *name, rmtk_matrix_view view);
+/* Add one caller-owned tensor of any rank under the extraction rules of a file's tensors
+ * (rmtk_layers_alloc with params.extract: 2-D as stored, 3-D as a stack, 4-D convolution kernels
+ * flattened or sliced, >= 5-D as (shape[0], rest); scalars, 1-D, empty, filtered, small and
+ * non-numeric tensors listed as skipped with the same reasons), each matrix added as by
+ * rmtk_analysis_add_matrix (borrowed until rmtk_analysis_run returns). data holds elements of
+ * `dtype` (little-endian, a scalar dtype: not block-quantised); strides[0..ndim) are element
+ * strides (NULL = C-contiguous); a flattened kernel needs its trailing dimensions to collapse
+ * into one stride (RMTK_ERR_UNSUPPORTED naming the dimension otherwise: pass a contiguous copy).
+ * data may be NULL when the tensor is skipped anyway (a bool mask, a 1-D bias).
+ * RMTK_ERR_ARG (NULL, ndim outside 0..RMTK_MAX_DIMS, a negative dimension, a bad regex in
+ * params.extract), RMTK_ERR_UNSUPPORTED, RMTK_ERR_RANGE (the element count overflows),
+ * RMTK_ERR_NOMEM. Errors are described in rmtk_analysis_errmsg. */
+RMTK_API int rmtk_analysis_add_tensor(rmtk_analysis *a, const char *name, const void *data,
+                                      int32_t dtype, int32_t ndim, const int64_t *shape,
+                                      const int64_t *strides);
+/* Tensors produced on demand (a GPU tensor copied to the host, a dtype converted), so that an
+ * analysis never holds every converted tensor at once. fetch(user, &data) makes the tensor's
+ * elements available in C order (contiguous, little-endian, the dtype given at add time) and
+ * returns RMTK_OK, or a status that fails that matrix (status "error"); data stays valid until
+ * release(user) (may be NULL), which is called once the matrix has been converted into a
+ * worker's buffer. Both are called from the analysis's worker threads, at most one at a time,
+ * once per analysed matrix of the tensor (a stack of k matrices is fetched k times). */
+typedef int (*rmtk_tensor_fetch_fn)(void *user, const void **data);
+typedef void (*rmtk_tensor_release_fn)(void *user);
+/* rmtk_analysis_add_tensor for a tensor fetched on demand during rmtk_analysis_run: the same
+ * entries and skip reasons; nothing is fetched for skipped tensors or before the run. user must
+ * stay valid until the run returns. Errors as rmtk_analysis_add_tensor (RMTK_ERR_ARG for a NULL
+ * fetch). */
+RMTK_API int rmtk_analysis_add_tensor_fn(rmtk_analysis *a, const char *name, int32_t dtype,
+                                         int32_t ndim, const int64_t *shape,
+                                         rmtk_tensor_fetch_fn fetch,
+                                         rmtk_tensor_release_fn release, void *user);
 /* Compute every analysed matrix. A matrix that fails (non-finite values, LAPACK failure) gets
  * status "error" with its message and the run goes on; the return value is RMTK_OK, or the
  * status of the first failed matrix, or a global error (NOMEM). Sets OpenBLAS's thread count

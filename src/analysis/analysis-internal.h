@@ -126,7 +126,15 @@ typedef struct {
     rmtk_matrix_entry e; /* strings owned by the model's layer list (or by the entry) */
     size_t model;        /* RMTK__NO_MODEL for a given spectrum */
     double *given_sv;    /* rmtk_analysis_add_spectrum: the singular values (owned) */
-    char *given_name;    /* and the name (owned) */
+    char *given_name;    /* and the name (owned; also of a caller's matrix) */
+    char *given_reason;  /* rmtk__analysis_add_entry: the skip reason (owned) */
+    rmtk_matrix_view view; /* rmtk_analysis_add_matrix: the caller's matrix (borrowed) */
+    int has_view;
+    /* rmtk_analysis_add_tensor_fn: view.data is a byte offset into the block fetch returns
+     * when the worker loads the matrix; release is called once it is converted */
+    rmtk_tensor_fetch_fn fetch;
+    rmtk_tensor_release_fn release;
+    void *fetch_user;
     int status;          /* RMTK_OK or the error of this matrix */
     char *errmsg;
     int32_t method, fallback;
@@ -207,6 +215,13 @@ extern const size_t rmtk__nstages;
 double rmtk__rank_tol(const double *sv, size_t k, int64_t rows, int64_t cols, double eps);
 size_t rmtk__numerical_rank(const double *sv, size_t k, int64_t rows, int64_t cols, double eps);
 int rmtk__stage_basic(rmtk__ctx *c);
+/* Append an entry that belongs to no model (analysis.c): a caller's matrix (view non-NULL,
+ * skip RMTK_SKIP_NONE; the view is borrowed until rmtk_analysis_run returns) or a listed but
+ * skipped tensor (view NULL, skip and reason as rmtk_layers gives them). name and reason are
+ * copied. RMTK_ERR_NOMEM. */
+int rmtk__analysis_add_entry(rmtk_analysis *a, const char *name, const rmtk_matrix_view *view,
+                             int32_t skip, int32_t dtype, int64_t rows, int64_t cols,
+                             const char *reason);
 int rmtk__stage_mp(rmtk__ctx *c);
 int rmtk__stage_tails(rmtk__ctx *c);
 int rmtk__stage_levels(rmtk__ctx *c);

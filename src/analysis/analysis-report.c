@@ -71,6 +71,10 @@ static void csv_shape(rmtk__sink *s, const rmtk_analysis *a, const rmtk__entry *
         rmtk__sink_puts(s, ",,");
     else if (t && t->ndim == 1)
         rmtk__sink_printf(s, ",%lld,", (long long)t->shape[0]);
+    else if (!t && e->e.skip == RMTK_SKIP_NDIM && e->e.cols == 0 && e->e.rows > 0)
+        rmtk__sink_printf(s, ",%lld,", (long long)e->e.rows); /* memory: 1-D, n x 0 */
+    else if (!t && e->e.skip == RMTK_SKIP_NDIM && e->e.cols == 0)
+        rmtk__sink_puts(s, ",,"); /* memory: a scalar, 0 x 0 */
     else
         rmtk__sink_printf(s, ",%lld,%lld", (long long)r->rows, (long long)r->cols);
 }
@@ -369,7 +373,7 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
             continue;
         rmtk__json_begin(s, '{');
         rmtk__json_kv_string(s, "name", e->e.name);
-        rmtk__json_kv_string(s, "file", a->models[e->model].path);
+        rmtk__json_kv_string(s, "file", entry_file(a, e));
         rmtk__json_kv_string(s, "dtype", rmtk_dtype_name(e->e.dtype));
         rmtk__json_kv_string(s, "skip", rmtk_skip_name(e->e.skip));
         rmtk_tensor_info ti;

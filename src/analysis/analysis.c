@@ -19,6 +19,7 @@
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -249,6 +250,7 @@ void rmtk_analysis_free(rmtk_analysis *a)
         rmtk__free(e->errmsg);
         rmtk__free(e->given_sv);
         rmtk__free(e->given_name);
+        rmtk__free(e->given_reason);
         for (size_t j = 0; j < e->narrays; j++)
             rmtk__free(e->arrays[j].x);
     }
@@ -354,6 +356,71 @@ int rmtk_analysis_add_spectrum(rmtk_analysis *a, const char *name, const double 
         e->values[c] = NAN;
     a->nentries++;
     return RMTK_OK;
+}
+
+int rmtk__analysis_add_entry(rmtk_analysis *a, const char *name, const rmtk_matrix_view *view,
+                             int32_t skip, int32_t dtype, int64_t rows, int64_t cols,
+                             const char *reason)
+{
+    rmtk__entry *entries = rmtk__realloc(a->entries, (a->nentries + 1) * sizeof *entries);
+    if (!entries)
+        return RMTK_ERR_NOMEM;
+    a->entries = entries;
+    rmtk__entry *e = &a->entries[a->nentries];
+    memset(e, 0, sizeof *e);
+    e->given_name = rmtk__strdup(name);
+    e->given_reason = rmtk__strdup(reason ? reason : "");
+    if (!e->given_name || !e->given_reason) {
+        rmtk__free(e->given_name);
+        rmtk__free(e->given_reason);
+        return RMTK_ERR_NOMEM;
+    }
+    if (view) {
+        e->view = *view;
+        e->has_view = 1;
+    }
+    e->model = RMTK__NO_MODEL;
+    e->e.name = e->given_name;
+    e->e.reason = e->given_reason;
+    e->e.tensor = SIZE_MAX;
+    e->e.slice = -1;
+    e->e.rows = rows;
+    e->e.cols = cols;
+    e->e.skip = view ? RMTK_SKIP_NONE : skip;
+    e->e.dtype = dtype;
+    for (int c = 0; c < RMTK__NCOLS; c++)
+        e->values[c] = NAN;
+    a->nentries++;
+    return RMTK_OK;
+}
+
+int rmtk_analysis_add_matrix(rmtk_analysis *a, const char *name, rmtk_matrix_view view)
+{
+    if (!a || !name)
+        return RMTK_ERR_ARG;
+    if (!view.data || view.rows < 1 || view.cols < 1)
+        return rmtk__fail(a->errmsg, RMTK_ERR_ARG, "%s: a matrix view needs data and rows, cols "
+                          ">= 1 (got %lld x %lld)", name, (long long)view.rows,
+                          (long long)view.cols);
+    if (view.row_stride < 0 || view.col_stride < 0)
+        return rmtk__fail(a->errmsg, RMTK_ERR_UNSUPPORTED, "%s: negative strides (%lld, %lld) "
+                          "are not supported: pass a copy", name, (long long)view.row_stride,
+                          (long long)view.col_stride);
+    char why[200];
+    int64_t side = RMTK_MIN(view.rows, view.cols);
+    if (!rmtk_dtype_is_numeric(view.dtype)) {
+        snprintf(why, sizeof why, "dtype %s is not numeric", rmtk_dtype_name(view.dtype));
+        return rmtk__analysis_add_entry(a, name, NULL, RMTK_SKIP_DTYPE, view.dtype, 0, 0, why);
+    }
+    if (side < a->p.extract.min_side) {
+        snprintf(why, sizeof why, "min side %lld < min_side %lld (matrix %lld x %lld)",
+                 (long long)side, (long long)a->p.extract.min_side, (long long)view.rows,
+                 (long long)view.cols);
+        return rmtk__analysis_add_entry(a, name, NULL, RMTK_SKIP_SMALL, view.dtype, view.rows,
+                                        view.cols, why);
+    }
+    return rmtk__analysis_add_entry(a, name, &view, RMTK_SKIP_NONE, view.dtype, view.rows,
+                                    view.cols, "");
 }
 
 /* ---- per-matrix work ----------------------------------------------------------------------- */
@@ -535,11 +602,25 @@ static void process(worker_ctx *w, size_t idx)
         c.info.k = RMTK_MIN(e->e.rows, e->e.cols);
         goto stages;
     }
-    rmtk__model_ref *ref = &a->models[e->model];
+    /* A caller's matrix (rmtk_analysis_add_matrix) is read in place, in parallel (no mapping
+     * to share); a model's is mapped and converted under the lock, as is a fetched tensor's. */
+    rmtk_model *model = e->has_view ? NULL : a->models[e->model].model;
+    bool locked = model || e->fetch; /* a fetch callback runs one at a time */
 
-    pthread_mutex_lock(&pl->lock);
-    st = rmtk_layers_view(ref->model, &e->e, &view);
-    const char *msg = st ? rmtk_model_errmsg(ref->model) : "";
+    if (locked)
+        pthread_mutex_lock(&pl->lock);
+    view = e->view;
+    st = model ? rmtk_layers_view(model, &e->e, &view) : RMTK_OK;
+    const char *msg = st ? rmtk_model_errmsg(model) : "";
+    const void *block = NULL;
+    if (!st && e->fetch) { /* a tensor produced on demand: view.data is an offset into it */
+        st = e->fetch(e->fetch_user, &block);
+        if (!st && !block)
+            st = RMTK_ERR_ARG;
+        msg = st ? "the tensor's fetch callback failed" : "";
+        if (!st)
+            view.data = (const unsigned char *)block + (size_t)(uintptr_t)e->view.data;
+    }
     if (!st) {
         st = rmtk_spectrum_load(w->plan, view);
         msg = rmtk_spectrum_errmsg(w->plan);
@@ -548,7 +629,10 @@ static void process(worker_ctx *w, size_t idx)
         st = rmtk_matrix_to_double(view, w->mat);
     if (st)
         e->errmsg = rmtk__strdup(msg);
-    pthread_mutex_unlock(&pl->lock);
+    if (block && e->release)
+        e->release(e->fetch_user);
+    if (locked)
+        pthread_mutex_unlock(&pl->lock);
 
     if (!st) {
         st = rmtk_spectrum_run(w->plan, w->sv, w->u, w->v, &c.info);

@@ -1,0 +1,342 @@
+"""The ctypes layer: finds and loads librmtk.so, declares the structs and prototypes of
+include/rmtk.h that the package uses, and turns status codes into exceptions.
+
+Every call goes through ctypes.CDLL, which releases the GIL for the duration of the foreign
+call (callbacks into Python, the progress function and the report writers, take it back).
+"""
+import ctypes
+import os
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_int,
+                    c_int32, c_int64, c_size_t, c_uint32, c_uint64, c_void_p)
+
+from ._version import __version__
+
+# ---- errors ------------------------------------------------------------------------------------
+
+
+class Error(Exception):
+    """A library error: `status` is the rmtk status code (enum rmtk_status), `message` the
+    library's message (the file, tensor, byte offset and values involved where it has them)."""
+
+    status = None
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class NoMemError(Error, MemoryError):
+    status = 1
+
+
+class IOError(Error, OSError):  # noqa: A001 (rmtk.IOError: the library's RMTK_ERR_IO)
+    status = 2
+
+
+class FormatError(Error, ValueError):
+    status = 3
+
+
+class UnsupportedError(Error, NotImplementedError):
+    status = 4
+
+
+class ArgError(Error, ValueError):
+    status = 5
+
+
+class NotFoundError(Error, KeyError):
+    status = 6
+
+    def __str__(self):  # KeyError would quote the message
+        return self.message
+
+
+class LapackError(Error, ArithmeticError):
+    status = 7
+
+
+class RangeError(Error, OverflowError):
+    status = 8
+
+
+class NumericError(Error, ArithmeticError):
+    status = 9
+
+
+class InternalError(Error, RuntimeError):
+    status = 10
+
+
+_BY_STATUS = {c.status: c for c in (NoMemError, IOError, FormatError, UnsupportedError,
+                                    ArgError, NotFoundError, LapackError, RangeError,
+                                    NumericError, InternalError)}
+
+# ---- loading -----------------------------------------------------------------------------------
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _candidates():
+    env = os.environ.get("RMTK_LIBRARY")
+    if env:
+        return [env]
+    return [os.path.join(_HERE, "librmtk.so"),
+            # in-tree use: python/rmtk -> the repository's build folder
+            os.path.join(_HERE, "..", "..", "build", "librmtk.so")]
+
+
+def _load():
+    tried = []
+    for path in _candidates():
+        if os.path.exists(path):
+            return ctypes.CDLL(os.path.abspath(path)), os.path.abspath(path)
+        tried.append(path)
+    raise ImportError("rmtk: librmtk.so not found (tried %s); install the package with "
+                      "`pip install --no-build-isolation ./python`, or build the library "
+                      "(cmake --build build) and set RMTK_LIBRARY=build/librmtk.so"
+                      % ", ".join(tried))
+
+
+lib, library_path = _load()
+lib.rmtk_version.restype = c_char_p
+lib.rmtk_version.argtypes = []
+library_version = lib.rmtk_version().decode()
+if library_version != __version__:
+    raise ImportError("rmtk: the package is version %s but %s is librmtk %s; reinstall the "
+                      "package or point RMTK_LIBRARY at the matching library"
+                      % (__version__, library_path, library_version))
+lib.rmtk_status_str.restype = c_char_p
+lib.rmtk_status_str.argtypes = [c_int]
+
+
+def status_str(st):
+    return lib.rmtk_status_str(st).decode()
+
+
+def check(st, msg=None):
+    """Raise the exception of status st (nothing for RMTK_OK). msg: the handle's message, a
+    str or a callable returning one; else the generic text of the status."""
+    if st == 0:
+        return
+    if callable(msg):
+        msg = msg()
+    if isinstance(msg, bytes):
+        msg = msg.decode(errors="replace")
+    text = msg if msg else status_str(st)
+    raise _BY_STATUS.get(st, Error)(text, st)
+
+
+# ---- structs (the layouts of include/rmtk.h) -------------------------------------------------
+
+DTYPES = {"F64": 0, "F32": 1, "F16": 2, "BF16": 3, "F8_E4M3": 4, "F8_E5M2": 5, "I8": 6,
+          "I16": 7, "I32": 8, "I64": 9, "U8": 10, "U16": 11, "U32": 12, "U64": 13, "BOOL": 14,
+          "OTHER": 15}
+
+
+class MatrixView(Structure):
+    _fields_ = [("data", c_void_p), ("rows", c_int64), ("cols", c_int64),
+                ("row_stride", c_int64), ("col_stride", c_int64), ("dtype", c_int32),
+                ("big_endian", c_int32)]
+
+
+class ExtractParams(Structure):
+    _fields_ = [("conv_mode", c_int32), ("pad", c_int32), ("min_side", c_int64),
+                ("include", c_char_p), ("exclude", c_char_p)]
+
+
+class SpectrumParams(Structure):
+    _fields_ = [("method", c_int32), ("vectors", c_int32), ("gram_rtol", c_double)]
+
+
+class SpectrumInfo(Structure):
+    _fields_ = [("method", c_int32), ("fallback", c_int32), ("k", c_int64),
+                ("err_bound", c_double)]
+
+
+class MPParams(Structure):
+    _fields_ = [("alpha", c_double), ("window", c_int32), ("broadening", c_int32),
+                ("n_samples", c_int32), ("estimator", c_int32), ("fit_range", c_double)]
+
+
+class PowerlawParams(Structure):
+    _fields_ = [("xmax", c_double), ("min_tail", c_uint64), ("bootstrap", c_uint64),
+                ("seed", c_uint64), ("threads", c_uint32), ("pad", c_uint32)]
+
+
+class HillParams(Structure):
+    _fields_ = [("k_min", c_uint64), ("span_ratio", c_double), ("z", c_double),
+                ("k_max_frac", c_double)]
+
+
+class TailsParams(Structure):
+    _fields_ = [("powerlaw", PowerlawParams), ("hill", HillParams)]
+
+
+class PTParams(Structure):
+    _fields_ = [("method", c_int32), ("pad", c_uint32), ("nsamples", c_uint64),
+                ("pooling_window", c_uint64), ("ma_window", c_uint64), ("seed", c_uint64),
+                ("alpha", c_double)]
+
+
+class NullParams(Structure):
+    _fields_ = [("replicas", c_uint64), ("seed", c_uint64)]
+
+
+CDF_FN = CFUNCTYPE(c_double, c_double, c_void_p)
+
+
+class UnfoldParams(Structure):
+    _fields_ = [("method", c_int32), ("gauss_edge", c_int32), ("window", c_uint32),
+                ("poly_degree", c_uint32), ("sigma_floor", c_double), ("cdf", c_void_p),
+                ("cdf_params", c_void_p), ("cdf_scale", c_double)]
+
+
+class NVMCParams(Structure):
+    _fields_ = [("tol", c_double), ("min_iter", c_uint64), ("max_iter", c_uint64),
+                ("seed", c_uint64)]
+
+
+class LevelsParams(Structure):
+    _fields_ = [("unfold", UnfoldParams), ("L", POINTER(c_double)), ("n_L", c_size_t),
+                ("brody_boot", c_uint32), ("sigma2_mc", c_uint32), ("mc", NVMCParams),
+                ("delta3_step", c_double), ("ratio_bins", c_uint32), ("pad", c_uint32),
+                ("seed", c_uint64)]
+
+
+class AnalysisParams(Structure):
+    _fields_ = [("extract", ExtractParams), ("spectrum", SpectrumParams), ("stats", c_uint32),
+                ("threads", c_int32), ("seed", c_uint64), ("significance", c_double),
+                ("mp", MPParams), ("tails", TailsParams), ("vectors", PTParams),
+                ("null", NullParams), ("levels", LevelsParams)]
+
+
+class AnalysisRow(Structure):
+    _fields_ = [("name", c_char_p), ("status", c_char_p), ("reason", c_char_p),
+                ("method", c_char_p), ("dtype", c_char_p), ("rows", c_int64),
+                ("cols", c_int64), ("skip", c_int32), ("error", c_int32)]
+
+
+class MPLaw(Structure):
+    _fields_ = [("sigma2", c_double), ("rows", c_double), ("cols", c_double),
+                ("form", c_int32), ("atom", c_int32)]
+
+
+class MPPaperFit(Structure):
+    _fields_ = [("a", c_double), ("nu_min", c_double), ("nu_max", c_double),
+                ("sigma2", c_double), ("lambda_minus", c_double), ("lambda_plus", c_double),
+                ("rss", c_double), ("n_points", c_int64), ("n_above", c_int64)]
+
+
+class MPRobustFit(Structure):
+    _fields_ = [("sigma2", c_double), ("lambda_minus", c_double), ("lambda_plus", c_double),
+                ("n_excluded", c_int64), ("steps", c_int32), ("capped", c_int32)]
+
+
+class MPResult(Structure):
+    _fields_ = [("sigma2", c_double), ("lambda_minus", c_double), ("lambda_plus", c_double),
+                ("n_spikes", c_int64), ("softrank", c_double), ("lambda_max", c_double),
+                ("tw_mu", c_double), ("tw_sigma", c_double), ("tw_stat_top", c_double),
+                ("pvalue_top", c_double), ("bbp_c", c_double), ("robust", MPRobustFit),
+                ("paper", MPPaperFit), ("paper_status", c_int32), ("pad", c_int32)]
+
+
+class HillPlateau(Structure):
+    _fields_ = [("defined", c_int32), ("reason", c_int32), ("alpha", c_double),
+                ("alpha_err", c_double), ("k1", c_uint64), ("k2", c_uint64),
+                ("windows", c_uint64)]
+
+
+class PowerlawFit(Structure):
+    _fields_ = [("reason", c_int32), ("plausible", c_int32), ("alpha", c_double),
+                ("alpha_err", c_double), ("xmin", c_double), ("xmax", c_double),
+                ("ks_d", c_double), ("n_tail", c_uint64), ("n", c_uint64),
+                ("n_candidates", c_uint64), ("p_gof", c_double), ("replicas_ok", c_uint64)]
+
+
+class LRTest(Structure):
+    _fields_ = [("reason", c_int32), ("nested", c_int32), ("r", c_double),
+                ("r_norm", c_double), ("p", c_double), ("params", c_double * 2)]
+
+
+class WWFit(Structure):
+    _fields_ = [("reason", c_int32), ("pad", c_int32), ("alpha", c_double),
+                ("alpha_err", c_double), ("alpha_weighted", c_double),
+                ("log_alpha_norm", c_double), ("xmin", c_double), ("ks_d", c_double),
+                ("num_pl_spikes", c_uint64), ("n_kept", c_uint64), ("lambda_max", c_double)]
+
+
+MAX_LAYERS = 64
+LAW_MAX_EDGES = 16
+
+
+class LawParams(Structure):
+    _fields_ = [("law", c_int32), ("L", c_int32), ("sigma2", c_double), ("ratio", c_double),
+                ("sigma2_wigner", c_double), ("n_dims", c_size_t),
+                ("dims", c_int64 * (MAX_LAYERS + 1)), ("activation", c_int32),
+                ("pad0", c_int32), ("leaky_slope", c_double), ("sigma_w2", c_double),
+                ("sigma_b2", c_double), ("q0", c_double), ("quad_nodes", c_size_t),
+                ("eta_rel", c_double)]
+
+
+class LawInfo(Structure):
+    _fields_ = [("name", c_char * 32), ("atom", c_double), ("mean", c_double),
+                ("variance", c_double), ("n_edges", c_size_t),
+                ("edges", c_double * LAW_MAX_EDGES), ("diverges_at_0", c_int32),
+                ("pad0", c_int32)]
+
+
+class EnsembleParams(Structure):
+    _fields_ = [("ensemble", c_int32), ("weight_law", c_int32), ("n", c_int64),
+                ("n_dims", c_size_t), ("dims", c_int64 * (MAX_LAYERS + 1)), ("k", c_int32),
+                ("activation", c_int32), ("sigma2", c_double), ("p", c_double),
+                ("c", c_double), ("rank", c_int64), ("theta", c_double),
+                ("leaky_slope", c_double), ("sigma_w2", c_double), ("sigma_b2", c_double),
+                ("q0", c_double), ("student_nu", c_double), ("weight_density", c_double),
+                ("coupled", c_int32), ("pad0", c_int32), ("seed", c_uint64)]
+
+
+PROGRESS_FN = CFUNCTYPE(None, c_void_p, c_size_t, c_size_t, c_char_p)
+FETCH_FN = CFUNCTYPE(c_int, c_size_t, POINTER(c_void_p))  # user: the tensor's number (1..)
+RELEASE_FN = CFUNCTYPE(None, c_size_t)
+WRITE_FN = CFUNCTYPE(c_size_t, c_void_p, c_size_t, c_void_p)
+
+_D = POINTER(c_double)
+_P = c_void_p
+
+
+def _proto(name, restype, *argtypes):
+    f = getattr(lib, name)
+    f.restype = restype
+    f.argtypes = list(argtypes)
+
+
+# analysis
+_proto("rmtk_analysis_params_default", AnalysisParams)
+_proto("rmtk_analysis_alloc", c_int, POINTER(AnalysisParams), POINTER(c_void_p))
+_proto("rmtk_analysis_free", None, _P)
+_proto("rmtk_analysis_errmsg", c_char_p, _P)
+_proto("rmtk_analysis_add_model", c_int, _P, _P, c_char_p)
+_proto("rmtk_analysis_add_matrix", c_int, _P, c_char_p, MatrixView)
+_proto("rmtk_analysis_add_tensor", c_int, _P, c_char_p, _P, c_int32, c_int32,
+       POINTER(c_int64), POINTER(c_int64))
+_proto("rmtk_analysis_add_tensor_fn", c_int, _P, c_char_p, c_int32, c_int32, POINTER(c_int64),
+       FETCH_FN, RELEASE_FN, c_void_p)
+_proto("rmtk_analysis_run", c_int, _P, PROGRESS_FN, _P)
+_proto("rmtk_analysis_count", c_size_t, _P)
+_proto("rmtk_analysis_row_get", c_int, _P, c_size_t, POINTER(AnalysisRow))
+_proto("rmtk_analysis_write_csv_fn", c_int, _P, WRITE_FN, _P)
+_proto("rmtk_analysis_write_json_fn", c_int, _P, WRITE_FN, _P)
+_proto("rmtk_model_open", c_int, c_char_p, POINTER(c_void_p))
+_proto("rmtk_model_close", None, _P)
+_proto("rmtk_model_errmsg", c_char_p, _P)
+# spectrum
+_proto("rmtk_spectrum_params_default", SpectrumParams)
+_proto("rmtk_spectrum_plan_alloc", c_int, c_int64, c_int64, POINTER(SpectrumParams),
+       POINTER(c_void_p))
+_proto("rmtk_spectrum_plan_free", None, _P)
+_proto("rmtk_spectrum_errmsg", c_char_p, _P)
+_proto("rmtk_spectrum_execute", c_int, _P, MatrixView, _D, _D, _D, POINTER(SpectrumInfo))
+_proto("rmtk_dtype_name", c_char_p, c_int)
