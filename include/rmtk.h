@@ -59,6 +59,10 @@ RMTK_API const char *rmtk_status_str(int status);
 
 /* The library version as "MAJOR.MINOR.PATCH" (static storage). */
 RMTK_API const char *rmtk_version(void);
+/* sizeof the public struct called name ("rmtk_analysis_params", "rmtk_analysis_row", ...; every
+ * struct this header defines by value), or 0 for an unknown name. Bindings that mirror the
+ * structs (the Python package) compare their layout with it at load time. Thread-safe. */
+RMTK_API size_t rmtk_struct_size(const char *name);
 
 /* =========================================================================================== */
 /* Memory: the allocation funnel's test hook                                                    */

@@ -3,6 +3,7 @@ the CLI (bit for bit), in-memory sources (torch module, state dict, NumPy dict, 
 against the safetensors file of the same weights, the zero-copy path (the address the library
 read is the tensor's own), strided and bfloat16 tensors, errors, progress and the WeightWatcher
 front door (issue 15)."""
+import ctypes
 import json
 import os
 import re
@@ -481,3 +482,13 @@ def test_compat_weightwatcher(example):
     assert list(d2["alpha"]) == list(d["alpha"])
     s = watcher.get_summary()
     assert abs(s["log_norm"] - d["log_norm"].mean()) < 1e-12
+
+
+def test_struct_layout_guard():
+    """The package refuses a library whose struct layout differs (python/rmtk/_lib.py)."""
+    from rmtk import _lib
+    assert _lib.lib.rmtk_struct_size(b"no_such_struct") == 0
+    for cls, cname in _lib._MIRRORS.items():
+        assert _lib.lib.rmtk_struct_size(cname.encode()) == ctypes.sizeof(cls), cname
+    row = _lib.AnalysisRow()
+    assert ctypes.sizeof(row) == _lib.lib.rmtk_struct_size(b"rmtk_analysis_row")

@@ -216,7 +216,8 @@ class AnalysisParams(Structure):
 class AnalysisRow(Structure):
     _fields_ = [("name", c_char_p), ("status", c_char_p), ("reason", c_char_p),
                 ("method", c_char_p), ("dtype", c_char_p), ("rows", c_int64),
-                ("cols", c_int64), ("skip", c_int32), ("error", c_int32)]
+                ("cols", c_int64), ("skip", c_int32), ("error", c_int32),
+                ("block", c_int32), ("expert", c_int32), ("module", c_char_p)]
 
 
 class MPLaw(Structure):
@@ -296,6 +297,32 @@ class EnsembleParams(Structure):
                 ("leaky_slope", c_double), ("sigma_w2", c_double), ("sigma_b2", c_double),
                 ("q0", c_double), ("student_nu", c_double), ("weight_density", c_double),
                 ("coupled", c_int32), ("pad0", c_int32), ("seed", c_uint64)]
+
+
+# Every mirrored struct must have the library's layout: a mismatch (a library built from other
+# sources) would read or write past the struct, so it is an ImportError.
+lib.rmtk_struct_size.restype = c_size_t
+lib.rmtk_struct_size.argtypes = [c_char_p]
+_MIRRORS = {
+    MatrixView: "rmtk_matrix_view", ExtractParams: "rmtk_extract_params",
+    SpectrumParams: "rmtk_spectrum_params", SpectrumInfo: "rmtk_spectrum_info",
+    MPParams: "rmtk_mp_params", PowerlawParams: "rmtk_powerlaw_params",
+    HillParams: "rmtk_hill_params", TailsParams: "rmtk_tails_params", PTParams: "rmtk_pt_params",
+    NullParams: "rmtk_null_params", UnfoldParams: "rmtk_unfold_params",
+    NVMCParams: "rmtk_nv_mc_params", LevelsParams: "rmtk_levels_params",
+    AnalysisParams: "rmtk_analysis_params", AnalysisRow: "rmtk_analysis_row",
+    MPLaw: "rmtk_mp_law", MPPaperFit: "rmtk_mp_paper_fit", MPRobustFit: "rmtk_mp_robust_fit",
+    MPResult: "rmtk_mp_result", HillPlateau: "rmtk_hill_plateau",
+    PowerlawFit: "rmtk_powerlaw_fit", LRTest: "rmtk_lr_test", WWFit: "rmtk_ww_fit",
+    LawParams: "rmtk_law_params", LawInfo: "rmtk_law_info", EnsembleParams: "rmtk_ensemble_params",
+}
+for _cls, _cname in _MIRRORS.items():
+    _size = lib.rmtk_struct_size(_cname.encode())
+    if _size != ctypes.sizeof(_cls):
+        raise ImportError("rmtk: struct %s is %d bytes in %s but %d in this package's mirror "
+                          "(python/rmtk/_lib.py %s): package and library were built from "
+                          "different sources" % (_cname, _size, library_path,
+                                                 ctypes.sizeof(_cls), _cls.__name__))
 
 
 PROGRESS_FN = CFUNCTYPE(None, c_void_p, c_size_t, c_size_t, c_char_p)
