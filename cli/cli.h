@@ -118,6 +118,8 @@ typedef struct cli_lines_fig {
     int step;      /* draw each series as a step line (histogram densities at bin starts) */
     int markers;   /* a dot at every point */
     int integer_x; /* ticks at integers at least (blocks, steps) */
+    double vline_x;          /* a dashed vertical line there, labelled (when vline_label set) */
+    const char *vline_label;
 } cli_lines_fig;
 /* Writes path_stem.svg and path_stem.csv (series,x,y). */
 int cli_plot_lines(const cli_lines_fig *d, const char *path_stem);

@@ -822,7 +822,8 @@ static int esd_figure(const results *r, const pair *pr, size_t idx, const char *
                  "delta rank %zu (tolerance %.3g), ||dW||_F/||W||_F = %.3g, top-%zu angle "
                  "%.3g deg",
                  pr->rank, pr->tol, pr->rel, pr->top, vmax(pr->ang_l, pr->top));
-    cli_lines_fig d = {title, "log10 singular value", "density", note, se, ns, 0, 1, 0, 0};
+    cli_lines_fig d = {title, "log10 singular value", "density", note, se, ns, 0, 1, 0, 0,
+                       pr->zero ? NAN : log10(pr->tol), "delta rank tolerance"};
     cli_figure_stem(idx, pr->canon, "esd", stem, sizeof stem);
     snprintf(path, sizeof path, "%s/%s", figdir, stem);
     snprintf(stem_out, nstem, "%s", stem);
@@ -877,7 +878,11 @@ static int trend_figure(const results *r, const char *figdir, const char *kind, 
     }
     char path[5200];
     snprintf(path, sizeof path, "%s/compare-%s", figdir, kind);
-    cli_lines_fig d = {title, "block", ylabel, NULL, se, nm, logy, 0, 1, 1};
+    cli_lines_fig d = {title, "block", ylabel,
+                       logy ? "mean over a block's matrices of each type; all-zero deltas are "
+                              "not shown on the log axis"
+                            : "mean over a block's matrices of each type",
+                       se, nm, logy, 0, 1, 1, NAN, NULL};
     int st = cli_plot_lines(&d, path);
     free(buf);
     free(se);

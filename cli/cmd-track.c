@@ -246,7 +246,7 @@ static int trend_figures(const ckpt *ck, size_t nck, const point *pts, size_t np
             snprintf(title, sizeof title, "%s against step: %s", trend[t], mods[m]);
             snprintf(stem, sizeof stem, "track-%s-%s", trend[t], mods[m]);
             snprintf(path, sizeof path, "%s/%s", figdir, stem);
-            cli_lines_fig d = {title, "step", trend[t], NULL, se, ns, 0, 0, 1, 0};
+            cli_lines_fig d = {title, "step", trend[t], NULL, se, ns, 0, 0, 1, 0, NAN, NULL};
             st = cli_plot_lines(&d, path);
             if (!st && *nstems < maxstems)
                 snprintf(stems[(*nstems)++], 300, "%s", stem);

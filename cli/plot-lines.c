@@ -99,8 +99,10 @@ int cli_plot_lines(const cli_lines_fig *d, const char *path_stem)
         fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
                 L, PY(t), L + pw, PY(t), L - 5, PY(t) + 4);
-        if (d->logy)
-            fprintf(f, "1e%g", v);
+        if (d->logy && fabs(v - floor(v + 0.5)) < 1e-9)
+            fprintf(f, "1e%g", floor(v + 0.5));
+        else if (d->logy)
+            fprintf(f, "%.3g", pow(10.0, v));
         else
             fprintf(f, "%g", v);
         fputs("</text>\n", f);
@@ -147,14 +149,24 @@ int cli_plot_lines(const cli_lines_fig *d, const char *path_stem)
         if (shown < 24) {
             double ly = T + 8 + 16.0 * (double)shown++;
             fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" "
-                       "stroke-width=\"2\"%s/><text x=\"%.0f\" y=\"%.0f\">",
+                       "stroke-width=\"2\"%s/><text x=\"%.0f\" y=\"%.0f\" font-size=\"11\">",
                     L + pw + 10, ly, L + pw + 30, ly, col,
                     se->dashed ? " stroke-dasharray=\"5 3\"" : "", L + pw + 35, ly + 4);
-            char lab[40];
-            snprintf(lab, sizeof lab, "%s", se->label);
+            char lab[40]; /* the end of a long name: the distinctive part */
+            size_t ll = strlen(se->label);
+            snprintf(lab, sizeof lab, "%s%s", ll > 26 ? "..." : "",
+                     ll > 26 ? se->label + ll - 26 : se->label);
             svg_text(f, lab);
             fputs("</text>\n", f);
         }
+    }
+    if (d->vline_label && isfinite(d->vline_x) && d->vline_x >= x0 && d->vline_x <= x1) {
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#777\" "
+                   "stroke-dasharray=\"2 3\"/><text x=\"%.1f\" y=\"%d\" font-size=\"10\" "
+                   "fill=\"#555\">",
+                PX(d->vline_x), T, PX(d->vline_x), T + ph, PX(d->vline_x) + 3, T + 12);
+        svg_text(f, d->vline_label);
+        fputs("</text>\n", f);
     }
     if (empty)
         fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">no data</text>\n",
