@@ -281,6 +281,10 @@ static int compare_pair(pair *pr, side *B, side *T, rmtk_spectrum_plan *plan, do
         double ns = NAN;
         if (rmtk_analysis_column_find(base_an, "n_spikes", &c) == RMTK_OK)
             ns = rmtk_analysis_value(base_an, pr->b->idx, c);
+        /* only an MP fit its status calls usable (docs/report.md, "Status columns") */
+        if (rmtk_analysis_column_find(base_an, "mp_fit_status", &c) == RMTK_OK &&
+            rmtk_analysis_value(base_an, pr->b->idx, c) != RMTK_STAT_OK)
+            ns = NAN;
         top = isfinite(ns) && ns >= 1 ? (size_t)ns : 1;
     }
     if (top > k)

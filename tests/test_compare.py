@@ -150,7 +150,8 @@ def test_delta_rank_and_zero(models):
         assert r["module"] in ("attn_q", "attn_k", "attn_v", "attn_o", "mlp_up", "mlp_down")
         assert r["block"] == n.split(".")[2]
         # default top k: the base's MP outliers (four planted), at least 1
-        assert int(r["top_k"]) == max(1, int(r["base_n_spikes"]))
+        assert r["base_mp_fit_status"] == "ok" and int(r["base_n_spikes"]) == 4
+        assert int(r["top_k"]) == 4
 
 
 def test_principal_angles_against_scipy(models):
