@@ -218,7 +218,7 @@ static double fro_of(const double *x, size_t n)
 
 /* The delta and the subspace comparison of one pair (buffers sized by the caller). */
 static int compare_pair(pair *pr, side *B, side *T, rmtk_spectrum_plan *plan, double *wb,
-                        double *wt, double *d, double *sv, double *ub, double *vb, double *ut,
+                        double *wt, double *sv, double *ub, double *vb, double *ut,
                         double *vt, double *svd_b, double *svd_t, size_t top_opt,
                         const rmtk_analysis *base_an, rmtk_analysis *delta_an)
 {
@@ -236,15 +236,8 @@ static int compare_pair(pair *pr, side *B, side *T, rmtk_spectrum_plan *plan, do
         snprintf(pr->reason, sizeof pr->reason, "target: %s", rmtk_model_errmsg(T->m));
         return st;
     }
-    int zero = 1;
-    for (size_t i = 0; i < nel; i++) {
-        d[i] = wt[i] - wb[i]; /* exact for stored floats of <= 53 bits at similar scale */
-        zero &= d[i] == 0.0;
-    }
-    pr->zero = zero;
     pr->fro_b = fro_of(wb, nel);
     pr->fro_t = fro_of(wt, nel);
-    pr->fro_d = fro_of(d, nel);
     rmtk_matrix_view mv = {NULL, rows, cols, cols, 1, RMTK_DTYPE_F64, 0};
     mv.data = wb;
     if ((st = rmtk_spectrum_execute(plan, mv, svd_b, ub, vb, NULL))) {
@@ -256,6 +249,15 @@ static int compare_pair(pair *pr, side *B, side *T, rmtk_spectrum_plan *plan, do
         snprintf(pr->reason, sizeof pr->reason, "target: %s", rmtk_spectrum_errmsg(plan));
         return st;
     }
+    /* the delta, in place of the target (the plan has copied what it needed) */
+    double *d = wt;
+    int zero = 1;
+    for (size_t i = 0; i < nel; i++) {
+        d[i] = wt[i] - wb[i]; /* exact for stored floats of <= 53 bits at similar scale */
+        zero &= d[i] == 0.0;
+    }
+    pr->zero = zero;
+    pr->fro_d = fro_of(d, nel);
     if (zero) {
         memset(sv, 0, k * sizeof *sv);
     } else {
@@ -1226,14 +1228,14 @@ int cmd_compare(int argc, char **argv)
         cli_error("compare: cannot plan spectra of %lldx%lld matrices (%s)", (long long)big,
                   (long long)small, rmtk_status_str(st));
     size_t mat = (size_t)big * (size_t)small;
-    if (!st && !(buf = malloc((7 * mat + 3 * (size_t)small) * sizeof *buf)))
+    if (!st && !(buf = malloc((6 * mat + 3 * (size_t)small) * sizeof *buf)))
         st = RMTK_ERR_NOMEM;
     int first_err = RMTK_OK;
     for (size_t i = 0; !st && i < R.np; i++) {
         pair *pr = &R.pairs[i];
-        double *wb = buf, *wt = wb + mat, *d = wt + mat, *ub = d + mat, *vb = ub + mat,
+        double *wb = buf, *wt = wb + mat, *ub = wt + mat, *vb = ub + mat,
                *ut = vb + mat, *vt = ut + mat, *sv = vt + mat, *sb = sv + small, *stt = sb + small;
-        pr->status = compare_pair(pr, &S[0], &S[1], plan, wb, wt, d, sv, ub, vb, ut, vt, sb, stt,
+        pr->status = compare_pair(pr, &S[0], &S[1], plan, wb, wt, sv, ub, vb, ut, vt, sb, stt,
                                   top_opt, S[0].an, R.D);
         if (pr->status == RMTK_ERR_NOMEM)
             st = RMTK_ERR_NOMEM;

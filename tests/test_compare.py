@@ -224,7 +224,8 @@ def test_rename_missing_reshaped(models):
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    """Three checkpoints; block 1's q_proj gains a growing rank-1 spike, the rest stays."""
+    """Three sharded bf16 checkpoints; block 1's q_proj gains a growing rank-1 spike, the rest
+    stays (bit for bit)."""
     d = tmp_path_factory.mktemp("track")
     rng = np.random.default_rng(11)
     n = 96
@@ -234,9 +235,9 @@ def run_dir(tmp_path_factory):
     spike = np.outer(u / np.linalg.norm(u), v / np.linalg.norm(v))
     steps = (50, 100, 150)  # alphabetical order of the folders differs from the step order
     for step, theta in zip(steps, (0.1, 0.8, 1.6)):
-        t = {k: ("F32", w.astype("<f4")) for k, w in ws.items()}
+        t = {k: ("BF16", to_bf16(w)[0]) for k, w in ws.items()}
         k1 = "model.layers.1.self_attn.q_proj.weight"
-        t[k1] = ("F32", (ws[k1] + theta * spike).astype("<f4"))
+        t[k1] = ("BF16", to_bf16(ws[k1] + theta * spike)[0])
         write_sharded(d / "run" / f"checkpoint-{step}", t, lambda x: ".layers.0." in x)
     return d
 
