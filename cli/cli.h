@@ -19,6 +19,8 @@
 
 /* ---- subcommands (one file each: cli/cmd-<name>.c) ---------------------------------------- */
 int cmd_analyze(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_track(int argc, char **argv);
 int cmd_denoise(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
@@ -100,6 +102,34 @@ typedef struct cli_density_fig {
 /* Writes path_stem.<fmt> for each format (NULL: "svg,png") and path_stem.csv. */
 int cli_plot_density(const cli_density_fig *d, const char *path_stem, const char *formats);
 const char *cli_figure_caption(const char *kind);
+
+/* ---- line charts as plain SVG (plot-lines.c; rmtk compare and rmtk track) ------------------ */
+typedef struct cli_series {
+    const char *label;
+    const double *x, *y; /* n points; non-finite ones (and y <= 0 on a log axis) are left out */
+    size_t n;
+    int dashed;
+} cli_series;
+typedef struct cli_lines_fig {
+    const char *title, *xlabel, *ylabel, *note; /* note: a small line above the plot (or NULL) */
+    const cli_series *series;
+    size_t nseries;
+    int logy;      /* log10 y axis */
+    int step;      /* draw each series as a step line (histogram densities at bin starts) */
+    int markers;   /* a dot at every point */
+    int integer_x; /* ticks at integers at least (blocks, steps) */
+    double vline_x;          /* a dashed vertical line there, labelled (when vline_label set) */
+    const char *vline_label;
+} cli_lines_fig;
+/* Writes path_stem.svg and path_stem.csv (series,x,y). */
+int cli_plot_lines(const cli_lines_fig *d, const char *path_stem);
+/* HTML-escaped s to f (& < > " '). */
+void cli_html_text(FILE *f, const char *s);
+/* Copies the SVG file at path into f (its XML prolog dropped); RMTK_ERR_IO when unreadable. */
+int cli_html_inline_svg(FILE *f, const char *path);
+/* The label of an input derived from its path: the last path component that is not a generic
+ * file name (model.safetensors, *.index.json, pytorch_model.bin, ...), its extension dropped. */
+void cli_path_label(const char *path, char *buf, size_t n);
 
 /* ---- report.html (html.c) ------------------------------------------------------------------ */
 /* Writes one self-contained HTML file from the report, inlining the SVG figures found in figdir

@@ -47,6 +47,9 @@ static void usage(FILE *f)
             "  --sigma2-mc        levels: the paper's Monte-Carlo number variance (default exact)\n"
             "  --conv MODE        4-D kernels: flatten (out, in*kh*kw; default) or slices\n"
             "  --min-side N       skip matrices with a side below N (default 10)\n"
+            "  --label NAME       the source label of the next input file's rows (repeat once\n"
+            "                     per file, in order; default with several files: derived\n"
+            "                     from each path; summary.csv/report.json column source)\n"
             "  --include REGEX    only tensors whose name matches (POSIX extended regex)\n"
             "  --exclude REGEX    skip tensors whose name matches\n"
             "  --exact            always use dgesdd (no Gram route)\n"
@@ -380,8 +383,8 @@ int cmd_analyze(int argc, char **argv)
 {
     rmtk_analysis_params p = rmtk_analysis_params_default();
     const char *out = NULL, *formats = "svg,png";
-    const char *files[1024];
-    int nfiles = 0, quiet = 0, st, plots = 1, json = 0, per_matrix = 0;
+    const char *files[1024], *labels[1024];
+    int nfiles = 0, nlabels = 0, quiet = 0, st, plots = 1, json = 0, per_matrix = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         int64_t iv;
@@ -410,6 +413,14 @@ int cmd_analyze(int argc, char **argv)
                 (st = cli_parse_i64(a, v, 1, INT64_MAX, &iv)))
                 return st;
             p.extract.min_side = iv;
+        } else if (strcmp(a, "--label") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)))
+                return st;
+            if (nlabels == (int)(sizeof labels / sizeof labels[0])) {
+                cli_error("analyze: too many --label");
+                return RMTK_ERR_ARG;
+            }
+            labels[nlabels++] = v;
         } else if (strcmp(a, "--include") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &p.extract.include)))
                 return st;
@@ -506,6 +517,11 @@ int cmd_analyze(int argc, char **argv)
                   "rmtk analyze --help)");
         return RMTK_ERR_ARG;
     }
+    if (nlabels > nfiles) {
+        cli_error("analyze: %d --label for %d input file%s", nlabels, nfiles,
+                  nfiles == 1 ? "" : "s");
+        return RMTK_ERR_ARG;
+    }
     if (!out && !json) {
         cli_error("analyze: --out DIR is required (the folder for summary.csv, report.json, "
                   "report.html and figures/), or --json to print the report");
@@ -533,8 +549,29 @@ int cmd_analyze(int argc, char **argv)
         st = rmtk_model_open(files[f], &models[f]);
         if (st)
             cli_error("%s", models[f] ? rmtk_model_errmsg(models[f]) : rmtk_status_str(st));
-        else if ((st = rmtk_analysis_add_model(an, models[f], files[f])))
-            cli_error("%s", rmtk_analysis_errmsg(an));
+        else {
+            /* the source label: --label, else (several inputs) derived from the path, made
+             * unique with "#N" */
+            char lab[300] = "";
+            if (f < nlabels)
+                snprintf(lab, sizeof lab, "%s", labels[f]);
+            else if (nfiles > 1) {
+                char d[256];
+                cli_path_label(files[f], d, sizeof d);
+                int dup = 0;
+                for (int g = 0; g < nfiles; g++) {
+                    char e[256];
+                    cli_path_label(files[g], e, sizeof e);
+                    dup |= g != f && strcmp(d, e) == 0;
+                }
+                if (dup)
+                    snprintf(lab, sizeof lab, "%s#%d", d, f + 1);
+                else
+                    snprintf(lab, sizeof lab, "%s", d);
+            }
+            if ((st = rmtk_analysis_add_model_labeled(an, models[f], files[f], lab)))
+                cli_error("%s", rmtk_analysis_errmsg(an));
+        }
     }
     st = cli_mpi_setup(files, nfiles, an, p.threads, st);
     if (!st && worker) {

@@ -24,6 +24,8 @@ static int cmd_version(int argc, char **argv)
 static const command commands[] = {
     {"describe", cmd_describe, "list the tensors of checkpoints and what extraction makes of them"},
     {"analyze", cmd_analyze, "analyse every weight matrix; write summary.csv and report.json"},
+    {"compare", cmd_compare, "compare two checkpoints matrix by matrix: the delta, its rank, angles"},
+    {"track", cmd_track, "analyse the checkpoints of a run; statistics against step"},
     {"plot", cmd_plot, "draw the figures (and the HTML report) of a saved report.json"},
     {"spectrum", cmd_spectrum, "print the singular values of one tensor, largest first"},
     {"tail", cmd_tail, "heavy-tail fits of data or of a matrix's spectrum (Hill, CSN, WW alpha)"},

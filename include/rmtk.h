@@ -1749,6 +1749,12 @@ RMTK_API const char *rmtk_analysis_errmsg(const rmtk_analysis *a);
 /* Add every matrix of a model (analysed and skipped entries). The model stays owned by the
  * caller and must stay open until the analysis is freed. path is recorded in the report. */
 RMTK_API int rmtk_analysis_add_model(rmtk_analysis *a, rmtk_model *m, const char *path);
+/* rmtk_analysis_add_model with a label for the input (copied; NULL or "" for none): every
+ * summary.csv row and report.json matrix, skipped entry and input of this model carries it as
+ * "source", so that rows of several inputs with the same tensor names stay distinguishable
+ * ((source, name) is unique when the labels are). rmtk_analysis_add_model is this with NULL. */
+RMTK_API int rmtk_analysis_add_model_labeled(rmtk_analysis *a, rmtk_model *m, const char *path,
+                                             const char *source);
 /* Add a spectrum computed elsewhere (a simulated sample, say) as one matrix of the analysis:
  * sv[0..k) are the singular values (any order; copied) of a rows x cols matrix, k ==
  * min(rows, cols) (pad exact zeros). The statistics that need the matrix or its vectors
@@ -2029,6 +2035,38 @@ RMTK_API int rmtk_slq_moment(const double *nodes, const double *weights, int64_t
  * RMTK_ERR_ARG for NULL or sigma <= 0. Thread-safe. */
 RMTK_API int rmtk_slq_smooth(const double *nodes, const double *weights, size_t count,
                              double sigma, const double *x, size_t nx, double *density);
+
+/* ---- Comparing two matrices (module compare; rmtk compare, docs/report.md "compare") ---- */
+
+/* Principal angles between the column spaces of A (n x ka) and B (n x kb), each with orthonormal
+ * columns stored vector-major (column j at A + j*n: the layout of rmtk_spectrum_execute's u and
+ * v). Writes min(ka, kb) angles in radians into theta, ascending (theta[0] the smallest).
+ * Björck & Golub's method as scipy.linalg.subspace_angles computes it: cos theta_i = singular
+ * values of A^T B; angles with cos^2 >= 1/2 are taken from the sines instead, the singular values
+ * of B - A (A^T B) (ka >= kb; else A - B (B^T A)), accurate for small angles.
+ * REF: Björck & Golub, Math. Comp. 27 (1973) 579; Knyazev & Argentati, SISC 23 (2002) 2008.
+ * Allocates n * max(ka, kb) + ka * kb doubles. RMTK_ERR_ARG (NULL, n, ka or kb zero, ka or kb
+ * above n), RMTK_ERR_NOMEM, RMTK_ERR_LAPACK. Thread-safe. */
+RMTK_API int rmtk_principal_angles(const double *A, size_t n, size_t ka, const double *B,
+                                   size_t kb, double *theta);
+/* Overlap of each column b_j of B (n x kb, vector-major, unit norm) with the column space of A
+ * (n x ka, orthonormal): ov[j] = ||A^T b_j||^2 in [0, 1] (1: b_j lies in span A; ka/n expected
+ * for a random direction). Allocates nothing. RMTK_ERR_ARG. Thread-safe. */
+RMTK_API int rmtk_subspace_overlap(const double *A, size_t n, size_t ka, const double *B,
+                                   size_t kb, double *ov);
+/* Numerical-rank tolerance of a difference D = W_target - W_base of two stored matrices
+ * (rows x cols) from its singular values sd[0..k) (largest first) and the Frobenius norms of the
+ * two sides: tol = sd_1 max(rows, cols) eps_F64 + (eps / sqrt 3) (rms(W_base) + rms(W_target))
+ * (sqrt rows + sqrt cols), rms(W) = ||W||_F / sqrt(rows cols), eps the coarser of the two stored
+ * dtypes' resolutions (rmtk_dtype_eps). It is the rule of summary.csv's numerical_rank
+ * (docs/report.md) with the rounding of both sides in place of one: each stored entry carries a
+ * rounding error |E_ij| <= eps/2 |W_ij|, so D = (exact update) + E_target - E_base with
+ * ||E_t - E_b||_2 ~ eps/(2 sqrt 3) (rms_b + rms_t)(sqrt rows + sqrt cols) (Bai-Yin), and a
+ * singular value of D below twice that may be rounding noise of an update of lower rank. The
+ * delta's own scale does not enter: a rank-r update of a bf16 model shows r values above it and
+ * the rest at the bf16 rounding level of the weights, below it. Thread-safe. */
+RMTK_API double rmtk_delta_rank_tol(const double *sd, size_t k, int64_t rows, int64_t cols,
+                                    double fro_base, double fro_target, double eps);
 
 /* =========================================================================================== */
 /* Denoising: singular-value thresholds and shrinkers (module denoise)                          */

@@ -127,11 +127,11 @@ static void test_reports(void)
     for (char *p = csv.buf; p && *p; p++)
         lines += *p == '\n';
     CHECK(lines == 5);
-    static const char head[] = "name,tensor,file,slice,block,module,expert,rows,cols,dtype,"
-                               "method,status,reason,verdict,looks_random,q,";
+    static const char head[] = "name,tensor,file,source,slice,block,module,expert,rows,cols,"
+                               "dtype,method,status,reason,verdict,looks_random,q,";
     CHECK(strncmp(csv.buf, head, sizeof head - 1) == 0);
     /* a skipped 1-D tensor: its file, rows = n, empty cols, no verdict, no flag */
-    CHECK(strstr(csv.buf, "bias,bias,analysis_model.safetensors,,,,,40,,") != NULL);
+    CHECK(strstr(csv.buf, "bias,bias,analysis_model.safetensors,,,,,,40,,") != NULL);
     /* A failing sink gives RMTK_ERR_IO. */
     membuf broken = {0};
     broken.fail_after = 100;
@@ -169,6 +169,59 @@ static void test_reports(void)
     free(csv.buf);
     rmtk_analysis_free(a);
     rmtk_model_close(m);
+}
+
+/* Two inputs with the same tensor names: each row carries its input's label (source), so
+ * (source, name) is unique; the same model twice gives the same numbers under both labels. */
+static void test_source_labels(void)
+{
+    rmtk_model *m1 = NULL, *m2 = NULL;
+    CHECK_OK(rmtk_model_open(harness_data("analysis_model.safetensors"), &m1));
+    CHECK_OK(rmtk_model_open(harness_data("analysis_model.safetensors"), &m2));
+    rmtk_analysis_params p = rmtk_analysis_params_default();
+    p.stats = RMTK_STATS_BASIC;
+    rmtk_analysis *a = NULL;
+    CHECK_OK(rmtk_analysis_alloc(&p, &a));
+    CHECK_OK(rmtk_analysis_add_model_labeled(a, m1, "one.safetensors", "first"));
+    CHECK_OK(rmtk_analysis_add_model_labeled(a, m2, "two.safetensors", "second"));
+    CHECK_OK(rmtk_analysis_run(a, NULL, NULL));
+    membuf js = {0}, csv = {0};
+    CHECK_OK(rmtk_analysis_write_csv_fn(a, mem_write, &csv));
+    CHECK_OK(rmtk_analysis_write_json_fn(a, mem_write, &js));
+    CHECK(csv.buf && strstr(csv.buf, "bias,bias,one.safetensors,first,,,,,40,,") != NULL);
+    CHECK(csv.buf && strstr(csv.buf, "bias,bias,two.safetensors,second,,,,,40,,") != NULL);
+    cJSON *root = js.buf ? cJSON_Parse(js.buf) : NULL;
+    CHECK(root != NULL);
+    if (root) {
+        cJSON *in = cJSON_GetObjectItem(root, "inputs"), *mats = cJSON_GetObjectItem(root, "matrices");
+        CHECK(cJSON_GetArraySize(in) == 2);
+        CHECK(strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(in, 1), "source")->valuestring,
+                     "second") == 0);
+        int n = cJSON_GetArraySize(mats), nfirst = 0;
+        for (int i = 0; i < n; i++)
+            nfirst += strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(mats, i), "source")
+                                 ->valuestring,
+                             "first") == 0;
+        CHECK(n > 0 && nfirst * 2 == n);
+        cJSON_Delete(root);
+    }
+    size_t nr = rmtk_analysis_count(a), c;
+    CHECK(nr % 2 == 0);
+    CHECK_OK(rmtk_analysis_column_find(a, "spectral_norm", &c));
+    for (size_t i = 0; i < nr / 2; i++) {
+        double x = rmtk_analysis_value(a, i, c), y = rmtk_analysis_value(a, i + nr / 2, c);
+        CHECK(x == y || (isnan(x) && isnan(y)));
+    }
+    /* NULL and "" are no label */
+    rmtk_analysis *b = NULL;
+    CHECK_OK(rmtk_analysis_alloc(&p, &b));
+    CHECK_OK(rmtk_analysis_add_model_labeled(b, m1, "one.safetensors", NULL));
+    rmtk_analysis_free(b);
+    free(js.buf);
+    free(csv.buf);
+    rmtk_analysis_free(a);
+    rmtk_model_close(m1);
+    rmtk_model_close(m2);
 }
 
 static void test_args_and_nomem(void)
@@ -399,5 +452,6 @@ int main(void)
     RUN(test_metrics);
     RUN(test_reports);
     RUN(test_args_and_nomem);
+    RUN(test_source_labels);
     return harness_done();
 }

@@ -105,10 +105,10 @@ def test_same_names_everywhere(runs):
     header = runs["header"]
     rep = runs["rep"]
     # summary.csv: descriptive columns, then exactly report.json's columns, in order
-    assert header[:15] == ["name", "tensor", "file", "slice", "block", "module", "expert", "rows",
-                           "cols", "dtype", "method", "status", "reason", "verdict",
-                           "looks_random"]
-    assert header[15:] == rep["columns"]
+    assert header[:16] == ["name", "tensor", "file", "source", "slice", "block", "module",
+                           "expert", "rows", "cols", "dtype", "method", "status", "reason",
+                           "verdict", "looks_random"]
+    assert header[16:] == rep["columns"]
     for m in rep["matrices"]:
         assert list(m["metrics"]) == rep["columns"]
     # the terminal legend names every heading of the table by its summary.csv key

@@ -147,6 +147,7 @@ typedef struct {
     rmtk_model *model;
     rmtk_layers *layers;
     char *path;
+    char *source; /* the input's label (rmtk_analysis_add_model_labeled); "" when none */
 } rmtk__model_ref;
 
 /* One key of report.json's "provenance" (rmtk_analysis_provenance_set): text, or the number

@@ -16,14 +16,20 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const csv_fixed[] = {"name",   "tensor", "file",   "slice",   "block",
-                                        "module", "expert", "rows",   "cols",    "dtype",
-                                        "method", "status", "reason", "verdict", "looks_random"};
+static const char *const csv_fixed[] = {
+    "name",  "tensor", "file",   "source", "slice",  "block",   "module",      "expert",
+    "rows",  "cols",   "dtype",  "method", "status", "reason",  "verdict", "looks_random"};
 
 /* The input file of an entry ("" for a given spectrum). */
 static const char *entry_file(const rmtk_analysis *a, const rmtk__entry *e)
 {
     return e->model == RMTK__NO_MODEL ? "" : a->models[e->model].path;
+}
+
+/* The input's label (rmtk_analysis_add_model_labeled; "" when none or a given spectrum). */
+static const char *entry_source(const rmtk_analysis *a, const rmtk__entry *e)
+{
+    return e->model == RMTK__NO_MODEL ? "" : a->models[e->model].source;
 }
 
 /* A numeric value of column c: an integer column (counts, flags, status codes) without a
@@ -100,6 +106,8 @@ static int emit_csv(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__csv_string(s, tensor_name(a, e));
         rmtk__sink_puts(s, ",");
         rmtk__csv_string(s, entry_file(a, e));
+        rmtk__sink_puts(s, ",");
+        rmtk__csv_string(s, entry_source(a, e));
         if (e->e.slice >= 0)
             rmtk__sink_printf(s, ",%lld", (long long)e->e.slice);
         else
@@ -266,6 +274,7 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk_model *mod = a->models[m].model;
         rmtk__json_begin(s, '{');
         rmtk__json_kv_string(s, "path", a->models[m].path);
+        rmtk__json_kv_string(s, "source", a->models[m].source);
         rmtk__json_kv_string(s, "format", rmtk_model_format(mod));
         rmtk__json_kv_int(s, "tensors", (long long)rmtk_model_tensor_count(mod));
         rmtk__json_key(s, "metadata");
@@ -308,6 +317,7 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_kv_string(s, "tensor", tensor_name(a, e));
         rmtk__json_kv_int(s, "slice", (long long)e->e.slice);
         rmtk__json_kv_string(s, "file", entry_file(a, e));
+        rmtk__json_kv_string(s, "source", entry_source(a, e));
         rmtk__json_kv_int(s, "block", (long long)r.block);
         rmtk__json_kv_string(s, "module", r.module);
         rmtk__json_kv_int(s, "expert", (long long)r.expert);
@@ -374,6 +384,7 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_begin(s, '{');
         rmtk__json_kv_string(s, "name", e->e.name);
         rmtk__json_kv_string(s, "file", entry_file(a, e));
+        rmtk__json_kv_string(s, "source", entry_source(a, e));
         rmtk__json_kv_string(s, "dtype", rmtk_dtype_name(e->e.dtype));
         rmtk__json_kv_string(s, "skip", rmtk_skip_name(e->e.skip));
         rmtk_tensor_info ti;

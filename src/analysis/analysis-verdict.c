@@ -37,6 +37,8 @@ static const struct {
     {"name", "matrix name: the tensor name, with [k] for slice k", 0},
     {"tensor", "the tensor it comes from", 0},
     {"file", "the input file the tensor was read from (empty for a given spectrum)", 0},
+    {"source", "the label of the input (--label; default derived from the path when several "
+               "inputs are analysed, empty for one)", 0},
     {"slice", "k for a slice of a 3-D stack or kernel position, empty for a whole tensor", 1},
     {"block", "layer (block) index parsed from the name (empty / JSON -1 when none)", 1},
     {"module", "normalised module type: attn_q, attn_k, attn_v, attn_o, mlp_gate, mlp_up, "

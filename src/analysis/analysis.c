@@ -258,6 +258,7 @@ void rmtk_analysis_free(rmtk_analysis *a)
     for (size_t m = 0; m < a->nmodels; m++) {
         rmtk_layers_free(a->models[m].layers);
         rmtk__free(a->models[m].path);
+        rmtk__free(a->models[m].source);
     }
     rmtk__free(a->models);
     rmtk__provenance_free(a);
@@ -273,6 +274,12 @@ const char *rmtk_analysis_errmsg(const rmtk_analysis *a)
 
 int rmtk_analysis_add_model(rmtk_analysis *a, rmtk_model *m, const char *path)
 {
+    return rmtk_analysis_add_model_labeled(a, m, path, NULL);
+}
+
+int rmtk_analysis_add_model_labeled(rmtk_analysis *a, rmtk_model *m, const char *path,
+                                    const char *source)
+{
     if (!a || !m || !path)
         return RMTK_ERR_ARG;
     rmtk__model_ref *models = rmtk__realloc(a->models, (a->nmodels + 1) * sizeof *models);
@@ -284,10 +291,15 @@ int rmtk_analysis_add_model(rmtk_analysis *a, rmtk_model *m, const char *path)
     ref->model = m;
     if (!(ref->path = rmtk__strdup(path)))
         return RMTK_ERR_NOMEM;
+    if (!(ref->source = rmtk__strdup(source ? source : ""))) {
+        rmtk__free(ref->path);
+        return RMTK_ERR_NOMEM;
+    }
     int st = rmtk_layers_alloc(m, &a->p.extract, &ref->layers);
     if (st) {
         rmtk__fail(a->errmsg, st, "%s: %s", path, rmtk_model_errmsg(m));
         rmtk__free(ref->path);
+        rmtk__free(ref->source);
         return st;
     }
     size_t n = rmtk_layers_count(ref->layers);
@@ -295,6 +307,7 @@ int rmtk_analysis_add_model(rmtk_analysis *a, rmtk_model *m, const char *path)
     if (!entries) {
         rmtk_layers_free(ref->layers);
         rmtk__free(ref->path);
+        rmtk__free(ref->source);
         return RMTK_ERR_NOMEM;
     }
     a->entries = entries;
