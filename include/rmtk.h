@@ -504,6 +504,48 @@ RMTK_API int rmtk_spectrum_load(rmtk_spectrum_plan *p, rmtk_matrix_view a);
 RMTK_API int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *v,
                                rmtk_spectrum_info *info);
 
+/* ---- Matrices given as factors (module lowrank) ----
+ * X = s L R with L rows x r and R r x cols (a LoRA update (alpha / r) B A): singular values from
+ * the thin QR of L and of R^T and the SVD of the r x r core R_L R_R^T (dgeqrf, dgesdd, dormqr),
+ * O((rows + cols) r^2), never forming the rows x cols product. Exact in exact arithmetic;
+ * backward stable. Formula and reference: src/linalg/lowrank.c, docs/methods/spectrum.md
+ * ("Matrices given as factors"). */
+typedef struct rmtk_lowrank_info {
+    int64_t inner;    /* r, the inner dimension of the factors */
+    int64_t k;        /* min(rows, cols): values written to sv (the last k - min(r, ..) are 0) */
+    int64_t rank;     /* numerical rank: #{sigma_i > tol} (the rule of rmtk analyze) */
+    int64_t nvec;     /* vectors written: min(rows, cols, r) when asked, else 0 */
+    double tol;       /* the rank tolerance: sigma_1 max(rows, cols) eps_F64 + (eps / sqrt 3)
+                         rms(X) (sqrt rows + sqrt cols), rms(X)^2 = sum sigma^2 / (rows cols) */
+    double err_bound; /* bound on the absolute error of each sigma^2: 2 sigma_1 eps_F64
+                         (rows + cols + r) |s| ||L||_F ||R||_F */
+} rmtk_lowrank_info;
+
+/* A workspace for every product with rows <= max_rows, cols <= max_cols and r <= max_inner
+ * (all >= 1; max_inner <= 2^20), with vectors when vectors != 0. Memory: (2 max_rows + max_cols)
+ * max_inner + 6 max_inner^2 doubles and LAPACK's workspace. One plan per thread. RMTK_ERR_ARG,
+ * RMTK_ERR_NOMEM. */
+typedef struct rmtk_lowrank_plan rmtk_lowrank_plan;
+RMTK_API int rmtk_lowrank_plan_alloc(int64_t max_rows, int64_t max_cols, int64_t max_inner,
+                                     int32_t vectors, rmtk_lowrank_plan **out);
+RMTK_API void rmtk_lowrank_plan_free(rmtk_lowrank_plan *p);
+/* The last error message of the plan ("" when none). */
+RMTK_API const char *rmtk_lowrank_errmsg(const rmtk_lowrank_plan *p);
+/* Singular values of X = scale * L * R into sv[0..k), k = min(L.rows, R.cols), largest first,
+ * padded with exact zeros after the min(rows, cols, r) values of the core. The views may have
+ * any dtype and strides (rmtk_matrix_to_double; each is read once). eps: the storage precision
+ * for the rank tolerance; 0 means the larger rmtk_dtype_eps of the two views' dtypes. When u or v
+ * is not NULL (a vectors plan): the left vectors into u (vector j at u + j*rows, rows * nvec
+ * doubles) and the right into v (vector j at v + j*cols), nvec = min(rows, cols, r); the zero
+ * values have no vectors. info may be NULL. Errors (message in rmtk_lowrank_errmsg):
+ * RMTK_ERR_ARG (NULL, L.cols != R.rows, beyond the plan, non-finite scale, vectors from a
+ * values-only plan), RMTK_ERR_NUMERIC (a non-finite factor entry, named; LAPACK failure),
+ * RMTK_ERR_RANGE (a singular value beyond the double range), RMTK_ERR_UNSUPPORTED (dtype).
+ * Allocates nothing. Thread-safe on distinct plans. */
+RMTK_API int rmtk_lowrank_execute(rmtk_lowrank_plan *p, rmtk_matrix_view l, rmtk_matrix_view r,
+                                  double scale, double eps, double *sv, double *u, double *v,
+                                  rmtk_lowrank_info *info);
+
 /* =========================================================================================== */
 /* Marchenko-Pastur, outliers, Tracy-Widom, BBP (module mp)                                     */
 /* =========================================================================================== */
