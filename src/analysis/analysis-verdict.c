@@ -165,6 +165,13 @@ int rmtk_verdict_eval(rmtk_metric_fn get, const void *ctx, double significance, 
         append(buf, n, len, "all-zero matrix (no spectrum to analyse)");
         return RMTK_VERDICT_UNDETERMINED;
     }
+    double inner = get(ctx, "factor_inner");
+    if (!isnan(inner)) { /* a matrix given as factors: at most r non-zero values */
+        snprintf(part, sizeof part, "low-rank product (inner dimension %.0f, numerical rank "
+                 "%.0f): no bulk statistics", inner, get(ctx, "numerical_rank"));
+        append(buf, n, len, part);
+        return RMTK_VERDICT_UNDETERMINED;
+    }
     if (get(ctx, "degenerate") == 1) {
         append(buf, n, len, "flat spectrum (orthogonal-like): all singular values equal to the "
                             "storage precision, no level or tail statistics");
