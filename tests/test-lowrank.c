@@ -239,9 +239,128 @@ static void test_errors(void)
     rmtk_lowrank_plan_free(NULL);
 }
 
+static double column(const rmtk_analysis *a, size_t i, const char *name)
+{
+    size_t c;
+    if (rmtk_analysis_column_find(a, name, &c) != RMTK_OK)
+        return NAN;
+    return rmtk_analysis_value(a, i, c);
+}
+
+static void fill_normal(double *x, size_t n, uint64_t seed)
+{
+    rmtk_rng_fill_normal(seed, 0, 0, x, n);
+}
+
+/* A matrix added as factors: the same values as rmtk_lowrank_execute, zeros past the rank,
+ * Frobenius norm of the dense product, no bulk statistics (too_few, verdict "low-rank product"),
+ * also with r >= RMTK_ANALYSIS_MIN_LEVELS where a dense matrix would get them. */
+static void test_analysis_factors(void)
+{
+    enum { M = 300, N = 200, K = 64, KD = 8 };
+    double *l = malloc(M * K * sizeof *l), *r = malloc(K * N * sizeof *r);
+    double *c = malloc(KD * K * sizeof *c), *ld = malloc(M * K * sizeof *ld);
+    fill_normal(l, M * K, 1);
+    fill_normal(r, K * N, 2);
+    fill_normal(c, KD * K, 3);
+    /* rank-deficient: ld = l[:, :KD] c, M x K of rank KD */
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < K; j++) {
+            double acc = 0;
+            for (int t = 0; t < KD; t++)
+                acc += l[i * K + t] * c[t * K + j];
+            ld[i * K + j] = acc;
+        }
+    rmtk_analysis_params p = rmtk_analysis_params_default();
+    p.stats = RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_TAILS;
+    p.threads = 2;
+    rmtk_analysis *a = NULL;
+    CHECK_OK(rmtk_analysis_alloc(&p, &a));
+    rmtk_matrix_view lv = {l, M, K, K, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view rv = {r, K, N, N, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view ldv = {ld, M, K, K, 1, RMTK_DTYPE_F64, 0};
+    CHECK_OK(rmtk_analysis_add_factors(a, "full", lv, rv, 0.25));
+    CHECK_OK(rmtk_analysis_add_factors(a, "rankdef", ldv, rv, 1.0));
+    CHECK_STATUS(rmtk_analysis_add_factors(a, "bad", lv, lv, 1.0), RMTK_ERR_ARG);
+    double keep = l[5];
+    l[5] = INFINITY;
+    CHECK_STATUS(rmtk_analysis_add_factors(a, "inf", lv, rv, 1.0), RMTK_ERR_NUMERIC);
+    CHECK(strstr(rmtk_analysis_errmsg(a), "(0, 5) of the left factor") != NULL);
+    l[5] = keep; /* the analysis copied the factors at add time */
+    CHECK(rmtk_analysis_count(a) == 2);
+    CHECK_OK(rmtk_analysis_run(a, NULL, NULL));
+    rmtk_lowrank_plan *plan = NULL;
+    CHECK_OK(rmtk_lowrank_plan_alloc(M, N, K, 0, &plan));
+    double sv[N];
+    rmtk_lowrank_info info;
+    CHECK_OK(rmtk_lowrank_execute(plan, lv, rv, 0.25, 0, sv, NULL, NULL, &info));
+    const double *x;
+    size_t n;
+    CHECK_OK(rmtk_analysis_array(a, 0, "singular_values", &x, &n));
+    CHECK(n == N);
+    /* the same route (bits may differ: the run pins BLAS to one thread) */
+    for (size_t i = 0; i < K; i++)
+        CHECK_REL(x[i], sv[i], 1e-14);
+    for (size_t i = K; i < N; i++)
+        CHECK(x[i] == 0.0);
+    /* ||0.25 L R||_F^2 by the dense product */
+    double fro2 = 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double acc = 0;
+            for (int t = 0; t < K; t++)
+                acc += l[i * K + t] * r[t * N + j];
+            fro2 += 0.0625 * acc * acc;
+        }
+    CHECK_REL(column(a, 0, "fro_norm2"), fro2, 1e-12);
+    CHECK(column(a, 0, "numerical_rank") == K && info.rank == K);
+    CHECK(column(a, 0, "factor_inner") == K);
+    CHECK(column(a, 1, "numerical_rank") == KD);
+    CHECK(column(a, 1, "n_null") == N - KD);
+    CHECK(isnan(column(a, 0, "delta_fro2_frac")));
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(column(a, i, "mp_fit_status") == RMTK_STAT_TOO_FEW);
+        CHECK(column(a, i, "levels_status") == RMTK_STAT_TOO_FEW);
+        CHECK(column(a, i, "tails_status") == RMTK_STAT_TOO_FEW);
+        CHECK(isnan(column(a, i, "r_mean")) && isnan(column(a, i, "mp_sigma2")));
+        char v[512];
+        int looks = 7;
+        CHECK_OK(rmtk_analysis_verdict(a, i, v, sizeof v, &looks));
+        CHECK(looks == RMTK_VERDICT_UNDETERMINED && strncmp(v, "low-rank product", 16) == 0);
+        rmtk_analysis_row row;
+        CHECK_OK(rmtk_analysis_row_get(a, i, &row));
+        CHECK(strcmp(row.method, "factors") == 0 && strcmp(row.status, "ok") == 0);
+    }
+    rmtk_lowrank_plan_free(plan);
+    rmtk_analysis_free(a);
+    /* Allocation-failure sweep: every step succeeds or reports NOMEM cleanly. */
+    int completed = 0;
+    for (int k = 1; k < 300 && !completed; k++) {
+        rmtk_analysis *an = NULL;
+        rmtk_alloc_fail_after((uint64_t)k);
+        int st = rmtk_analysis_alloc(&p, &an);
+        if (!st)
+            st = rmtk_analysis_add_factors(an, "f", lv, rv, 1.0);
+        if (!st)
+            st = rmtk_analysis_run(an, NULL, NULL);
+        rmtk_alloc_fail_after(0);
+        if (st == RMTK_OK)
+            completed = 1;
+        else
+            CHECK(st == RMTK_ERR_NOMEM);
+        rmtk_analysis_free(an);
+    }
+    CHECK(completed);
+    free(l);
+    free(r);
+    free(c);
+    free(ld);
+}
+
 int main(void)
 {
     RUN(test_against_numpy);
     RUN(test_errors);
+    RUN(test_analysis_factors);
     return harness_done();
 }
