@@ -72,6 +72,16 @@ def make_adapter(d, rng, rslora=False, config=True):
             adapter[PFX + name + ".lora_B.weight"] = eb
             s = (al / np.sqrt(rr) if rslora else al / rr) if config else 1.0
             truth[PFX + name] = (s * b @ a, w)
+    # a rank-deficient update: lora_B = B1 C of rank 3 < r = 8
+    name = "model.layers.0.self_attn.k_proj"
+    wb, w = f32(rng.standard_normal((hid, hid)) * 0.05)
+    base[name + ".weight"] = wb
+    ea, a = f32(rng.standard_normal((r, hid)) * 0.1)
+    eb, b = f32(rng.standard_normal((hid, 3)) @ rng.standard_normal((3, r)) * 0.1)
+    adapter[PFX + name + ".lora_A.weight"] = ea
+    adapter[PFX + name + ".lora_B.weight"] = eb
+    s = (alpha / np.sqrt(r) if rslora else alpha / r) if config else 1.0
+    truth[PFX + name] = (s * b @ a, w)
     # an embedding: Delta W = s (B A)^T, [vocab, hid]
     wb, w = f32(rng.standard_normal((vocab, hid)) * 0.05)
     base["model.embed_tokens.weight"] = wb
@@ -124,13 +134,20 @@ def test_adapter_deltas(tmp_path, rslora):
     mats, skipped, rows = analyse(tmp_path, "--base", tmp_path / "base")
     for module, (delta, w) in truth.items():
         m = mats[module + ".lora_delta"]
-        r = np.linalg.matrix_rank(delta)
+        # the numerical-rank rule of docs/report.md at the factors' storage precision (the
+        # k_proj factor B1 C of rank 3, rounded to F32, is rank 3 to that precision)
+        eps = 2.0 ** -7 if m["dtype"] == "BF16" else 2.0 ** -23
+        sv = svd(delta)
+        mm, nn = delta.shape
+        tol = (sv[0] * max(mm, nn) * 2.0 ** -52 +
+               eps / np.sqrt(3) * np.sqrt((sv ** 2).sum() / (mm * nn)) * (np.sqrt(mm) + np.sqrt(nn)))
+        r = int((sv > tol).sum())
         assert m["method"] == "factors" and m["status"] == "ok"
         assert (m["rows"], m["cols"]) == delta.shape
         assert m["metrics"]["numerical_rank"] == r
-        assert m["metrics"]["factor_inner"] == r  # random factors: full inner rank
-        check_spectrum(m["arrays"]["singular_values"], delta, r)
-        sv = svd(delta)
+        assert m["metrics"]["factor_inner"] == (16 if "v_proj" in module else 8)
+        assert r == (3 if "k_proj" in module else m["metrics"]["factor_inner"])
+        check_spectrum(m["arrays"]["singular_values"], delta, m["metrics"]["factor_inner"])
         assert m["metrics"]["stable_rank"] == pytest.approx((sv ** 2).sum() / sv[0] ** 2,
                                                             rel=1e-12)
         assert m["metrics"]["fro_norm2"] == pytest.approx((delta ** 2).sum(), rel=1e-12)
@@ -186,3 +203,61 @@ def test_describe_lists_products(tmp_path):
                               "rows": 64, "cols": 64}]
     a = tensors[PFX + "model.layers.0.self_attn.q_proj.lora_A.weight"]
     assert a["skip"]["kind"] == "factor"
+
+
+def test_gpt2_conv1d_base(tmp_path):
+    """fan_in_fan_out (GPT-2 Conv1D stores W as (in, out)): Delta W = s B A is (out x in), the
+    merged weight is W + Delta W^T, for a non-square c_fc (the shapes say so) and a square
+    c_proj (the config's fan_in_fan_out says so)."""
+    rng = np.random.default_rng(21)
+    hid, ff, r, alpha = 64, 256, 4, 8.0
+    base, adapter, truth = {}, {}, {}
+    for name, (inp, out) in {"transformer.h.0.mlp.c_fc": (hid, ff),
+                             "transformer.h.0.attn.c_proj": (hid, hid)}.items():
+        wb, w = f32(rng.standard_normal((inp, out)) * 0.05)  # Conv1D: (in, out)
+        base[name + ".weight"] = wb
+        ea, a = f32(rng.standard_normal((r, inp)) * 0.1)
+        eb, b = f32(rng.standard_normal((out, r)) * 0.1)
+        adapter[PFX + name + ".lora_A.weight"] = ea
+        adapter[PFX + name + ".lora_B.weight"] = eb
+        truth[PFX + name] = (alpha / r * b @ a, w)
+    (tmp_path / "adapter").mkdir()
+    (tmp_path / "base").mkdir()
+    write_safetensors(tmp_path / "adapter" / "adapter_model.safetensors", adapter)
+    write_safetensors(tmp_path / "base" / "model.safetensors", base)
+    (tmp_path / "adapter" / "adapter_config.json").write_text(json.dumps(
+        {"peft_type": "LORA", "r": r, "lora_alpha": alpha, "fan_in_fan_out": True,
+         "target_modules": ["c_fc", "c_proj"]}))
+    mats, _, _ = analyse(tmp_path, "--base", tmp_path / "base")
+    for module, (delta, w) in truth.items():
+        m = mats[module + ".lora_delta"]
+        assert (m["rows"], m["cols"]) == delta.shape
+        check_spectrum(m["arrays"]["singular_values"], delta, r)
+        g = mats[module + ".lora_merged"]
+        np.testing.assert_allclose(g["arrays"]["singular_values"], svd(w + delta.T), rtol=1e-10)
+        # not W + Delta W for the square one: a different spectrum
+        if w.shape[0] == w.shape[1]:
+            assert not np.allclose(g["arrays"]["singular_values"], svd(w + delta), rtol=1e-6)
+
+
+def test_base_missing_module_and_filter(tmp_path):
+    """A module without a base weight: the merged entry is skipped naming the tensor looked for.
+    --include matching only one factor of a pair filters its partner too."""
+    make_adapter(tmp_path, np.random.default_rng(8))
+    os.remove(tmp_path / "base" / "model.safetensors")
+    write_safetensors(tmp_path / "base" / "model.safetensors",
+                      {"model.layers.0.self_attn.q_proj.weight": f32(np.ones((64, 64)))[0]})
+    mats, skipped, _ = analyse(tmp_path, "--base", tmp_path / "base")
+    s = skipped[PFX + "model.layers.0.mlp.up_proj.lora_merged"]
+    assert "no base weight 'model.layers.0.mlp.up_proj.weight'" in s["reason"]
+    assert PFX + "model.layers.0.self_attn.q_proj.lora_merged" in mats
+    out = tmp_path / "out3"
+    p = run("analyze", tmp_path / "adapter", "--out", out, "--no-plots", "--quiet",
+            "--include", "layers\\.0\\.self_attn\\.q_proj\\.lora_A", check=False)
+    assert p.returncode != 0 and "no matrix analysed" in p.stderr
+    rep = json.loads((out / "report.json").read_text())
+    sk = {s["name"]: s for s in rep["skipped"]}
+    a = sk[PFX + "model.layers.0.self_attn.q_proj.lora_A.weight"]
+    assert a["skip"] == "filter" and "its LoRA partner" in a["reason"]
+    assert sk[PFX + "model.layers.0.self_attn.q_proj.lora_B.weight"]["skip"] == "filter"
+    assert rep["matrices"] == []
