@@ -200,7 +200,7 @@ def test_describe_lists_products(tmp_path):
     tensors = {t["name"]: t for t in json.loads(p.stdout)["files"][0]["tensors"]}
     b = tensors[PFX + "model.layers.0.self_attn.q_proj.lora_B.weight"]
     assert b["matrices"] == [{"name": PFX + "model.layers.0.self_attn.q_proj.lora_delta",
-                              "rows": 64, "cols": 64}]
+                              "rows": 64, "cols": 64, "inner": 8, "scale": 2.0}]
     a = tensors[PFX + "model.layers.0.self_attn.q_proj.lora_A.weight"]
     assert a["skip"]["kind"] == "factor"
 
