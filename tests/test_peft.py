@@ -261,3 +261,31 @@ def test_base_missing_module_and_filter(tmp_path):
     assert a["skip"] == "filter" and "its LoRA partner" in a["reason"]
     assert sk[PFX + "model.layers.0.self_attn.q_proj.lora_B.weight"]["skip"] == "filter"
     assert rep["matrices"] == []
+
+
+def test_unpairable(tmp_path):
+    """Factors that cannot be paired are skipped with the values; a broken config is an error."""
+    rng = np.random.default_rng(4)
+    d = tmp_path / "adapter"
+    d.mkdir()
+    m = PFX + "model.layers.0.self_attn."
+    write_safetensors(d / "adapter_model.safetensors", {
+        m + "q_proj.lora_A.weight": f32(rng.standard_normal((8, 64)))[0],
+        m + "q_proj.lora_A": f32(rng.standard_normal((8, 64)))[0],  # the same factor again
+        m + "q_proj.lora_B.weight": f32(rng.standard_normal((64, 8)))[0],
+        m + "k_proj.lora_A.weight": f32(rng.standard_normal((8, 64)))[0],
+        m + "k_proj.lora_B.weight": f32(rng.standard_normal((64, 16)))[0],  # r 16 != 8
+        m + "v_proj.lora_A.weight": f32(rng.standard_normal((4, 64)))[0],  # config says r 8
+        m + "v_proj.lora_B.weight": f32(rng.standard_normal((64, 4)))[0],
+    })
+    (d / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 8,
+                                                       "lora_alpha": 8}))
+    mats, skipped, _ = analyse(tmp_path)
+    assert list(mats) == [m + "q_proj.lora_delta"]
+    assert "same module and adapter" in skipped[m + "q_proj.lora_A"]["reason"]
+    assert "do not multiply" in skipped[m + "k_proj.lora_A.weight"]["reason"]
+    assert "inner dimensions 16 and 8" in skipped[m + "k_proj.lora_B.weight"]["reason"]
+    assert "says r = 8" in skipped[m + "v_proj.lora_A.weight"]["reason"]
+    (d / "adapter_config.json").write_text('{"r": 8, "lora_alpha": }')
+    p = run("analyze", d, "--out", tmp_path / "o2", "--no-plots", "--quiet", check=False)
+    assert p.returncode != 0 and "adapter_config.json: not valid JSON" in p.stderr

@@ -405,12 +405,20 @@ int rmtk__peft_pair(rmtk_model *m, const rmtk_extract_params *p, rmtk_matrix_ent
     for (size_t i = 0; !st && i < nl;) {
         const lora_t *a = NULL, *b = NULL;
         size_t j = i;
-        for (; j < nl && same_module(&f[i], &f[j]); j++) {
-            if (f[j].kind == LORA_A || f[j].kind == EMB_A)
-                a = a ? a : &f[j];
-            else
-                b = b ? b : &f[j];
+        for (; !st && j < nl && same_module(&f[i], &f[j]); j++) {
+            const lora_t **slot = f[j].kind == LORA_A || f[j].kind == EMB_A ? &a : &b;
+            if (!*slot) {
+                *slot = &f[j];
+                continue;
+            }
+            /* "X.lora_A.weight" and "X.lora_A" name the same factor: the second is not used */
+            char why[4200];
+            snprintf(why, sizeof why, "LoRA factor of the same module and adapter as '%s': not "
+                     "used", (*slot)->name);
+            st = skip_tensor(e, first, cnt, f[j].tensor, RMTK_SKIP_FACTOR, why);
         }
+        if (st)
+            break;
         if (a && b && (a->kind >= EMB_A) != (b->kind >= EMB_A)) { /* lora_A with embedding_B */
             st = pair_one(m, p, e, first, cnt, &cfg, a, NULL);
             if (!st)
