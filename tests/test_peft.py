@@ -195,7 +195,12 @@ def test_no_config_and_min_side(tmp_path):
 
 
 def test_describe_lists_products(tmp_path):
-    make_adapter(tmp_path, np.random.default_rng(3))
+    truth = make_adapter(tmp_path, np.random.default_rng(3))
+    # rmtk spectrum on a factor tensor of a pair gives the product's values (factor route)
+    mod = PFX + "model.layers.0.mlp.up_proj"
+    p = run("spectrum", tmp_path / "adapter", "--tensor", mod + ".lora_B.weight")
+    got = np.array([float(x) for x in p.stdout.split()])
+    check_spectrum(got, truth[mod][0], 8)
     p = run("describe", "--json", tmp_path / "adapter")
     tensors = {t["name"]: t for t in json.loads(p.stdout)["files"][0]["tensors"]}
     b = tensors[PFX + "model.layers.0.self_attn.q_proj.lora_B.weight"]
