@@ -4,7 +4,9 @@
  * without ever forming the rows x cols product: O((rows + cols) r^2) time and memory instead of
  * the O(rows cols min(rows, cols)) of a dense SVD.
  *
- * The method (exact in exact arithmetic, backward stable in floating point):
+ * The method (exact in exact arithmetic, backward stable in floating point; the values take the
+ * R factors by blocks of rows that stay in cache (tall_r, TSQR), the vectors one Householder QR
+ * of each whole factor, whose reflectors dormqr applies):
  *     L = Q_L R_L          thin Householder QR (dgeqrf), Q_L rows x p, R_L p x r, p = min(rows, r)
  *     R^T = Q_R R_R        thin Householder QR of the transpose, Q_R cols x q, R_R q x r,
  *                          q = min(cols, r)
@@ -43,9 +45,12 @@
 struct rmtk_lowrank_plan {
     int64_t max_rows, max_cols, max_inner;
     int vectors;
-    double *lc;      /* max_rows * r: L, column-major, then its QR */
-    double *rc;      /* max_cols * r: R^T, column-major, then its QR */
+    double *lc;      /* max_rows * r (vectors plans): L, column-major, then its QR */
+    double *rc;      /* max_cols * r: R^T, column-major (R row-major), then its QR (vectors) */
     double *tmp;     /* max_rows * r: L row-major as converted */
+    double *blk;     /* (bmax + r) * r: the blocks of the values' QR (tall_r) */
+    int64_t bmax;    /* rows per block */
+    double *core2;   /* r * r: the core of the vectors run */
     double *tau_l, *tau_r; /* r each */
     double *rl, *rr; /* r * r: the triangular factors, dense */
     double *core;    /* r * r */
@@ -69,6 +74,8 @@ void rmtk_lowrank_plan_free(rmtk_lowrank_plan *p)
     rmtk__free(p->lc);
     rmtk__free(p->rc);
     rmtk__free(p->tmp);
+    rmtk__free(p->blk);
+    rmtk__free(p->core2);
     rmtk__free(p->tau_l);
     rmtk__free(p->tau_r);
     rmtk__free(p->rl);
@@ -147,7 +154,18 @@ int rmtk_lowrank_plan_alloc(int64_t max_rows, int64_t max_cols, int64_t max_inne
                                             p->vectors));
     }
     p->lwork = lwork;
-    p->lc = rmtk__malloc_array((size_t)max_rows * r, sizeof(double));
+    p->bmax = RMTK_MAX(2 * max_inner, 32768 / max_inner);
+    p->blk = rmtk__malloc_array((size_t)(p->bmax + max_inner) * r, sizeof(double));
+    p->core2 = rmtk__malloc_array(r * r, sizeof(double));
+    {
+        double wq = 0;
+        if (LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)(p->bmax + max_inner),
+                                (lapack_int)max_inner, NULL, (lapack_int)(p->bmax + max_inner),
+                                NULL, &wq, -1) == 0)
+            lwork = RMTK_MAX(lwork, (lapack_int)wq);
+    }
+    p->lwork = lwork;
+    p->lc = p->vectors ? rmtk__malloc_array((size_t)max_rows * r, sizeof(double)) : NULL;
     p->tmp = rmtk__malloc_array((size_t)max_rows * r, sizeof(double));
     p->rc = rmtk__malloc_array((size_t)max_cols * r, sizeof(double));
     p->tau_l = rmtk__malloc_array(r, sizeof(double));
@@ -161,7 +179,7 @@ int rmtk_lowrank_plan_alloc(int64_t max_rows, int64_t max_cols, int64_t max_inne
     p->vct = rmtk__malloc_array(r * r, sizeof(double));
     p->work = rmtk__malloc_array((size_t)lwork, sizeof(double));
     p->iwork = rmtk__malloc_array(8 * r, sizeof(lapack_int));
-    if (!p->lc || !p->tmp || !p->rc || !p->tau_l || !p->tau_r || !p->rl || !p->rr || !p->core ||
+    if ((p->vectors && !p->lc) || !p->blk || !p->core2 || !p->tmp || !p->rc || !p->tau_l || !p->tau_r || !p->rl || !p->rr || !p->core ||
         !p->sigma || !p->sigma2 || !p->uc || !p->vct || !p->work || !p->iwork) {
         rmtk_lowrank_plan_free(p);
         return RMTK_ERR_NOMEM;
@@ -201,6 +219,41 @@ static int check_finite(rmtk_lowrank_plan *p, const char *which, const double *x
     return RMTK_OK;
 }
 
+/* The R factor of the thin QR of an m x k matrix A (element (i, j) at a[i rs + j cs]) into
+ * r (p x k, column-major, ld p, zeros below the diagonal), p = min(m, k), by blocks of bmax
+ * rows: R <- qr([R; A_block]) (Householder, dgeqrf on (p + b) x k matrices that stay in cache).
+ * The R of a stack of blocks is the R of the whole (up to the signs of its rows, which do not
+ * change singular values): the TSQR reduction, backward stable like one Householder QR.
+ * REF: Demmel, Grigori, Hoemmen & Langou, SIAM J. Sci. Comput. 34 (2012) A206 (TSQR). */
+static int tall_r(rmtk_lowrank_plan *p, const double *a, int64_t m, int64_t k, int64_t rs,
+                  int64_t cs, double *r)
+{
+    double *w = p->blk;
+    int64_t have = 0, ld = p->bmax + k;
+    for (int64_t i0 = 0; i0 < m;) {
+        int64_t b = RMTK_MIN(p->bmax, m - i0), rows = have + b;
+        for (int64_t j = 0; j < k; j++) {
+            double *col = w + j * ld;
+            for (int64_t i = j + 1; i < have; i++)
+                col[i] = 0.0; /* below the running R's diagonal: reflectors of the last step */
+            const double *src = a + i0 * rs + j * cs;
+            for (int64_t i = 0; i < b; i++)
+                col[have + i] = src[i * rs];
+        }
+        lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)k,
+                                              w, (lapack_int)ld, p->tau_l, p->work,
+                                              qr_lwork(rows, k, p->lwork));
+        if (info)
+            return rmtk__fail(p->errmsg, RMTK_ERR_NUMERIC, "dgeqrf failed (info %d)", (int)info);
+        have = RMTK_MIN(rows, k);
+        i0 += b;
+    }
+    for (int64_t j = 0; j < k; j++)
+        for (int64_t i = 0; i < have; i++)
+            r[i + j * have] = i <= j ? w[i + j * ld] : 0.0;
+    return RMTK_OK;
+}
+
 int rmtk_lowrank_execute(rmtk_lowrank_plan *p, rmtk_matrix_view l, rmtk_matrix_view r,
                          double scale, double eps, double *sv, double *u, double *v,
                          rmtk_lowrank_info *info)
@@ -233,17 +286,13 @@ int rmtk_lowrank_execute(rmtk_lowrank_plan *p, rmtk_matrix_view l, rmtk_matrix_v
         eps = fmax(rmtk_dtype_eps(l.dtype), rmtk_dtype_eps(r.dtype));
     int64_t pk = RMTK_MIN(m, k), qk = RMTK_MIN(n, k), kv = RMTK_MIN(pk, qk);
     size_t kk = (size_t)RMTK_MIN(m, n);
-    /* L: row-major as converted, then column-major (lda = m) for dgeqrf. */
+    /* L row-major (m x k) as converted; R row-major (k x n), which is R^T column-major. */
     int st = rmtk_matrix_to_double(l, p->tmp);
     if (st)
         return rmtk__fail(p->errmsg, st, "cannot convert the left factor (dtype %s)",
                           rmtk_dtype_name(l.dtype));
     if ((st = check_finite(p, "left", p->tmp, m, k)))
         return st;
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < k; j++)
-            p->lc[i + j * m] = p->tmp[i * k + j];
-    /* R (k x n) row-major is R^T (n x k) column-major with lda = n. */
     st = rmtk_matrix_to_double(r, p->rc);
     if (st)
         return rmtk__fail(p->errmsg, st, "cannot convert the right factor (dtype %s)",
@@ -251,11 +300,11 @@ int rmtk_lowrank_execute(rmtk_lowrank_plan *p, rmtk_matrix_view l, rmtk_matrix_v
     if ((st = check_finite(p, "right", p->rc, k, n)))
         return st;
     int el, er;
-    normalise(p->lc, (size_t)(m * k), &el);
+    normalise(p->tmp, (size_t)(m * k), &el);
     normalise(p->rc, (size_t)(n * k), &er);
     double fl = 0, fr = 0; /* Frobenius norms of the normalised factors (err_bound) */
     for (size_t t = 0; t < (size_t)(m * k); t++)
-        fl += p->lc[t] * p->lc[t];
+        fl += p->tmp[t] * p->tmp[t];
     for (size_t t = 0; t < (size_t)(n * k); t++)
         fr += p->rc[t] * p->rc[t];
     memset(sv, 0, kk * sizeof(double));
@@ -273,29 +322,11 @@ int rmtk_lowrank_execute(rmtk_lowrank_plan *p, rmtk_matrix_view l, rmtk_matrix_v
         return rmtk__fail(p->errmsg, RMTK_ERR_INTERNAL, "LAPACK asks %lld doubles of workspace "
                           "for factors %lld x %lld x %lld, the plan holds %lld", (long long)need,
                           (long long)m, (long long)k, (long long)n, (long long)p->lwork);
-    lapack_int info_l = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)k, p->lc,
-                                            (lapack_int)m, p->tau_l, p->work,
-                                            qr_lwork(m, k, p->lwork));
-    lapack_int info_r = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)k, p->rc,
-                                            (lapack_int)n, p->tau_r, p->work,
-                                            qr_lwork(n, k, p->lwork));
-    if (info_l || info_r)
-        return rmtk__fail(p->errmsg, RMTK_ERR_NUMERIC, "dgeqrf failed (info %d, %d)",
-                          (int)info_l, (int)info_r);
-    /* The triangular factors as dense pk x k and qk x k matrices (zeros below the diagonal). */
-    for (int64_t j = 0; j < k; j++) {
-        for (int64_t i = 0; i < pk; i++)
-            p->rl[i + j * pk] = i <= j ? p->lc[i + j * m] : 0.0;
-        for (int64_t i = 0; i < qk; i++)
-            p->rr[i + j * qk] = i <= j ? p->rc[i + j * n] : 0.0;
-    }
+    /* The values: R_L and R_R by blocks (tall_r), the core C = R_L R_R^T, dgesdd 'N'. */
+    if ((st = tall_r(p, p->tmp, m, k, k, 1, p->rl)) || (st = tall_r(p, p->rc, n, k, 1, n, p->rr)))
+        return st;
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)pk, (int)qk, (int)k, 1.0, p->rl,
                 (int)pk, p->rr, (int)qk, 0.0, p->core, (int)pk);
-    /* Values by dgesdd jobz 'N' always, vectors from a second dgesdd 'S' on a copy of the core:
-     * the values are the same bits whether or not vectors are asked (as in spectrum.c). */
-    int want = p->vectors && (u || v);
-    if (want)
-        memcpy(p->rr, p->core, (size_t)(pk * qk) * sizeof(double));
     /* Each LAPACK call gets the workspace queried for its own shape (the blocking, so the
      * rounding, never depends on the plan's size). */
     double wq = 0;
@@ -308,13 +339,40 @@ int rmtk_lowrank_execute(rmtk_lowrank_plan *p, rmtk_matrix_view l, rmtk_matrix_v
                                             p->core, (lapack_int)pk, p->sigma, NULL,
                                             (lapack_int)pk, NULL, (lapack_int)kv, p->work, lw,
                                             p->iwork);
-    if (!info_s && want)
-        info_s = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'S', (lapack_int)pk, (lapack_int)qk, p->rr,
-                                     (lapack_int)pk, p->sigma2, p->uc, (lapack_int)pk, p->vct,
-                                     (lapack_int)kv, p->work, p->lwork, p->iwork);
     if (info_s)
         return rmtk__fail(p->errmsg, RMTK_ERR_NUMERIC, "dgesdd on the %lld x %lld core failed "
                           "(info %d)", (long long)pk, (long long)qk, (int)info_s);
+    /* The vectors (asked of a vectors plan): one Householder QR of each whole factor, whose
+     * reflectors dormqr applies to the core's vectors (dgesdd 'S' on that core). The values
+     * stay those above: the same bits with or without vectors (as in spectrum.c). */
+    int want = p->vectors && (u || v);
+    lapack_int info_l = 0, info_r = 0;
+    if (want) {
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < k; j++)
+                p->lc[i + j * m] = p->tmp[i * k + j];
+        info_l = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)k, p->lc,
+                                     (lapack_int)m, p->tau_l, p->work, qr_lwork(m, k, p->lwork));
+        info_r = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)k, p->rc,
+                                     (lapack_int)n, p->tau_r, p->work, qr_lwork(n, k, p->lwork));
+        if (info_l || info_r)
+            return rmtk__fail(p->errmsg, RMTK_ERR_NUMERIC, "dgeqrf failed (info %d, %d)",
+                              (int)info_l, (int)info_r);
+        for (int64_t j = 0; j < k; j++) {
+            for (int64_t i = 0; i < pk; i++)
+                p->rl[i + j * pk] = i <= j ? p->lc[i + j * m] : 0.0;
+            for (int64_t i = 0; i < qk; i++)
+                p->rr[i + j * qk] = i <= j ? p->rc[i + j * n] : 0.0;
+        }
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)pk, (int)qk, (int)k, 1.0,
+                    p->rl, (int)pk, p->rr, (int)qk, 0.0, p->core2, (int)pk);
+        info_s = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'S', (lapack_int)pk, (lapack_int)qk,
+                                     p->core2, (lapack_int)pk, p->sigma2, p->uc, (lapack_int)pk,
+                                     p->vct, (lapack_int)kv, p->work, p->lwork, p->iwork);
+        if (info_s)
+            return rmtk__fail(p->errmsg, RMTK_ERR_NUMERIC, "dgesdd on the %lld x %lld core "
+                              "failed (info %d)", (long long)pk, (long long)qk, (int)info_s);
+    }
     double as = fabs(scale);
     for (int64_t i = 0; i < kv; i++) {
         sv[i] = ldexp(as * p->sigma[i], el + er);
