@@ -601,9 +601,11 @@ stages:
         /* A product of inner dimension r has at most r non-zero values: no bulk statistics
          * (MP, levels, tails), their statuses too_few (docs/report.md, "factor_inner"). */
         const uint32_t bulk = RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_TAILS;
-        for (size_t s = 0; !st && s < rmtk__nstages; s++)
-            if ((a->p.stats & rmtk__stages[s].stats) && !(product && (rmtk__stages[s].stats & bulk)))
+        for (size_t s = 0; !st && s < rmtk__nstages; s++) {
+            uint32_t f = rmtk__stages[s].stats;
+            if ((a->p.stats & f) && !(product && (f & bulk)))
                 st = rmtk__stages[s].run(&c);
+        }
         if (product) {
             e->values[COL_FACTOR_INNER] = (double)e->e.inner;
             e->values[COL_MP_FIT_STATUS] = e->values[COL_MP_PAPER_STATUS] = RMTK_STAT_TOO_FEW;
