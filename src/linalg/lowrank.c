@@ -179,8 +179,9 @@ int rmtk_lowrank_plan_alloc(int64_t max_rows, int64_t max_cols, int64_t max_inne
     p->vct = rmtk__malloc_array(r * r, sizeof(double));
     p->work = rmtk__malloc_array((size_t)lwork, sizeof(double));
     p->iwork = rmtk__malloc_array(8 * r, sizeof(lapack_int));
-    if ((p->vectors && !p->lc) || !p->blk || !p->core2 || !p->tmp || !p->rc || !p->tau_l || !p->tau_r || !p->rl || !p->rr || !p->core ||
-        !p->sigma || !p->sigma2 || !p->uc || !p->vct || !p->work || !p->iwork) {
+    if ((p->vectors && !p->lc) || !p->blk || !p->core2 || !p->tmp || !p->rc || !p->tau_l ||
+        !p->tau_r || !p->rl || !p->rr || !p->core || !p->sigma || !p->sigma2 || !p->uc ||
+        !p->vct || !p->work || !p->iwork) {
         rmtk_lowrank_plan_free(p);
         return RMTK_ERR_NOMEM;
     }
