@@ -5,13 +5,14 @@
  * (m + n) r^2 (flat when the cost is O((m + n) r^2), whatever m n), the dense time where the
  * product fits (m n <= 4096 x 1024, one run; forming it is not timed) and the ratio dense /
  * low-rank. The low-rank route keeps its best of a few runs (RMTK_BENCH_QUICK=1: fewer shapes
- * and runs, the dense baseline at 1024 x 1024 only).
+ * and runs, the dense baseline at 1024 x 1024 only; RMTK_BENCH_DENSE=0: no dense baseline).
  */
 #include "rmtk.h"
 
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void)
@@ -69,6 +70,9 @@ int main(void)
     int nshapes = quick ? 3 : 6, reps = quick ? 2 : 5;
     /* the dense baseline for m n <= dense_max (slow: seconds to minutes on a loaded machine) */
     double dense_max = quick ? 1024.0 * 1024.0 : 4096.0 * 1024.0;
+    const char *nd = getenv("RMTK_BENCH_DENSE"); /* "0": the low-rank table only */
+    if (nd && !strcmp(nd, "0"))
+        dense_max = 0;
     printf("low-rank route vs dense spectrum, float64 (OpenBLAS %s, %d threads)\n",
            openblas_get_config(), openblas_get_num_threads());
     printf("%-12s %4s %11s %16s %11s %12s\n", "m x n", "r", "lowrank s", "ns/((m+n)r^2)",
