@@ -41,7 +41,7 @@ static const struct {
     {"rows", "N, rows of the matrix (a skipped tensor: its real first dimension)", 1},
     {"cols", "M, columns of the matrix (empty for a skipped 1-D tensor)", 1},
     {"dtype", "stored dtype", 0},
-    {"method", "spectrum route: gram, svd or given", 0},
+    {"method", "spectrum route: gram, svd, given or factors (a matrix given as factors)", 0},
     {"status", "ok, skipped or error", 0},
     {"reason", "why skipped, or the error message", 0},
     {"verdict", "one-line verdict from the statistics (docs/report.md, Verdicts)", 0},
