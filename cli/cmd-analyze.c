@@ -52,6 +52,11 @@ static void usage(FILE *f)
             "                     from each path; summary.csv/report.json column source)\n"
             "  --include REGEX    only tensors whose name matches (POSIX extended regex)\n"
             "  --exclude REGEX    skip tensors whose name matches\n"
+            "  --base MODEL       with a PEFT LoRA adapter: also analyse each merged weight\n"
+            "                     W + Delta W (\"<module>.lora_merged\"), W read from MODEL by\n"
+            "                     the module's name, and report ||Delta W||^2 / ||W||^2\n"
+            "                     (delta_fro2_frac); the adapter's own updates are analysed\n"
+            "                     from their factors (\"<module>.lora_delta\") in any case\n"
             "  --exact            always use dgesdd (no Gram route)\n"
             "  --gram-rtol X      accuracy the Gram route must guarantee (default 1e-10)\n"
             "  --threads N        worker threads, one matrix each (default: all cores);\n"
@@ -382,7 +387,7 @@ static void say_vectors_cost(const rmtk_analysis *an, const rmtk_analysis_params
 int cmd_analyze(int argc, char **argv)
 {
     rmtk_analysis_params p = rmtk_analysis_params_default();
-    const char *out = NULL, *formats = "svg,png";
+    const char *out = NULL, *formats = "svg,png", *base = NULL;
     const char *files[1024], *labels[1024];
     int nfiles = 0, nlabels = 0, quiet = 0, st, plots = 1, json = 0, per_matrix = 0;
     for (int i = 1; i < argc; i++) {
@@ -426,6 +431,9 @@ int cmd_analyze(int argc, char **argv)
                 return st;
         } else if (strcmp(a, "--exclude") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &p.extract.exclude)))
+                return st;
+        } else if (strcmp(a, "--base") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &base)))
                 return st;
         } else if (strcmp(a, "--exact") == 0) {
             p.spectrum.method = RMTK_SPECTRUM_SVD;
@@ -573,6 +581,15 @@ int cmd_analyze(int argc, char **argv)
                 cli_error("%s", rmtk_analysis_errmsg(an));
         }
     }
+    rmtk_model *base_model = NULL;
+    if (!st && base) {
+        st = rmtk_model_open(base, &base_model);
+        if (st)
+            cli_error("--base: %s", base_model ? rmtk_model_errmsg(base_model)
+                                               : rmtk_status_str(st));
+        else if ((st = rmtk_analysis_add_base(an, base_model, base)))
+            cli_error("--base: %s", rmtk_analysis_errmsg(an));
+    }
     st = cli_mpi_setup(files, nfiles, an, p.threads, st);
     if (!st && worker) {
         st = cli_mpi_analysis_run(an, NULL, NULL);
@@ -623,5 +640,6 @@ int cmd_analyze(int argc, char **argv)
     rmtk_analysis_free(an);
     for (int f = 0; f < nfiles; f++)
         rmtk_model_close(models[f]);
+    rmtk_model_close(base_model);
     return st;
 }

@@ -441,6 +441,11 @@ int cmd_denoise(int argc, char **argv)
         rmtk_layers_get(c.l, i, &eo->e);
         if (eo->e.skip != RMTK_SKIP_NONE)
             continue;
+        if (eo->e.inner > 0) { /* a PEFT LoRA pair: already low rank, written as stored */
+            snprintf(eo->reason, sizeof eo->reason, "a LoRA product of inner dimension %lld: "
+                     "its factors are written unchanged", (long long)eo->e.inner);
+            continue;
+        }
         rmtk_tensor_info ti;
         rmtk_model_tensor_info(c.m, eo->e.tensor, &ti);
         if (!is_float_dtype(ti.dtype)) {

@@ -93,6 +93,9 @@ static void describe_text(const char *path, rmtk_model *m, const rmtk_layers *l)
             snprintf(mats, sizeof mats, "-");
         else if (e.skip != RMTK_SKIP_NONE)
             snprintf(mats, sizeof mats, "skipped: %s", e.reason);
+        else if (e.inner > 0) /* a LoRA pair: the product, computed from the factors */
+            snprintf(mats, sizeof mats, "%lld x %lld product of inner dimension %lld: %s",
+                     (long long)e.rows, (long long)e.cols, (long long)e.inner, e.name);
         else if (cnt == 1 && e.slice < 0)
             snprintf(mats, sizeof mats, "%lld x %lld", (long long)e.rows, (long long)e.cols);
         else
@@ -163,7 +166,10 @@ static void describe_json(const char *path, rmtk_model *m, const rmtk_layers *l,
                 continue;
             printf("%s{\"name\": ", k > first_e ? ", " : "");
             json_str(stdout, e.name);
-            printf(", \"rows\": %lld, \"cols\": %lld}", (long long)e.rows, (long long)e.cols);
+            printf(", \"rows\": %lld, \"cols\": %lld", (long long)e.rows, (long long)e.cols);
+            if (e.inner > 0) /* a product of factors (PEFT LoRA) */
+                printf(", \"inner\": %lld, \"scale\": %.17g", (long long)e.inner, e.scale);
+            printf("}");
         }
         printf("], \"skip\": null}");
     }

@@ -17,6 +17,41 @@ static void usage(FILE *f)
                "one with --slice K. --exact forces dgesdd instead of the Gram route.\n");
 }
 
+/* The singular values of a product entry (a PEFT LoRA pair, X = s L R) by the low-rank route
+ * (rmtk_lowrank_execute): the factors converted one at a time (a model maps one tensor). */
+static int factors_spectrum(rmtk_model *m, const char *file, const rmtk_matrix_entry *e)
+{
+    size_t k = (size_t)(e->rows < e->cols ? e->rows : e->cols);
+    double *l = malloc(sizeof(double) * (size_t)e->rows * (size_t)e->inner);
+    double *r = malloc(sizeof(double) * (size_t)e->inner * (size_t)e->cols);
+    double *sv = malloc(sizeof(double) * k);
+    rmtk_lowrank_plan *plan = NULL;
+    rmtk_matrix_view lv, rv;
+    int st = l && r && sv ? RMTK_OK : RMTK_ERR_NOMEM;
+    if (!st && ((st = rmtk_layers_factor_view(m, e, 0, &lv)) ||
+                (st = rmtk_matrix_to_double(lv, l)) ||
+                (st = rmtk_layers_factor_view(m, e, 1, &rv)) ||
+                (st = rmtk_matrix_to_double(rv, r))))
+        cli_error("%s", rmtk_model_errmsg(m));
+    if (!st && (st = rmtk_lowrank_plan_alloc(e->rows, e->cols, e->inner, 0, &plan)))
+        cli_error("cannot plan the factors of '%s': %s", e->name, rmtk_status_str(st));
+    if (!st) {
+        rmtk_matrix_view ld = {l, e->rows, e->inner, e->inner, 1, RMTK_DTYPE_F64, 0};
+        rmtk_matrix_view rd = {r, e->inner, e->cols, e->cols, 1, RMTK_DTYPE_F64, 0};
+        double eps = rmtk_dtype_eps(lv.dtype) > rmtk_dtype_eps(rv.dtype) ? rmtk_dtype_eps(lv.dtype)
+                                                                         : rmtk_dtype_eps(rv.dtype);
+        if ((st = rmtk_lowrank_execute(plan, ld, rd, e->scale, eps, sv, NULL, NULL, NULL)))
+            cli_error("%s: '%s': %s", file, e->name, rmtk_lowrank_errmsg(plan));
+    }
+    for (size_t i = 0; !st && i < k; i++)
+        printf("%.17g\n", sv[i]);
+    rmtk_lowrank_plan_free(plan);
+    free(l);
+    free(r);
+    free(sv);
+    return st;
+}
+
 int cmd_spectrum(int argc, char **argv)
 {
     const char *file = NULL, *tensor = NULL, *v;
@@ -97,6 +132,10 @@ int cmd_spectrum(int argc, char **argv)
                   found ? "holds several matrices: choose one with --slice K"
                         : "has no matrix with that --slice");
         st = RMTK_ERR_ARG;
+        goto done;
+    }
+    if (pick.inner > 0) { /* a LoRA pair: the product's values from its factors */
+        st = factors_spectrum(m, file, &pick);
         goto done;
     }
     rmtk_matrix_view view;

@@ -393,11 +393,13 @@ enum rmtk_skip {
     RMTK_SKIP_FILTER = 3,   /* excluded by the include/exclude patterns */
     RMTK_SKIP_DTYPE = 4,    /* not numeric (BOOL, unknown dtype) */
     RMTK_SKIP_EMPTY = 5,    /* a zero-length dimension */
-    RMTK_SKIP_STATE = 6     /* training state, not weights (PyTorch optimizer state_dicts) */
+    RMTK_SKIP_STATE = 6,    /* training state, not weights (PyTorch optimizer state_dicts) */
+    RMTK_SKIP_FACTOR = 7    /* a factor of a product (a PEFT lora_A / lora_B): analysed as the
+                               product entry its reason names, or unpaired (the reason says) */
 };
 
-/* A short name for a skip reason: "none", "ndim", "small", "filter", "dtype", "empty", "state"
- * ("unknown" otherwise). Static storage. */
+/* A short name for a skip reason: "none", "ndim", "small", "filter", "dtype", "empty", "state",
+ * "factor" ("unknown" otherwise). Static storage. */
 RMTK_API const char *rmtk_skip_name(int skip);
 
 typedef struct rmtk_extract_params {
@@ -422,6 +424,18 @@ typedef struct rmtk_matrix_entry {
     int32_t block;      /* layer (block) index from the name, -1 when none (rmtk_name_structure) */
     int32_t expert;     /* expert index of a mixture-of-experts weight, -1 when none */
     const char *module; /* normalised module type ("attn_q", "mlp_up", ...; "" unknown); static */
+    /* A product of two stored factors, X = scale * L * R (a PEFT LoRA update Delta W =
+     * (alpha / r) lora_B lora_A, named "<module>.lora_delta"; docs/formats.md, "PEFT adapters"):
+     * inner = r >= 1; L is tensor `tensor` read as a (shape[0], rest) C-order matrix and R is
+     * tensor `tensor2` likewise, each transposed first when factors_t = 1 (lora_embedding_A/B:
+     * Delta W = (B A)^T); rows x cols is the product's shape (rmtk_layers_factor_view). For
+     * every other entry inner = 0 and tensor2, scale, factors_t, base_t are unused. */
+    int64_t inner;
+    size_t tensor2;
+    double scale;
+    int32_t factors_t;
+    int32_t base_t;     /* 1: the adapter's fan_in_fan_out: the base layer stores its weight
+                           (in, out) (GPT-2 Conv1D), so the merged weight adds X^T */
 } rmtk_matrix_entry;
 
 /* What a tensor name means in a transformer-style architecture, from the name alone. */
@@ -463,8 +477,15 @@ RMTK_API void rmtk_layers_free(rmtk_layers *l);
 RMTK_API size_t rmtk_layers_count(const rmtk_layers *l);
 RMTK_API int rmtk_layers_get(const rmtk_layers *l, size_t i, rmtk_matrix_entry *e);
 /* A view of an analysed entry's matrix (maps its tensor: valid until the next map on m). No
- * copy: slices and Fortran data are described by strides. RMTK_ERR_ARG for a skipped entry. */
+ * copy: slices and Fortran data are described by strides. RMTK_ERR_ARG for a skipped entry and
+ * for a product entry (inner > 0: use rmtk_layers_factor_view). */
 RMTK_API int rmtk_layers_view(rmtk_model *m, const rmtk_matrix_entry *e, rmtk_matrix_view *v);
+/* A view of factor `which` (0: L, rows x inner; 1: R, inner x cols) of a product entry (inner
+ * > 0), X = e->scale * L * R. Maps the factor's tensor: valid until the next map on m, so
+ * convert L (rmtk_matrix_to_double) before viewing R. RMTK_ERR_ARG for another entry or which
+ * not 0 or 1. */
+RMTK_API int rmtk_layers_factor_view(rmtk_model *m, const rmtk_matrix_entry *e, int which,
+                                     rmtk_matrix_view *v);
 
 /* =========================================================================================== */
 /* Spectrum engine (module spectrum)                                                            */
@@ -531,6 +552,48 @@ RMTK_API int rmtk_spectrum_execute(rmtk_spectrum_plan *p, rmtk_matrix_view a, do
 RMTK_API int rmtk_spectrum_load(rmtk_spectrum_plan *p, rmtk_matrix_view a);
 RMTK_API int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *v,
                                rmtk_spectrum_info *info);
+
+/* ---- Matrices given as factors (module lowrank) ----
+ * X = s L R with L rows x r and R r x cols (a LoRA update (alpha / r) B A): singular values from
+ * the thin QR of L and of R^T and the SVD of the r x r core R_L R_R^T (dgeqrf, dgesdd, dormqr),
+ * O((rows + cols) r^2), never forming the rows x cols product. Exact in exact arithmetic;
+ * backward stable. Formula and reference: src/linalg/lowrank.c, docs/methods/spectrum.md
+ * ("Matrices given as factors"). */
+typedef struct rmtk_lowrank_info {
+    int64_t inner;    /* r, the inner dimension of the factors */
+    int64_t k;        /* min(rows, cols): values written to sv (the last k - min(r, ..) are 0) */
+    int64_t rank;     /* numerical rank: #{sigma_i > tol} (the rule of rmtk analyze) */
+    int64_t nvec;     /* vectors written: min(rows, cols, r) when asked, else 0 */
+    double tol;       /* the rank tolerance: sigma_1 max(rows, cols) eps_F64 + (eps / sqrt 3)
+                         rms(X) (sqrt rows + sqrt cols), rms(X)^2 = sum sigma^2 / (rows cols) */
+    double err_bound; /* bound on the absolute error of each sigma^2: 2 sigma_1 eps_F64
+                         (rows + cols + r) |s| ||L||_F ||R||_F */
+} rmtk_lowrank_info;
+
+/* A workspace for every product with rows <= max_rows, cols <= max_cols and r <= max_inner
+ * (all >= 1; max_inner <= 2^20), with vectors when vectors != 0. Memory: (2 max_rows + max_cols)
+ * max_inner + 6 max_inner^2 doubles and LAPACK's workspace. One plan per thread. RMTK_ERR_ARG,
+ * RMTK_ERR_NOMEM. */
+typedef struct rmtk_lowrank_plan rmtk_lowrank_plan;
+RMTK_API int rmtk_lowrank_plan_alloc(int64_t max_rows, int64_t max_cols, int64_t max_inner,
+                                     int32_t vectors, rmtk_lowrank_plan **out);
+RMTK_API void rmtk_lowrank_plan_free(rmtk_lowrank_plan *p);
+/* The last error message of the plan ("" when none). */
+RMTK_API const char *rmtk_lowrank_errmsg(const rmtk_lowrank_plan *p);
+/* Singular values of X = scale * L * R into sv[0..k), k = min(L.rows, R.cols), largest first,
+ * padded with exact zeros after the min(rows, cols, r) values of the core. The views may have
+ * any dtype and strides (rmtk_matrix_to_double; each is read once). eps: the storage precision
+ * for the rank tolerance; 0 means the larger rmtk_dtype_eps of the two views' dtypes. When u or v
+ * is not NULL (a vectors plan): the left vectors into u (vector j at u + j*rows, rows * nvec
+ * doubles) and the right into v (vector j at v + j*cols), nvec = min(rows, cols, r); the zero
+ * values have no vectors. info may be NULL. Errors (message in rmtk_lowrank_errmsg):
+ * RMTK_ERR_ARG (NULL, L.cols != R.rows, beyond the plan, non-finite scale, vectors from a
+ * values-only plan), RMTK_ERR_NUMERIC (a non-finite factor entry, named; LAPACK failure),
+ * RMTK_ERR_RANGE (a singular value beyond the double range), RMTK_ERR_UNSUPPORTED (dtype).
+ * Allocates nothing. Thread-safe on distinct plans. */
+RMTK_API int rmtk_lowrank_execute(rmtk_lowrank_plan *p, rmtk_matrix_view l, rmtk_matrix_view r,
+                                  double scale, double eps, double *sv, double *u, double *v,
+                                  rmtk_lowrank_info *info);
 
 /* =========================================================================================== */
 /* Marchenko-Pastur, outliers, Tracy-Widom, BBP (module mp)                                     */
@@ -1805,6 +1868,29 @@ RMTK_API int rmtk_analysis_add_tensor_fn(rmtk_analysis *a, const char *name, int
                                          int32_t ndim, const int64_t *shape,
                                          rmtk_tensor_fetch_fn fetch,
                                          rmtk_tensor_release_fn release, void *user);
+/* Add a matrix given as factors, X = scale * L * R (L rows x r, R r x cols, any dtypes and
+ * strides; copied as doubles, so the views need to stay valid during the call only): its
+ * singular values come from the low-rank route (rmtk_lowrank_execute: O((rows + cols) r^2),
+ * the product is never formed), padded with exact zeros to min(rows, cols); numerical_rank uses
+ * the storage precision of the factors (the larger rmtk_dtype_eps of the two); report method
+ * "factors", column factor_inner = r. A product of inner dimension r has at most r non-zero
+ * singular values, so the bulk statistics (Marchenko-Pastur, levels, tails) are not computed
+ * for it: their statuses are too_few, their columns empty, and the verdict says "low-rank
+ * product" (docs/report.md); vectors and null-model columns stay empty. name is copied.
+ * RMTK_ERR_ARG (NULL, empty, L.cols != R.rows, non-finite scale), RMTK_ERR_NUMERIC (a
+ * non-finite factor entry, named in rmtk_analysis_errmsg), RMTK_ERR_NOMEM. */
+RMTK_API int rmtk_analysis_add_factors(rmtk_analysis *a, const char *name, rmtk_matrix_view l,
+                                       rmtk_matrix_view r, double scale);
+/* For every product entry of the models added so far (PEFT adapters: "<module>.lora_delta"),
+ * add the merged matrix W + Delta W, "<module>.lora_merged", analysed densely like any matrix,
+ * where W is the base model's weight of the module: the tensor "<module>.weight" with the PEFT
+ * prefix "base_model.model." removed (or "<module>.base_layer.weight"), as rmtk_layers_alloc
+ * lists it; Delta W is added transposed when W is stored (in, out) (the shapes say so, or for a
+ * square W the adapter's fan_in_fan_out). Column delta_fro2_frac = ||Delta W||_F^2 / ||W||_F^2.
+ * A module without a base weight, or with one of another shape, becomes a skipped entry with
+ * the reason. The base model stays owned by the caller and must stay open until the analysis is
+ * freed; path is recorded in the report's inputs. RMTK_ERR_ARG, RMTK_ERR_NOMEM. */
+RMTK_API int rmtk_analysis_add_base(rmtk_analysis *a, rmtk_model *base, const char *path);
 /* Compute every analysed matrix. A matrix that fails (non-finite values, LAPACK failure) gets
  * status "error" with its message and the run goes on; the return value is RMTK_OK, or the
  * status of the first failed matrix, or a global error (NOMEM). Sets OpenBLAS's thread count
@@ -1824,7 +1910,8 @@ typedef struct rmtk_analysis_row {
     const char *name;    /* matrix name (owned by the analysis) */
     const char *status;  /* "ok", "skipped" or "error" */
     const char *reason;  /* why skipped / the error message; "" when ok */
-    const char *method;  /* spectrum route: "gram", "svd", "given" ("" when not computed) */
+    const char *method;  /* spectrum route: "gram", "svd", "given", "factors" ("" when not
+                            computed) */
     const char *dtype;   /* stored dtype */
     int64_t rows, cols;
     int32_t skip;        /* enum rmtk_skip */

@@ -8,6 +8,8 @@
 
 #include "internal.h"
 
+#include <pthread.h>
+
 /* Statistics implemented, on by default, and needing vectors / the matrix as doubles. */
 #define RMTK__STATS_IMPLEMENTED                                                                    \
     (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_TAILS |                    \
@@ -38,6 +40,8 @@ enum rmtk__col {
     COL_ZERO_ATOM,
     COL_N_NULL,
     COL_DEGENERATE,
+    COL_FACTOR_INNER,
+    COL_DELTA_FRO2_FRAC,
     /* mp */
     COL_MP_SIGMA2,
     COL_MP_LAMBDA_MINUS,
@@ -126,7 +130,8 @@ typedef struct {
     rmtk_matrix_entry e; /* strings owned by the model's layer list (or by the entry) */
     size_t model;        /* RMTK__NO_MODEL for a given spectrum */
     double *given_sv;    /* rmtk_analysis_add_spectrum: the singular values (owned) */
-    char *given_name;    /* and the name (owned; also of a caller's matrix) */
+    char *given_name;    /* and the name (owned; also of a caller's matrix, of add_factors and
+                            add_base entries) */
     char *given_reason;  /* rmtk__analysis_add_entry: the skip reason (owned) */
     rmtk_matrix_view view; /* rmtk_analysis_add_matrix: the caller's matrix (borrowed) */
     int has_view;
@@ -135,6 +140,17 @@ typedef struct {
     rmtk_tensor_fetch_fn fetch;
     rmtk_tensor_release_fn release;
     void *fetch_user;
+    /* A product entry (e.inner > 0): rmtk_analysis_add_factors keeps L (rows x inner) and R
+     * (inner x cols) as row-major doubles (owned) and their storage precision; a PEFT pair of a
+     * model is read through rmtk_layers_factor_view (analysis-factors.c). */
+    double *given_l, *given_r;
+    double given_eps;
+    /* A merged entry (rmtk_analysis_add_base): e is the base weight's entry in the base model
+     * (models[model]), fe the product entry of the adapter (models[fmodel]; its strings owned by
+     * that model's layer list), delta_t 1 when W + X^T. fmodel = RMTK__NO_MODEL otherwise. */
+    size_t fmodel;
+    rmtk_matrix_entry fe;
+    int delta_t;
     int status;          /* RMTK_OK or the error of this matrix */
     char *errmsg;
     int32_t method, fallback;
@@ -228,6 +244,19 @@ int rmtk__stage_tails(rmtk__ctx *c);
 int rmtk__stage_levels(rmtk__ctx *c);
 int rmtk__stage_vectors(rmtk__ctx *c);
 int rmtk__stage_null(rmtk__ctx *c);
+
+/* Matrices given as factors (analysis-factors.c). rmtk__product_spectrum: the singular values
+ * of a product entry (e.inner > 0) into sv[0..k) by the low-rank route, its factors mapped and
+ * converted under lock (a model maps one tensor at a time), *eps the factors' storage precision.
+ * rmtk__merged_load: the dense W + X of a merged entry (fmodel set) into mat (rows x cols
+ * doubles; allocated for the call when NULL) and the plan, *frac = ||X||_F^2 / ||W||_F^2.
+ * Both set e->errmsg on failure. */
+int rmtk__product_spectrum(rmtk_analysis *a, rmtk__entry *e, pthread_mutex_t *lock, double *sv,
+                           rmtk_spectrum_info *info, double *eps);
+int rmtk__merged_load(rmtk_analysis *a, rmtk__entry *e, pthread_mutex_t *lock,
+                      rmtk_spectrum_plan *plan, double *mat, double *frac);
+/* The report's method of a product entry. */
+#define RMTK__METHOD_FACTORS (-2)
 
 /* Attach a copy of x[0..n) to the entry under a static key. */
 int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size_t n);

@@ -47,7 +47,7 @@ static const struct {
     {"rows", "N, rows of the matrix (a skipped tensor: its real first dimension)", 1},
     {"cols", "M, columns of the matrix (empty for a skipped 1-D tensor)", 1},
     {"dtype", "stored dtype", 0},
-    {"method", "spectrum route: gram, svd or given", 0},
+    {"method", "spectrum route: gram, svd, given or factors (a matrix given as factors)", 0},
     {"status", "ok, skipped or error", 0},
     {"reason", "why skipped, or the error message", 0},
     {"verdict", "one-line verdict from the statistics (docs/report.md, Verdicts)", 0},
@@ -169,6 +169,13 @@ int rmtk_verdict_eval(rmtk_metric_fn get, const void *ctx, double significance, 
         significance = 0.05;
     if (get(ctx, "spectral_norm") == 0) {
         append(buf, n, len, "all-zero matrix (no spectrum to analyse)");
+        return RMTK_VERDICT_UNDETERMINED;
+    }
+    double inner = get(ctx, "factor_inner");
+    if (!isnan(inner)) { /* a matrix given as factors: at most r non-zero values */
+        snprintf(part, sizeof part, "low-rank product (inner dimension %.0f, numerical rank "
+                 "%.0f): no bulk statistics", inner, get(ctx, "numerical_rank"));
+        append(buf, n, len, part);
         return RMTK_VERDICT_UNDETERMINED;
     }
     if (get(ctx, "degenerate") == 1) {

@@ -67,6 +67,12 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "k - r: singular values at or below the rank tolerance (dead units, rounding)"},
     [COL_DEGENERATE] = {"degenerate", RMTK_STATS_BASIC, 0, 1,
         "1 when the spread of the spectrum is at the storage precision (flat), else 0"},
+    [COL_FACTOR_INNER] = {"factor_inner", RMTK_STATS_BASIC, 0, 1,
+        "r, the inner dimension of a matrix given as factors X = s L R (a LoRA update): at most "
+        "r non-zero singular values, no bulk statistics; empty for a dense matrix"},
+    [COL_DELTA_FRO2_FRAC] = {"delta_fro2_frac", RMTK_STATS_BASIC, 0, 0,
+        "||Delta W||_F^2 / ||W||_F^2 of a merged W + Delta W (rmtk analyze --base): the fraction "
+        "of the base weight's squared Frobenius norm the adapter moves; empty otherwise"},
     [COL_MP_SIGMA2] = {"mp_sigma2", RMTK_STATS_MP, 0, 0,
         "entry variance of the robust Marchenko-Pastur fit"},
     [COL_MP_LAMBDA_MINUS] = {"mp_lambda_minus", RMTK_STATS_MP, 0, 0,
@@ -250,6 +256,8 @@ void rmtk_analysis_free(rmtk_analysis *a)
         rmtk__free(e->errmsg);
         rmtk__free(e->given_sv);
         rmtk__free(e->given_name);
+        rmtk__free(e->given_l);
+        rmtk__free(e->given_r);
         rmtk__free(e->given_reason);
         for (size_t j = 0; j < e->narrays; j++)
             rmtk__free(e->arrays[j].x);
@@ -315,6 +323,7 @@ int rmtk_analysis_add_model_labeled(rmtk_analysis *a, rmtk_model *m, const char 
         rmtk__entry *e = &a->entries[a->nentries + i];
         memset(e, 0, sizeof *e);
         e->model = a->nmodels;
+        e->fmodel = RMTK__NO_MODEL;
         rmtk_layers_get(ref->layers, i, &e->e);
         for (int c = 0; c < RMTK__NCOLS; c++)
             e->values[c] = NAN;
@@ -354,6 +363,7 @@ int rmtk_analysis_add_spectrum(rmtk_analysis *a, const char *name, const double 
         e->given_sv[k - 1 - i] = t;
     }
     e->model = RMTK__NO_MODEL;
+    e->fmodel = RMTK__NO_MODEL;
     e->e.name = e->given_name;
     e->e.reason = "";
     e->e.tensor = SIZE_MAX;
@@ -393,6 +403,12 @@ int rmtk__analysis_add_entry(rmtk_analysis *a, const char *name, const rmtk_matr
         e->has_view = 1;
     }
     e->model = RMTK__NO_MODEL;
+    e->fmodel = RMTK__NO_MODEL;
+    rmtk_structure stc;
+    rmtk_name_structure(name, &stc);
+    e->e.block = stc.block;
+    e->e.expert = stc.expert;
+    e->e.module = stc.module;
     e->e.name = e->given_name;
     e->e.reason = e->given_reason;
     e->e.tensor = SIZE_MAX;
@@ -608,11 +624,25 @@ static void process(worker_ctx *w, size_t idx)
     rmtk__ctx c;
     memset(&c, 0, sizeof c);
     int st = RMTK_OK;
-    bool given = e->given_sv != NULL;
+    bool given = e->given_sv != NULL, product = e->e.inner > 0;
+    double factor_eps = 0, delta_frac = NAN;
     if (given) {
         memcpy(w->sv, e->given_sv, sizeof(double) * (size_t)RMTK_MIN(e->e.rows, e->e.cols));
         c.info.method = -1;
         c.info.k = RMTK_MIN(e->e.rows, e->e.cols);
+        goto stages;
+    }
+    if (product) { /* given as factors: the low-rank route (analysis-factors.c) */
+        st = rmtk__product_spectrum(a, e, &pl->lock, w->sv, &c.info, &factor_eps);
+        goto stages;
+    }
+    if (e->fmodel != RMTK__NO_MODEL) { /* W + Delta W (analysis-factors.c) */
+        st = rmtk__merged_load(a, e, &pl->lock, w->plan, w->mat, &delta_frac);
+        if (!st) {
+            st = rmtk_spectrum_run(w->plan, w->sv, w->u, w->v, &c.info);
+            if (st)
+                e->errmsg = rmtk__strdup(rmtk_spectrum_errmsg(w->plan));
+        }
         goto stages;
     }
     /* A caller's matrix (rmtk_analysis_add_matrix) is read in place, in parallel (no mapping
@@ -662,21 +692,32 @@ stages:
         c.cols = e->e.cols;
         c.k = (size_t)RMTK_MIN(e->e.rows, e->e.cols);
         c.sv = w->sv;
-        c.eps = rmtk_dtype_eps(given ? RMTK_DTYPE_F64 : e->e.dtype);
+        c.eps = product ? factor_eps : rmtk_dtype_eps(given ? RMTK_DTYPE_F64 : e->e.dtype);
         c.tol = rmtk__rank_tol(c.sv, c.k, c.rows, c.cols, c.eps);
         c.rank = rmtk__numerical_rank(c.sv, c.k, c.rows, c.cols, c.eps);
         c.degenerate = c.rank >= 2 && c.sv[0] - c.sv[c.rank - 1] <= 2.0 * c.tol;
-        c.u = given ? NULL : w->u;
-        c.v = given ? NULL : w->v;
-        c.mat = given ? NULL : w->mat;
+        c.u = given || product ? NULL : w->u;
+        c.v = given || product ? NULL : w->v;
+        c.mat = given || product ? NULL : w->mat;
         c.plan = w->plan;
         c.seed = rmtk__matrix_seed(a->p.seed, idx);
         c.vws = w->vws;
         c.scratch = w->scratch;
         c.inner_threads = w->inner_threads;
-        for (size_t s = 0; !st && s < rmtk__nstages; s++)
-            if (a->p.stats & rmtk__stages[s].stats)
+        /* A product of inner dimension r has at most r non-zero values: no bulk statistics
+         * (MP, levels, tails), their statuses too_few (docs/report.md, "factor_inner"). */
+        const uint32_t bulk = RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_TAILS;
+        for (size_t s = 0; !st && s < rmtk__nstages; s++) {
+            uint32_t f = rmtk__stages[s].stats;
+            if ((a->p.stats & f) && !(product && (f & bulk)))
                 st = rmtk__stages[s].run(&c);
+        }
+        if (product) {
+            e->values[COL_FACTOR_INNER] = (double)e->e.inner;
+            e->values[COL_MP_FIT_STATUS] = e->values[COL_MP_PAPER_STATUS] = RMTK_STAT_TOO_FEW;
+            e->values[COL_LEVELS_STATUS] = e->values[COL_TAILS_STATUS] = RMTK_STAT_TOO_FEW;
+        }
+        e->values[COL_DELTA_FRO2_FRAC] = delta_frac;
         if (st && !e->errmsg)
             e->errmsg = rmtk__strdup(c.errmsg[0] ? c.errmsg : rmtk_status_str(st));
     }
@@ -733,7 +774,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
         if (e->e.skip != RMTK_SKIP_NONE)
             continue;
         total++;
-        if (e->given_sv) { /* no matrix to hold: only its singular values */
+        if (e->given_sv || e->e.inner > 0) { /* no matrix to hold: only its singular values */
             given_small = RMTK_MAX(given_small, RMTK_MIN(e->e.rows, e->e.cols));
             continue;
         }
@@ -897,6 +938,8 @@ static const char *method_name(const rmtk__entry *e)
         return "";
     if (e->given_sv)
         return "given";
+    if (e->e.inner > 0)
+        return "factors";
     return e->method == RMTK_SPECTRUM_GRAM ? "gram" : "svd";
 }
 

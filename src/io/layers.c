@@ -69,6 +69,7 @@ static int push(rmtk_layers *l, const rmtk_tensor_info *ti, size_t tensor, int64
         return RMTK_ERR_NOMEM;
     }
     rmtk_matrix_entry *e = &l->e[l->n++];
+    memset(e, 0, sizeof *e);
     e->name = name;
     e->reason = rs;
     e->tensor = tensor;
@@ -218,6 +219,8 @@ int rmtk_layers_alloc(rmtk_model *m, const rmtk_extract_params *p, rmtk_layers *
         if (st == RMTK_ERR_NOMEM)
             rmtk__fail(m->errmsg, st, "out of memory listing matrices");
     }
+    if (!st) /* PEFT LoRA factors: lora_A/lora_B pairs become product entries (peft.c) */
+        st = rmtk__peft_pair(m, p, l->e, l->n);
     if (have_inc)
         regfree(&inc);
     if (have_exc)
@@ -262,6 +265,9 @@ int rmtk_layers_view(rmtk_model *m, const rmtk_matrix_entry *e, rmtk_matrix_view
     if (e->skip != RMTK_SKIP_NONE)
         return rmtk__fail(m->errmsg, RMTK_ERR_ARG, "'%s' is skipped (%s): no matrix to view",
                           e->name, e->reason);
+    if (e->inner > 0)
+        return rmtk__fail(m->errmsg, RMTK_ERR_ARG, "'%s' is a product of two factors: view them "
+                          "with rmtk_layers_factor_view", e->name);
     rmtk_tensor_info ti;
     int st = rmtk_model_tensor_info(m, e->tensor, &ti);
     if (st)
@@ -409,6 +415,8 @@ const char *rmtk_skip_name(int skip)
         return "empty";
     case RMTK_SKIP_STATE:
         return "state";
+    case RMTK_SKIP_FACTOR:
+        return "factor";
     }
     return "unknown";
 }

@@ -121,6 +121,14 @@ int rmtk__read_keras_h5(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__read_keras_zip(rmtk_model *m, const char *path, int fd, uint64_t size);
 int rmtk__keras_sniff(int fd, uint64_t size, const char *path);
 
+/* PEFT adapters (peft.c): in the entries e[0..n) of rmtk_layers_alloc (tensor order), pair each
+ * module's lora_A/lora_B (and lora_embedding_A/B) factors into one product entry (inner > 0,
+ * "<module>.lora_delta", scale from the adapter_config.json beside the file) and list the factor
+ * tensors' other entries, and unpaired factors, as RMTK_SKIP_FACTOR with the reason. Renames in
+ * place (entry strings are the list's). RMTK_ERR_FORMAT for an unreadable adapter_config.json,
+ * RMTK_ERR_NOMEM; the message in m->errmsg. */
+int rmtk__peft_pair(rmtk_model *m, const rmtk_extract_params *p, rmtk_matrix_entry *e, size_t n);
+
 /* The npy header, parsed (read-npy.c). */
 typedef struct npy_header {
     int version;          /* 1, 2 or 3 */
