@@ -353,23 +353,63 @@ RMTK_API int rmtk_model_read_f64(rmtk_model *m, size_t i, double *dst, size_t n)
  * open one handle per thread to read tensors concurrently. */
 RMTK_API uint64_t rmtk_model_bytes_read(const rmtk_model *m);
 
+/* The architecture of a model, as far as its files say: the Hugging Face config.json in the
+ * checkpoint's directory (beside the file, or in the directory passed), else GGUF metadata
+ * (general.architecture, <arch>.block_count, <arch>.embedding_length,
+ * <arch>.feed_forward_length, <arch>.attention.head_count, .head_count_kv,
+ * .key_length), else nothing (every count 0, source ""): the layer extraction then falls back
+ * to tensor names and shapes. Used by rmtk_layers_alloc to split fused projections by head
+ * (docs/formats.md, "Model structure"). */
+typedef struct rmtk_architecture {
+    const char *type;      /* config.json "model_type" (or the first "architectures" entry
+                              when model_type is absent), GGUF general.architecture ("llama",
+                              "gpt2", "falcon", ...); "" unknown. Owned by the model */
+    const char *source;    /* "config.json", "gguf" or "" (static storage) */
+    int64_t layers;        /* num_hidden_layers / n_layer / block_count; 0 unknown */
+    int64_t heads;         /* num_attention_heads / n_head; 0 unknown */
+    int64_t kv_heads;      /* num_key_value_heads / num_kv_heads / multi_query_group_num /
+                              head_count_kv (Falcon multi_query without new_decoder_architecture:
+                              1); defaults to heads when heads is known */
+    int64_t hidden;        /* hidden_size / n_embd / d_model / embedding_length; 0 unknown */
+    int64_t head_dim;      /* head_dim / key_length, else hidden / heads; 0 unknown */
+    int64_t intermediate;  /* intermediate_size / n_inner / ffn_dim / moe_intermediate_size
+                              (the expert's size when the model has experts); 0 unknown */
+    int32_t tie_embeddings; /* tie_word_embeddings: 1 true, 0 false, -1 unknown */
+    int32_t new_decoder;   /* Falcon new_decoder_architecture: 1 true, 0 false, -1 unknown */
+    int32_t multi_query;   /* Falcon multi_query: 1, 0, -1 unknown */
+    int32_t pad;
+} rmtk_architecture;
+
+/* Fill *a with what the model's files say of its architecture (see above). Strings valid until
+ * rmtk_model_close. RMTK_ERR_ARG for NULL. A config.json that is not valid JSON is ignored here
+ * (rmtk_model_open does not fail on it). Thread-safe. */
+RMTK_API int rmtk_model_architecture(const rmtk_model *m, rmtk_architecture *a);
+
 /* =========================================================================================== */
 /* Matrices: views and layer extraction (module layers)                                         */
 /* =========================================================================================== */
 
 /* A read-only view of a matrix of any stored dtype, passed by value. Element (i, j) is at
- * element offset i*row_stride + j*col_stride from data (strides in elements, not bytes). */
+ * element offset i*row_stride + j*col_stride from data (strides in elements, not bytes).
+ * Row groups (row_group > 0): the rows come in groups of row_group consecutive rows, group g
+ * starting group_stride elements after group g-1, so row i starts at element
+ *   (i / row_group) * group_stride + (i % row_group) * row_stride.
+ * This is how a head-interleaved fused projection (GPT-NeoX/Bloom query_key_value, per head
+ * [q k v]; Falcon's per-kv-group [q..q k v]) presents its q, k or v rows without copying.
+ * row_group == 0 (a zero-initialised view, the two fields omitted) means no groups. */
 typedef struct rmtk_matrix_view {
     const void *data;
     int64_t rows, cols;
     int64_t row_stride, col_stride;
-    int32_t dtype;      /* enum rmtk_dtype */
-    int32_t big_endian; /* 1 when elements are big-endian */
+    int32_t dtype;        /* enum rmtk_dtype */
+    int32_t big_endian;   /* 1 when elements are big-endian */
+    int64_t row_group;    /* rows per group, 0 = none (see above) */
+    int64_t group_stride; /* elements from one group's first row to the next group's */
 } rmtk_matrix_view;
 
 /* Copy a view into dst as rows x cols doubles, row-major, contiguous (dst[i*cols + j]).
  * Row-contiguous views convert row by row; column-contiguous ones (Fortran data) column by
- * column in blocks, reading the source sequentially. Allocates nothing. RMTK_ERR_ARG for NULL
+ * column in blocks, reading the source sequentially; row groups are gathered row by row. Allocates nothing. RMTK_ERR_ARG for NULL
  * or negative sizes, RMTK_ERR_UNSUPPORTED for BOOL/OTHER. Block-quantised dtypes need a
  * row-contiguous view (col_stride 1) whose cols and row_stride are multiples of the block's
  * elements (rows start on block boundaries): RMTK_ERR_UNSUPPORTED otherwise. Thread-safe. */
@@ -389,19 +429,46 @@ enum rmtk_skip {
     RMTK_SKIP_FILTER = 3,   /* excluded by the include/exclude patterns */
     RMTK_SKIP_DTYPE = 4,    /* not numeric (BOOL, unknown dtype) */
     RMTK_SKIP_EMPTY = 5,    /* a zero-length dimension */
-    RMTK_SKIP_STATE = 6     /* training state, not weights (PyTorch optimizer state_dicts) */
+    RMTK_SKIP_STATE = 6,    /* training state, not weights (PyTorch optimizer state_dicts) */
+    RMTK_SKIP_TIED = 7,     /* the same weights as an analysed tensor (shared storage or equal
+                               bytes: lm_head tied to embed_tokens); reason "tied to NAME" */
+    RMTK_SKIP_EMBED = 8,    /* an embedding table, skipped on request (skip_embeddings) */
+    RMTK_SKIP_FUSED = 9     /* a fused tensor (qkv, gate_up, recurrent gates) analysed as its
+                               parts; reason names them (fused = RMTK_FUSED_KEEP keeps it) */
 };
 
-/* A short name for a skip reason: "none", "ndim", "small", "filter", "dtype", "empty", "state"
- * ("unknown" otherwise). Static storage. */
+/* A short name for a skip reason: "none", "ndim", "small", "filter", "dtype", "empty", "state",
+ * "tied", "embed", "fused" ("unknown" otherwise). Static storage. */
 RMTK_API const char *rmtk_skip_name(int skip);
 
+/* Fused projections (q/k/v in one tensor, gate and up in one, recurrent gates stacked). */
+enum rmtk_fused_mode {
+    RMTK_FUSED_SPLIT = 0, /* analyse the parts (attn_q, attn_k, ...); the fused tensor is listed
+                             as skipped RMTK_SKIP_FUSED naming them (default) */
+    RMTK_FUSED_KEEP = 1,  /* analyse the fused matrix as one (presented out x in) */
+    RMTK_FUSED_BOTH = 2   /* both: the parts and the fused matrix */
+};
+
+/* How 3-D tensors whose meaning is not known from the architecture or name are read. */
+enum rmtk_stack3d_mode {
+    RMTK_STACK3D_AUTO = 0,  /* Conv1d kernel when the name or architecture says so (a "conv"
+                               segment, a Conv1d model), else a stack of shape[0] matrices */
+    RMTK_STACK3D_STACK = 1, /* always a stack of shape[0] (shape[1], shape[2]) matrices */
+    RMTK_STACK3D_CONV = 2   /* always a Conv1d kernel (out, in, k), read per conv_mode */
+};
+
 typedef struct rmtk_extract_params {
-    int32_t conv_mode;     /* enum rmtk_conv_mode; default RMTK_CONV_FLATTEN */
+    int32_t conv_mode;     /* enum rmtk_conv_mode; default RMTK_CONV_FLATTEN (also Conv1d
+                              kernels: (out, in*k), or k matrices (out, in) per tap) */
     int32_t pad;
     int64_t min_side;      /* matrices with min(rows, cols) < min_side are skipped; default 10 */
     const char *include;   /* POSIX extended regex: only matching tensor names; NULL = all */
     const char *exclude;   /* POSIX extended regex: drop matching names; NULL = none */
+    int32_t fused;         /* enum rmtk_fused_mode; default RMTK_FUSED_SPLIT */
+    int32_t stack3d;       /* enum rmtk_stack3d_mode; default RMTK_STACK3D_AUTO */
+    int32_t skip_embeddings; /* 1: embedding tables (module embed, embed_pos, embed_type) are
+                                skipped RMTK_SKIP_EMBED; default 0 (analysed) */
+    int32_t keep_tied;     /* 1: tied tensors are analysed twice; default 0 (RMTK_SKIP_TIED) */
 } rmtk_extract_params;
 
 RMTK_API rmtk_extract_params rmtk_extract_params_default(void);
@@ -418,6 +485,13 @@ typedef struct rmtk_matrix_entry {
     int32_t block;      /* layer (block) index from the name, -1 when none (rmtk_name_structure) */
     int32_t expert;     /* expert index of a mixture-of-experts weight, -1 when none */
     const char *module; /* normalised module type ("attn_q", "mlp_up", ...; "" unknown); static */
+    /* Where the matrix lies in its tensor, as rmtk_layers_view presents it (set by
+     * rmtk_layers_alloc when geometry is 1; an entry with geometry 0 is viewed from its slice as
+     * before): element offset of (0, 0), strides and row groups as in rmtk_matrix_view. */
+    int64_t offset, row_stride, col_stride, row_group, group_stride;
+    int32_t geometry;   /* 1 when the five fields above are set */
+    int32_t part;       /* index of a split part (q 0, k 1, v 2; gate 0, up 1; recurrent gates
+                           in stored order), -1 when the matrix is not a part */
 } rmtk_matrix_entry;
 
 /* What a tensor name means in a transformer-style architecture, from the name alone. */

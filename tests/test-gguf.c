@@ -271,7 +271,7 @@ static void test_dtype_blocks(void)
     memcpy(two + 34, b, 34);
     two[34 + 1] = 0x3c; /* d = 1 */
     double z[64];
-    rmtk_matrix_view v = {two, 2, 32, 32, 1, RMTK_DTYPE_Q8_0, 0};
+    rmtk_matrix_view v = {two, 2, 32, 32, 1, RMTK_DTYPE_Q8_0, 0, 0, 0};
     CHECK(rmtk_matrix_to_double(v, z) == RMTK_OK);
     CHECK(z[0] == -8 && z[31] == 7.5 && z[32] == -16 && z[63] == 15);
     v.col_stride = 2;

@@ -244,7 +244,7 @@ static void test_to_double(void)
         CHECK(ok);
     }
     /* a transposed view of the row-major data (row stride 1, column stride 4): A^T */
-    rmtk_matrix_view t = {rowmaj, 4, 3, 1, 4, RMTK_DTYPE_I16, 1};
+    rmtk_matrix_view t = {rowmaj, 4, 3, 1, 4, RMTK_DTYPE_I16, 1, 0, 0};
     double d[12];
     CHECK_OK(rmtk_matrix_to_double(t, d));
     int ok = 1;
@@ -256,7 +256,7 @@ static void test_to_double(void)
     float *col = malloc(1400 * sizeof *col);
     for (int i = 0; i < 1400; i++)
         col[i] = (float)i * 0.5f;
-    rmtk_matrix_view c = {col, 700, 2, 1, 700, RMTK_DTYPE_F32, 0};
+    rmtk_matrix_view c = {col, 700, 2, 1, 700, RMTK_DTYPE_F32, 0, 0, 0};
     double *dc = malloc(1400 * sizeof *dc);
     CHECK_OK(rmtk_matrix_to_double(c, dc));
     ok = 1;
@@ -267,12 +267,12 @@ static void test_to_double(void)
     free(dc);
     /* errors */
     unsigned char b[4] = {0};
-    rmtk_matrix_view bv = {b, 2, 2, 2, 1, RMTK_DTYPE_BOOL, 0};
+    rmtk_matrix_view bv = {b, 2, 2, 2, 1, RMTK_DTYPE_BOOL, 0, 0, 0};
     CHECK_STATUS(rmtk_matrix_to_double(bv, d), RMTK_ERR_UNSUPPORTED);
     CHECK_STATUS(rmtk_matrix_to_double(views[0], NULL), RMTK_ERR_ARG);
-    rmtk_matrix_view nv = {NULL, 2, 2, 2, 1, RMTK_DTYPE_F32, 0};
+    rmtk_matrix_view nv = {NULL, 2, 2, 2, 1, RMTK_DTYPE_F32, 0, 0, 0};
     CHECK_STATUS(rmtk_matrix_to_double(nv, d), RMTK_ERR_ARG);
-    rmtk_matrix_view neg = {b, -1, 2, 2, 1, RMTK_DTYPE_U8, 0};
+    rmtk_matrix_view neg = {b, -1, 2, 2, 1, RMTK_DTYPE_U8, 0, 0, 0};
     CHECK_STATUS(rmtk_matrix_to_double(neg, d), RMTK_ERR_ARG);
 }
 

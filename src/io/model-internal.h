@@ -65,7 +65,13 @@ struct rmtk_model {
     int (*fetch)(rmtk_model *m, size_t i, unsigned char *dst);
     void *reader_state;
     void (*reader_state_free)(void *state);
+    rmtk_architecture arch;  /* config.json / GGUF metadata (architecture.c); type in arch_type */
+    char *arch_type;
 };
+
+/* Fill m->arch from config.json beside path (in it when is_dir) or the GGUF metadata; only
+ * RMTK_ERR_NOMEM fails (a missing or invalid config is "unknown"). architecture.c */
+int rmtk__model_load_arch(rmtk_model *m, const char *path, int is_dir);
 
 /* Append path to the model's file list; *idx receives its index. */
 int rmtk__model_add_file(rmtk_model *m, const char *path, size_t *idx);
