@@ -348,7 +348,9 @@ RMTK_API int rmtk_model_map(rmtk_model *m, size_t i, const void **data);
 RMTK_API int rmtk_model_read_f64(rmtk_model *m, size_t i, double *dst, size_t n);
 /* Total tensor-data bytes mapped or read through this model so far: raw tensors count their
  * nbytes, stored zip members their whole member, deflated members their compressed bytes read.
- * 0 after open, listing and rmtk_layers_alloc: indexing reads only headers.
+ * 0 after open, listing and rmtk_layers_alloc: indexing reads only headers (exception:
+ * rmtk_layers_alloc reads an lm_head and an embedding table of equal shape and dtype to find
+ * whether they are tied).
  * The model handle is used by one thread at a time (mapping replaces a per-model mapping);
  * open one handle per thread to read tensors concurrently. */
 RMTK_API uint64_t rmtk_model_bytes_read(const rmtk_model *m);
@@ -504,7 +506,8 @@ typedef struct rmtk_structure {
     const char *module; /* normalised module type, static storage: "attn_q", "attn_k", "attn_v",
                            "attn_o", "attn_qkv" (fused), "mlp_gate", "mlp_up", "mlp_down",
                            "mlp_gate_up" (fused), "router", "embed", "embed_pos", "embed_type",
-                           "lm_head", "rnn_ih", "rnn_hh", "conv"; "" when the name says
+                           "lm_head", "rnn_ih", "rnn_hh" (the layer N of weight_ih_lN is the
+                           block), "conv"; "" when the name says
                            nothing known. The naming conventions recognised (Hugging Face
                            Llama/Mistral/Mixtral/Qwen/GPT-2/GPT-NeoX/Falcon/Bloom/Phi/BERT/
                            DistilBERT, original Llama, GGUF) are listed in docs/report.md
@@ -518,6 +521,32 @@ RMTK_API int rmtk_name_structure(const char *name, rmtk_structure *s);
 /* The matrices of a model under the extraction rules:
  *  - 2-D tensors as stored (rows = shape[0], cols = shape[1]);
  *  - 3-D tensors as a stack of shape[0] matrices (shape[1], shape[2]) (mixture of experts);
+ *  - what the architecture says (config.json / GGUF metadata, rmtk_model_architecture, and the
+ *    names, rmtk_name_structure; docs/formats.md, "Model structure"), before the rules above:
+ *    fused projections are split into parts named NAME[q], NAME[k], NAME[v] (modules attn_q,
+ *    attn_k, attn_v), NAME[gate], NAME[up] (mlp_gate, mlp_up) or per recurrent gate NAME[i],
+ *    [f], [g], [o] (LSTM: PyTorch i f g o, Keras i f c o), NAME[r], [z], [n] (GRU: PyTorch
+ *    r z n, Keras z r h), modules rnn_ih_<gate> / rnn_hh_<gate>; the fused tensor itself is
+ *    listed skipped RMTK_SKIP_FUSED naming its parts (p->fused: keep it, or both). Layouts:
+ *    GPT-2 Conv1D weights (c_attn, c_proj, c_fc; model_type gpt2, or without config a c_attn
+ *    stored [d, 3d]) are presented (out x in) by strides, c_attn split into thirds [q|k|v];
+ *    GPT-NeoX/Bloom query_key_value per head [q k v] (row groups of head_dim rows); Falcon
+ *    new_decoder_architecture per kv group [q x heads/kv, k, v], Falcon multi_query
+ *    [q heads; k; v]; Phi-3 qkv_proj, Phi Wqkv, gpt_bigcode c_attn, GGUF attn_qkv and any other
+ *    fused q/k/v [q; k; v] with the config's kv heads (equal thirds without a config);
+ *    gate_up_proj [gate; up] halves. Stacked experts (a name "...experts.gate_up_proj" with no
+ *    expert index, GGUF ffn_*_exps): one matrix per expert, NAME[e], expert = e, presented
+ *    (out x in): [E, out, in] as stored, [E, in, out] (GPT-OSS, Llama 4: told apart by the
+ *    config's hidden size, else the wider side is the output of gate_up) by strides; gate_up
+ *    split per expert (GPT-OSS: gate and up interleaved, columns 0, 2, 4, ... and 1, 3, ...);
+ *  - 3-D Conv1d kernels [out, in, k] (a name containing "conv", a Conv1d architecture such as
+ *    whisper, wav2vec2, mamba, or p->stack3d RMTK_STACK3D_CONV) as one (out, in*k) matrix or, with
+ *    RMTK_CONV_SLICES, k matrices (out, in) per tap NAME[t]; other 3-D tensors stay stacks, and
+ *    when their matrices are too small the reason suggests --stack3d conv;
+ *  - tied weights (the same file and offset and shape, or an lm_head whose bytes equal an
+ *    embedding's) are analysed once, the later one skipped RMTK_SKIP_TIED "tied to NAME (same
+ *    storage|equal bytes)" (p->keep_tied analyses both); embeddings are analysed unless
+ *    p->skip_embeddings (RMTK_SKIP_EMBED);
  *  - 4-D tensors (out, in, kh, kw) as one (out, in*kh*kw) matrix, or kh*kw (out, in) matrices
  *    with RMTK_CONV_SLICES;
  *  - tensors of 5 or more dimensions as one (shape[0], rest) matrix;
@@ -525,8 +554,10 @@ RMTK_API int rmtk_name_structure(const char *name, rmtk_structure *s);
  *    flattened 4-D and >= 5-D case the columns then come in the stored order, a permutation of
  *    the C flattening (same singular values; right singular vectors permuted accordingly);
  *  - scalars, 1-D, non-numeric, empty, filtered and small ones as skipped entries with a reason.
- * Builds from the index alone (reads no tensor bytes). Errors (a bad regex: RMTK_ERR_ARG) are
- * described in rmtk_model_errmsg(m). */
+ * Builds from the index alone (reads no tensor bytes, except to compare a candidate tied
+ * lm_head and embedding). Errors (a bad regex, a fused, stack3d or conv mode out of range:
+ * RMTK_ERR_ARG; a read error while comparing tied candidates) are described in
+ * rmtk_model_errmsg(m). */
 typedef struct rmtk_layers rmtk_layers;
 RMTK_API int rmtk_layers_alloc(rmtk_model *m, const rmtk_extract_params *p, rmtk_layers **out);
 RMTK_API void rmtk_layers_free(rmtk_layers *l);
