@@ -526,7 +526,9 @@ RMTK_API int rmtk_name_structure(const char *name, rmtk_structure *s);
  *    fused projections are split into parts named NAME[q], NAME[k], NAME[v] (modules attn_q,
  *    attn_k, attn_v), NAME[gate], NAME[up] (mlp_gate, mlp_up) or per recurrent gate NAME[i],
  *    [f], [g], [o] (LSTM: PyTorch i f g o, Keras i f c o), NAME[r], [z], [n] (GRU: PyTorch
- *    r z n, Keras z r h), modules rnn_ih_<gate> / rnn_hh_<gate>; the fused tensor itself is
+ *    r z n, Keras z r h; ONNX LSTM/GRU W and R [dirs, gH, X], found by the node using them, per
+ *    direction NAME[d][gate], LSTM i o f c, GRU z r h), modules rnn_ih_<gate> /
+ *    rnn_hh_<gate>; the fused tensor itself is
  *    listed skipped RMTK_SKIP_FUSED naming its parts (p->fused: keep it, or both). Layouts:
  *    GPT-2 Conv1D weights (c_attn, c_proj, c_fc; model_type gpt2, or without config a c_attn
  *    stored [d, 3d]) are presented (out x in) by strides, c_attn split into thirds [q|k|v];

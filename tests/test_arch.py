@@ -153,3 +153,42 @@ def test_directory_index(tmp_path):
     p = subprocess.run([CLI, "analyze", str(d), "--out", str(tmp_path / "o3"), "--quiet"],
                        capture_output=True, text=True)
     assert p.returncode != 0 and "consolidated" in p.stderr
+
+
+def test_onnx_lstm_gru(tmp_path):
+    """ONNX LSTM W [dirs, 4H, in] / R [dirs, 4H, H] (gates i o f c) and GRU W/R (z r h): one
+    matrix per direction and gate, named by the node that uses the initializer."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import helper, numpy_helper, TensorProto
+    r = np.random.default_rng(12)
+    H, IN = 12, 20
+    ws = {"lstm_W": r.standard_normal((2, 4 * H, IN)), "lstm_R": r.standard_normal((2, 4 * H, H)),
+          "gru_W": r.standard_normal((1, 3 * H, IN)), "gru_R": r.standard_normal((1, 3 * H, H))}
+    ws = {k: v.astype(np.float32) for k, v in ws.items()}
+    nodes = [helper.make_node("LSTM", ["X", "lstm_W", "lstm_R"], ["Y"], hidden_size=H,
+                              direction="bidirectional"),
+             helper.make_node("GRU", ["X", "gru_W", "gru_R"], ["Z"], hidden_size=H)]
+    g = helper.make_graph(nodes, "rnn",
+                          [helper.make_tensor_value_info("X", TensorProto.FLOAT, [5, 1, IN])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None),
+                           helper.make_tensor_value_info("Z", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(v, k) for k, v in ws.items()])
+    path = tmp_path / "rnn.onnx"
+    onnx.save(helper.make_model(g), str(path))
+    rep = analyze(path, tmp_path / "o")
+    got = {x["name"]: x for x in rep["matrices"]}
+    sk = {x["name"]: x for x in rep["skipped"]}
+    n = 0
+    for name, w in ws.items():
+        gates = "iofg" if name.startswith("lstm") else "zrn"
+        side = "hh" if name.endswith("R") else "ih"
+        for d in range(w.shape[0]):
+            assert sk[f"{name}[{d}]"]["skip"] == "fused"
+            for k, gate in enumerate(gates):
+                e = got[f"{name}[{d}][{gate}]"]
+                assert e["module"] == f"rnn_{side}_{gate}"
+                ref = np.linalg.svd(w[d, k * H:(k + 1) * H].astype(float), compute_uv=False)
+                sv = np.sort(e["arrays"]["singular_values"])[::-1]
+                assert np.max(np.abs(sv - ref)) <= 1e-12 * ref[0]
+                n += 1
+    assert n == len(got) == 2 * 4 * 2 + 3 * 2

@@ -414,6 +414,35 @@ static int rnn_split(rmtk_layers *l, const ctx *c, const rmtk_tensor_info *ti, s
     return 1;
 }
 
+/* ONNX LSTM/GRU weights W [dirs, gH, in] and R [dirs, gH, H] (the reader marks them by the
+ * node that uses them): per direction NAME[d], split into the gates (LSTM i o f c: suffixes
+ * [i] [o] [f] [g], GRU z r h: [z] [r] [n]). */
+static int onnx_rnn_split(rmtk_layers *l, const ctx *c, const rmtk_tensor_info *ti, size_t i,
+                          const char *shp, int *st)
+{
+    int role = c->m->t[i].rnn_role;
+    if (role == MODEL_RNN_NONE || ti->ndim != 3 || ti->fortran_order)
+        return 0;
+    int lstm = role == MODEL_RNN_LSTM_W || role == MODEL_RNN_LSTM_R;
+    int hh = role == MODEL_RNN_LSTM_R || role == MODEL_RNN_GRU_R;
+    int g = lstm ? 4 : 3;
+    int64_t dirs = ti->shape[0], R = ti->shape[1], C = ti->shape[2];
+    if (R % g)
+        return 0;
+    const char *order = lstm ? "iofg" : "zrn";
+    part_rows parts[4];
+    for (int q = 0; q < g; q++)
+        parts[q] = prow(gate_suffix(order[q]), gate_module(hh, order[q]), R / g, q * (R / g), 0,
+                        0);
+    char layout[120];
+    snprintf(layout, sizeof layout, "ONNX %s gates %s of %lld rows", lstm ? "LSTM" : "GRU",
+             lstm ? "i o f c" : "z r h", (long long)(R / g));
+    *st = RMTK_OK;
+    for (int64_t d = 0; d < dirs && !*st; d++)
+        *st = emit_parts(l, c, ti, i, d, -2, R, C, d * R * C, C, 1, parts, g, layout, shp);
+    return 1;
+}
+
 /* Orientation of a stacked expert tensor [E, A, B]: 1 when stored (in, out) (GPT-OSS, Llama 4:
  * x @ W), 0 when (out, in) (transformers' fused experts: F.linear). out_is_hidden: the output
  * side is the hidden size (down_proj). Known hidden size first, else the larger side is the
@@ -529,6 +558,8 @@ static int structured(rmtk_layers *l, const ctx *c, const rmtk_tensor_info *ti, 
         return 1;
     }
     if (ti->ndim == 3) {
+        if (onnx_rnn_split(l, c, ti, i, shp, st))
+            return 1;
         if (experts_split(l, c, ti, i, shp, st))
             return 1;
         if (p->stack3d == RMTK_STACK3D_CONV ||
@@ -751,17 +782,37 @@ static int find_tied(rmtk_model *m, rmtk_layers *l)
     }
     if (!st)
         qsort(keys, nk, sizeof *keys, cmp_tkey);
-    for (size_t k = 1; k < nk && !st; k++) {
-        if (strcmp(keys[k].file, keys[k - 1].file) || keys[k].offset != keys[k - 1].offset)
+    /* runs of keys at the same file and offset: the first tensor that is not an lm_head (else
+     * the first) is analysed, the others of its shape are tied to it */
+    for (size_t k0 = 0, k1; k0 < nk && !st; k0 = k1) {
+        for (k1 = k0 + 1; k1 < nk && !strcmp(keys[k1].file, keys[k0].file) &&
+                          keys[k1].offset == keys[k0].offset;
+             k1++)
+            ;
+        if (k1 - k0 < 2)
             continue;
-        rmtk_tensor_info a, b;
-        rmtk_model_tensor_info(m, keys[k - 1].tensor, &a);
-        rmtk_model_tensor_info(m, keys[k].tensor, &b);
-        if (!same_shape(&a, &b) || m->t[keys[k].tensor].strided ||
-            m->t[keys[k - 1].tensor].strided)
-            continue;
-        st = mark_tied(l, keys[k].tensor, a.name, "same storage");
-        live[keys[k].tensor] = 0;
+        size_t rep = keys[k0].tensor;
+        for (size_t k = k0; k < k1; k++) {
+            rmtk_tensor_info ti;
+            rmtk_structure ts;
+            rmtk_model_tensor_info(m, keys[k].tensor, &ti);
+            rmtk_name_structure(ti.name, &ts);
+            if (strcmp(ts.module, "lm_head")) {
+                rep = keys[k].tensor;
+                break;
+            }
+        }
+        rmtk_tensor_info ri;
+        rmtk_model_tensor_info(m, rep, &ri);
+        for (size_t k = k0; k < k1 && !st; k++) {
+            size_t t = keys[k].tensor;
+            rmtk_tensor_info ti;
+            rmtk_model_tensor_info(m, t, &ti);
+            if (t == rep || !same_shape(&ri, &ti) || m->t[t].strided || m->t[rep].strided)
+                continue;
+            st = mark_tied(l, t, ri.name, "same storage");
+            live[t] = 0;
+        }
     }
     /* lm_head vs embeddings: equal bytes */
     for (size_t h = 0; h < nt && !st; h++) {

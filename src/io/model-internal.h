@@ -17,6 +17,16 @@ enum {
                                 decoded, gathered across files or read through a library */
 };
 
+/* The role of a tensor in a recurrent ONNX node (model_tensor.rnn_role): [dirs, gates*H, in]
+ * W or [dirs, gates*H, H] R of an LSTM (gates i o f c) or GRU (gates z r h). */
+enum model_rnn_role {
+    MODEL_RNN_NONE = 0,
+    MODEL_RNN_LSTM_W = 1,
+    MODEL_RNN_LSTM_R = 2,
+    MODEL_RNN_GRU_W = 3,
+    MODEL_RNN_GRU_R = 4
+};
+
 typedef struct model_tensor {
     rmtk_tensor_info info; /* name, dtype_str point into strings the model owns */
     size_t file;           /* index into model->files */
@@ -31,7 +41,8 @@ typedef struct model_tensor {
     int32_t strided;        /* 1: a non-contiguous view (PyTorch): element k_0..k_{d-1} is at
                                element sum k_i strides[i] from the data start (member_hdr);
                                rmtk_model_map gathers it into C order */
-    int32_t pad;
+    int32_t rnn_role;       /* ONNX: the W (input) or R (recurrent) weight of an LSTM or GRU
+                               node, an enum model_rnn_role (read-onnx.c); 0 none */
     int64_t strides[RMTK_MAX_DIMS];
     const char *skip_reason; /* static text: listed but never analysed (optimizer state) */
 } model_tensor;
