@@ -22,6 +22,8 @@ int cmd_spectrum(int argc, char **argv)
     const char *file = NULL, *tensor = NULL, *v;
     int64_t slice = -1;
     rmtk_extract_params ep = rmtk_extract_params_default();
+    ep.keep_tied = 1;          /* a tensor named: its own matrix */
+    ep.fused = RMTK_FUSED_KEEP;
     rmtk_spectrum_params sp = rmtk_spectrum_params_default();
     int st;
     ep.min_side = 1;

@@ -471,6 +471,11 @@ typedef struct rmtk_extract_params {
     int32_t skip_embeddings; /* 1: embedding tables (module embed, embed_pos, embed_type) are
                                 skipped RMTK_SKIP_EMBED; default 0 (analysed) */
     int32_t keep_tied;     /* 1: tied tensors are analysed twice; default 0 (RMTK_SKIP_TIED) */
+    int32_t as_stored;     /* 1: every matrix as stored, by the shape rules alone (no splits,
+                              no transposed presentation, no Conv1d or expert reading, no tied
+                              weights): each matrix is a contiguous slice of its tensor, as a
+                              tool that writes tensors back (rmtk denoise) needs; default 0 */
+    int32_t pad2;
 } rmtk_extract_params;
 
 RMTK_API rmtk_extract_params rmtk_extract_params_default(void);

@@ -40,6 +40,7 @@ rmtk_extract_params rmtk_extract_params_default(void)
     p.stack3d = RMTK_STACK3D_AUTO;
     p.skip_embeddings = 0;
     p.keep_tied = 0;
+    p.as_stored = 0;
     return p;
 }
 
@@ -557,6 +558,8 @@ static int structured(rmtk_layers *l, const ctx *c, const rmtk_tensor_info *ti, 
                          "embedding table (skipped on request: --skip-embeddings)");
         return 1;
     }
+    if (p->as_stored)
+        return 0;
     if (ti->ndim == 3) {
         if (onnx_rnn_split(l, c, ti, i, shp, st))
             return 1;
@@ -927,7 +930,7 @@ int rmtk_layers_alloc(rmtk_model *m, const rmtk_extract_params *p, rmtk_layers *
         regfree(&inc);
     if (have_exc)
         regfree(&exc);
-    if (!st && !p->keep_tied)
+    if (!st && !p->keep_tied && !p->as_stored)
         st = find_tied(m, l);
     if (st) {
         rmtk_layers_free(l);
