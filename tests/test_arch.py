@@ -55,6 +55,14 @@ def test_family(tmp_path, family):
     m = arch_models.FAMILIES[family](tmp_path / family)
     rep = analyze(tmp_path / family, tmp_path / "out")
     check(rep, m)
+    with open(tmp_path / family / "config.json") as f:
+        cfg = json.load(f)
+    a = rep["inputs"][0]["architecture"]
+    assert a["type"] == cfg["model_type"] and a["source"] == "config.json"
+    heads = cfg.get("num_attention_heads", cfg.get("n_head", cfg.get("encoder_attention_heads")))
+    assert a["heads"] == heads
+    hidden = cfg.get("hidden_size", cfg.get("n_embd", cfg.get("d_model")))
+    assert a["hidden"] == hidden and a["head_dim"] == cfg.get("head_dim", hidden // heads)
 
 
 def test_rnn_torch(tmp_path):
