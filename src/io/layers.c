@@ -833,7 +833,12 @@ static int find_tied(rmtk_model *m, rmtk_layers *l)
                 rmtk_name_structure(ei.name, &es) || strcmp(es.module, "embed") ||
                 !same_shape(&hi, &ei))
                 continue;
-            uint64_t he;
+            /* the first 64 KiB first: untied tables differ there, and mmap then touches
+             * only those pages */
+            uint64_t he, ph, pe, np = RMTK_MIN(hi.nbytes, (uint64_t)65536);
+            if ((st = tensor_hash(m, h, np, &ph)) || (st = tensor_hash(m, e, np, &pe)) ||
+                ph != pe)
+                continue;
             if (!hashed && !(st = tensor_hash(m, h, hi.nbytes, &hh)))
                 hashed = 1;
             if (!st && !(st = tensor_hash(m, e, ei.nbytes, &he)) && he == hh) {
