@@ -25,8 +25,8 @@ static double now(void)
 static double time_lowrank(int m, int n, int r, const double *l, const double *rr, double *sv,
                            int reps)
 {
-    rmtk_matrix_view lv = {l, m, r, r, 1, RMTK_DTYPE_F64, 0};
-    rmtk_matrix_view rv = {rr, r, n, n, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view lv = {l, m, r, r, 1, RMTK_DTYPE_F64, 0, 0, 0};
+    rmtk_matrix_view rv = {rr, r, n, n, 1, RMTK_DTYPE_F64, 0, 0, 0};
     rmtk_lowrank_plan *plan = NULL;
     if (rmtk_lowrank_plan_alloc(m, n, r, 0, &plan))
         return -1;
@@ -49,7 +49,7 @@ static double time_dense(int m, int n, int r, const double *l, const double *rr,
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, r, 1.0, l, r, rr, n, 0.0, w, n);
     rmtk_spectrum_params p = rmtk_spectrum_params_default();
     rmtk_spectrum_plan *dp = NULL;
-    rmtk_matrix_view wv = {w, m, n, n, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view wv = {w, m, n, n, 1, RMTK_DTYPE_F64, 0, 0, 0};
     double t = -1;
     if (rmtk_spectrum_plan_alloc(m, n, &p, &dp) == 0) {
         double t0 = now();

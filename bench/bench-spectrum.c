@@ -31,7 +31,7 @@ static double now(void)
 static double time_rmtk(rmtk_spectrum_plan *plan, const double *w, int m, int n, double *sv,
                         int *route)
 {
-    rmtk_matrix_view v = {w, m, n, n, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view v = {w, m, n, n, 1, RMTK_DTYPE_F64, 0, 0, 0};
     rmtk_spectrum_info info;
     double t0 = now();
     rmtk_spectrum_execute(plan, v, sv, NULL, NULL, &info);

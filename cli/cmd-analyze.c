@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -28,6 +29,8 @@ static void usage(FILE *f)
             "into DIR:\n"
             "  summary.csv        one row per matrix (skipped tensors included): its file,\n"
             "                     verdict, looks_random and every statistic\n"
+            "  experts.csv        mixture-of-experts models: per block and module, the\n"
+            "                     median and spread of each statistic across the experts\n"
             "  report.json        everything, with the singular values\n"
             "  report.html        one self-contained page: table, verdicts, figures\n"
             "  figures/           NNN-LAYER-KIND.svg/.png (--format) and .csv (the plotted data)\n"
@@ -45,7 +48,14 @@ static void usage(FILE *f)
             "                     'drop'; default gauss:15), gauss-replicate:W, poly:D (degree-D\n"
             "                     polynomial fit of the staircase) or mp (fitted MP law)\n"
             "  --sigma2-mc        levels: the paper's Monte-Carlo number variance (default exact)\n"
-            "  --conv MODE        4-D kernels: flatten (out, in*kh*kw; default) or slices\n"
+            "  --conv MODE        convolution kernels (4-D, and 3-D Conv1d): flatten (out,\n"
+            "                     in*kh*kw; default) or slices (one (out, in) per position)\n"
+            "  --fused MODE       fused q/k/v, gate/up and recurrent gates: split (analyse the\n"
+            "                     parts; default), keep (the fused matrix) or both\n"
+            "  --stack3d MODE     3-D tensors of unknown meaning: auto (Conv1d when the name\n"
+            "                     or architecture says so; default), stack or conv\n"
+            "  --skip-embeddings  skip embedding tables (analysed by default)\n"
+            "  --keep-tied        analyse tied weights (lm_head = embed_tokens) twice\n"
             "  --min-side N       skip matrices with a side below N (default 10)\n"
             "  --label NAME       the source label of the next input file's rows (repeat once\n"
             "                     per file, in order; default with several files: derived\n"
@@ -80,6 +90,79 @@ static void usage(FILE *f)
             "  --quiet            no table, no progress\n"
             "  --help             this text\n",
             "basic,mp,levels");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Quantile q of sorted x[0..n) by linear interpolation (numpy's default, type 7). */
+static double quantile(const double *x, size_t n, double q)
+{
+    double h = q * (double)(n - 1);
+    size_t lo = (size_t)h;
+    return lo + 1 < n ? x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]) : x[lo];
+}
+
+/* experts.csv, for a model with experts: one row per (block, module, statistic) over the
+ * analysed experts of that block and module: the count of finite values, median, quartiles
+ * (numpy's linear interpolation), min and max. Written only when some matrix has an expert.
+ * Returns 0, or -1 with errno set. */
+static int write_experts_csv(const rmtk_analysis *an, const char *path)
+{
+    size_t n = rmtk_analysis_count(an), nc = rmtk_analysis_column_count(an);
+    int any = 0;
+    for (size_t i = 0; i < n && !any; i++) {
+        rmtk_analysis_row r;
+        any = rmtk_analysis_row_get(an, i, &r) == RMTK_OK && r.expert >= 0;
+    }
+    if (!any)
+        return 0;
+    FILE *f = fopen(path, "w");
+    double *x = malloc((n ? n : 1) * sizeof *x);
+    unsigned char *done = calloc(n ? n : 1, 1);
+    if (!f || !x || !done) {
+        if (f)
+            fclose(f);
+        free(x);
+        free(done);
+        if (!errno)
+            errno = ENOMEM;
+        return -1;
+    }
+    fprintf(f, "block,module,statistic,experts,median,q25,q75,min,max\n");
+    for (size_t i = 0; i < n; i++) {
+        rmtk_analysis_row r;
+        if (done[i] || rmtk_analysis_row_get(an, i, &r) || r.expert < 0 || strcmp(r.status, "ok"))
+            continue;
+        /* the group of (block, module): every later ok expert row with the same pair */
+        int32_t block = r.block;
+        const char *module = r.module;
+        for (size_t c = 0; c < nc; c++) {
+            size_t k = 0;
+            for (size_t j = i; j < n; j++) {
+                rmtk_analysis_row q;
+                if (rmtk_analysis_row_get(an, j, &q) || q.expert < 0 || q.block != block ||
+                    strcmp(q.module, module) || strcmp(q.status, "ok"))
+                    continue;
+                done[j] = 1;
+                double v = rmtk_analysis_value(an, j, c);
+                if (isfinite(v))
+                    x[k++] = v;
+            }
+            if (!k)
+                continue;
+            qsort(x, k, sizeof *x, cmp_double);
+            fprintf(f, "%d,%s,%s,%zu,%.17g,%.17g,%.17g,%.17g,%.17g\n", block, module,
+                    rmtk_analysis_column_name(an, c), k, quantile(x, k, 0.5),
+                    quantile(x, k, 0.25), quantile(x, k, 0.75), x[0], x[k - 1]);
+        }
+    }
+    free(x);
+    free(done);
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 /* --unfold gauss:W | gauss-replicate:W | poly:D | mp */
@@ -413,6 +496,36 @@ int cmd_analyze(int argc, char **argv)
                 cli_error("--conv: '%s' is not flatten or slices", v);
                 return RMTK_ERR_ARG;
             }
+        } else if (strcmp(a, "--fused") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)))
+                return st;
+            if (strcmp(v, "split") == 0)
+                p.extract.fused = RMTK_FUSED_SPLIT;
+            else if (strcmp(v, "keep") == 0)
+                p.extract.fused = RMTK_FUSED_KEEP;
+            else if (strcmp(v, "both") == 0)
+                p.extract.fused = RMTK_FUSED_BOTH;
+            else {
+                cli_error("--fused: '%s' is not split, keep or both", v);
+                return RMTK_ERR_ARG;
+            }
+        } else if (strcmp(a, "--stack3d") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)))
+                return st;
+            if (strcmp(v, "auto") == 0)
+                p.extract.stack3d = RMTK_STACK3D_AUTO;
+            else if (strcmp(v, "stack") == 0)
+                p.extract.stack3d = RMTK_STACK3D_STACK;
+            else if (strcmp(v, "conv") == 0)
+                p.extract.stack3d = RMTK_STACK3D_CONV;
+            else {
+                cli_error("--stack3d: '%s' is not auto, stack or conv", v);
+                return RMTK_ERR_ARG;
+            }
+        } else if (strcmp(a, "--skip-embeddings") == 0) {
+            p.extract.skip_embeddings = 1;
+        } else if (strcmp(a, "--keep-tied") == 0) {
+            p.extract.keep_tied = 1;
         } else if (strcmp(a, "--min-side") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) ||
                 (st = cli_parse_i64(a, v, 1, INT64_MAX, &iv)))
@@ -610,6 +723,13 @@ int cmd_analyze(int argc, char **argv)
             if (!st) {
                 snprintf(path, sizeof path, "%s/report.json", od.stage);
                 st = rmtk_analysis_write_json(an, path);
+            }
+            if (!st) {
+                snprintf(path, sizeof path, "%s/experts.csv", od.stage);
+                if (write_experts_csv(an, path)) {
+                    cli_error("cannot write %s: %s", path, strerror(errno));
+                    st = RMTK_ERR_IO;
+                }
             }
             if (st)
                 cli_error("%s", rmtk_analysis_errmsg(an));

@@ -238,7 +238,7 @@ static int compare_pair(pair *pr, side *B, side *T, rmtk_spectrum_plan *plan, do
     }
     pr->fro_b = fro_of(wb, nel);
     pr->fro_t = fro_of(wt, nel);
-    rmtk_matrix_view mv = {NULL, rows, cols, cols, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view mv = {NULL, rows, cols, cols, 1, RMTK_DTYPE_F64, 0, 0, 0};
     mv.data = wb;
     if ((st = rmtk_spectrum_execute(plan, mv, svd_b, ub, vb, NULL))) {
         snprintf(pr->reason, sizeof pr->reason, "base: %s", rmtk_spectrum_errmsg(plan));

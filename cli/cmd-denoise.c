@@ -289,6 +289,7 @@ int cmd_denoise(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.dp = rmtk_denoise_params_default();
     rmtk_extract_params ep = rmtk_extract_params_default();
+    ep.as_stored = 1; /* matrices written back in place: contiguous slices */
     int have_rank = 0, have_energy = 0, st;
     const char *v;
     for (int i = 1; i < argc; i++) {

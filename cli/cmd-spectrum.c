@@ -36,8 +36,8 @@ static int factors_spectrum(rmtk_model *m, const char *file, const rmtk_matrix_e
     if (!st && (st = rmtk_lowrank_plan_alloc(e->rows, e->cols, e->inner, 0, &plan)))
         cli_error("cannot plan the factors of '%s': %s", e->name, rmtk_status_str(st));
     if (!st) {
-        rmtk_matrix_view ld = {l, e->rows, e->inner, e->inner, 1, RMTK_DTYPE_F64, 0};
-        rmtk_matrix_view rd = {r, e->inner, e->cols, e->cols, 1, RMTK_DTYPE_F64, 0};
+        rmtk_matrix_view ld = {l, e->rows, e->inner, e->inner, 1, RMTK_DTYPE_F64, 0, 0, 0};
+        rmtk_matrix_view rd = {r, e->inner, e->cols, e->cols, 1, RMTK_DTYPE_F64, 0, 0, 0};
         double eps = rmtk_dtype_eps(lv.dtype) > rmtk_dtype_eps(rv.dtype) ? rmtk_dtype_eps(lv.dtype)
                                                                          : rmtk_dtype_eps(rv.dtype);
         if ((st = rmtk_lowrank_execute(plan, ld, rd, e->scale, eps, sv, NULL, NULL, NULL)))
@@ -57,6 +57,8 @@ int cmd_spectrum(int argc, char **argv)
     const char *file = NULL, *tensor = NULL, *v;
     int64_t slice = -1;
     rmtk_extract_params ep = rmtk_extract_params_default();
+    ep.keep_tied = 1;          /* a tensor named: its own matrix */
+    ep.fused = RMTK_FUSED_KEEP;
     rmtk_spectrum_params sp = rmtk_spectrum_params_default();
     int st;
     ep.min_side = 1;

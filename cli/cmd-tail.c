@@ -148,6 +148,8 @@ static int tensor_spectrum(const char *path, rmtk_model *m, size_t idx, int64_t 
                            size_t *n, char *what, size_t what_n)
 {
     rmtk_extract_params ep = rmtk_extract_params_default();
+    ep.keep_tied = 1; /* a tensor named: its own matrix */
+    ep.fused = RMTK_FUSED_KEEP;
     ep.min_side = 1;
     rmtk_layers *l = NULL;
     rmtk_spectrum_params sp = rmtk_spectrum_params_default();

@@ -352,28 +352,70 @@ RMTK_API int rmtk_model_map(rmtk_model *m, size_t i, const void **data);
 RMTK_API int rmtk_model_read_f64(rmtk_model *m, size_t i, double *dst, size_t n);
 /* Total tensor-data bytes mapped or read through this model so far: raw tensors count their
  * nbytes, stored zip members their whole member, deflated members their compressed bytes read.
- * 0 after open, listing and rmtk_layers_alloc: indexing reads only headers.
+ * 0 after open, listing and rmtk_layers_alloc: indexing reads only headers (exception:
+ * rmtk_layers_alloc reads an lm_head and an embedding table of equal shape and dtype to find
+ * whether they are tied).
  * The model handle is used by one thread at a time (mapping replaces a per-model mapping);
  * open one handle per thread to read tensors concurrently. */
 RMTK_API uint64_t rmtk_model_bytes_read(const rmtk_model *m);
+
+/* The architecture of a model, as far as its files say: the Hugging Face config.json in the
+ * checkpoint's directory (beside the file, or in the directory passed), else GGUF metadata
+ * (general.architecture, <arch>.block_count, <arch>.embedding_length,
+ * <arch>.feed_forward_length, <arch>.attention.head_count, .head_count_kv,
+ * .key_length), else nothing (every count 0, source ""): the layer extraction then falls back
+ * to tensor names and shapes. Used by rmtk_layers_alloc to split fused projections by head
+ * (docs/formats.md, "Model structure"). */
+typedef struct rmtk_architecture {
+    const char *type;      /* config.json "model_type" (or the first "architectures" entry
+                              when model_type is absent), GGUF general.architecture ("llama",
+                              "gpt2", "falcon", ...); "" unknown. Owned by the model */
+    const char *source;    /* "config.json", "gguf" or "" (static storage) */
+    int64_t layers;        /* num_hidden_layers / n_layer / block_count; 0 unknown */
+    int64_t heads;         /* num_attention_heads / n_head; 0 unknown */
+    int64_t kv_heads;      /* num_key_value_heads / num_kv_heads / multi_query_group_num /
+                              head_count_kv (Falcon multi_query without new_decoder_architecture:
+                              1); defaults to heads when heads is known */
+    int64_t hidden;        /* hidden_size / n_embd / d_model / embedding_length; 0 unknown */
+    int64_t head_dim;      /* head_dim / key_length, else hidden / heads; 0 unknown */
+    int64_t intermediate;  /* intermediate_size / n_inner / ffn_dim / moe_intermediate_size
+                              (the expert's size when the model has experts); 0 unknown */
+    int32_t tie_embeddings; /* tie_word_embeddings: 1 true, 0 false, -1 unknown */
+    int32_t new_decoder;   /* Falcon new_decoder_architecture: 1 true, 0 false, -1 unknown */
+    int32_t multi_query;   /* Falcon multi_query: 1, 0, -1 unknown */
+    int32_t pad;
+} rmtk_architecture;
+
+/* Fill *a with what the model's files say of its architecture (see above). Strings valid until
+ * rmtk_model_close. RMTK_ERR_ARG for NULL. A config.json that is not valid JSON is ignored here
+ * (rmtk_model_open does not fail on it). Thread-safe. */
+RMTK_API int rmtk_model_architecture(const rmtk_model *m, rmtk_architecture *a);
 
 /* =========================================================================================== */
 /* Matrices: views and layer extraction (module layers)                                         */
 /* =========================================================================================== */
 
 /* A read-only view of a matrix of any stored dtype, passed by value. Element (i, j) is at
- * element offset i*row_stride + j*col_stride from data (strides in elements, not bytes). */
+ * element offset i*row_stride + j*col_stride from data (strides in elements, not bytes).
+ * Row groups (row_group > 0): the rows come in groups of row_group consecutive rows, group g
+ * starting group_stride elements after group g-1, so row i starts at element
+ *   (i / row_group) * group_stride + (i % row_group) * row_stride.
+ * This is how a head-interleaved fused projection (GPT-NeoX/Bloom query_key_value, per head
+ * [q k v]; Falcon's per-kv-group [q..q k v]) presents its q, k or v rows without copying.
+ * row_group == 0 (a zero-initialised view, the two fields omitted) means no groups. */
 typedef struct rmtk_matrix_view {
     const void *data;
     int64_t rows, cols;
     int64_t row_stride, col_stride;
-    int32_t dtype;      /* enum rmtk_dtype */
-    int32_t big_endian; /* 1 when elements are big-endian */
+    int32_t dtype;        /* enum rmtk_dtype */
+    int32_t big_endian;   /* 1 when elements are big-endian */
+    int64_t row_group;    /* rows per group, 0 = none (see above) */
+    int64_t group_stride; /* elements from one group's first row to the next group's */
 } rmtk_matrix_view;
 
 /* Copy a view into dst as rows x cols doubles, row-major, contiguous (dst[i*cols + j]).
  * Row-contiguous views convert row by row; column-contiguous ones (Fortran data) column by
- * column in blocks, reading the source sequentially. Allocates nothing. RMTK_ERR_ARG for NULL
+ * column in blocks, reading the source sequentially; row groups are gathered row by row. Allocates nothing. RMTK_ERR_ARG for NULL
  * or negative sizes, RMTK_ERR_UNSUPPORTED for BOOL/OTHER. Block-quantised dtypes need a
  * row-contiguous view (col_stride 1) whose cols and row_stride are multiples of the block's
  * elements (rows start on block boundaries): RMTK_ERR_UNSUPPORTED otherwise. Thread-safe. */
@@ -394,20 +436,52 @@ enum rmtk_skip {
     RMTK_SKIP_DTYPE = 4,    /* not numeric (BOOL, unknown dtype) */
     RMTK_SKIP_EMPTY = 5,    /* a zero-length dimension */
     RMTK_SKIP_STATE = 6,    /* training state, not weights (PyTorch optimizer state_dicts) */
-    RMTK_SKIP_FACTOR = 7    /* a factor of a product (a PEFT lora_A / lora_B): analysed as the
+    RMTK_SKIP_FACTOR = 7,   /* a factor of a product (a PEFT lora_A / lora_B): analysed as the
                                product entry its reason names, or unpaired (the reason says) */
+    RMTK_SKIP_TIED = 8,     /* the same weights as an analysed tensor (shared storage or equal
+                               bytes: lm_head tied to embed_tokens); reason "tied to NAME" */
+    RMTK_SKIP_EMBED = 9,    /* an embedding table, skipped on request (skip_embeddings) */
+    RMTK_SKIP_FUSED = 10    /* a fused tensor (qkv, gate_up, recurrent gates) analysed as its
+                               parts; reason names them (fused = RMTK_FUSED_KEEP keeps it) */
 };
 
 /* A short name for a skip reason: "none", "ndim", "small", "filter", "dtype", "empty", "state",
- * "factor" ("unknown" otherwise). Static storage. */
+ * "factor", "tied", "embed", "fused" ("unknown" otherwise). Static storage. */
 RMTK_API const char *rmtk_skip_name(int skip);
 
+/* Fused projections (q/k/v in one tensor, gate and up in one, recurrent gates stacked). */
+enum rmtk_fused_mode {
+    RMTK_FUSED_SPLIT = 0, /* analyse the parts (attn_q, attn_k, ...); the fused tensor is listed
+                             as skipped RMTK_SKIP_FUSED naming them (default) */
+    RMTK_FUSED_KEEP = 1,  /* analyse the fused matrix as one (presented out x in) */
+    RMTK_FUSED_BOTH = 2   /* both: the parts and the fused matrix */
+};
+
+/* How 3-D tensors whose meaning is not known from the architecture or name are read. */
+enum rmtk_stack3d_mode {
+    RMTK_STACK3D_AUTO = 0,  /* Conv1d kernel when the name or architecture says so (a "conv"
+                               segment, a Conv1d model), else a stack of shape[0] matrices */
+    RMTK_STACK3D_STACK = 1, /* always a stack of shape[0] (shape[1], shape[2]) matrices */
+    RMTK_STACK3D_CONV = 2   /* always a Conv1d kernel (out, in, k), read per conv_mode */
+};
+
 typedef struct rmtk_extract_params {
-    int32_t conv_mode;     /* enum rmtk_conv_mode; default RMTK_CONV_FLATTEN */
+    int32_t conv_mode;     /* enum rmtk_conv_mode; default RMTK_CONV_FLATTEN (also Conv1d
+                              kernels: (out, in*k), or k matrices (out, in) per tap) */
     int32_t pad;
     int64_t min_side;      /* matrices with min(rows, cols) < min_side are skipped; default 10 */
     const char *include;   /* POSIX extended regex: only matching tensor names; NULL = all */
     const char *exclude;   /* POSIX extended regex: drop matching names; NULL = none */
+    int32_t fused;         /* enum rmtk_fused_mode; default RMTK_FUSED_SPLIT */
+    int32_t stack3d;       /* enum rmtk_stack3d_mode; default RMTK_STACK3D_AUTO */
+    int32_t skip_embeddings; /* 1: embedding tables (module embed, embed_pos, embed_type) are
+                                skipped RMTK_SKIP_EMBED; default 0 (analysed) */
+    int32_t keep_tied;     /* 1: tied tensors are analysed twice; default 0 (RMTK_SKIP_TIED) */
+    int32_t as_stored;     /* 1: every matrix as stored, by the shape rules alone (no splits,
+                              no transposed presentation, no Conv1d or expert reading, no tied
+                              weights): each matrix is a contiguous slice of its tensor, as a
+                              tool that writes tensors back (rmtk denoise) needs; default 0 */
+    int32_t pad2;
 } rmtk_extract_params;
 
 RMTK_API rmtk_extract_params rmtk_extract_params_default(void);
@@ -436,6 +510,13 @@ typedef struct rmtk_matrix_entry {
     int32_t factors_t;
     int32_t base_t;     /* 1: the adapter's fan_in_fan_out: the base layer stores its weight
                            (in, out) (GPT-2 Conv1D), so the merged weight adds X^T */
+    /* Where the matrix lies in its tensor, as rmtk_layers_view presents it (set by
+     * rmtk_layers_alloc when geometry is 1; an entry with geometry 0 is viewed from its slice as
+     * before): element offset of (0, 0), strides and row groups as in rmtk_matrix_view. */
+    int64_t offset, row_stride, col_stride, row_group, group_stride;
+    int32_t geometry;   /* 1 when the five fields above are set */
+    int32_t part;       /* index of a split part (q 0, k 1, v 2; gate 0, up 1; recurrent gates
+                           in stored order), -1 when the matrix is not a part */
 } rmtk_matrix_entry;
 
 /* What a tensor name means in a transformer-style architecture, from the name alone. */
@@ -448,7 +529,8 @@ typedef struct rmtk_structure {
     const char *module; /* normalised module type, static storage: "attn_q", "attn_k", "attn_v",
                            "attn_o", "attn_qkv" (fused), "mlp_gate", "mlp_up", "mlp_down",
                            "mlp_gate_up" (fused), "router", "embed", "embed_pos", "embed_type",
-                           "lm_head", "rnn_ih", "rnn_hh", "conv"; "" when the name says
+                           "lm_head", "rnn_ih", "rnn_hh" (the layer N of weight_ih_lN is the
+                           block), "conv"; "" when the name says
                            nothing known. The naming conventions recognised (Hugging Face
                            Llama/Mistral/Mixtral/Qwen/GPT-2/GPT-NeoX/Falcon/Bloom/Phi/BERT/
                            DistilBERT, original Llama, GGUF) are listed in docs/report.md
@@ -462,6 +544,34 @@ RMTK_API int rmtk_name_structure(const char *name, rmtk_structure *s);
 /* The matrices of a model under the extraction rules:
  *  - 2-D tensors as stored (rows = shape[0], cols = shape[1]);
  *  - 3-D tensors as a stack of shape[0] matrices (shape[1], shape[2]) (mixture of experts);
+ *  - what the architecture says (config.json / GGUF metadata, rmtk_model_architecture, and the
+ *    names, rmtk_name_structure; docs/formats.md, "Model structure"), before the rules above:
+ *    fused projections are split into parts named NAME[q], NAME[k], NAME[v] (modules attn_q,
+ *    attn_k, attn_v), NAME[gate], NAME[up] (mlp_gate, mlp_up) or per recurrent gate NAME[i],
+ *    [f], [g], [o] (LSTM: PyTorch i f g o, Keras i f c o), NAME[r], [z], [n] (GRU: PyTorch
+ *    r z n, Keras z r h; ONNX LSTM/GRU W and R [dirs, gH, X], found by the node using them, per
+ *    direction NAME[d][gate], LSTM i o f c, GRU z r h), modules rnn_ih_<gate> /
+ *    rnn_hh_<gate>; the fused tensor itself is
+ *    listed skipped RMTK_SKIP_FUSED naming its parts (p->fused: keep it, or both). Layouts:
+ *    GPT-2 Conv1D weights (c_attn, c_proj, c_fc; model_type gpt2, or without config a c_attn
+ *    stored [d, 3d]) are presented (out x in) by strides, c_attn split into thirds [q|k|v];
+ *    GPT-NeoX/Bloom query_key_value per head [q k v] (row groups of head_dim rows); Falcon
+ *    new_decoder_architecture per kv group [q x heads/kv, k, v], Falcon multi_query
+ *    [q heads; k; v]; Phi-3 qkv_proj, Phi Wqkv, gpt_bigcode c_attn, GGUF attn_qkv and any other
+ *    fused q/k/v [q; k; v] with the config's kv heads (equal thirds without a config);
+ *    gate_up_proj [gate; up] halves. Stacked experts (a name "...experts.gate_up_proj" with no
+ *    expert index, GGUF ffn_*_exps): one matrix per expert, NAME[e], expert = e, presented
+ *    (out x in): [E, out, in] as stored, [E, in, out] (GPT-OSS, Llama 4: told apart by the
+ *    config's hidden size, else the wider side is the output of gate_up) by strides; gate_up
+ *    split per expert (GPT-OSS: gate and up interleaved, columns 0, 2, 4, ... and 1, 3, ...);
+ *  - 3-D Conv1d kernels [out, in, k] (a name containing "conv", a Conv1d architecture such as
+ *    whisper, wav2vec2, mamba, or p->stack3d RMTK_STACK3D_CONV) as one (out, in*k) matrix or, with
+ *    RMTK_CONV_SLICES, k matrices (out, in) per tap NAME[t]; other 3-D tensors stay stacks, and
+ *    when their matrices are too small the reason suggests --stack3d conv;
+ *  - tied weights (the same file and offset and shape, or an lm_head whose bytes equal an
+ *    embedding's) are analysed once, the later one skipped RMTK_SKIP_TIED "tied to NAME (same
+ *    storage|equal bytes)" (p->keep_tied analyses both); embeddings are analysed unless
+ *    p->skip_embeddings (RMTK_SKIP_EMBED);
  *  - 4-D tensors (out, in, kh, kw) as one (out, in*kh*kw) matrix, or kh*kw (out, in) matrices
  *    with RMTK_CONV_SLICES;
  *  - tensors of 5 or more dimensions as one (shape[0], rest) matrix;
@@ -469,8 +579,10 @@ RMTK_API int rmtk_name_structure(const char *name, rmtk_structure *s);
  *    flattened 4-D and >= 5-D case the columns then come in the stored order, a permutation of
  *    the C flattening (same singular values; right singular vectors permuted accordingly);
  *  - scalars, 1-D, non-numeric, empty, filtered and small ones as skipped entries with a reason.
- * Builds from the index alone (reads no tensor bytes). Errors (a bad regex: RMTK_ERR_ARG) are
- * described in rmtk_model_errmsg(m). */
+ * Builds from the index alone (reads no tensor bytes, except to compare a candidate tied
+ * lm_head and embedding). Errors (a bad regex, a fused, stack3d or conv mode out of range:
+ * RMTK_ERR_ARG; a read error while comparing tied candidates) are described in
+ * rmtk_model_errmsg(m). */
 typedef struct rmtk_layers rmtk_layers;
 RMTK_API int rmtk_layers_alloc(rmtk_model *m, const rmtk_extract_params *p, rmtk_layers **out);
 RMTK_API void rmtk_layers_free(rmtk_layers *l);

@@ -160,15 +160,15 @@ static void test_strided_views(void)
     p.stats = RMTK_STATS_BASIC;
     rmtk_analysis *an = NULL;
     CHECK_OK(rmtk_analysis_alloc(&p, &an));
-    rmtk_matrix_view vt = {a, C, R, 1, C, RMTK_DTYPE_F64, 0};     /* a^T in place */
-    rmtk_matrix_view vc = {t, C, R, R, 1, RMTK_DTYPE_F64, 0};     /* a^T copied */
-    rmtk_matrix_view vs = {a, 25, 70, 2 * C, 1, RMTK_DTYPE_F64, 0}; /* every other row */
-    rmtk_matrix_view vsc = {sub, 25, 70, 70, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view vt = {a, C, R, 1, C, RMTK_DTYPE_F64, 0, 0, 0};     /* a^T in place */
+    rmtk_matrix_view vc = {t, C, R, R, 1, RMTK_DTYPE_F64, 0, 0, 0};     /* a^T copied */
+    rmtk_matrix_view vs = {a, 25, 70, 2 * C, 1, RMTK_DTYPE_F64, 0, 0, 0}; /* every other row */
+    rmtk_matrix_view vsc = {sub, 25, 70, 70, 1, RMTK_DTYPE_F64, 0, 0, 0};
     CHECK_OK(rmtk_analysis_add_matrix(an, "t", vt));
     CHECK_OK(rmtk_analysis_add_matrix(an, "tc", vc));
     CHECK_OK(rmtk_analysis_add_matrix(an, "s", vs));
     CHECK_OK(rmtk_analysis_add_matrix(an, "sc", vsc));
-    rmtk_matrix_view small = {a, 5, 70, C, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view small = {a, 5, 70, C, 1, RMTK_DTYPE_F64, 0, 0, 0};
     CHECK_OK(rmtk_analysis_add_matrix(an, "small", small));
     CHECK_OK(rmtk_analysis_run(an, NULL, NULL));
     const double *x, *y;
@@ -191,7 +191,7 @@ static void test_errors(void)
     rmtk_analysis_params p = params(0);
     rmtk_analysis *an = NULL;
     CHECK_OK(rmtk_analysis_alloc(&p, &an));
-    rmtk_matrix_view v = {w2, R2, C2, C2, 1, RMTK_DTYPE_F32, 0};
+    rmtk_matrix_view v = {w2, R2, C2, C2, 1, RMTK_DTYPE_F32, 0, 0, 0};
     CHECK_STATUS(rmtk_analysis_add_matrix(NULL, "x", v), RMTK_ERR_ARG);
     CHECK_STATUS(rmtk_analysis_add_matrix(an, NULL, v), RMTK_ERR_ARG);
     rmtk_matrix_view nod = v;
@@ -327,7 +327,7 @@ static void test_nomem(void)
         if (!st)
             st = add_memory(an);
         if (!st) {
-            rmtk_matrix_view v = {w2, C2, R2, 1, C2, RMTK_DTYPE_F32, 0};
+            rmtk_matrix_view v = {w2, C2, R2, 1, C2, RMTK_DTYPE_F32, 0, 0, 0};
             st = rmtk_analysis_add_matrix(an, "t", v);
         }
         if (!st)

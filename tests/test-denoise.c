@@ -122,7 +122,7 @@ static void test_spiked(void)
                 S[i * M + j] = s;
                 X[i * M + j] = s + sigma * X[i * M + j] / sqrt(n);
             }
-        rmtk_matrix_view view = {X, N, M, M, 1, RMTK_DTYPE_F64, 0};
+        rmtk_matrix_view view = {X, N, M, M, 1, RMTK_DTYPE_F64, 0, 0, 0};
         CHECK_OK(rmtk_spectrum_execute(plan, view, sv, U, V, NULL));
         for (int m = 0; m < 3; m++) {
             rmtk_denoise_params p = rmtk_denoise_params_default();

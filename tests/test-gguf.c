@@ -187,6 +187,11 @@ static void test_index(void)
         if (strcmp(val, want[k][1]) != 0)
             fprintf(stderr, "metadata %s = '%s', expected '%s'\n", key, val, want[k][1]);
     }
+    /* the architecture from the metadata: general.architecture, llama.block_count */
+    rmtk_architecture arch;
+    CHECK_OK(rmtk_model_architecture(m, &arch));
+    CHECK(strcmp(arch.type, "llama") == 0 && strcmp(arch.source, "gguf") == 0);
+    CHECK(arch.layers == 2 && arch.heads == 0 && arch.tie_embeddings == -1);
     /* layers: the stack gives 2 matrices of 16 x 256, TQ2_0 is skipped by its dtype */
     rmtk_extract_params p = rmtk_extract_params_default();
     p.min_side = 1;
@@ -200,6 +205,8 @@ static void test_index(void)
         if (strncmp(e.name, "blk.0.ffn_gate_exps.weight[", 27) == 0) {
             stack++;
             CHECK(e.rows == 16 && e.cols == 256 && e.dtype == RMTK_DTYPE_Q4_K);
+            /* a stacked expert tensor: one matrix per expert, the expert index set */
+            CHECK(e.expert == e.slice && e.block == 0 && strcmp(e.module, "mlp_gate") == 0);
             /* the slice's view converts to the golden slice */
             rmtk_matrix_view v;
             CHECK(rmtk_layers_view(m, &e, &v) == RMTK_OK);
@@ -271,7 +278,7 @@ static void test_dtype_blocks(void)
     memcpy(two + 34, b, 34);
     two[34 + 1] = 0x3c; /* d = 1 */
     double z[64];
-    rmtk_matrix_view v = {two, 2, 32, 32, 1, RMTK_DTYPE_Q8_0, 0};
+    rmtk_matrix_view v = {two, 2, 32, 32, 1, RMTK_DTYPE_Q8_0, 0, 0, 0};
     CHECK(rmtk_matrix_to_double(v, z) == RMTK_OK);
     CHECK(z[0] == -8 && z[31] == 7.5 && z[32] == -16 && z[63] == 15);
     v.col_stride = 2;

@@ -213,6 +213,29 @@ static void test_index(void)
         CHECK(e.skip != RMTK_SKIP_NONE && strstr(e.reason, "optimizer") != NULL);
     CHECK(l && find_entry(l, "dense_1.kernel", &e) && e.skip == RMTK_SKIP_NONE && e.rows == 4 &&
           e.cols == 6);
+    /* the LSTM kernel [4 in, 12] and recurrent kernel [3, 12], presented [12, 4] and [12, 3],
+     * split into the Keras gates i f c o (suffixes [i] [f] [g] [o]) of H = 3 rows each: each
+     * gate's view holds rows 3q..3q+2 of the presented matrix */
+    static const char *const kern[2] = {"lstm.lstm_cell.kernel",
+                                        "lstm.lstm_cell.recurrent_kernel"};
+    for (int r = 0; r < 2 && l; r++) {
+        CHECK(find_entry(l, kern[r], &e) && e.skip == RMTK_SKIP_FUSED);
+        double *all = values(m, kern[r], &ti);
+        CHECK(all != NULL && ti.shape[0] == 12);
+        for (int q = 0; q < 4 && all; q++) {
+            char nm[96], mod[16];
+            snprintf(nm, sizeof nm, "%s[%c]", kern[r], "ifgo"[q]);
+            snprintf(mod, sizeof mod, "rnn_%s_%c", r ? "hh" : "ih", "ifgo"[q]);
+            CHECK(find_entry(l, nm, &e) && e.skip == RMTK_SKIP_NONE && e.rows == 3 &&
+                  e.cols == ti.shape[1] && strcmp(e.module, mod) == 0 && e.part == q);
+            rmtk_matrix_view gv;
+            double got[12];
+            CHECK_OK(rmtk_layers_view(m, &e, &gv));
+            CHECK_OK(rmtk_matrix_to_double(gv, got));
+            CHECK(memcmp(got, all + 3 * q * ti.shape[1], 3 * (size_t)ti.shape[1] * 8) == 0);
+        }
+        free(all);
+    }
     rmtk_layers_free(l);
     rmtk_model_close(m);
 

@@ -87,12 +87,12 @@ static void test_against_numpy(void)
         snprintf(fn, sizeof fn, "lr_%s.exact", c.name);
         double *exact = harness_read_f64(harness_data(fn), &nex);
         int dt = dtype_of(c.dtype);
-        rmtk_matrix_view lv = {ldata, c.rows, c.inner, c.inner, 1, dt, 0};
+        rmtk_matrix_view lv = {ldata, c.rows, c.inner, c.inner, 1, dt, 0, 0, 0};
         if (c.ltrans) {
             lv.row_stride = 1;
             lv.col_stride = c.rows;
         }
-        rmtk_matrix_view rv = {rdata, c.inner, c.cols, c.cols, 1, dt, 0};
+        rmtk_matrix_view rv = {rdata, c.inner, c.cols, c.cols, 1, dt, 0, 0, 0};
         size_t k = (size_t)(c.rows < c.cols ? c.rows : c.cols);
         CHECK(ldata && rdata && ref && nsv == k);
         if (!ldata || !rdata || !ref || nsv != k) {
@@ -195,8 +195,8 @@ static void test_against_numpy(void)
 static void test_errors(void)
 {
     double l[6] = {1, 2, 3, 4, 5, 6}, r[6] = {1, 0, 0, 1, 1, 1}, sv[3];
-    rmtk_matrix_view lv = {l, 3, 2, 2, 1, RMTK_DTYPE_F64, 0};
-    rmtk_matrix_view rv = {r, 2, 3, 3, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view lv = {l, 3, 2, 2, 1, RMTK_DTYPE_F64, 0, 0, 0};
+    rmtk_matrix_view rv = {r, 2, 3, 3, 1, RMTK_DTYPE_F64, 0, 0, 0};
     rmtk_lowrank_plan *p = NULL;
     CHECK_STATUS(rmtk_lowrank_plan_alloc(0, 3, 2, 0, &p), RMTK_ERR_ARG);
     CHECK_OK(rmtk_lowrank_plan_alloc(3, 3, 2, 0, &p));
@@ -230,7 +230,7 @@ static void test_errors(void)
         CHECK_REL(got[i], ref[i] * 1e-50, 1e-14);
     CHECK(got[2] == 0);
     /* The product's values beyond the double range. */
-    rmtk_matrix_view rbig = {lb, 2, 3, 3, 1, RMTK_DTYPE_F64, 0}; /* 2 x 3 of entries 1e200 */
+    rmtk_matrix_view rbig = {lb, 2, 3, 3, 1, RMTK_DTYPE_F64, 0, 0, 0}; /* 2 x 3 of entries 1e200 */
     CHECK_STATUS(rmtk_lowrank_execute(p, lbv, rbig, 1e200, 0, got, NULL, NULL, NULL),
                  RMTK_ERR_RANGE);
     CHECK(strstr(rmtk_lowrank_errmsg(p), "beyond the double range") != NULL);
@@ -275,9 +275,9 @@ static void test_analysis_factors(void)
     p.threads = 2;
     rmtk_analysis *a = NULL;
     CHECK_OK(rmtk_analysis_alloc(&p, &a));
-    rmtk_matrix_view lv = {l, M, K, K, 1, RMTK_DTYPE_F64, 0};
-    rmtk_matrix_view rv = {r, K, N, N, 1, RMTK_DTYPE_F64, 0};
-    rmtk_matrix_view ldv = {ld, M, K, K, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view lv = {l, M, K, K, 1, RMTK_DTYPE_F64, 0, 0, 0};
+    rmtk_matrix_view rv = {r, K, N, N, 1, RMTK_DTYPE_F64, 0, 0, 0};
+    rmtk_matrix_view ldv = {ld, M, K, K, 1, RMTK_DTYPE_F64, 0, 0, 0};
     CHECK_OK(rmtk_analysis_add_factors(a, "full", lv, rv, 0.25));
     CHECK_OK(rmtk_analysis_add_factors(a, "rankdef", ldv, rv, 1.0));
     CHECK_STATUS(rmtk_analysis_add_factors(a, "bad", lv, lv, 1.0), RMTK_ERR_ARG);

@@ -45,7 +45,7 @@ static void *read_file(const char *name, size_t *len)
 
 static rmtk_matrix_view make_view(const void *data, const spec_case *c)
 {
-    rmtk_matrix_view v = {data, c->rows, c->cols, c->cols, 1, dtype_of(c->dtype), 0};
+    rmtk_matrix_view v = {data, c->rows, c->cols, c->cols, 1, dtype_of(c->dtype), 0, 0, 0};
     if (c->order[0] == 'F') {
         v.row_stride = 1;
         v.col_stride = c->rows;
@@ -165,7 +165,7 @@ static void test_guard(void)
     enum { R = 400, C = 100, S = 150 };
     double *a = malloc(sizeof(double) * R * C), sv[S], sv2[S];
     fill_gauss(a, R * C, 1);
-    rmtk_matrix_view v = {a, R, C, C, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view v = {a, R, C, C, 1, RMTK_DTYPE_F64, 0, 0, 0};
     rmtk_spectrum_plan *auto_plan, *svd_plan;
     rmtk_spectrum_params p = rmtk_spectrum_params_default();
     CHECK_OK(rmtk_spectrum_plan_alloc(R, C, &p, &auto_plan));
@@ -182,7 +182,7 @@ static void test_guard(void)
     CHECK(maxrel < 1e-10);
     /* Square: the same plan serves a smaller square matrix; AUTO must fall back. */
     fill_gauss(a, S * S, 2);
-    rmtk_matrix_view sq = {a, S, S, S, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view sq = {a, S, S, S, 1, RMTK_DTYPE_F64, 0, 0, 0};
     rmtk_spectrum_plan *sq_plan;
     p = rmtk_spectrum_params_default();
     CHECK_OK(rmtk_spectrum_plan_alloc(S, S, &p, &sq_plan));
@@ -215,12 +215,12 @@ static void test_guard(void)
     CHECK(info.method == RMTK_SPECTRUM_GRAM && info.fallback == 0);
     rmtk_spectrum_plan_free(loose);
     /* Wide view of the same buffer served by the tall plan (orientation-free limits). */
-    rmtk_matrix_view wide = {a, C, R, R, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view wide = {a, C, R, R, 1, RMTK_DTYPE_F64, 0, 0, 0};
     fill_gauss(a, R * C, 3);
     CHECK_OK(rmtk_spectrum_execute(auto_plan, wide, sv, NULL, NULL, &info));
     CHECK(info.k == C);
     /* Too large for the plan. */
-    rmtk_matrix_view huge = {a, R + 1, C, C, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view huge = {a, R + 1, C, C, 1, RMTK_DTYPE_F64, 0, 0, 0};
     CHECK_STATUS(rmtk_spectrum_execute(auto_plan, huge, sv, NULL, NULL, &info), RMTK_ERR_RANGE);
     CHECK(strstr(rmtk_spectrum_errmsg(auto_plan), "401 x 100") != NULL);
     rmtk_spectrum_plan_free(auto_plan);
@@ -239,8 +239,8 @@ static void test_strided_and_nonfinite(void)
     for (int i = 0; i < R; i++)
         for (int j = 0; j < C; j++)
             dense[i * C + j] = buf[i * W + 3 * j + 1];
-    rmtk_matrix_view sv_view = {buf + 1, R, C, W, 3, RMTK_DTYPE_F64, 0};
-    rmtk_matrix_view dn_view = {dense, R, C, C, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view sv_view = {buf + 1, R, C, W, 3, RMTK_DTYPE_F64, 0, 0, 0};
+    rmtk_matrix_view dn_view = {dense, R, C, C, 1, RMTK_DTYPE_F64, 0, 0, 0};
     double s1[C], s2[C];
     rmtk_spectrum_params p = rmtk_spectrum_params_default();
     rmtk_spectrum_plan *plan;
@@ -324,7 +324,7 @@ static void test_workspace_shapes(void)
                             for (int64_t j = cols - cols / 4; j < cols; j++)
                                 a[i * cols + j] = 0;
                     nshapes++;
-                    rmtk_matrix_view w = {a, rows, cols, cols, 1, RMTK_DTYPE_F64, 0};
+                    rmtk_matrix_view w = {a, rows, cols, cols, 1, RMTK_DTYPE_F64, 0, 0, 0};
                     int st = rmtk_spectrum_execute(vec_plan, w, sv, u, v, NULL);
                     if (st) {
                         bad_status++;
@@ -374,7 +374,7 @@ static void test_extreme_magnitudes(void)
     p.method = RMTK_SPECTRUM_SVD;
     rmtk_spectrum_plan *ref_plan;
     CHECK_OK(rmtk_spectrum_plan_alloc(R, C, &p, &ref_plan));
-    rmtk_matrix_view gv = {g, R, C, C, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view gv = {g, R, C, C, 1, RMTK_DTYPE_F64, 0, 0, 0};
     CHECK_OK(rmtk_spectrum_execute(ref_plan, gv, ref, NULL, NULL, NULL));
     double scales[4] = {1e-170, 1e155, 3e-300, 1e300};
     for (int si = 0; si < 4; si++)
@@ -385,7 +385,7 @@ static void test_extreme_magnitudes(void)
             q.method = mi;
             rmtk_spectrum_plan *plan;
             CHECK_OK(rmtk_spectrum_plan_alloc(R, C, &q, &plan));
-            rmtk_matrix_view w = {a, R, C, C, 1, RMTK_DTYPE_F64, 0};
+            rmtk_matrix_view w = {a, R, C, C, 1, RMTK_DTYPE_F64, 0, 0, 0};
             rmtk_spectrum_info info;
             CHECK_OK(rmtk_spectrum_execute(plan, w, sv, NULL, NULL, &info));
             double worst = 0;
@@ -399,7 +399,7 @@ static void test_extreme_magnitudes(void)
     double ones[16];
     for (int i = 0; i < 16; i++)
         ones[i] = 1.5e308;
-    rmtk_matrix_view ov = {ones, 4, 4, 4, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view ov = {ones, 4, 4, 4, 1, RMTK_DTYPE_F64, 0, 0, 0};
     CHECK_STATUS(rmtk_spectrum_execute(ref_plan, ov, sv, NULL, NULL, NULL), RMTK_ERR_RANGE);
     CHECK(strstr(rmtk_spectrum_errmsg(ref_plan), "overflows a double") != NULL);
     CHECK(strstr(rmtk_spectrum_errmsg(ref_plan), "4 x 4") != NULL);

@@ -301,7 +301,7 @@ int main(int argc, char **argv)
     fclose(f);
     rmtk_spectrum_params p = rmtk_spectrum_params_default();
     rmtk_spectrum_plan *plan = NULL;
-    rmtk_matrix_view v = {a, r, c, c, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view v = {a, r, c, c, 1, RMTK_DTYPE_F64, 0, 0, 0};
     int st = rmtk_spectrum_plan_alloc(r, c, &p, &plan);
     if (!st)
         st = rmtk_spectrum_execute(plan, v, sv, NULL, NULL, NULL);

@@ -88,9 +88,13 @@ def check_model(path, tmp_path):
             assert list(a.shape) == shape[::-1], name  # a MatMul/Gemm B stored [in, out]
             a = a.T
         a = a.astype(np.float64)
-        mats = [a[k] for k in range(a.shape[0])] if a.ndim == 3 else [a.reshape(a.shape[0], -1)]
+        # a 3-D Conv1d kernel [out, in, k] (a name with "conv") is one (out, in*k) matrix
+        # (docs/formats.md, "Model structure"); other 3-D tensors are stacks
+        stack = a.ndim == 3 and not (len(t["matrices"]) == 1 and
+                                     t["matrices"][0]["cols"] == shape[1] * shape[2])
+        mats = [a[k] for k in range(a.shape[0])] if stack else [a.reshape(a.shape[0], -1)]
         for k, w in enumerate(mats):
-            args = ["spectrum", path, "--tensor", name] + (["--slice", k] if a.ndim == 3 else [])
+            args = ["spectrum", path, "--tensor", name] + (["--slice", k] if stack else [])
             sv = np.array([float(x) for x in run(*args).stdout.split()])
             want = np.linalg.svd(w, compute_uv=False)
             assert sv.shape == want.shape, name

@@ -148,8 +148,9 @@ def test_analyze_file_equals_cli(tmp_path, stats, extra, cli_extra):
     assert sorted(os.listdir(tmp_path / "py")) == sorted(os.listdir(tmp_path / "cli"))
     # the DataFrame holds the CSV's numbers exactly (%.17g round trip)
     s = rep.summary
-    assert list(s.columns)[:12] == ["name", "tensor", "file", "slice", "rows", "cols", "dtype",
-                                    "method", "status", "reason", "verdict", "looks_random"]
+    assert list(s.columns)[:16] == ["name", "tensor", "file", "source", "slice", "block",
+                                    "module", "expert", "rows", "cols", "dtype", "method",
+                                    "status", "reason", "verdict", "looks_random"]
     js = json.loads((tmp_path / "cli" / "report.json").read_text())
     for m in js["matrices"]:
         row = s[s["name"] == m["name"]].iloc[0]

@@ -139,12 +139,14 @@ DTYPES = {"F64": 0, "F32": 1, "F16": 2, "BF16": 3, "F8_E4M3": 4, "F8_E5M2": 5, "
 class MatrixView(Structure):
     _fields_ = [("data", c_void_p), ("rows", c_int64), ("cols", c_int64),
                 ("row_stride", c_int64), ("col_stride", c_int64), ("dtype", c_int32),
-                ("big_endian", c_int32)]
+                ("big_endian", c_int32), ("row_group", c_int64), ("group_stride", c_int64)]
 
 
 class ExtractParams(Structure):
     _fields_ = [("conv_mode", c_int32), ("pad", c_int32), ("min_side", c_int64),
-                ("include", c_char_p), ("exclude", c_char_p)]
+                ("include", c_char_p), ("exclude", c_char_p), ("fused", c_int32),
+                ("stack3d", c_int32), ("skip_embeddings", c_int32), ("keep_tied", c_int32),
+                ("as_stored", c_int32), ("pad2", c_int32)]
 
 
 class SpectrumParams(Structure):

@@ -75,8 +75,8 @@ int rmtk__product_spectrum(rmtk_analysis *a, rmtk__entry *e, pthread_mutex_t *lo
     rmtk_lowrank_info li;
     memset(&li, 0, sizeof li);
     if (!st) {
-        rmtk_matrix_view lv = {l, pe->rows, pe->inner, pe->inner, 1, RMTK_DTYPE_F64, 0};
-        rmtk_matrix_view rv = {r, pe->inner, pe->cols, pe->cols, 1, RMTK_DTYPE_F64, 0};
+        rmtk_matrix_view lv = {l, pe->rows, pe->inner, pe->inner, 1, RMTK_DTYPE_F64, 0, 0, 0};
+        rmtk_matrix_view rv = {r, pe->inner, pe->cols, pe->cols, 1, RMTK_DTYPE_F64, 0, 0, 0};
         st = rmtk_lowrank_execute(plan, lv, rv, pe->scale, *eps, sv, NULL, NULL, &li);
         if (st && !e->errmsg)
             e->errmsg = rmtk__strdup(rmtk_lowrank_errmsg(plan));
@@ -148,7 +148,7 @@ int rmtk__merged_load(rmtk_analysis *a, rmtk__entry *e, pthread_mutex_t *lock,
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)rows, (int)cols, k,
                         pe->scale, r, (int)pe->cols, l, k, 1.0, w, (int)cols);
         *frac = fw > 0 ? fx / fw : (fx > 0 ? INFINITY : NAN);
-        rmtk_matrix_view mv = {w, rows, cols, cols, 1, RMTK_DTYPE_F64, 0};
+        rmtk_matrix_view mv = {w, rows, cols, cols, 1, RMTK_DTYPE_F64, 0, 0, 0};
         st = rmtk_spectrum_load(plan, mv);
         if (st && !e->errmsg)
             e->errmsg = rmtk__strdup(rmtk_spectrum_errmsg(plan));

@@ -277,6 +277,22 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk__json_kv_string(s, "source", a->models[m].source);
         rmtk__json_kv_string(s, "format", rmtk_model_format(mod));
         rmtk__json_kv_int(s, "tensors", (long long)rmtk_model_tensor_count(mod));
+        rmtk_architecture ar;
+        if (rmtk_model_architecture(mod, &ar) == RMTK_OK && *ar.source) {
+            /* what the layer extraction used to split fused projections (config.json/GGUF) */
+            rmtk__json_key(s, "architecture");
+            rmtk__json_begin(s, '{');
+            rmtk__json_kv_string(s, "type", ar.type);
+            rmtk__json_kv_string(s, "source", ar.source);
+            rmtk__json_kv_int(s, "layers", (long long)ar.layers);
+            rmtk__json_kv_int(s, "heads", (long long)ar.heads);
+            rmtk__json_kv_int(s, "kv_heads", (long long)ar.kv_heads);
+            rmtk__json_kv_int(s, "hidden", (long long)ar.hidden);
+            rmtk__json_kv_int(s, "head_dim", (long long)ar.head_dim);
+            rmtk__json_kv_int(s, "intermediate", (long long)ar.intermediate);
+            rmtk__json_kv_int(s, "tie_embeddings", (long long)ar.tie_embeddings);
+            rmtk__json_end(s, '}');
+        }
         rmtk__json_key(s, "metadata");
         rmtk__json_begin(s, '{');
         for (size_t k = 0; k < rmtk_model_metadata_count(mod); k++) {

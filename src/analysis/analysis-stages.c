@@ -273,7 +273,7 @@ int rmtk__stage_null(rmtk__ctx *c)
     double *rep = eig + k, *ks_each = eig + (2 * R + 1) * k, *w1_each = ks_each + 2 * R;
     for (size_t i = 0; i < k; i++)
         eig[i] = c->sv[i] * c->sv[i];
-    rmtk_matrix_view view = {c->scratch, c->rows, c->cols, c->cols, 1, RMTK_DTYPE_F64, 0};
+    rmtk_matrix_view view = {c->scratch, c->rows, c->cols, c->cols, 1, RMTK_DTYPE_F64, 0, 0, 0};
     int st = RMTK_OK;
     for (size_t r = 0; r < 2 * R && !st; r++) {
         bool shuffle = r < R;

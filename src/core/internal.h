@@ -54,6 +54,13 @@ size_t rmtk__utf8_seq(const unsigned char *p, size_t avail);
  * Returns 0 (and leaves *bytes) when n does not fill whole blocks, on overflow or for a dtype
  * without a size (OTHER). */
 int rmtk__dtype_bytes(int dtype, uint64_t n, uint64_t *bytes);
+/* Element offset of row i of a view, row groups included (rmtk_matrix_view). */
+static inline int64_t rmtk__view_row_offset(const rmtk_matrix_view *v, int64_t i)
+{
+    if (v->row_group > 0)
+        return (i / v->row_group) * v->group_stride + (i % v->row_group) * v->row_stride;
+    return i * v->row_stride;
+}
 /* Convert n elements of `dtype` starting at base, `stride` elements apart, to double. */
 int rmtk__convert_strided(int dtype, int big_endian, const void *base, int64_t stride, size_t n,
                           double *dst);

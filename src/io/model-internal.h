@@ -17,6 +17,16 @@ enum {
                                 decoded, gathered across files or read through a library */
 };
 
+/* The role of a tensor in a recurrent ONNX node (model_tensor.rnn_role): [dirs, gates*H, in]
+ * W or [dirs, gates*H, H] R of an LSTM (gates i o f c) or GRU (gates z r h). */
+enum model_rnn_role {
+    MODEL_RNN_NONE = 0,
+    MODEL_RNN_LSTM_W = 1,
+    MODEL_RNN_LSTM_R = 2,
+    MODEL_RNN_GRU_W = 3,
+    MODEL_RNN_GRU_R = 4
+};
+
 typedef struct model_tensor {
     rmtk_tensor_info info; /* name, dtype_str point into strings the model owns */
     size_t file;           /* index into model->files */
@@ -31,7 +41,8 @@ typedef struct model_tensor {
     int32_t strided;        /* 1: a non-contiguous view (PyTorch): element k_0..k_{d-1} is at
                                element sum k_i strides[i] from the data start (member_hdr);
                                rmtk_model_map gathers it into C order */
-    int32_t pad;
+    int32_t rnn_role;       /* ONNX: the W (input) or R (recurrent) weight of an LSTM or GRU
+                               node, an enum model_rnn_role (read-onnx.c); 0 none */
     int64_t strides[RMTK_MAX_DIMS];
     const char *skip_reason; /* static text: listed but never analysed (optimizer state) */
 } model_tensor;
@@ -65,7 +76,13 @@ struct rmtk_model {
     int (*fetch)(rmtk_model *m, size_t i, unsigned char *dst);
     void *reader_state;
     void (*reader_state_free)(void *state);
+    rmtk_architecture arch;  /* config.json / GGUF metadata (architecture.c); type in arch_type */
+    char *arch_type;
 };
+
+/* Fill m->arch from config.json beside path (in it when is_dir) or the GGUF metadata; only
+ * RMTK_ERR_NOMEM fails (a missing or invalid config is "unknown"). architecture.c */
+int rmtk__model_load_arch(rmtk_model *m, const char *path, int is_dir);
 
 /* Append path to the model's file list; *idx receives its index. */
 int rmtk__model_add_file(rmtk_model *m, const char *path, size_t *idx);

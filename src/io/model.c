@@ -435,9 +435,25 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A directory: every regular *.safetensors file in it, in name order. */
+/* A directory: its model.safetensors.index.json when it has one (so that a missing shard is an
+ * error and a consolidated copy beside the shards is not read twice), else every regular
+ * *.safetensors file in it, in name order. */
 static int open_dir(rmtk_model *m, const char *path)
 {
+    {
+        size_t len = strlen(path) + 32;
+        char *idx = rmtk__malloc(len);
+        if (!idx)
+            return rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory", path);
+        snprintf(idx, len, "%s/model.safetensors.index.json", path);
+        struct stat sb;
+        int st = RMTK_ERR_NOTFOUND;
+        if (stat(idx, &sb) == 0 && S_ISREG(sb.st_mode))
+            st = open_file(m, idx, 1);
+        rmtk__free(idx);
+        if (st != RMTK_ERR_NOTFOUND)
+            return st;
+    }
     DIR *d = opendir(path);
     if (!d)
         return rmtk__fail(m->errmsg, RMTK_ERR_IO, "%s: cannot open directory: %s", path,
@@ -523,9 +539,14 @@ static int build_lookup(rmtk_model *m)
         if (strcmp(a->info.name, b->info.name) == 0)
             return rmtk__fail(m->errmsg, RMTK_ERR_FORMAT,
                               "%s: duplicate tensor name '%s' (data at offsets %llu in %s and "
-                              "%llu in %s)",
+                              "%llu in %s)%s",
                               b->info.file, b->info.name, (unsigned long long)a->info.offset,
-                              a->info.file, (unsigned long long)b->info.offset, b->info.file);
+                              a->info.file, (unsigned long long)b->info.offset, b->info.file,
+                              a->file != b->file
+                                  ? ". Two files hold the same weights (shards and a "
+                                    "consolidated copy?): pass one file, or the shard index "
+                                    "*.safetensors.index.json"
+                                  : "");
     }
     return RMTK_OK;
 }
@@ -553,6 +574,8 @@ int rmtk_model_open(const char *path, rmtk_model **out)
         m->t[i].info.file = m->files[m->t[i].file];
     if (st == RMTK_OK)
         st = build_lookup(m);
+    if (st == RMTK_OK && rmtk__model_load_arch(m, path, S_ISDIR(sb.st_mode)) != RMTK_OK)
+        st = rmtk__fail(m->errmsg, RMTK_ERR_NOMEM, "%s: out of memory reading config.json", path);
     if (st == RMTK_OK)
         m->errmsg[0] = '\0';
     return st;
@@ -587,6 +610,7 @@ void rmtk_model_close(rmtk_model *m)
     rmtk__free(m->by_name);
     rmtk__free(m->buf);
     rmtk__free(m->gbuf);
+    rmtk__free(m->arch_type);
     if (m->reader_state_free)
         m->reader_state_free(m->reader_state);
     rmtk__free(m);
@@ -927,7 +951,7 @@ int rmtk_model_read_f64(rmtk_model *m, size_t i, double *dst, size_t n)
     if (ti->ndim == 2) {
         /* a column-major matrix: the tiled gather of rmtk_matrix_to_double */
         rmtk_matrix_view v = {src, ti->shape[0], ti->shape[1], 1, ti->shape[0], ti->dtype,
-                              ti->big_endian};
+                              ti->big_endian, 0, 0};
         return rmtk_matrix_to_double(v, dst);
     }
     /* Fortran order: the stored linear index s runs over the multi-index (i_0, ..., i_{d-1})

@@ -108,6 +108,7 @@ typedef struct use {
     size_t len;
     size_t graph;
     int transpose; /* 1: B is [in, out] (MatMul; Gemm transB = 0) */
+    int rnn;       /* enum model_rnn_role: input 1 (W) or 2 (R) of an LSTM or GRU node */
 } use;
 
 typedef struct ctx {
@@ -571,6 +572,7 @@ static int parse_node(ctx *c, const pb_cur *nc, const char *prefix, size_t graph
         return pb_fail(c, &e, where);
     int is_matmul = eq(op, op_len, "MatMul"), is_gemm = eq(op, op_len, "Gemm");
     int is_const = eq(op, op_len, "Constant");
+    int is_lstm = eq(op, op_len, "LSTM"), is_gru = eq(op, op_len, "GRU");
     /* pass 2: uses, Constant values, subgraphs */
     cur = *nc;
     size_t in_k = 0;
@@ -578,14 +580,19 @@ static int parse_node(ctx *c, const pb_cur *nc, const char *prefix, size_t graph
         if (f.wire != PB_LEN)
             continue;
         if (f.num == 1) {
-            if (in_k++ == 1 && (is_matmul || is_gemm)) {
+            size_t kin = in_k++;
+            if ((kin == 1 && (is_matmul || is_gemm)) ||
+                ((kin == 1 || kin == 2) && (is_lstm || is_gru))) {
                 if (grow((void **)&c->u, &c->cap_u, c->nu, sizeof *c->u))
                     return nomem(c);
                 use *u = &c->u[c->nu++];
                 u->name = (const char *)c->base + f.off;
                 u->len = (size_t)f.len;
                 u->graph = graph;
-                u->transpose = is_matmul || trans_b == 0;
+                u->transpose = (is_matmul || is_gemm) && (is_matmul || trans_b == 0);
+                u->rnn = is_lstm ? (kin == 1 ? MODEL_RNN_LSTM_W : MODEL_RNN_LSTM_R)
+                         : is_gru ? (kin == 1 ? MODEL_RNN_GRU_W : MODEL_RNN_GRU_R)
+                                  : MODEL_RNN_NONE;
             }
             continue;
         }
@@ -857,12 +864,17 @@ static int finish(ctx *c)
         mt->store = MODEL_STORE_RAW;
         if (!rec->esz) /* not converted: listed with the ONNX type name */
             continue;
-        if (t->ndim == 2 && ot->dtype != RMTK_DTYPE_BOOL) {
+        if ((t->ndim == 2 || t->ndim == 3) && ot->dtype != RMTK_DTYPE_BOOL) {
             for (size_t j = 0; j < c->nu; j++) {
                 const use *u = &c->u[j];
                 if (u->len == t->raw_len && memcmp(u->name, t->raw, u->len) == 0 &&
                     within(c, u->graph, t->graph)) {
-                    rec->transpose = u->transpose;
+                    if (t->ndim == 2 && !u->rnn)
+                        rec->transpose = u->transpose;
+                    else if (t->ndim == 3 && u->rnn)
+                        mt->rnn_role = u->rnn;
+                    else
+                        continue;
                     break;
                 }
             }

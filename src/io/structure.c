@@ -91,6 +91,8 @@ static const struct {
     {"tok_embeddings", NULL, "embed"},
     {"token_embd", NULL, "embed"},
     {"embed_in", NULL, "embed"},
+    {"embed", NULL, "embed"},
+    {"embedding", NULL, "embed"},
     {"wpe", NULL, "embed_pos"},
     {"position_embeddings", NULL, "embed_pos"},
     {"token_type_embeddings", NULL, "embed_type"},
@@ -174,6 +176,9 @@ int rmtk_name_structure(const char *name, rmtk_structure *st)
         const char *m = rnn_module(seg[k], len[k]);
         if (m) {
             st->module = m;
+            /* the layer of a stacked recurrent network: weight_ih_l<N>[_reverse] */
+            if (st->block < 0)
+                st->block = (int32_t)strtol(seg[k] + 11, NULL, 10);
             return RMTK_OK;
         }
         for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {

@@ -272,11 +272,15 @@ static int load_matrix(rmtk_spectrum_plan *p, rmtk_matrix_view v, int64_t *am, i
         if (v.col_stride != 1 || v.row_stride < 0 || (uint64_t)v.cols % bel ||
             (uint64_t)v.row_stride % bel)
             st = RMTK_ERR_UNSUPPORTED;
-        for (int64_t i = 0; i < v.rows && !st; i++)
-            st = rmtk_dtype_to_double(v.dtype, 0,
-                                      base + (size_t)i * ((size_t)v.row_stride / bel) * bby,
-                                      (size_t)v.cols, p->a + (size_t)i * (size_t)v.cols);
-    } else if (v.row_stride == 1 && v.col_stride != 1) {
+        for (int64_t i = 0; i < v.rows && !st; i++) {
+            int64_t o = rmtk__view_row_offset(&v, i);
+            if (o < 0 || (uint64_t)o % bel)
+                st = RMTK_ERR_UNSUPPORTED;
+            else
+                st = rmtk_dtype_to_double(v.dtype, 0, base + (size_t)o / bel * bby,
+                                          (size_t)v.cols, p->a + (size_t)i * (size_t)v.cols);
+        }
+    } else if (v.row_stride == 1 && v.col_stride != 1 && v.row_group <= 0) {
         /* Column-major storage: column j of W is contiguous; A = W. */
         *transposed = false;
         *am = v.rows;
@@ -292,8 +296,9 @@ static int load_matrix(rmtk_spectrum_plan *p, rmtk_matrix_view v, int64_t *am, i
         *an = v.rows;
         for (int64_t i = 0; i < v.rows && !st; i++)
             st = rmtk__convert_strided(v.dtype, v.big_endian,
-                                       base + (size_t)(i * v.row_stride) * esz, v.col_stride,
-                                       (size_t)v.cols, p->a + (size_t)i * (size_t)v.cols);
+                                       base + (size_t)rmtk__view_row_offset(&v, i) * esz,
+                                       v.col_stride, (size_t)v.cols,
+                                       p->a + (size_t)i * (size_t)v.cols);
     }
     if (st)
         return rmtk__fail(p->errmsg, st, "cannot convert dtype %s", rmtk_dtype_name(v.dtype));
