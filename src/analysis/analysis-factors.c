@@ -270,10 +270,16 @@ int rmtk_analysis_add_base(rmtk_analysis *a, rmtk_model *base, const char *path)
     ref->model = base;
     if (!(ref->path = rmtk__strdup(path)))
         return RMTK_ERR_NOMEM;
+    if (!(ref->source = rmtk__strdup(""))) { /* the merged rows belong to the adapter's input */
+        rmtk__free(ref->path);
+        return RMTK_ERR_NOMEM;
+    }
     int st = rmtk_layers_alloc(base, &a->p.extract, &ref->layers);
     if (st) {
         rmtk__fail(a->errmsg, st, "%s: %s", path, rmtk_model_errmsg(base));
         rmtk__free(ref->path);
+        rmtk__free(ref->source);
+        ref->path = ref->source = NULL;
         return st;
     }
     size_t bidx = a->nmodels++, n0 = a->nentries;

@@ -22,16 +22,39 @@
  *   to collapse into one stride (st_d = st_{d+1} s_{d+1} for d >= 1, size-1 dims ignored).
  * The same table as rmtk_layers_view's for a C-ordered tensor, with the caller's strides.
  */
+/* An element step x of the C-ordered tensor (shape s) as a step of the caller's strides st: its
+ * mixed-radix digits (the index steps along each dimension) times the strides. A split part's
+ * geometry (rmtk_layers_alloc: offset, strides and row groups of a fused tensor's part, or of a
+ * transposed presentation) is expressed in C-order element steps, each of which is a whole index
+ * step along some dimensions, so the mapping is exact for them. */
+static int64_t c_step(int64_t x, int32_t ndim, const int64_t *s, const int64_t *st)
+{
+    int64_t r = 0;
+    for (int32_t d = ndim - 1; d >= 0 && x != 0; d--) {
+        int64_t q = s[d] > 0 ? x / s[d] : 0, digit = s[d] > 0 ? x % s[d] : x;
+        r += digit * st[d];
+        x = q;
+    }
+    return r;
+}
+
 static int tensor_view(rmtk_analysis *a, const char *name, size_t esz, int32_t ndim,
                        const int64_t *s, const int64_t *st, const rmtk_matrix_entry *e,
                        rmtk_matrix_view *v, size_t *byte_offset)
 {
     int64_t off = 0;
+    memset(v, 0, sizeof *v);
     v->rows = e->rows;
     v->cols = e->cols;
     v->dtype = e->dtype;
     v->big_endian = 0;
-    if (ndim == 2) {
+    if (e->geometry) {
+        off = c_step(e->offset, ndim, s, st);
+        v->row_stride = c_step(e->row_stride, ndim, s, st);
+        v->col_stride = c_step(e->col_stride, ndim, s, st);
+        v->row_group = e->row_group;
+        v->group_stride = e->row_group ? c_step(e->group_stride, ndim, s, st) : 0;
+    } else if (ndim == 2) {
         v->row_stride = st[0];
         v->col_stride = st[1];
     } else if (ndim == 3) {

@@ -29,7 +29,8 @@ static const char *entry_file(const rmtk_analysis *a, const rmtk__entry *e)
 /* The input's label (rmtk_analysis_add_model_labeled; "" when none or a given spectrum). */
 static const char *entry_source(const rmtk_analysis *a, const rmtk__entry *e)
 {
-    return e->model == RMTK__NO_MODEL ? "" : a->models[e->model].source;
+    const char *src = e->model == RMTK__NO_MODEL ? NULL : a->models[e->model].source;
+    return src ? src : "";
 }
 
 /* A numeric value of column c: an integer column (counts, flags, status codes) without a
@@ -274,7 +275,7 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         rmtk_model *mod = a->models[m].model;
         rmtk__json_begin(s, '{');
         rmtk__json_kv_string(s, "path", a->models[m].path);
-        rmtk__json_kv_string(s, "source", a->models[m].source);
+        rmtk__json_kv_string(s, "source", a->models[m].source ? a->models[m].source : "");
         rmtk__json_kv_string(s, "format", rmtk_model_format(mod));
         rmtk__json_kv_int(s, "tensors", (long long)rmtk_model_tensor_count(mod));
         rmtk_architecture ar;

@@ -476,5 +476,7 @@ int rmtk_layers_factor_view(rmtk_model *m, const rmtk_matrix_entry *e, int which
     v->col_stride = cs;
     v->dtype = ti.dtype;
     v->big_endian = ti.big_endian;
+    v->row_group = 0;
+    v->group_stride = 0;
     return RMTK_OK;
 }
