@@ -6,24 +6,41 @@
  * runs one of two routes:
  *
  *  - Gram (values only): G = A A^T or A^T A of the smaller side (dsyrk), eigenvalues by dsyevd,
- *    sigma_i = sqrt(max(lambda_i, 0)). About 3x faster than dgesdd, but forming G squares the
- *    condition number: the absolute error of each lambda_i is bounded by
- *        delta = (m + n) * eps * lambda_max          (first-order; m, n the sides of A)
- *    so sigma_i has relative error about delta / (2 lambda_i).
- *  - SVD: dgesdd (jobz 'N' for values, 'S' for vectors): relative accuracy ~ k eps sigma_max/sigma_i.
+ *    sigma_i = sqrt(max(lambda_i, 0)). About 3x faster than dgesdd. Forming G squares the
+ *    condition number: each lambda_i carries an absolute error of at most
+ *        delta = c (m + n) eps lambda_1,   c = 1          (m, n the sides of A)
+ *    (dsyrk's dot products of length max(m, n) and dsyevd's backward error p(n) eps ||G||; c = 1
+ *    covers the worst error measured over the test matrices, ~0.02 (m + n) eps lambda_1, 50x
+ *    below: docs/methods/spectrum.md), hence, since |sigma^ - sigma| = |lambda^ - lambda| /
+ *    (sigma^ + sigma),
+ *        |sigma^_i - sigma_i| <= b_i = delta / sigma^_i = c (m + n) eps sigma_1^2 / sigma^_i.
+ *  - SVD: dgesdd (jobz 'N' for values, 'S' for vectors), always on the tall orientation of A
+ *    (m >= n: the wide one takes the LQ-first path, 2x slower): absolute error p(m, n) eps sigma_1.
  *
- * The accuracy guard of RMTK_SPECTRUM_AUTO: the Gram result is kept only if every sigma_i has
- * guaranteed relative error <= gram_rtol (default 1e-10), i.e. lambda_min >= delta / (2 gram_rtol).
- * Otherwise the same buffer A (which dsyrk does not modify) goes through dgesdd. So every value
- * the engine returns is as trustworthy as dgesdd's for what follows (ranks, condition numbers,
- * the small end of level statistics): ill-conditioned and rank-deficient matrices take dgesdd.
- * The shape rule saves the wasted attempt: when even a pure noise matrix of this shape would fail
- * the guard, AUTO goes to dgesdd directly. For an m x n (m >= n) noise matrix the extreme singular
- * values are about sqrt(m) + sqrt(n) and sqrt(m) - sqrt(n - 1) (the finite-size form of the
- * Marchenko-Pastur edges, which stays positive for square matrices: 1 / (2 sqrt n)); the attempt
- * is skipped when the square of their ratio is below (m + n) eps / (2 gram_rtol). With the default
- * tolerance that skips square and near-square shapes. The rule only ever picks the slower, more
- * accurate route. REF: Rudelson & Vershynin, CPAM 62 (2009) 1707 (smallest singular value).
+ * The accuracy contract of RMTK_SPECTRUM_AUTO (docs/methods/spectrum.md): the Gram result is kept
+ * when its errors change no statistic that follows. With tol the numerical-rank tolerance of the
+ * analysis (sigma_1 max(m, n) 2^-52 + (eps_d / sqrt 3) rms(W) (sqrt m + sqrt n), eps_d the stored
+ * dtype's resolution: params dtype_eps, else rmtk_dtype_eps of the view) and r = #{sigma^_i > tol}
+ * (the used spectrum), all of
+ *   (1) levels: b_i <= f min(s_i, sigma^_i) for every i < r, s_i the local mean level spacing
+ *       (over up to 16 neighbouring spacings), f = gram_rtol (default 1e-3): every level moves by
+ *       at most f of a mean spacing, so unfolded statistics are unchanged to that fraction, and
+ *       every used value is accurate to f relative (condition_number, log-scale spectra);
+ *   (2) rank, above: sigma^_r-1 - b_r-1 > tol: every used value is certainly above tol;
+ *   (3) rank, below (when r < k): sigma^_r^2 + delta <= tol^2: every value set aside is certainly
+ *       below tol (for F64/F32-stored rank-deficient matrices Gram's noise floor sqrt(delta) is
+ *       above tol, so they take dgesdd; for BF16 and coarser it is far below).
+ * Otherwise the same buffer A (which dsyrk does not modify) goes through dgesdd. Checking the
+ * contract costs O(k) after the decomposition: there is no shape rule any more (fallback 2 is
+ * not produced).
+ *
+ * Tall orientation: A is loaded as W^T for row-major views (a contiguous copy). When dgesdd runs
+ * on a wide A, A is first transposed: out of place from the vectors copy when the plan has one,
+ * else in place by cycle following (one pass, a bitmap of k big / 64 words in the plan).
+ * REF: Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., 3.1 (inner products,
+ * |fl(x^T y) - x^T y| <= gamma_n |x|^T |y|); Golub & Van Loan, Matrix Computations, 4th ed.,
+ * 8.1.2 (Weyl) and 8.6 (SVD via the eigenproblem of A^T A); LAPACK Users' Guide 4.7, 4.9;
+ * Cate & Twigg, ACM TOMS 3 (1977) 104 (in-place transposition).
  *
  * Same input, same answer: the singular values are a function of the matrix alone, never of the
  * plan around it or of what else was asked. (1) A plan that computes vectors returns the values
@@ -68,6 +85,9 @@
  * sigma_1^2 <= min(m, n) max|a|^2 stays far inside the double range in the Gram route. */
 #define RMTK__SCALE_EXP 200
 
+/* c of the Gram route's error bound delta = c (m + n) eps lambda_1 (see the top). */
+#define RMTK__GRAM_C 1.0
+
 struct rmtk_spectrum_plan {
     rmtk_spectrum_params p;
     int64_t big, small;  /* the largest shape served */
@@ -76,6 +96,7 @@ struct rmtk_spectrum_plan {
     double *w;           /* small: eigenvalues */
     double *ua, *vta;    /* vectors of A (dgesdd jobz 'S'): big*small and small*big */
     double *a2;          /* big * small: the copy of A that dgesdd 'S' overwrites (vectors) */
+    uint64_t *seen;      /* big * small bits: the in-place transposition's bitmap */
     double *work;        /* LAPACK double workspace */
     lapack_int *iwork;   /* LAPACK integer workspace */
     lapack_int lwork, liwork;
@@ -83,6 +104,7 @@ struct rmtk_spectrum_plan {
     int64_t am, an;      /* the loaded matrix: A is am x an */
     int64_t rows, cols;  /* the loaded matrix's shape as W */
     int scale_exp;       /* A holds W^(T) * 2^-scale_exp */
+    double eps_d;        /* resolution of the stored values (the contract's rank tolerance) */
     bool transposed;     /* A = W^T */
     bool loaded;
     char errmsg[RMTK_ERRMSG_SIZE];
@@ -94,7 +116,8 @@ rmtk_spectrum_params rmtk_spectrum_params_default(void)
     memset(&p, 0, sizeof p);
     p.method = RMTK_SPECTRUM_AUTO;
     p.vectors = 0;
-    p.gram_rtol = 1e-10;
+    p.gram_rtol = 1e-3;
+    p.dtype_eps = 0.0;
     return p;
 }
 
@@ -118,6 +141,7 @@ void rmtk_spectrum_plan_free(rmtk_spectrum_plan *p)
     rmtk__free(p->ua);
     rmtk__free(p->vta);
     rmtk__free(p->a2);
+    rmtk__free(p->seen);
     rmtk__free(p->work);
     rmtk__free(p->iwork);
     rmtk__free(p);
@@ -213,7 +237,7 @@ int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols, const rmtk_spec
         return RMTK_ERR_ARG;
     rmtk_spectrum_params p = prm ? *prm : rmtk_spectrum_params_default();
     if (p.method < RMTK_SPECTRUM_AUTO || p.method > RMTK_SPECTRUM_SVD ||
-        !(p.gram_rtol > 0))
+        !(p.gram_rtol > 0) || !(p.dtype_eps >= 0 && p.dtype_eps < 1))
         return RMTK_ERR_ARG;
     rmtk_spectrum_plan *pl = rmtk__calloc(1, sizeof *pl);
     if (!pl)
@@ -240,17 +264,19 @@ int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols, const rmtk_spec
     pl->iwork = rmtk__malloc_array((size_t)pl->liwork, sizeof(lapack_int));
     if (gram)
         pl->g = rmtk__malloc_aligned(ng * sizeof(double));
+    uint64_t nseen = na / 64 + 1;
     if (p.vectors) {
         pl->ua = rmtk__malloc_aligned(na * sizeof(double));
         pl->vta = rmtk__malloc_aligned(na * sizeof(double));
         pl->a2 = rmtk__malloc_aligned(na * sizeof(double));
     }
-    if (!pl->a || !pl->w || !pl->work || !pl->iwork || (gram && !pl->g) ||
+    pl->seen = rmtk__malloc_array((size_t)nseen, sizeof(uint64_t));
+    if (!pl->a || !pl->w || !pl->work || !pl->iwork || (gram && !pl->g) || !pl->seen ||
         (p.vectors && (!pl->ua || !pl->vta || !pl->a2))) {
         rmtk_spectrum_plan_free(pl);
         return RMTK_ERR_NOMEM;
     }
-    pl->bytes = 8 * (na + (gram ? ng : 0) + (p.vectors ? 3 * na : 0) + (uint64_t)pl->small +
+    pl->bytes = 8 * (na + (gram ? ng : 0) + (p.vectors ? 3 * na : 0) + nseen + (uint64_t)pl->small +
                      (uint64_t)pl->lwork) + sizeof(lapack_int) * (uint64_t)pl->liwork;
     *out = pl;
     return RMTK_OK;
@@ -326,13 +352,44 @@ static int load_matrix(rmtk_spectrum_plan *p, rmtk_matrix_view v, int64_t *am, i
     return RMTK_OK;
 }
 
-/* Whether a noise matrix of this shape would pass the accuracy guard (the shape rule above):
- * ((sqrt(m) - sqrt(n - 1)) / (sqrt(m) + sqrt(n)))^2 >= (m + n) eps / (2 gram_rtol), m >= n. */
-static bool gram_shape_can_pass(const rmtk_spectrum_plan *p, int64_t am, int64_t an)
+/* The accuracy contract (see the top) on the Gram values sv[0..k) (largest first) of the loaded
+ * rows x cols matrix, delta the bound on every lambda_i, f = gram_rtol, eps_d the stored dtype's
+ * resolution. tol is the analysis's rank tolerance (rmtk__rank_tol in analysis.c, the same
+ * formula). The local spacing s_i = (sv[lo] - sv[hi]) / (hi - lo), lo = max(0, i - H),
+ * hi = min(r - 1, i + H), H = 8: the mean of up to 16 neighbouring spacings (one spacing of a
+ * Poisson-like spectrum can be arbitrarily small; the unfolded statistics measure spacings in
+ * units of the local mean). O(k). */
+#define RMTK__CONTRACT_HALF_WINDOW 8
+static bool gram_contract(const double *sv, int64_t k, int64_t rows, int64_t cols, double delta,
+                          double f, double eps_d)
 {
-    double m = (double)RMTK_MAX(am, an), n = (double)RMTK_MIN(am, an);
-    double r = (sqrt(m) - sqrt(n - 1.0)) / (sqrt(m) + sqrt(n));
-    return r * r >= (m + n) * DBL_EPSILON / (2.0 * p->p.gram_rtol);
+    if (!(sv[0] > 0))
+        return true; /* the zero matrix: exact on every route */
+    double fro2 = 0.0;
+    for (int64_t i = 0; i < k; i++)
+        fro2 += sv[i] * sv[i];
+    double n = (double)rows, m = (double)cols;
+    double tol = sv[0] * RMTK_MAX(n, m) * DBL_EPSILON +
+                 eps_d / sqrt(3.0) * sqrt(fro2 / (n * m)) * (sqrt(n) + sqrt(m));
+    int64_t r = 0;
+    while (r < k && sv[r] > tol)
+        r++;
+    if (r < k && sv[r] * sv[r] + delta > tol * tol)
+        return false; /* (3) a value set aside might be above tol */
+    if (r == 0)
+        return true;
+    if (sv[r - 1] - delta / sv[r - 1] <= tol)
+        return false; /* (2) the smallest used value might be below tol */
+    for (int64_t i = 0; i < r; i++) { /* (1) */
+        int64_t lo = RMTK_MAX(0, i - RMTK__CONTRACT_HALF_WINDOW);
+        int64_t hi = RMTK_MIN(r - 1, i + RMTK__CONTRACT_HALF_WINDOW);
+        double s = sv[i]; /* r == 1: relative accuracy only */
+        if (hi > lo)
+            s = RMTK_MIN(s, (sv[lo] - sv[hi]) / (double)(hi - lo));
+        if (!(delta / sv[i] <= f * s))
+            return false;
+    }
+    return true;
 }
 
 /* Values through the Gram matrix. Returns whether the accuracy guard accepts the result. */
@@ -362,15 +419,70 @@ static bool gram_values(rmtk_spectrum_plan *p, int64_t am, int64_t an, double *s
         return false;
     }
     double lmax = p->w[k - 1] > 0 ? p->w[k - 1] : 0.0;
-    double delta = (double)(am + an) * DBL_EPSILON * lmax;
-    bool ok = p->w[0] >= delta / (2.0 * p->p.gram_rtol);
+    double delta = RMTK__GRAM_C * (double)(am + an) * DBL_EPSILON * lmax;
     for (int64_t i = 0; i < k; i++) {
         double l = p->w[k - 1 - i];
         sv[i] = l > 0 ? sqrt(l) : 0.0;
     }
+    bool ok = gram_contract(sv, k, p->rows, p->cols, delta, p->p.gram_rtol, p->eps_d);
     *bound = delta;
     *st = RMTK_OK;
     return ok;
+}
+
+/* In-place transposition of the column-major m x n matrix a into the column-major n x m one: the
+ * element at t = i + j m moves to j + i n (0 and m n - 1 stay). Cycle following: each cycle of the
+ * permutation is rotated once, a bitmap marks the elements already placed (Cate & Twigg 1977).
+ * One pass over the matrix, but with a random access per element: about 1 s for 23M doubles. */
+static void transpose_inplace(double *a, uint64_t m, uint64_t n, uint64_t *seen)
+{
+    uint64_t nn = m * n;
+    if (m == 1 || n == 1)
+        return; /* a vector: the same layout */
+    memset(seen, 0, sizeof(uint64_t) * (size_t)(nn / 64 + 1));
+    for (uint64_t s = 1; s + 1 < nn; s++) {
+        if ((seen[s >> 6] >> (s & 63)) & 1)
+            continue;
+        uint64_t t = s;
+        double val = a[s];
+        do {
+            uint64_t d = t / m + (t % m) * n;
+            double nxt = a[d];
+            a[d] = val;
+            seen[d >> 6] |= 1ull << (d & 63);
+            val = nxt;
+            t = d;
+        } while (t != s);
+    }
+}
+
+/* Out-of-place transposition: src column-major m x n into dst column-major n x m, in tiles. */
+static void transpose_copy(const double *src, double *dst, int64_t m, int64_t n)
+{
+    enum { T = 32 };
+    for (int64_t j0 = 0; j0 < n; j0 += T)
+        for (int64_t i0 = 0; i0 < m; i0 += T) {
+            int64_t j1 = RMTK_MIN(n, j0 + T), i1 = RMTK_MIN(m, i0 + T);
+            for (int64_t j = j0; j < j1; j++)
+                for (int64_t i = i0; i < i1; i++)
+                    dst[j + i * n] = src[i + j * m];
+        }
+}
+
+/* Makes the loaded A tall (am >= an) for dgesdd: from the copy src (the original A) when given,
+ * else in place. Flips p->transposed (A = W or W^T) accordingly. */
+static void make_tall(rmtk_spectrum_plan *p, const double *src)
+{
+    if (p->am >= p->an)
+        return;
+    if (src)
+        transpose_copy(src, p->a, p->am, p->an);
+    else
+        transpose_inplace(p->a, (uint64_t)p->am, (uint64_t)p->an, p->seen);
+    int64_t t = p->am;
+    p->am = p->an;
+    p->an = t;
+    p->transposed = !p->transposed;
 }
 
 /* dgesdd on the loaded A (overwritten), jobz 'N' (values into sv) or 'S' (also ua, vta), with
@@ -420,22 +532,19 @@ int rmtk_spectrum_load(rmtk_spectrum_plan *p, rmtk_matrix_view v)
         return st;
     p->rows = v.rows;
     p->cols = v.cols;
+    p->eps_d = p->p.dtype_eps > 0 ? p->p.dtype_eps : rmtk_dtype_eps(v.dtype);
     p->loaded = true;
     return RMTK_OK;
 }
 
 /* Values of the loaded A (overwritten) into sv by the values route: the Gram route when the
  * method and the accuracy guard allow, else dgesdd jobz 'N'. The same for every plan. */
-static int values_route(rmtk_spectrum_plan *p, double *sv, rmtk_spectrum_info *inf)
+static int values_route(rmtk_spectrum_plan *p, const double *orig, double *sv,
+                        rmtk_spectrum_info *inf)
 {
     int64_t am = p->am, an = p->an, k = RMTK_MIN(am, an);
     int st = RMTK_OK;
-    bool try_gram = plan_may_gram(p);
-    if (try_gram && p->p.method == RMTK_SPECTRUM_AUTO && !gram_shape_can_pass(p, am, an)) {
-        try_gram = false;
-        inf->fallback = 2;
-    }
-    if (try_gram) {
+    if (plan_may_gram(p)) {
         double bound = 0.0;
         bool ok = gram_values(p, am, an, sv, &bound, &st);
         if (st)
@@ -447,6 +556,7 @@ static int values_route(rmtk_spectrum_plan *p, double *sv, rmtk_spectrum_info *i
         }
         inf->fallback = 1;
     }
+    make_tall(p, orig); /* orig: a copy of A (the vectors' copy), else in place */
     st = run_gesdd(p, 'N', sv);
     if (st)
         return st;
@@ -464,19 +574,28 @@ int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
         return rmtk__fail(p->errmsg, RMTK_ERR_ARG, "no matrix loaded (rmtk_spectrum_load)");
     p->loaded = false;
     int64_t am = p->am, an = p->an, k = RMTK_MIN(am, an);
-    bool transposed = p->transposed;
+    bool transposed0 = p->transposed;
     rmtk_spectrum_info inf = {RMTK_SPECTRUM_SVD, 0, k, 0.0};
     bool want_vectors = p->p.vectors && (u || vv);
     size_t na = (size_t)am * (size_t)an;
     if (want_vectors)
         memcpy(p->a2, p->a, na * sizeof(double));
-    int st = values_route(p, sv, &inf);
+    int st = values_route(p, want_vectors ? p->a2 : NULL, sv, &inf);
     if (st)
         return st;
     if (want_vectors) {
         /* The vectors from a separate dgesdd 'S' on the copy; its values (into w) are not
          * returned, so sv is bitwise what a values-only plan gives. */
-        memcpy(p->a, p->a2, na * sizeof(double));
+        p->am = am;
+        p->an = an;
+        p->transposed = transposed0;
+        if (am >= an)
+            memcpy(p->a, p->a2, na * sizeof(double));
+        else
+            make_tall(p, p->a2);
+        am = p->am;
+        an = p->an;
+        bool transposed = p->transposed;
         st = run_gesdd(p, 'S', p->w);
         if (st)
             return st;
