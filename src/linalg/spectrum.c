@@ -74,6 +74,7 @@
  * and 5.4; LAPACK Users' Guide, 4.9 (error bounds for the SVD).
  */
 #include "internal.h"
+#include "spectrum-internal.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -94,8 +95,9 @@ struct rmtk_spectrum_plan {
     double *a;           /* big * small: the converted matrix */
     double *g;           /* small * small: the Gram matrix (values-only routes) */
     double *w;           /* small: eigenvalues */
-    double *ua, *vta;    /* vectors of A (dgesdd jobz 'S'): big*small and small*big */
-    double *a2;          /* big * small: the copy of A that dgesdd 'S' overwrites (vectors) */
+    double *ua;          /* big * small: left vectors of the tall A (dgesdd jobz 'S'); before
+                            that, the copy of A that the values route may overwrite */
+    double *vta;         /* small * small: V^T of the tall A, then V (transposed in place) */
     uint64_t *seen;      /* big * small bits: the in-place transposition's bitmap */
     double *work;        /* LAPACK double workspace */
     lapack_int *iwork;   /* LAPACK integer workspace */
@@ -140,7 +142,6 @@ void rmtk_spectrum_plan_free(rmtk_spectrum_plan *p)
     rmtk__free(p->w);
     rmtk__free(p->ua);
     rmtk__free(p->vta);
-    rmtk__free(p->a2);
     rmtk__free(p->seen);
     rmtk__free(p->work);
     rmtk__free(p->iwork);
@@ -267,16 +268,15 @@ int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols, const rmtk_spec
     uint64_t nseen = na / 64 + 1;
     if (p.vectors) {
         pl->ua = rmtk__malloc_aligned(na * sizeof(double));
-        pl->vta = rmtk__malloc_aligned(na * sizeof(double));
-        pl->a2 = rmtk__malloc_aligned(na * sizeof(double));
+        pl->vta = rmtk__malloc_aligned(ng * sizeof(double));
     }
     pl->seen = rmtk__malloc_array((size_t)nseen, sizeof(uint64_t));
     if (!pl->a || !pl->w || !pl->work || !pl->iwork || (gram && !pl->g) || !pl->seen ||
-        (p.vectors && (!pl->ua || !pl->vta || !pl->a2))) {
+        (p.vectors && (!pl->ua || !pl->vta))) {
         rmtk_spectrum_plan_free(pl);
         return RMTK_ERR_NOMEM;
     }
-    pl->bytes = 8 * (na + (gram ? ng : 0) + (p.vectors ? 3 * na : 0) + nseen + (uint64_t)pl->small +
+    pl->bytes = 8 * (na + (gram ? ng : 0) + (p.vectors ? na + ng : 0) + nseen + (uint64_t)pl->small +
                      (uint64_t)pl->lwork) + sizeof(lapack_int) * (uint64_t)pl->liwork;
     *out = pl;
     return RMTK_OK;
@@ -565,10 +565,15 @@ static int values_route(rmtk_spectrum_plan *p, const double *orig, double *sv,
     return RMTK_OK;
 }
 
-int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
-                      rmtk_spectrum_info *info)
+/* rmtk_spectrum_run, with the vectors (when want_vectors) left in the plan: *uo, *vo (vector j
+ * at + j rows, + j cols). The values route first (a copy of A kept in ua, since dgesdd 'N'
+ * overwrites A; the Gram route leaves A intact), then dgesdd 'S' on the tall A: A = U_A S V_A^T
+ * with U_A (am x k) in ua and V_A^T (k x k, square since A is tall) in vta, transposed in place
+ * into V_A. A = W: u = U_A, v = V_A; A = W^T: W = V_A S U_A^T, u = V_A, v = U_A. */
+int rmtk__spectrum_run_keep(rmtk_spectrum_plan *p, double *sv, bool want_vectors,
+                            const double **uo, const double **vo, rmtk_spectrum_info *info)
 {
-    if (!p || !sv)
+    if (!p || !sv || (want_vectors && (!p->p.vectors || !uo || !vo)))
         return RMTK_ERR_ARG;
     if (!p->loaded)
         return rmtk__fail(p->errmsg, RMTK_ERR_ARG, "no matrix loaded (rmtk_spectrum_load)");
@@ -576,37 +581,36 @@ int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
     int64_t am = p->am, an = p->an, k = RMTK_MIN(am, an);
     bool transposed0 = p->transposed;
     rmtk_spectrum_info inf = {RMTK_SPECTRUM_SVD, 0, k, 0.0};
-    bool want_vectors = p->p.vectors && (u || vv);
     size_t na = (size_t)am * (size_t)an;
     if (want_vectors)
-        memcpy(p->a2, p->a, na * sizeof(double));
-    int st = values_route(p, want_vectors ? p->a2 : NULL, sv, &inf);
+        memcpy(p->ua, p->a, na * sizeof(double));
+    int st = values_route(p, want_vectors ? p->ua : NULL, sv, &inf);
     if (st)
         return st;
     if (want_vectors) {
-        /* The vectors from a separate dgesdd 'S' on the copy; its values (into w) are not
+        /* The vectors from a separate dgesdd 'S' on the original A; its values (into w) are not
          * returned, so sv is bitwise what a values-only plan gives. */
+        bool intact = inf.method == RMTK_SPECTRUM_GRAM; /* dsyrk reads A only */
         p->am = am;
         p->an = an;
         p->transposed = transposed0;
-        if (am >= an)
-            memcpy(p->a, p->a2, na * sizeof(double));
-        else
-            make_tall(p, p->a2);
-        am = p->am;
-        an = p->an;
-        bool transposed = p->transposed;
+        if (am < an)
+            make_tall(p, p->ua);
+        else if (!intact)
+            memcpy(p->a, p->ua, na * sizeof(double));
         st = run_gesdd(p, 'S', p->w);
         if (st)
             return st;
-        /* A = U_A S VT_A. Columns of U_A are contiguous; rows of VT_A are strided (ldvt = k). */
-        double *left = transposed ? vv : u, *right = transposed ? u : vv;
-        if (left)
-            memcpy(left, p->ua, sizeof(double) * (size_t)am * (size_t)k);
-        if (right)
-            for (int64_t j = 0; j < k; j++)
-                for (int64_t i = 0; i < an; i++)
-                    right[j * an + i] = p->vta[j + i * k];
+        int64_t kk = p->an; /* = k: A is tall */
+        double *vt = p->vta;
+        for (int64_t j = 0; j < kk; j++) /* V^T (ldvt = k) -> V, vector j at vt + j k */
+            for (int64_t i = j + 1; i < kk; i++) {
+                double t = vt[i + j * kk];
+                vt[i + j * kk] = vt[j + i * kk];
+                vt[j + i * kk] = t;
+            }
+        *uo = p->transposed ? p->vta : p->ua;
+        *vo = p->transposed ? p->ua : p->vta;
     }
     if (p->scale_exp != 0) {
         /* Undo the power-of-two scaling of A (exact unless a value leaves the double range). */
@@ -620,6 +624,29 @@ int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
     }
     if (info)
         *info = inf;
+    return RMTK_OK;
+}
+
+double *rmtk__spectrum_spare(rmtk_spectrum_plan *p)
+{
+    return p && p->p.vectors ? p->ua : NULL;
+}
+
+int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
+                      rmtk_spectrum_info *info)
+{
+    if (!p || !sv)
+        return RMTK_ERR_ARG;
+    bool want_vectors = p->p.vectors && (u || vv);
+    const double *pu = NULL, *pv = NULL;
+    int64_t rows = p->rows, cols = p->cols, k = RMTK_MIN(rows, cols);
+    int st = rmtk__spectrum_run_keep(p, sv, want_vectors, &pu, &pv, info);
+    if (st || !want_vectors)
+        return st;
+    if (u)
+        memcpy(u, pu, sizeof(double) * (size_t)rows * (size_t)k);
+    if (vv)
+        memcpy(vv, pv, sizeof(double) * (size_t)cols * (size_t)k);
     return RMTK_OK;
 }
 
