@@ -1720,6 +1720,16 @@ typedef struct rmtk_analysis_params {
                                       method RMTK_UNFOLD_CDF with cdf NULL means "through the
                                       fitted Marchenko-Pastur law": the bulk (spikes removed) is
                                       unfolded with the mp stage's CDF, and MP is turned on. */
+    uint64_t max_memory;           /* bytes the workers' buffers may hold together (`--max-memory`);
+                                      0 (default): no limit. Matrices run largest first and each
+                                      worker holds at most the buffers (spectrum plan, and with
+                                      RMTK_STATS_NULL two matrices of doubles) of its first
+                                      matrix, so the peak is the sum over the `threads` largest;
+                                      rmtk_analysis_run lowers the worker count until that fits
+                                      and leaves a note in rmtk_analysis_errmsg (status OK), or
+                                      returns RMTK_ERR_NOMEM naming the largest matrix when even
+                                      one worker does not fit. Not counted: the mapped tensor
+                                      being read, the results, ~100 MB of libraries and stacks */
 } rmtk_analysis_params;
 
 RMTK_API rmtk_analysis_params rmtk_analysis_params_default(void);
@@ -1749,7 +1759,10 @@ RMTK_API int rmtk_analysis_add_spectrum(rmtk_analysis *a, const char *name, cons
  * status "error" with its message and the run goes on; the return value is RMTK_OK, or the
  * status of the first failed matrix, or a global error (NOMEM). Sets OpenBLAS's thread count
  * for the run: 1 per worker when several matrices run in parallel, all threads otherwise, and
- * restores it afterwards. */
+ * restores it afterwards. Matrices run largest first (results stay in model order and do not
+ * depend on the schedule); while one computes, the next one's tensor is mapped and read ahead
+ * (madvise WILLNEED). Memory: each worker holds one spectrum plan (and with RMTK_STATS_NULL two
+ * matrices of doubles) for its largest matrix; max_memory (params) caps the sum. */
 RMTK_API int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user);
 
 /* Results. Entries are in model order; columns are the numeric columns of summary.csv for the
