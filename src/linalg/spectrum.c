@@ -89,6 +89,26 @@
 /* c of the Gram route's error bound delta = c (m + n) eps lambda_1 (see the top). */
 #define RMTK__GRAM_C 1.0
 
+/* From this order up, the Gram matrix's eigenvalues come from LAPACK's two-stage dsyevd_2stage
+ * (dense -> band by blocked Householder, band -> tridiagonal by bulge chasing; values only)
+ * instead of dsyevd, whose one-stage dsytrd is half BLAS-2 and bound by memory bandwidth.
+ * bench/bench-syevd.c on this machine (one BLAS thread, shared): 2stage/1stage time 1.07-1.18 at
+ * 1024, 0.74-1.22 at 2048, 1.13 at 3072, 0.26-1.00 at 4096 (docs/methods/spectrum.md). Both are
+ * backward stable (the same bound); a function of k only, so the values stay a function of the
+ * matrix. REF: Haidar, Ltaief, Dongarra, SC'11; LAPACK 3.7 dsyevd_2stage. */
+#define RMTK__SYEVD_2STAGE_MIN 4096
+
+/* dsyevd or dsyevd_2stage (values only) on the k x k matrix g (lwork = -1: the query). */
+static lapack_int syevd_values(lapack_int k, double *g, double *w, double *work, lapack_int lwork,
+                               lapack_int *iwork, lapack_int liwork)
+{
+    if (k >= RMTK__SYEVD_2STAGE_MIN)
+        return LAPACKE_dsyevd_2stage_work(LAPACK_COL_MAJOR, 'N', 'U', k, g, k, w, work, lwork,
+                                          iwork, liwork);
+    return LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'N', 'U', k, g, k, w, work, lwork, iwork,
+                               liwork);
+}
+
 struct rmtk_spectrum_plan {
     rmtk_spectrum_params p;
     int64_t big, small;  /* the largest shape served */
@@ -170,11 +190,15 @@ static int shape_workspace(const rmtk_spectrum_plan *p, lapack_int m, lapack_int
     *lwork = 1;
     *liwork = 1;
     if (plan_may_gram(p)) {
-        info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'N', 'U', k, NULL, k, NULL, &wq, -1, &iq, -1);
-        if (info != 0)
-            return RMTK_ERR_LAPACK;
-        *lwork = RMTK_MAX(*lwork, (lapack_int)wq);
-        *liwork = RMTK_MAX(*liwork, iq);
+        /* both solvers: the plan serves every k below its largest */
+        for (lapack_int kk = k; kk > 0; kk = kk >= RMTK__SYEVD_2STAGE_MIN ?
+                                                 RMTK__SYEVD_2STAGE_MIN - 1 : 0) {
+            info = syevd_values(kk, NULL, NULL, &wq, -1, &iq, -1);
+            if (info != 0)
+                return RMTK_ERR_LAPACK;
+            *lwork = RMTK_MAX(*lwork, (lapack_int)wq);
+            *liwork = RMTK_MAX(*liwork, iq);
+        }
     }
     for (int v = 0; v < 2; v++) {
         if (v == 0 ? !plan_may_svd_values(p) : !p->p.vectors)
@@ -406,16 +430,15 @@ static bool gram_values(rmtk_spectrum_plan *p, int64_t am, int64_t an, double *s
     /* the workspace queried for this k (the same blocking whatever the plan's largest shape) */
     double wq;
     lapack_int iq, info;
-    info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k, NULL, (lapack_int)k,
-                               NULL, &wq, -1, &iq, -1);
+    info = syevd_values((lapack_int)k, NULL, NULL, &wq, -1, &iq, -1);
     if (info == 0 && ((lapack_int)wq > p->lwork || iq > p->liwork))
         info = -8;
     if (info == 0)
-        info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k, p->g, (lapack_int)k,
-                                   p->w, p->work, (lapack_int)wq, p->iwork, iq);
+        info = syevd_values((lapack_int)k, p->g, p->w, p->work, (lapack_int)wq, p->iwork, iq);
     if (info != 0) {
-        *st = rmtk__fail(p->errmsg, RMTK_ERR_LAPACK, "dsyevd failed (info %d) on a %lld x %lld "
-                         "Gram matrix", (int)info, (long long)k, (long long)k);
+        *st = rmtk__fail(p->errmsg, RMTK_ERR_LAPACK, "%s failed (info %d) on a %lld x %lld "
+                         "Gram matrix", k >= RMTK__SYEVD_2STAGE_MIN ? "dsyevd_2stage" : "dsyevd",
+                         (int)info, (long long)k, (long long)k);
         return false;
     }
     double lmax = p->w[k - 1] > 0 ? p->w[k - 1] : 0.0;
