@@ -488,7 +488,7 @@ typedef struct rmtk_spectrum_info {
  * when (1) delta / sigma_i <= gram_rtol x the local mean spacing of the singular values for every
  * i < r, (2) sigma_r-1 - delta / sigma_r-1 > tol and (3) sigma_r^2 + delta <= tol^2 when r < k;
  * else dgesdd runs on the same matrix, in its tall orientation (a wide one is transposed first).
- * Well-conditioned matrices (square Gaussian ones up to about 6000, every BF16 layer) take Gram;
+ * Well-conditioned matrices (square Gaussian ones up to about 5000, every BF16 layer) take Gram;
  * F64/F32-stored rank-deficient and ill-conditioned ones take dgesdd.
  * Same input, same answer: the singular values are bitwise a function of the matrix (and the
  * method, gram_rtol and dtype_eps), never of the plan's size or of whether it computes vectors (a vectors

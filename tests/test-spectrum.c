@@ -1,7 +1,7 @@
 /*
  * test-spectrum.c: the spectrum engine against numpy's float64 SVD of matrices written by
  * numpy/torch (F64, F32, F16, BF16; C and Fortran order; tall, wide, square, 1 x N, N x 1,
- * rank-deficient, graded), the Gram route against the dgesdd route, the accuracy guard and its
+ * rank-deficient, graded), the Gram route against the dgesdd route, the accuracy contract and its
  * error bound, singular vectors (reconstruction, orthonormality, agreement with numpy up to sign),
  * strided views, non-finite input and plan limits.
  */

@@ -416,7 +416,7 @@ static bool gram_contract(const double *sv, int64_t k, int64_t rows, int64_t col
     return true;
 }
 
-/* Values through the Gram matrix. Returns whether the accuracy guard accepts the result. */
+/* Values through the Gram matrix. Returns whether the accuracy contract accepts the result. */
 static bool gram_values(rmtk_spectrum_plan *p, int64_t am, int64_t an, double *sv, double *bound,
                         int *st)
 {
@@ -561,7 +561,7 @@ int rmtk_spectrum_load(rmtk_spectrum_plan *p, rmtk_matrix_view v)
 }
 
 /* Values of the loaded A (overwritten) into sv by the values route: the Gram route when the
- * method and the accuracy guard allow, else dgesdd jobz 'N'. The same for every plan. */
+ * method and the accuracy contract allow, else dgesdd jobz 'N' (tall). The same for every plan. */
 static int values_route(rmtk_spectrum_plan *p, const double *orig, double *sv,
                         rmtk_spectrum_info *inf)
 {
