@@ -308,9 +308,26 @@ int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols, const rmtk_spec
 
 /* Convert the view into p->a. Sets *am, *an (A is am x an, column-major, lda = am) and
  * *transposed (A = W^T). Checks every value is finite. */
+/* The largest |x_i| of a segment into *amax (running), and whether every x_i is finite. Called on
+ * each converted row or column while it is still in cache (one pass over memory, not two). */
+static bool scan_segment(const double *x, size_t n, double *amax)
+{
+    double m = *amax;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double a = fabs(x[i]);
+        m = a > m ? a : m;
+        bad |= !(a <= DBL_MAX);
+    }
+    *amax = m;
+    return !bad;
+}
+
 static int load_matrix(rmtk_spectrum_plan *p, rmtk_matrix_view v, int64_t *am, int64_t *an,
                        bool *transposed)
 {
+    double amax = 0.0;
+    bool finite = true;
     size_t esz = rmtk_dtype_size(v.dtype), bel = 1, bby = 0;
     const unsigned char *base = v.data;
     int st = RMTK_OK;
@@ -322,37 +339,42 @@ static int load_matrix(rmtk_spectrum_plan *p, rmtk_matrix_view v, int64_t *am, i
         if (v.col_stride != 1 || v.row_stride < 0 || (uint64_t)v.cols % bel ||
             (uint64_t)v.row_stride % bel)
             st = RMTK_ERR_UNSUPPORTED;
-        for (int64_t i = 0; i < v.rows && !st; i++)
+        for (int64_t i = 0; i < v.rows && !st && finite; i++) {
+            double *seg = p->a + (size_t)i * (size_t)v.cols;
             st = rmtk_dtype_to_double(v.dtype, 0,
                                       base + (size_t)i * ((size_t)v.row_stride / bel) * bby,
-                                      (size_t)v.cols, p->a + (size_t)i * (size_t)v.cols);
+                                      (size_t)v.cols, seg);
+            finite = st || scan_segment(seg, (size_t)v.cols, &amax);
+        }
     } else if (v.row_stride == 1 && v.col_stride != 1) {
         /* Column-major storage: column j of W is contiguous; A = W. */
         *transposed = false;
         *am = v.rows;
         *an = v.cols;
-        for (int64_t j = 0; j < v.cols && !st; j++)
+        for (int64_t j = 0; j < v.cols && !st && finite; j++) {
+            double *seg = p->a + (size_t)j * (size_t)v.rows;
             st = rmtk__convert_strided(v.dtype, v.big_endian,
                                        base + (size_t)(j * v.col_stride) * esz, 1,
-                                       (size_t)v.rows, p->a + (size_t)j * (size_t)v.rows);
+                                       (size_t)v.rows, seg);
+            finite = st || scan_segment(seg, (size_t)v.rows, &amax);
+        }
     } else {
         /* Row i of W becomes column i of A = W^T (contiguous when col_stride == 1). */
         *transposed = true;
         *am = v.cols;
         *an = v.rows;
-        for (int64_t i = 0; i < v.rows && !st; i++)
+        for (int64_t i = 0; i < v.rows && !st && finite; i++) {
+            double *seg = p->a + (size_t)i * (size_t)v.cols;
             st = rmtk__convert_strided(v.dtype, v.big_endian,
                                        base + (size_t)(i * v.row_stride) * esz, v.col_stride,
-                                       (size_t)v.cols, p->a + (size_t)i * (size_t)v.cols);
+                                       (size_t)v.cols, seg);
+            finite = st || scan_segment(seg, (size_t)v.cols, &amax);
+        }
     }
     if (st)
         return rmtk__fail(p->errmsg, st, "cannot convert dtype %s", rmtk_dtype_name(v.dtype));
     size_t total = (size_t)(*am) * (size_t)(*an);
-    double amax = 0.0;
-    for (size_t t = 0; t < total; t++) {
-        double x = fabs(p->a[t]);
-        if (x > amax)
-            amax = x;
+    for (size_t t = 0; !finite && t < total; t++) { /* the first non-finite value, named */
         if (!isfinite(p->a[t])) {
             size_t col = t / (size_t)(*am), row = t % (size_t)(*am);
             size_t wi = *transposed ? col : row, wj = *transposed ? row : col;
