@@ -68,7 +68,10 @@ static void usage(FILE *f)
             "                     (delta_fro2_frac); the adapter's own updates are analysed\n"
             "                     from their factors (\"<module>.lora_delta\") in any case\n"
             "  --exact            always use dgesdd (no Gram route)\n"
-            "  --gram-rtol X      accuracy the Gram route must guarantee (default 1e-10)\n"
+            "  --gram-rtol X      Gram route kept when its error is below X of the level\n"
+            "                     spacing and of each value (default 1e-3)\n"
+            "  --max-memory B     cap on the workers' buffers in bytes (suffix K, M, G: powers\n"
+            "                     of 1024): fewer workers when the largest matrices need more\n"
             "  --threads N        worker threads, one matrix each (default: all cores);\n"
             "                     results do not depend on it\n"
             "  --seed N           seed of randomised statistics (default 1)\n"
@@ -554,6 +557,23 @@ int cmd_analyze(int argc, char **argv)
             if ((st = cli_optarg(argc, argv, &i, &v)) ||
                 (st = cli_parse_double(a, v, &p.spectrum.gram_rtol)))
                 return st;
+        } else if (strcmp(a, "--max-memory") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)))
+                return st;
+            char *end = NULL;
+            double x = strtod(v, &end);
+            double mul = 1;
+            if (end && (*end == 'K' || *end == 'k'))
+                mul = 1024.0, end++;
+            else if (end && (*end == 'M' || *end == 'm'))
+                mul = 1048576.0, end++;
+            else if (end && (*end == 'G' || *end == 'g'))
+                mul = 1073741824.0, end++;
+            if (!end || end == v || *end || !(x * mul >= 1) || !(x * mul < 1.8e19)) {
+                cli_error("--max-memory: '%s' is not a byte count (e.g. 2000000000, 1500M, 2G)", v);
+                return RMTK_ERR_ARG;
+            }
+            p.max_memory = (uint64_t)(x * mul);
         } else if (strcmp(a, "--threads") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_i64(a, v, 1, 4096, &iv)))
                 return st;
@@ -715,6 +735,8 @@ int cmd_analyze(int argc, char **argv)
         int run_st = cli_mpi_analysis_run(an, progress, &ps);
         if (run_st && !cli_mpi_complete()) /* an MPI run that stopped: matrices missing, */
             out = NULL, json = 0, quiet = 1; /* so no report, only the error below */
+        if (!run_st && !quiet && p.max_memory && rmtk_analysis_errmsg(an)[0])
+            fprintf(stderr, "rmtk: note: %s\n", rmtk_analysis_errmsg(an)); /* fewer workers */
         char path[4200];
         size_t nfig = 0;
         if (out) {

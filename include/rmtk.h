@@ -604,17 +604,25 @@ RMTK_API int rmtk_layers_factor_view(rmtk_model *m, const rmtk_matrix_entry *e, 
 /* =========================================================================================== */
 
 enum rmtk_spectrum_method {
-    RMTK_SPECTRUM_AUTO = 0, /* Gram route, with dgesdd when the accuracy guard says so */
-    RMTK_SPECTRUM_GRAM = 1, /* always the Gram route (dsyrk + dsyevd): fast, see the guard */
-    RMTK_SPECTRUM_SVD = 2   /* always dgesdd (the --exact of the CLI) */
+    RMTK_SPECTRUM_AUTO = 0, /* Gram route, with dgesdd when the accuracy contract says so */
+    RMTK_SPECTRUM_GRAM = 1, /* always the Gram route (dsyrk + dsyevd): fast, no contract */
+    RMTK_SPECTRUM_SVD = 2   /* always dgesdd, tall orientation (the --exact of the CLI) */
 };
 
 typedef struct rmtk_spectrum_params {
     int32_t method;    /* enum rmtk_spectrum_method; default AUTO */
     int32_t vectors;   /* 1: also compute singular vectors (dgesdd, jobz='S', on a copy; the
                           values stay those of the values-only route); default 0 */
-    double gram_rtol;  /* AUTO keeps the Gram result only if every sigma_i is guaranteed to this
-                          relative accuracy; default 1e-10 */
+    double gram_rtol;  /* f of the accuracy contract: AUTO keeps the Gram result when the error
+                          bound b_i = (m + n) eps sigma_1^2 / sigma_i of every used singular value
+                          is at most f times the local mean level spacing there, and the rank
+                          at the tolerance of the stored dtype is certain (below);
+                          default 1e-3; > 0 */
+    double dtype_eps;  /* resolution of the stored values for the contract's rank tolerance
+                          tol = sigma_1 max(m, n) 2^-52 + (dtype_eps / sqrt 3) rms(W)
+                          (sqrt m + sqrt n) (the analysis's numerical rank); 0 (default):
+                          rmtk_dtype_eps of the view's dtype. Set it when passing F64 data
+                          converted from a coarser stored dtype (BF16: 2^-7); in [0, 1) */
 } rmtk_spectrum_params;
 
 RMTK_API rmtk_spectrum_params rmtk_spectrum_params_default(void);
@@ -622,20 +630,29 @@ RMTK_API rmtk_spectrum_params rmtk_spectrum_params_default(void);
 /* What an execution did. */
 typedef struct rmtk_spectrum_info {
     int32_t method;     /* RMTK_SPECTRUM_GRAM or RMTK_SPECTRUM_SVD: the route taken */
-    int32_t fallback;   /* AUTO only: 0 Gram result kept; 1 the guard rejected the Gram result
-                           and dgesdd ran; 2 dgesdd ran directly because even a noise matrix of
-                           this shape fails the guard (square and near-square shapes) */
+    int32_t fallback;   /* AUTO only: 0 Gram result kept; 1 the accuracy contract rejected the
+                           Gram result and dgesdd ran (2, the former shape rule, is no longer
+                           produced) */
     int64_t k;          /* number of singular values = min(rows, cols) */
-    double err_bound;   /* bound on the absolute error of each sigma^2 on the route taken
-                           (Gram: k*eps*sigma_max^2; SVD: k*eps*sigma_max^2 on sigma^2 too) */
+    double err_bound;   /* bound on the absolute error of each lambda = sigma^2 on the route
+                           taken (Gram: (m+n)*eps*sigma_max^2, so each sigma_i is within
+                           err_bound / sigma_i; SVD: k*eps*sigma_max^2) */
 } rmtk_spectrum_info;
 
 /* A plan owns the converted matrix, the Gram matrix and the LAPACK workspaces for every matrix
  * with max(rows, cols) <= max(max_rows, max_cols) and min(rows, cols) <= min(max_rows, max_cols)
  * (dgesdd's workspace is not monotone in the shape: the plan is sized over every shape served).
  * It allocates once; execute allocates nothing. One plan per thread.
+ * The accuracy contract of AUTO (docs/methods/spectrum.md, with its derivation): with
+ * delta = (m + n) eps sigma_1^2 (eps = 2^-52) the Gram route's bound on every lambda_i, tol the
+ * numerical-rank tolerance above (dtype_eps) and r = #{sigma_i > tol}, the Gram result is kept
+ * when (1) delta / sigma_i <= gram_rtol x the local mean spacing of the singular values for every
+ * i < r, (2) sigma_r-1 - delta / sigma_r-1 > tol and (3) sigma_r^2 + delta <= tol^2 when r < k;
+ * else dgesdd runs on the same matrix, in its tall orientation (a wide one is transposed first).
+ * Well-conditioned matrices (square Gaussian ones up to about 5000, every BF16 layer) take Gram;
+ * F64/F32-stored rank-deficient and ill-conditioned ones take dgesdd.
  * Same input, same answer: the singular values are bitwise a function of the matrix (and the
- * method and gram_rtol), never of the plan's size or of whether it computes vectors (a vectors
+ * method, gram_rtol and dtype_eps), never of the plan's size or of whether it computes vectors (a vectors
  * plan returns the values of the values-only route and takes the vectors from a separate dgesdd
  * on a copy). They do depend on the BLAS thread count (OpenBLAS partitions its work by it):
  * rmtk_analysis_run uses one BLAS thread; other callers fix theirs for reproducible bits.
@@ -1906,6 +1923,16 @@ typedef struct rmtk_analysis_params {
                                       method RMTK_UNFOLD_CDF with cdf NULL means "through the
                                       fitted Marchenko-Pastur law": the bulk (spikes removed) is
                                       unfolded with the mp stage's CDF, and MP is turned on. */
+    uint64_t max_memory;           /* bytes the workers' buffers may hold together (`--max-memory`);
+                                      0 (default): no limit. Matrices run largest first and each
+                                      worker holds at most the buffers (spectrum plan, and with
+                                      RMTK_STATS_NULL two matrices of doubles) of its first
+                                      matrix, so the peak is the sum over the `threads` largest;
+                                      rmtk_analysis_run lowers the worker count until that fits
+                                      and leaves a note in rmtk_analysis_errmsg (status OK), or
+                                      returns RMTK_ERR_NOMEM naming the largest matrix when even
+                                      one worker does not fit. Not counted: the mapped tensor
+                                      being read, the results, ~100 MB of libraries and stacks */
 } rmtk_analysis_params;
 
 RMTK_API rmtk_analysis_params rmtk_analysis_params_default(void);
@@ -2007,7 +2034,10 @@ RMTK_API int rmtk_analysis_add_base(rmtk_analysis *a, rmtk_model *base, const ch
  * status "error" with its message and the run goes on; the return value is RMTK_OK, or the
  * status of the first failed matrix, or a global error (NOMEM). Sets OpenBLAS's thread count
  * for the run: 1 per worker when several matrices run in parallel, all threads otherwise, and
- * restores it afterwards. */
+ * restores it afterwards. Matrices run largest first (results stay in model order and do not
+ * depend on the schedule); while one computes, the next one's tensor is mapped and read ahead
+ * (madvise WILLNEED). Memory: each worker holds one spectrum plan (and with RMTK_STATS_NULL two
+ * matrices of doubles) for its largest matrix; max_memory (params) caps the sum. */
 RMTK_API int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user);
 
 /* Results. Entries are in model order; columns are the numeric columns of summary.csv for the

@@ -150,7 +150,8 @@ class ExtractParams(Structure):
 
 
 class SpectrumParams(Structure):
-    _fields_ = [("method", c_int32), ("vectors", c_int32), ("gram_rtol", c_double)]
+    _fields_ = [("method", c_int32), ("vectors", c_int32), ("gram_rtol", c_double),
+                ("dtype_eps", c_double)]
 
 
 class SpectrumInfo(Structure):
@@ -212,7 +213,7 @@ class AnalysisParams(Structure):
     _fields_ = [("extract", ExtractParams), ("spectrum", SpectrumParams), ("stats", c_uint32),
                 ("threads", c_int32), ("seed", c_uint64), ("significance", c_double),
                 ("mp", MPParams), ("tails", TailsParams), ("vectors", PTParams),
-                ("null", NullParams), ("levels", LevelsParams)]
+                ("null", NullParams), ("levels", LevelsParams), ("max_memory", c_uint64)]
 
 
 class AnalysisRow(Structure):

@@ -20,8 +20,12 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include "spectrum-internal.h"
 
 /* ---- columns ------------------------------------------------------------------------------- */
 
@@ -603,22 +607,122 @@ typedef struct {
     pthread_mutex_t lock;  /* queue, mapping, progress */
     pthread_cond_t cond;
     size_t next, done, total;
+    size_t *order;         /* the analysed entries, largest first (schedule) */
     const char *last_name;
     int global_error;
+    bool vectors, need_mat;
+    rmtk_spectrum_params sp;
 } pool;
 
 typedef struct {
     pool *pl;
     int inner_threads;
     rmtk_spectrum_plan *plan;
+    int64_t big, small;     /* the shape the plan and the buffers serve (0: none yet) */
+    uint64_t first_elems;   /* elements of the worker's first (largest) matrix */
     rmtk_vectors_ws *vws;
-    double *sv, *u, *v, *mat, *scratch;
+    double *sv, *mat, *scratch;
+    bool own_scratch;       /* scratch allocated here, not the plan's spare buffer */
+    size_t sv_cap;
 } worker_ctx;
 
-static void process(worker_ctx *w, size_t idx)
+/* Elements of an entry's matrix (0 for a given spectrum: nothing to hold but its values). */
+static uint64_t entry_elems(const rmtk__entry *e)
+{
+    return e->given_sv || e->e.inner > 0 ? 0 : (uint64_t)e->e.rows * (uint64_t)e->e.cols;
+}
+
+static void worker_release(worker_ctx *w)
+{
+    rmtk__free(w->mat);
+    if (w->own_scratch)
+        rmtk__free(w->scratch);
+    w->own_scratch = false;
+    w->mat = w->scratch = NULL;
+    rmtk_spectrum_plan_free(w->plan);
+    w->plan = NULL;
+    w->big = w->small = 0;
+}
+
+/* The buffers of one worker for matrices up to big x small: the spectrum plan (vectors as the
+ * statistics need) and, for the null stage, the matrix and a replica. */
+static int worker_alloc(worker_ctx *w, int64_t big, int64_t small)
+{
+    pool *pl = w->pl;
+    int st = rmtk_spectrum_plan_alloc(big, small, &pl->sp, &w->plan);
+    if (!st && pl->need_mat) {
+        /* the null stage's replicas: in the plan's vector buffer when it has one (the vectors
+         * stage runs before the null stage and is done with them: spectrum-internal.h) */
+        w->mat = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
+        w->scratch = rmtk__spectrum_spare(w->plan);
+        if (!w->scratch) {
+            w->scratch = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
+            w->own_scratch = true;
+        }
+        if (!w->mat || !w->scratch)
+            st = RMTK_ERR_NOMEM;
+    }
+    if (st) {
+        worker_release(w);
+        return st;
+    }
+    w->big = big;
+    w->small = small;
+    return RMTK_OK;
+}
+
+/* Makes the worker's buffers serve a rows x cols matrix. The schedule is largest first, so a
+ * worker's first matrix sizes it and the later ones fit, unless a later one is longer on one
+ * side: then the buffers grow to serve both shapes when that holds no more elements than the
+ * first matrix, else they are sized for the new matrix alone. Either way a worker never holds
+ * more than the buffers of its first matrix (peak memory: workers x the largest matrices). The
+ * spectrum does not depend on the plan's size (spectrum.c). */
+static int worker_fit(worker_ctx *w, int64_t rows, int64_t cols)
+{
+    int64_t big = RMTK_MAX(rows, cols), small = RMTK_MIN(rows, cols);
+    if (w->plan && big <= w->big && small <= w->small)
+        return RMTK_OK;
+    int64_t ub = RMTK_MAX(big, w->big), us = RMTK_MAX(small, w->small);
+    if (!w->first_elems)
+        w->first_elems = (uint64_t)big * (uint64_t)small;
+    worker_release(w);
+    if ((uint64_t)ub * (uint64_t)us <= w->first_elems)
+        big = ub, small = us;
+    return worker_alloc(w, big, small);
+}
+
+/* Start reading the tensor of the entry scheduled after position pos while this one computes:
+ * mapping it releases the model's current mapping (the tensor just converted, whose pages would
+ * otherwise stay in the resident set), and madvise(MADV_WILLNEED) makes the kernel read it
+ * ahead, asynchronously. Called under the pool lock. Errors are left to the real mapping. */
+static void prefetch_next(pool *pl, size_t pos)
+{
+    rmtk_analysis *a = pl->a;
+    if (pos + 1 >= pl->total)
+        return;
+    const rmtk__entry *cur = &a->entries[pl->order[pos]];
+    const rmtk__entry *nx = &a->entries[pl->order[pos + 1]];
+    if (nx->given_sv || cur->given_sv || nx->model == RMTK__NO_MODEL ||
+        cur->model == RMTK__NO_MODEL || nx->e.inner > 0 || nx->fmodel != RMTK__NO_MODEL ||
+        nx->model != cur->model || nx->e.tensor == cur->e.tensor)
+        return;
+    rmtk_model *m = a->models[nx->model].model;
+    rmtk_tensor_info ti;
+    const void *data;
+    if (rmtk_model_tensor_info(m, nx->e.tensor, &ti) || rmtk_model_map(m, nx->e.tensor, &data) ||
+        ti.nbytes == 0)
+        return;
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t page = pg > 0 ? (uintptr_t)pg : 4096, start = (uintptr_t)data;
+    uintptr_t base = start - start % page;
+    (void)madvise((void *)base, (size_t)(start - base + ti.nbytes), MADV_WILLNEED);
+}
+
+static void process(worker_ctx *w, size_t pos)
 {
     pool *pl = w->pl;
     rmtk_analysis *a = pl->a;
+    size_t idx = pl->order[pos];
     rmtk__entry *e = &a->entries[idx];
     rmtk_matrix_view view;
     rmtk__ctx c;
@@ -626,20 +730,36 @@ static void process(worker_ctx *w, size_t idx)
     int st = RMTK_OK;
     bool given = e->given_sv != NULL, product = e->e.inner > 0;
     double factor_eps = 0, delta_frac = NAN;
-    if (given) {
-        memcpy(w->sv, e->given_sv, sizeof(double) * (size_t)RMTK_MIN(e->e.rows, e->e.cols));
+    const double *u = NULL, *v = NULL;
+    size_t k = (size_t)RMTK_MIN(e->e.rows, e->e.cols);
+    if (k > w->sv_cap) {
+        rmtk__free(w->sv);
+        w->sv_cap = 0;
+        if (!(w->sv = rmtk__malloc_array(k, sizeof(double))))
+            st = RMTK_ERR_NOMEM;
+        else
+            w->sv_cap = k;
+    }
+    if (!st && given) {
+        memcpy(w->sv, e->given_sv, sizeof(double) * k);
         c.info.method = -1;
-        c.info.k = RMTK_MIN(e->e.rows, e->e.cols);
+        c.info.k = (int64_t)k;
         goto stages;
     }
-    if (product) { /* given as factors: the low-rank route (analysis-factors.c) */
+    if (!st && product) { /* given as factors: the low-rank route (analysis-factors.c) */
         st = rmtk__product_spectrum(a, e, &pl->lock, w->sv, &c.info, &factor_eps);
         goto stages;
+    }
+    if (!st)
+        st = worker_fit(w, e->e.rows, e->e.cols);
+    if (st) {
+        e->errmsg = rmtk__strdup(rmtk_status_str(st));
+        goto done;
     }
     if (e->fmodel != RMTK__NO_MODEL) { /* W + Delta W (analysis-factors.c) */
         st = rmtk__merged_load(a, e, &pl->lock, w->plan, w->mat, &delta_frac);
         if (!st) {
-            st = rmtk_spectrum_run(w->plan, w->sv, w->u, w->v, &c.info);
+            st = rmtk__spectrum_run_keep(w->plan, w->sv, pl->vectors, &u, &v, &c.info);
             if (st)
                 e->errmsg = rmtk__strdup(rmtk_spectrum_errmsg(w->plan));
         }
@@ -674,11 +794,13 @@ static void process(worker_ctx *w, size_t idx)
         e->errmsg = rmtk__strdup(msg);
     if (block && e->release)
         e->release(e->fetch_user);
-    if (locked)
-        pthread_mutex_unlock(&pl->lock);
+    if (!locked)
+        pthread_mutex_lock(&pl->lock);
+    prefetch_next(pl, pos);
+    pthread_mutex_unlock(&pl->lock);
 
     if (!st) {
-        st = rmtk_spectrum_run(w->plan, w->sv, w->u, w->v, &c.info);
+        st = rmtk__spectrum_run_keep(w->plan, w->sv, pl->vectors, &u, &v, &c.info);
         if (st)
             e->errmsg = rmtk__strdup(rmtk_spectrum_errmsg(w->plan));
     }
@@ -690,14 +812,14 @@ stages:
         c.e = e;
         c.rows = e->e.rows;
         c.cols = e->e.cols;
-        c.k = (size_t)RMTK_MIN(e->e.rows, e->e.cols);
+        c.k = k;
         c.sv = w->sv;
         c.eps = product ? factor_eps : rmtk_dtype_eps(given ? RMTK_DTYPE_F64 : e->e.dtype);
         c.tol = rmtk__rank_tol(c.sv, c.k, c.rows, c.cols, c.eps);
         c.rank = rmtk__numerical_rank(c.sv, c.k, c.rows, c.cols, c.eps);
         c.degenerate = c.rank >= 2 && c.sv[0] - c.sv[c.rank - 1] <= 2.0 * c.tol;
-        c.u = given || product ? NULL : w->u;
-        c.v = given || product ? NULL : w->v;
+        c.u = given || product ? NULL : u; /* the plan's own vectors: no copies */
+        c.v = given || product ? NULL : v;
         c.mat = given || product ? NULL : w->mat;
         c.plan = w->plan;
         c.seed = rmtk__matrix_seed(a->p.seed, idx);
@@ -721,6 +843,7 @@ stages:
         if (st && !e->errmsg)
             e->errmsg = rmtk__strdup(c.errmsg[0] ? c.errmsg : rmtk_status_str(st));
     }
+done:
     e->status = st;
     pthread_mutex_lock(&pl->lock);
     pl->done++;
@@ -737,90 +860,134 @@ static void *worker_main(void *arg)
     pool *pl = w->pl;
     for (;;) {
         pthread_mutex_lock(&pl->lock);
-        size_t idx = pl->a->nentries;
-        while (pl->next < pl->a->nentries) {
-            size_t i = pl->next++;
-            if (pl->a->entries[i].e.skip == RMTK_SKIP_NONE) {
-                idx = i;
-                break;
-            }
-        }
+        size_t pos = pl->next < pl->total ? pl->next++ : pl->total;
         pthread_mutex_unlock(&pl->lock);
-        if (idx == pl->a->nentries)
+        if (pos == pl->total)
             return NULL;
-        process(w, idx);
+        process(w, pos);
     }
 }
 
 static void worker_free(worker_ctx *w)
 {
-    rmtk_spectrum_plan_free(w->plan);
+    worker_release(w);
     rmtk_vectors_ws_free(w->vws);
-    rmtk__free(w->scratch);
     rmtk__free(w->sv);
-    rmtk__free(w->u);
-    rmtk__free(w->v);
-    rmtk__free(w->mat);
+}
+
+/* Largest first: descending elements, then model order (a deterministic schedule). */
+typedef struct {
+    uint64_t elems;
+    size_t idx;
+} sched_key;
+
+static int by_size_desc(const void *x, const void *y)
+{
+    const sched_key *a = x, *b = y;
+    if (a->elems != b->elems)
+        return a->elems > b->elems ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Bytes one worker holds for matrices up to the entry's shape: the plan (its own accounting,
+ * from an allocation that is never touched) and the null stage's two matrices. */
+static int worker_bytes(const pool *pl, const rmtk__entry *e, uint64_t *bytes)
+{
+    int64_t big = RMTK_MAX(e->e.rows, e->e.cols), small = RMTK_MIN(e->e.rows, e->e.cols);
+    rmtk_spectrum_plan *plan;
+    int st = rmtk_spectrum_plan_alloc(big, small, &pl->sp, &plan);
+    if (st)
+        return st;
+    uint64_t nmat = pl->need_mat ? (pl->sp.vectors ? 1 : 2) : 0; /* mat, scratch (spare) */
+    *bytes = rmtk_spectrum_plan_bytes(plan) + 8 * (uint64_t)small +
+             8 * nmat * (uint64_t)big * (uint64_t)small;
+    rmtk_spectrum_plan_free(plan);
+    return RMTK_OK;
 }
 
 int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
 {
     if (!a)
         return RMTK_ERR_ARG;
-    int64_t big = 0, small = 0, given_small = 0;
     size_t total = 0;
-    for (size_t i = 0; i < a->nentries; i++) {
-        rmtk__entry *e = &a->entries[i];
-        if (e->e.skip != RMTK_SKIP_NONE)
-            continue;
-        total++;
-        if (e->given_sv || e->e.inner > 0) { /* no matrix to hold: only its singular values */
-            given_small = RMTK_MAX(given_small, RMTK_MIN(e->e.rows, e->e.cols));
-            continue;
-        }
-        big = RMTK_MAX(big, RMTK_MAX(e->e.rows, e->e.cols));
-        small = RMTK_MAX(small, RMTK_MIN(e->e.rows, e->e.cols));
-    }
+    for (size_t i = 0; i < a->nentries; i++)
+        total += a->entries[i].e.skip == RMTK_SKIP_NONE;
     if (total == 0)
         return RMTK_OK;
-    int threads = rmtk__threads_used(a);
-    int nworkers = (size_t)threads < total ? threads : (int)total;
-    bool vectors = (a->p.stats & RMTK__STATS_NEED_VECTORS) != 0;
-    bool need_mat = (a->p.stats & RMTK__STATS_NEED_MATRIX) != 0;
-    rmtk_spectrum_params sp = a->p.spectrum;
-    if (vectors)
-        sp.vectors = 1; /* the values stay those of the values-only route (spectrum.c) */
-    worker_ctx *ws = rmtk__calloc((size_t)nworkers, sizeof *ws);
-    if (!ws)
-        return RMTK_ERR_NOMEM;
     pool pl;
     memset(&pl, 0, sizeof pl);
     pl.a = a;
     pl.total = total;
+    pl.vectors = (a->p.stats & RMTK__STATS_NEED_VECTORS) != 0;
+    pl.need_mat = (a->p.stats & RMTK__STATS_NEED_MATRIX) != 0;
+    pl.sp = a->p.spectrum;
+    if (pl.vectors)
+        pl.sp.vectors = 1; /* the values stay those of the values-only route (spectrum.c) */
+    pl.order = rmtk__malloc_array(total, sizeof(size_t));
+    sched_key *keys = rmtk__malloc_array(total, sizeof(sched_key));
+    if (!pl.order || !keys) {
+        rmtk__free(pl.order);
+        rmtk__free(keys);
+        return RMTK_ERR_NOMEM;
+    }
+    for (size_t i = 0, n = 0; i < a->nentries; i++)
+        if (a->entries[i].e.skip == RMTK_SKIP_NONE) {
+            keys[n].elems = entry_elems(&a->entries[i]);
+            keys[n++].idx = i;
+        }
+    qsort(keys, total, sizeof(sched_key), by_size_desc);
+    for (size_t n = 0; n < total; n++)
+        pl.order[n] = keys[n].idx;
+    rmtk__free(keys);
+    int threads = rmtk__threads_used(a);
+    int nworkers = (size_t)threads < total ? threads : (int)total;
+    /* --max-memory: workers hold at most the buffers of their first matrices, the nworkers
+     * largest (worker_fit), so the peak is at most the sum of those. Fewer workers when it is
+     * over the limit (a note in rmtk_analysis_errmsg); none fits: RMTK_ERR_NOMEM. */
+    a->errmsg[0] = '\0';
+    if (a->p.max_memory > 0) {
+        uint64_t need = 0;
+        int fit = 0;
+        int st = RMTK_OK;
+        for (int t = 0; t < nworkers && !st; t++) {
+            uint64_t b = 0;
+            st = worker_bytes(&pl, &a->entries[pl.order[t]], &b);
+            need += b;
+            if (!st && need <= a->p.max_memory)
+                fit = t + 1;
+        }
+        if (!st && fit == 0) {
+            const rmtk__entry *e0 = &a->entries[pl.order[0]];
+            uint64_t b = 0;
+            (void)worker_bytes(&pl, e0, &b);
+            st = rmtk__fail(a->errmsg, RMTK_ERR_NOMEM, "--max-memory %llu bytes: the largest "
+                            "matrix, %s (%lld x %lld), alone needs %llu bytes",
+                            (unsigned long long)a->p.max_memory, e0->e.name,
+                            (long long)e0->e.rows, (long long)e0->e.cols, (unsigned long long)b);
+        }
+        if (st) {
+            rmtk__free(pl.order);
+            return st;
+        }
+        if (fit < nworkers) {
+            rmtk__fail(a->errmsg, RMTK_OK, "--max-memory %llu bytes: %d workers instead of %d "
+                       "(the %d largest matrices need %llu bytes together)",
+                       (unsigned long long)a->p.max_memory, fit, nworkers, nworkers,
+                       (unsigned long long)need);
+            nworkers = fit;
+        }
+    }
+    worker_ctx *ws = rmtk__calloc((size_t)nworkers, sizeof *ws);
+    if (!ws) {
+        rmtk__free(pl.order);
+        return RMTK_ERR_NOMEM;
+    }
     int st = RMTK_OK;
     for (int t = 0; t < nworkers && !st; t++) {
         worker_ctx *w = &ws[t];
         w->pl = &pl;
         w->inner_threads = nworkers > 1 ? 1 : threads;
-        if (big > 0)
-            st = rmtk_spectrum_plan_alloc(big, small, &sp, &w->plan);
-        if (st) {
-            rmtk__fail(a->errmsg, st, "cannot allocate a spectrum plan for %lld x %lld matrices",
-                       (long long)big, (long long)small);
-            break;
-        }
-        w->sv = rmtk__malloc_array((size_t)RMTK_MAX(small, given_small), sizeof(double));
-        if (vectors) {
-            w->u = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
-            w->v = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
-        }
-        if (need_mat) {
-            w->mat = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
-            w->scratch = rmtk__malloc_array((size_t)big * (size_t)small, sizeof(double));
-        }
-        if (!w->sv || (vectors && (!w->u || !w->v)) || (need_mat && (!w->mat || !w->scratch)))
-            st = RMTK_ERR_NOMEM;
-        if (!st && (a->p.stats & RMTK_STATS_VECTORS)) {
+        if (a->p.stats & RMTK_STATS_VECTORS) {
             rmtk_pt_params pt = a->p.vectors;
             pt.alpha = a->p.significance;
             pt.seed = a->p.seed;
@@ -831,6 +998,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
         for (int t = 0; t < nworkers; t++)
             worker_free(&ws[t]);
         rmtk__free(ws);
+        rmtk__free(pl.order);
         return st;
     }
     /* One BLAS thread, whatever --threads: OpenBLAS partitions its work by its thread count, and
@@ -857,10 +1025,8 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
     }
     if (!st && started == 0) {
         /* Serial: the calling thread works and reports progress itself. */
-        for (size_t i = 0; i < a->nentries; i++) {
-            if (a->entries[i].e.skip != RMTK_SKIP_NONE)
-                continue;
-            process(&ws[0], i);
+        for (size_t pos = 0; pos < total; pos++) {
+            process(&ws[0], pos);
             if (progress)
                 progress(user, pl.done, total, pl.last_name);
         }
@@ -888,6 +1054,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
     for (int t = 0; t < nworkers; t++)
         worker_free(&ws[t]);
     rmtk__free(ws);
+    rmtk__free(pl.order);
     if (st)
         return st;
     if (pl.global_error)

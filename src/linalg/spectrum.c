@@ -6,24 +6,41 @@
  * runs one of two routes:
  *
  *  - Gram (values only): G = A A^T or A^T A of the smaller side (dsyrk), eigenvalues by dsyevd,
- *    sigma_i = sqrt(max(lambda_i, 0)). About 3x faster than dgesdd, but forming G squares the
- *    condition number: the absolute error of each lambda_i is bounded by
- *        delta = (m + n) * eps * lambda_max          (first-order; m, n the sides of A)
- *    so sigma_i has relative error about delta / (2 lambda_i).
- *  - SVD: dgesdd (jobz 'N' for values, 'S' for vectors): relative accuracy ~ k eps sigma_max/sigma_i.
+ *    sigma_i = sqrt(max(lambda_i, 0)). About 3x faster than dgesdd. Forming G squares the
+ *    condition number: each lambda_i carries an absolute error of at most
+ *        delta = c (m + n) eps lambda_1,   c = 1          (m, n the sides of A)
+ *    (dsyrk's dot products of length max(m, n) and dsyevd's backward error p(n) eps ||G||; c = 1
+ *    covers the worst error measured over the test matrices, ~0.02 (m + n) eps lambda_1, 50x
+ *    below: docs/methods/spectrum.md), hence, since |sigma^ - sigma| = |lambda^ - lambda| /
+ *    (sigma^ + sigma),
+ *        |sigma^_i - sigma_i| <= b_i = delta / sigma^_i = c (m + n) eps sigma_1^2 / sigma^_i.
+ *  - SVD: dgesdd (jobz 'N' for values, 'S' for vectors), always on the tall orientation of A
+ *    (m >= n: the wide one takes the LQ-first path, 2x slower): absolute error p(m, n) eps sigma_1.
  *
- * The accuracy guard of RMTK_SPECTRUM_AUTO: the Gram result is kept only if every sigma_i has
- * guaranteed relative error <= gram_rtol (default 1e-10), i.e. lambda_min >= delta / (2 gram_rtol).
- * Otherwise the same buffer A (which dsyrk does not modify) goes through dgesdd. So every value
- * the engine returns is as trustworthy as dgesdd's for what follows (ranks, condition numbers,
- * the small end of level statistics): ill-conditioned and rank-deficient matrices take dgesdd.
- * The shape rule saves the wasted attempt: when even a pure noise matrix of this shape would fail
- * the guard, AUTO goes to dgesdd directly. For an m x n (m >= n) noise matrix the extreme singular
- * values are about sqrt(m) + sqrt(n) and sqrt(m) - sqrt(n - 1) (the finite-size form of the
- * Marchenko-Pastur edges, which stays positive for square matrices: 1 / (2 sqrt n)); the attempt
- * is skipped when the square of their ratio is below (m + n) eps / (2 gram_rtol). With the default
- * tolerance that skips square and near-square shapes. The rule only ever picks the slower, more
- * accurate route. REF: Rudelson & Vershynin, CPAM 62 (2009) 1707 (smallest singular value).
+ * The accuracy contract of RMTK_SPECTRUM_AUTO (docs/methods/spectrum.md): the Gram result is kept
+ * when its errors change no statistic that follows. With tol the numerical-rank tolerance of the
+ * analysis (sigma_1 max(m, n) 2^-52 + (eps_d / sqrt 3) rms(W) (sqrt m + sqrt n), eps_d the stored
+ * dtype's resolution: params dtype_eps, else rmtk_dtype_eps of the view) and r = #{sigma^_i > tol}
+ * (the used spectrum), all of
+ *   (1) levels: b_i <= f min(s_i, sigma^_i) for every i < r, s_i the local mean level spacing
+ *       (over up to 16 neighbouring spacings), f = gram_rtol (default 1e-3): every level moves by
+ *       at most f of a mean spacing, so unfolded statistics are unchanged to that fraction, and
+ *       every used value is accurate to f relative (condition_number, log-scale spectra);
+ *   (2) rank, above: sigma^_r-1 - b_r-1 > tol: every used value is certainly above tol;
+ *   (3) rank, below (when r < k): sigma^_r^2 + delta <= tol^2: every value set aside is certainly
+ *       below tol (for F64/F32-stored rank-deficient matrices Gram's noise floor sqrt(delta) is
+ *       above tol, so they take dgesdd; for BF16 and coarser it is far below).
+ * Otherwise the same buffer A (which dsyrk does not modify) goes through dgesdd. Checking the
+ * contract costs O(k) after the decomposition: there is no shape rule any more (fallback 2 is
+ * not produced).
+ *
+ * Tall orientation: A is loaded as W^T for row-major views (a contiguous copy). When dgesdd runs
+ * on a wide A, A is first transposed: out of place from the vectors copy when the plan has one,
+ * else in place by cycle following (one pass, a bitmap of k big / 64 words in the plan).
+ * REF: Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., 3.1 (inner products,
+ * |fl(x^T y) - x^T y| <= gamma_n |x|^T |y|); Golub & Van Loan, Matrix Computations, 4th ed.,
+ * 8.1.2 (Weyl) and 8.6 (SVD via the eigenproblem of A^T A); LAPACK Users' Guide 4.7, 4.9;
+ * Cate & Twigg, ACM TOMS 3 (1977) 104 (in-place transposition).
  *
  * Same input, same answer: the singular values are a function of the matrix alone, never of the
  * plan around it or of what else was asked. (1) A plan that computes vectors returns the values
@@ -57,6 +74,7 @@
  * and 5.4; LAPACK Users' Guide, 4.9 (error bounds for the SVD).
  */
 #include "internal.h"
+#include "spectrum-internal.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -68,14 +86,39 @@
  * sigma_1^2 <= min(m, n) max|a|^2 stays far inside the double range in the Gram route. */
 #define RMTK__SCALE_EXP 200
 
+/* c of the Gram route's error bound delta = c (m + n) eps lambda_1 (see the top). */
+#define RMTK__GRAM_C 1.0
+
+/* From this order up, the Gram matrix's eigenvalues come from LAPACK's two-stage dsyevd_2stage
+ * (dense -> band by blocked Householder, band -> tridiagonal by bulge chasing; values only)
+ * instead of dsyevd, whose one-stage dsytrd is half BLAS-2 and bound by memory bandwidth.
+ * bench/bench-syevd.c on this machine (one BLAS thread, shared): 2stage/1stage time 1.07-1.18 at
+ * 1024, 0.74-1.22 at 2048, 1.13 at 3072, 0.26-1.00 at 4096 (docs/methods/spectrum.md). Both are
+ * backward stable (the same bound); a function of k only, so the values stay a function of the
+ * matrix. REF: Haidar, Ltaief, Dongarra, SC'11; LAPACK 3.7 dsyevd_2stage. */
+#define RMTK__SYEVD_2STAGE_MIN 4096
+
+/* dsyevd or dsyevd_2stage (values only) on the k x k matrix g (lwork = -1: the query). */
+static lapack_int syevd_values(lapack_int k, double *g, double *w, double *work, lapack_int lwork,
+                               lapack_int *iwork, lapack_int liwork)
+{
+    if (k >= RMTK__SYEVD_2STAGE_MIN)
+        return LAPACKE_dsyevd_2stage_work(LAPACK_COL_MAJOR, 'N', 'U', k, g, k, w, work, lwork,
+                                          iwork, liwork);
+    return LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'N', 'U', k, g, k, w, work, lwork, iwork,
+                               liwork);
+}
+
 struct rmtk_spectrum_plan {
     rmtk_spectrum_params p;
     int64_t big, small;  /* the largest shape served */
     double *a;           /* big * small: the converted matrix */
     double *g;           /* small * small: the Gram matrix (values-only routes) */
     double *w;           /* small: eigenvalues */
-    double *ua, *vta;    /* vectors of A (dgesdd jobz 'S'): big*small and small*big */
-    double *a2;          /* big * small: the copy of A that dgesdd 'S' overwrites (vectors) */
+    double *ua;          /* big * small: left vectors of the tall A (dgesdd jobz 'S'); before
+                            that, the copy of A that the values route may overwrite */
+    double *vta;         /* small * small: V^T of the tall A, then V (transposed in place) */
+    uint64_t *seen;      /* big * small bits: the in-place transposition's bitmap */
     double *work;        /* LAPACK double workspace */
     lapack_int *iwork;   /* LAPACK integer workspace */
     lapack_int lwork, liwork;
@@ -83,6 +126,7 @@ struct rmtk_spectrum_plan {
     int64_t am, an;      /* the loaded matrix: A is am x an */
     int64_t rows, cols;  /* the loaded matrix's shape as W */
     int scale_exp;       /* A holds W^(T) * 2^-scale_exp */
+    double eps_d;        /* resolution of the stored values (the contract's rank tolerance) */
     bool transposed;     /* A = W^T */
     bool loaded;
     char errmsg[RMTK_ERRMSG_SIZE];
@@ -94,7 +138,8 @@ rmtk_spectrum_params rmtk_spectrum_params_default(void)
     memset(&p, 0, sizeof p);
     p.method = RMTK_SPECTRUM_AUTO;
     p.vectors = 0;
-    p.gram_rtol = 1e-10;
+    p.gram_rtol = 1e-3;
+    p.dtype_eps = 0.0;
     return p;
 }
 
@@ -117,7 +162,7 @@ void rmtk_spectrum_plan_free(rmtk_spectrum_plan *p)
     rmtk__free(p->w);
     rmtk__free(p->ua);
     rmtk__free(p->vta);
-    rmtk__free(p->a2);
+    rmtk__free(p->seen);
     rmtk__free(p->work);
     rmtk__free(p->iwork);
     rmtk__free(p);
@@ -145,11 +190,15 @@ static int shape_workspace(const rmtk_spectrum_plan *p, lapack_int m, lapack_int
     *lwork = 1;
     *liwork = 1;
     if (plan_may_gram(p)) {
-        info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'N', 'U', k, NULL, k, NULL, &wq, -1, &iq, -1);
-        if (info != 0)
-            return RMTK_ERR_LAPACK;
-        *lwork = RMTK_MAX(*lwork, (lapack_int)wq);
-        *liwork = RMTK_MAX(*liwork, iq);
+        /* both solvers: the plan serves every k below its largest */
+        for (lapack_int kk = k; kk > 0; kk = kk >= RMTK__SYEVD_2STAGE_MIN ?
+                                                 RMTK__SYEVD_2STAGE_MIN - 1 : 0) {
+            info = syevd_values(kk, NULL, NULL, &wq, -1, &iq, -1);
+            if (info != 0)
+                return RMTK_ERR_LAPACK;
+            *lwork = RMTK_MAX(*lwork, (lapack_int)wq);
+            *liwork = RMTK_MAX(*liwork, iq);
+        }
     }
     for (int v = 0; v < 2; v++) {
         if (v == 0 ? !plan_may_svd_values(p) : !p->p.vectors)
@@ -213,7 +262,7 @@ int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols, const rmtk_spec
         return RMTK_ERR_ARG;
     rmtk_spectrum_params p = prm ? *prm : rmtk_spectrum_params_default();
     if (p.method < RMTK_SPECTRUM_AUTO || p.method > RMTK_SPECTRUM_SVD ||
-        !(p.gram_rtol > 0))
+        !(p.gram_rtol > 0) || !(p.dtype_eps >= 0 && p.dtype_eps < 1))
         return RMTK_ERR_ARG;
     rmtk_spectrum_plan *pl = rmtk__calloc(1, sizeof *pl);
     if (!pl)
@@ -240,17 +289,18 @@ int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols, const rmtk_spec
     pl->iwork = rmtk__malloc_array((size_t)pl->liwork, sizeof(lapack_int));
     if (gram)
         pl->g = rmtk__malloc_aligned(ng * sizeof(double));
+    uint64_t nseen = na / 64 + 1;
     if (p.vectors) {
         pl->ua = rmtk__malloc_aligned(na * sizeof(double));
-        pl->vta = rmtk__malloc_aligned(na * sizeof(double));
-        pl->a2 = rmtk__malloc_aligned(na * sizeof(double));
+        pl->vta = rmtk__malloc_aligned(ng * sizeof(double));
     }
-    if (!pl->a || !pl->w || !pl->work || !pl->iwork || (gram && !pl->g) ||
-        (p.vectors && (!pl->ua || !pl->vta || !pl->a2))) {
+    pl->seen = rmtk__malloc_array((size_t)nseen, sizeof(uint64_t));
+    if (!pl->a || !pl->w || !pl->work || !pl->iwork || (gram && !pl->g) || !pl->seen ||
+        (p.vectors && (!pl->ua || !pl->vta))) {
         rmtk_spectrum_plan_free(pl);
         return RMTK_ERR_NOMEM;
     }
-    pl->bytes = 8 * (na + (gram ? ng : 0) + (p.vectors ? 3 * na : 0) + (uint64_t)pl->small +
+    pl->bytes = 8 * (na + (gram ? ng : 0) + (p.vectors ? na + ng : 0) + nseen + (uint64_t)pl->small +
                      (uint64_t)pl->lwork) + sizeof(lapack_int) * (uint64_t)pl->liwork;
     *out = pl;
     return RMTK_OK;
@@ -258,9 +308,26 @@ int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols, const rmtk_spec
 
 /* Convert the view into p->a. Sets *am, *an (A is am x an, column-major, lda = am) and
  * *transposed (A = W^T). Checks every value is finite. */
+/* The largest |x_i| of a segment into *amax (running), and whether every x_i is finite. Called on
+ * each converted row or column while it is still in cache (one pass over memory, not two). */
+static bool scan_segment(const double *x, size_t n, double *amax)
+{
+    double m = *amax;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double a = fabs(x[i]);
+        m = a > m ? a : m;
+        bad |= !(a <= DBL_MAX);
+    }
+    *amax = m;
+    return !bad;
+}
+
 static int load_matrix(rmtk_spectrum_plan *p, rmtk_matrix_view v, int64_t *am, int64_t *an,
                        bool *transposed)
 {
+    double amax = 0.0;
+    bool finite = true;
     size_t esz = rmtk_dtype_size(v.dtype), bel = 1, bby = 0;
     const unsigned char *base = v.data;
     int st = RMTK_OK;
@@ -272,42 +339,78 @@ static int load_matrix(rmtk_spectrum_plan *p, rmtk_matrix_view v, int64_t *am, i
         if (v.col_stride != 1 || v.row_stride < 0 || (uint64_t)v.cols % bel ||
             (uint64_t)v.row_stride % bel)
             st = RMTK_ERR_UNSUPPORTED;
-        for (int64_t i = 0; i < v.rows && !st; i++) {
+        for (int64_t i = 0; i < v.rows && !st && finite; i++) {
+            double *seg = p->a + (size_t)i * (size_t)v.cols;
             int64_t o = rmtk__view_row_offset(&v, i);
             if (o < 0 || (uint64_t)o % bel)
                 st = RMTK_ERR_UNSUPPORTED;
             else
                 st = rmtk_dtype_to_double(v.dtype, 0, base + (size_t)o / bel * bby,
-                                          (size_t)v.cols, p->a + (size_t)i * (size_t)v.cols);
+                                          (size_t)v.cols, seg);
+            finite = st || scan_segment(seg, (size_t)v.cols, &amax);
         }
     } else if (v.row_stride == 1 && v.col_stride != 1 && v.row_group <= 0) {
         /* Column-major storage: column j of W is contiguous; A = W. */
         *transposed = false;
         *am = v.rows;
         *an = v.cols;
-        for (int64_t j = 0; j < v.cols && !st; j++)
+        for (int64_t j = 0; j < v.cols && !st && finite; j++) {
+            double *seg = p->a + (size_t)j * (size_t)v.rows;
             st = rmtk__convert_strided(v.dtype, v.big_endian,
                                        base + (size_t)(j * v.col_stride) * esz, 1,
-                                       (size_t)v.rows, p->a + (size_t)j * (size_t)v.rows);
+                                       (size_t)v.rows, seg);
+            finite = st || scan_segment(seg, (size_t)v.rows, &amax);
+        }
+    } else if (p->p.method == RMTK_SPECTRUM_SVD && v.rows > v.cols &&
+               (uint64_t)(p->big * p->small) / 64 + 1 >= (uint64_t)v.cols) {
+        /* --exact on a tall row-major view: A = W, tall, directly (dgesdd's orientation; no
+         * transposition afterwards, which costs 60 % of dgesdd's time on 22528 x 1024). B rows
+         * at a time are converted into the transposition bitmap's memory (unused: A is tall),
+         * checked, and scattered into the columns of A. */
+        *transposed = false;
+        *am = v.rows;
+        *an = v.cols;
+        double *tmp = (double *)p->seen;
+        size_t cap = (size_t)(p->big * p->small) / 64 + 1;
+        int64_t nbk = RMTK_MIN(64, (int64_t)(cap / (size_t)v.cols));
+        for (int64_t i0 = 0; i0 < v.rows && !st; i0 += nbk) {
+            int64_t nb = RMTK_MIN(nbk, v.rows - i0);
+            for (int64_t r = 0; r < nb && !st; r++)
+                st = rmtk__convert_strided(v.dtype, v.big_endian,
+                                           base + (size_t)((i0 + r) * v.row_stride) * esz,
+                                           v.col_stride, (size_t)v.cols,
+                                           tmp + (size_t)r * (size_t)v.cols);
+            size_t nt = (size_t)nb * (size_t)v.cols;
+            if (!st && !scan_segment(tmp, nt, &amax))
+                for (size_t t = 0; t < nt; t++)
+                    if (!isfinite(tmp[t]))
+                        return rmtk__fail(p->errmsg, RMTK_ERR_NUMERIC, "non-finite value %g at "
+                                          "element (%lld, %zu) of the %lld x %lld matrix", tmp[t],
+                                          (long long)(i0 + (int64_t)(t / (size_t)v.cols)),
+                                          t % (size_t)v.cols, (long long)v.rows,
+                                          (long long)v.cols);
+            for (int64_t j = 0; j < v.cols && !st; j++)
+                for (int64_t r = 0; r < nb; r++)
+                    p->a[(size_t)(i0 + r) + (size_t)j * (size_t)v.rows] =
+                        tmp[(size_t)r * (size_t)v.cols + (size_t)j];
+        }
     } else {
         /* Row i of W becomes column i of A = W^T (contiguous when col_stride == 1). */
         *transposed = true;
         *am = v.cols;
         *an = v.rows;
-        for (int64_t i = 0; i < v.rows && !st; i++)
+        for (int64_t i = 0; i < v.rows && !st && finite; i++) {
+            double *seg = p->a + (size_t)i * (size_t)v.cols;
             st = rmtk__convert_strided(v.dtype, v.big_endian,
                                        base + (size_t)rmtk__view_row_offset(&v, i) * esz,
-                                       v.col_stride, (size_t)v.cols,
-                                       p->a + (size_t)i * (size_t)v.cols);
+                                       v.col_stride, (size_t)v.cols, seg);
+            finite = st || scan_segment(seg, (size_t)v.cols, &amax);
+        }
     }
     if (st)
         return rmtk__fail(p->errmsg, st, "cannot convert dtype %s", rmtk_dtype_name(v.dtype));
     size_t total = (size_t)(*am) * (size_t)(*an);
-    double amax = 0.0;
-    for (size_t t = 0; t < total; t++) {
-        double x = fabs(p->a[t]);
-        if (x > amax)
-            amax = x;
+    for (size_t t = 0; !finite && t < total; t++) { /* the first non-finite value, named */
         if (!isfinite(p->a[t])) {
             size_t col = t / (size_t)(*am), row = t % (size_t)(*am);
             size_t wi = *transposed ? col : row, wj = *transposed ? row : col;
@@ -331,16 +434,47 @@ static int load_matrix(rmtk_spectrum_plan *p, rmtk_matrix_view v, int64_t *am, i
     return RMTK_OK;
 }
 
-/* Whether a noise matrix of this shape would pass the accuracy guard (the shape rule above):
- * ((sqrt(m) - sqrt(n - 1)) / (sqrt(m) + sqrt(n)))^2 >= (m + n) eps / (2 gram_rtol), m >= n. */
-static bool gram_shape_can_pass(const rmtk_spectrum_plan *p, int64_t am, int64_t an)
+/* The accuracy contract (see the top) on the Gram values sv[0..k) (largest first) of the loaded
+ * rows x cols matrix, delta the bound on every lambda_i, f = gram_rtol, eps_d the stored dtype's
+ * resolution. tol is the analysis's rank tolerance (rmtk__rank_tol in analysis.c, the same
+ * formula). The local spacing s_i = (sv[lo] - sv[hi]) / (hi - lo), lo = max(0, i - H),
+ * hi = min(r - 1, i + H), H = 8: the mean of up to 16 neighbouring spacings (one spacing of a
+ * Poisson-like spectrum can be arbitrarily small; the unfolded statistics measure spacings in
+ * units of the local mean). O(k). */
+#define RMTK__CONTRACT_HALF_WINDOW 8
+static bool gram_contract(const double *sv, int64_t k, int64_t rows, int64_t cols, double delta,
+                          double f, double eps_d)
 {
-    double m = (double)RMTK_MAX(am, an), n = (double)RMTK_MIN(am, an);
-    double r = (sqrt(m) - sqrt(n - 1.0)) / (sqrt(m) + sqrt(n));
-    return r * r >= (m + n) * DBL_EPSILON / (2.0 * p->p.gram_rtol);
+    if (!(sv[0] > 0))
+        return true; /* the zero matrix: exact on every route */
+    double fro2 = 0.0;
+    for (int64_t i = 0; i < k; i++)
+        fro2 += sv[i] * sv[i];
+    double n = (double)rows, m = (double)cols;
+    double tol = sv[0] * RMTK_MAX(n, m) * DBL_EPSILON +
+                 eps_d / sqrt(3.0) * sqrt(fro2 / (n * m)) * (sqrt(n) + sqrt(m));
+    int64_t r = 0;
+    while (r < k && sv[r] > tol)
+        r++;
+    if (r < k && sv[r] * sv[r] + delta > tol * tol)
+        return false; /* (3) a value set aside might be above tol */
+    if (r == 0)
+        return true;
+    if (sv[r - 1] - delta / sv[r - 1] <= tol)
+        return false; /* (2) the smallest used value might be below tol */
+    for (int64_t i = 0; i < r; i++) { /* (1) */
+        int64_t lo = RMTK_MAX(0, i - RMTK__CONTRACT_HALF_WINDOW);
+        int64_t hi = RMTK_MIN(r - 1, i + RMTK__CONTRACT_HALF_WINDOW);
+        double s = sv[i]; /* r == 1: relative accuracy only */
+        if (hi > lo)
+            s = RMTK_MIN(s, (sv[lo] - sv[hi]) / (double)(hi - lo));
+        if (!(delta / sv[i] <= f * s))
+            return false;
+    }
+    return true;
 }
 
-/* Values through the Gram matrix. Returns whether the accuracy guard accepts the result. */
+/* Values through the Gram matrix. Returns whether the accuracy contract accepts the result. */
 static bool gram_values(rmtk_spectrum_plan *p, int64_t am, int64_t an, double *sv, double *bound,
                         int *st)
 {
@@ -354,28 +488,82 @@ static bool gram_values(rmtk_spectrum_plan *p, int64_t am, int64_t an, double *s
     /* the workspace queried for this k (the same blocking whatever the plan's largest shape) */
     double wq;
     lapack_int iq, info;
-    info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k, NULL, (lapack_int)k,
-                               NULL, &wq, -1, &iq, -1);
+    info = syevd_values((lapack_int)k, NULL, NULL, &wq, -1, &iq, -1);
     if (info == 0 && ((lapack_int)wq > p->lwork || iq > p->liwork))
         info = -8;
     if (info == 0)
-        info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k, p->g, (lapack_int)k,
-                                   p->w, p->work, (lapack_int)wq, p->iwork, iq);
+        info = syevd_values((lapack_int)k, p->g, p->w, p->work, (lapack_int)wq, p->iwork, iq);
     if (info != 0) {
-        *st = rmtk__fail(p->errmsg, RMTK_ERR_LAPACK, "dsyevd failed (info %d) on a %lld x %lld "
-                         "Gram matrix", (int)info, (long long)k, (long long)k);
+        *st = rmtk__fail(p->errmsg, RMTK_ERR_LAPACK, "%s failed (info %d) on a %lld x %lld "
+                         "Gram matrix", k >= RMTK__SYEVD_2STAGE_MIN ? "dsyevd_2stage" : "dsyevd",
+                         (int)info, (long long)k, (long long)k);
         return false;
     }
     double lmax = p->w[k - 1] > 0 ? p->w[k - 1] : 0.0;
-    double delta = (double)(am + an) * DBL_EPSILON * lmax;
-    bool ok = p->w[0] >= delta / (2.0 * p->p.gram_rtol);
+    double delta = RMTK__GRAM_C * (double)(am + an) * DBL_EPSILON * lmax;
     for (int64_t i = 0; i < k; i++) {
         double l = p->w[k - 1 - i];
         sv[i] = l > 0 ? sqrt(l) : 0.0;
     }
+    bool ok = gram_contract(sv, k, p->rows, p->cols, delta, p->p.gram_rtol, p->eps_d);
     *bound = delta;
     *st = RMTK_OK;
     return ok;
+}
+
+/* In-place transposition of the column-major m x n matrix a into the column-major n x m one: the
+ * element at t = i + j m moves to j + i n (0 and m n - 1 stay). Cycle following: each cycle of the
+ * permutation is rotated once, a bitmap marks the elements already placed (Cate & Twigg 1977).
+ * One pass over the matrix, but with a random access per element: about 1 s for 23M doubles. */
+static void transpose_inplace(double *a, uint64_t m, uint64_t n, uint64_t *seen)
+{
+    uint64_t nn = m * n;
+    if (m == 1 || n == 1)
+        return; /* a vector: the same layout */
+    memset(seen, 0, sizeof(uint64_t) * (size_t)(nn / 64 + 1));
+    for (uint64_t s = 1; s + 1 < nn; s++) {
+        if ((seen[s >> 6] >> (s & 63)) & 1)
+            continue;
+        uint64_t t = s;
+        double val = a[s];
+        do {
+            uint64_t d = t / m + (t % m) * n;
+            double nxt = a[d];
+            a[d] = val;
+            seen[d >> 6] |= 1ull << (d & 63);
+            val = nxt;
+            t = d;
+        } while (t != s);
+    }
+}
+
+/* Out-of-place transposition: src column-major m x n into dst column-major n x m, in tiles. */
+static void transpose_copy(const double *src, double *dst, int64_t m, int64_t n)
+{
+    enum { T = 32 };
+    for (int64_t j0 = 0; j0 < n; j0 += T)
+        for (int64_t i0 = 0; i0 < m; i0 += T) {
+            int64_t j1 = RMTK_MIN(n, j0 + T), i1 = RMTK_MIN(m, i0 + T);
+            for (int64_t j = j0; j < j1; j++)
+                for (int64_t i = i0; i < i1; i++)
+                    dst[j + i * n] = src[i + j * m];
+        }
+}
+
+/* Makes the loaded A tall (am >= an) for dgesdd: from the copy src (the original A) when given,
+ * else in place. Flips p->transposed (A = W or W^T) accordingly. */
+static void make_tall(rmtk_spectrum_plan *p, const double *src)
+{
+    if (p->am >= p->an)
+        return;
+    if (src)
+        transpose_copy(src, p->a, p->am, p->an);
+    else
+        transpose_inplace(p->a, (uint64_t)p->am, (uint64_t)p->an, p->seen);
+    int64_t t = p->am;
+    p->am = p->an;
+    p->an = t;
+    p->transposed = !p->transposed;
 }
 
 /* dgesdd on the loaded A (overwritten), jobz 'N' (values into sv) or 'S' (also ua, vta), with
@@ -425,22 +613,19 @@ int rmtk_spectrum_load(rmtk_spectrum_plan *p, rmtk_matrix_view v)
         return st;
     p->rows = v.rows;
     p->cols = v.cols;
+    p->eps_d = p->p.dtype_eps > 0 ? p->p.dtype_eps : rmtk_dtype_eps(v.dtype);
     p->loaded = true;
     return RMTK_OK;
 }
 
 /* Values of the loaded A (overwritten) into sv by the values route: the Gram route when the
- * method and the accuracy guard allow, else dgesdd jobz 'N'. The same for every plan. */
-static int values_route(rmtk_spectrum_plan *p, double *sv, rmtk_spectrum_info *inf)
+ * method and the accuracy contract allow, else dgesdd jobz 'N' (tall). The same for every plan. */
+static int values_route(rmtk_spectrum_plan *p, const double *orig, double *sv,
+                        rmtk_spectrum_info *inf)
 {
     int64_t am = p->am, an = p->an, k = RMTK_MIN(am, an);
     int st = RMTK_OK;
-    bool try_gram = plan_may_gram(p);
-    if (try_gram && p->p.method == RMTK_SPECTRUM_AUTO && !gram_shape_can_pass(p, am, an)) {
-        try_gram = false;
-        inf->fallback = 2;
-    }
-    if (try_gram) {
+    if (plan_may_gram(p)) {
         double bound = 0.0;
         bool ok = gram_values(p, am, an, sv, &bound, &st);
         if (st)
@@ -452,6 +637,7 @@ static int values_route(rmtk_spectrum_plan *p, double *sv, rmtk_spectrum_info *i
         }
         inf->fallback = 1;
     }
+    make_tall(p, orig); /* orig: a copy of A (the vectors' copy), else in place */
     st = run_gesdd(p, 'N', sv);
     if (st)
         return st;
@@ -460,39 +646,52 @@ static int values_route(rmtk_spectrum_plan *p, double *sv, rmtk_spectrum_info *i
     return RMTK_OK;
 }
 
-int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
-                      rmtk_spectrum_info *info)
+/* rmtk_spectrum_run, with the vectors (when want_vectors) left in the plan: *uo, *vo (vector j
+ * at + j rows, + j cols). The values route first (a copy of A kept in ua, since dgesdd 'N'
+ * overwrites A; the Gram route leaves A intact), then dgesdd 'S' on the tall A: A = U_A S V_A^T
+ * with U_A (am x k) in ua and V_A^T (k x k, square since A is tall) in vta, transposed in place
+ * into V_A. A = W: u = U_A, v = V_A; A = W^T: W = V_A S U_A^T, u = V_A, v = U_A. */
+int rmtk__spectrum_run_keep(rmtk_spectrum_plan *p, double *sv, bool want_vectors,
+                            const double **uo, const double **vo, rmtk_spectrum_info *info)
 {
-    if (!p || !sv)
+    if (!p || !sv || (want_vectors && (!p->p.vectors || !uo || !vo)))
         return RMTK_ERR_ARG;
     if (!p->loaded)
         return rmtk__fail(p->errmsg, RMTK_ERR_ARG, "no matrix loaded (rmtk_spectrum_load)");
     p->loaded = false;
     int64_t am = p->am, an = p->an, k = RMTK_MIN(am, an);
-    bool transposed = p->transposed;
+    bool transposed0 = p->transposed;
     rmtk_spectrum_info inf = {RMTK_SPECTRUM_SVD, 0, k, 0.0};
-    bool want_vectors = p->p.vectors && (u || vv);
     size_t na = (size_t)am * (size_t)an;
     if (want_vectors)
-        memcpy(p->a2, p->a, na * sizeof(double));
-    int st = values_route(p, sv, &inf);
+        memcpy(p->ua, p->a, na * sizeof(double));
+    int st = values_route(p, want_vectors ? p->ua : NULL, sv, &inf);
     if (st)
         return st;
     if (want_vectors) {
-        /* The vectors from a separate dgesdd 'S' on the copy; its values (into w) are not
+        /* The vectors from a separate dgesdd 'S' on the original A; its values (into w) are not
          * returned, so sv is bitwise what a values-only plan gives. */
-        memcpy(p->a, p->a2, na * sizeof(double));
+        bool intact = inf.method == RMTK_SPECTRUM_GRAM; /* dsyrk reads A only */
+        p->am = am;
+        p->an = an;
+        p->transposed = transposed0;
+        if (am < an)
+            make_tall(p, p->ua);
+        else if (!intact)
+            memcpy(p->a, p->ua, na * sizeof(double));
         st = run_gesdd(p, 'S', p->w);
         if (st)
             return st;
-        /* A = U_A S VT_A. Columns of U_A are contiguous; rows of VT_A are strided (ldvt = k). */
-        double *left = transposed ? vv : u, *right = transposed ? u : vv;
-        if (left)
-            memcpy(left, p->ua, sizeof(double) * (size_t)am * (size_t)k);
-        if (right)
-            for (int64_t j = 0; j < k; j++)
-                for (int64_t i = 0; i < an; i++)
-                    right[j * an + i] = p->vta[j + i * k];
+        int64_t kk = p->an; /* = k: A is tall */
+        double *vt = p->vta;
+        for (int64_t j = 0; j < kk; j++) /* V^T (ldvt = k) -> V, vector j at vt + j k */
+            for (int64_t i = j + 1; i < kk; i++) {
+                double t = vt[i + j * kk];
+                vt[i + j * kk] = vt[j + i * kk];
+                vt[j + i * kk] = t;
+            }
+        *uo = p->transposed ? p->vta : p->ua;
+        *vo = p->transposed ? p->ua : p->vta;
     }
     if (p->scale_exp != 0) {
         /* Undo the power-of-two scaling of A (exact unless a value leaves the double range). */
@@ -506,6 +705,29 @@ int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
     }
     if (info)
         *info = inf;
+    return RMTK_OK;
+}
+
+double *rmtk__spectrum_spare(rmtk_spectrum_plan *p)
+{
+    return p && p->p.vectors ? p->ua : NULL;
+}
+
+int rmtk_spectrum_run(rmtk_spectrum_plan *p, double *sv, double *u, double *vv,
+                      rmtk_spectrum_info *info)
+{
+    if (!p || !sv)
+        return RMTK_ERR_ARG;
+    bool want_vectors = p->p.vectors && (u || vv);
+    const double *pu = NULL, *pv = NULL;
+    int64_t rows = p->rows, cols = p->cols, k = RMTK_MIN(rows, cols);
+    int st = rmtk__spectrum_run_keep(p, sv, want_vectors, &pu, &pv, info);
+    if (st || !want_vectors)
+        return st;
+    if (u)
+        memcpy(u, pu, sizeof(double) * (size_t)rows * (size_t)k);
+    if (vv)
+        memcpy(vv, pv, sizeof(double) * (size_t)cols * (size_t)k);
     return RMTK_OK;
 }
 
