@@ -94,6 +94,8 @@ int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o
 int cli_parse_figures(const char *s, int *level); /* none, summary, all, auto */
 /* The level o asks for, auto resolved against the report's number of analysed matrices. */
 int cli_figures_level(const cJSON *report, const cli_plot_opts *o);
+/* Rewrites the SVG file of PLplot's svg driver smaller, the same picture (svg-compact.c). */
+int cli_svg_compact(const char *path);
 /* ---- thumbnails (png.c) -------------------------------------------------------------------- */
 /* An 8-bit RGB image (w x h, rows top down, 3 bytes a pixel) as a PNG file in *out (malloc'ed,
  * *n bytes; free it). */

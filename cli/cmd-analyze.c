@@ -205,13 +205,15 @@ static void print_verdict(const char *v, size_t at, size_t width)
 {
     size_t avail = width > at ? width - at : 0, indent = at;
     if (!width) {
-        printf("%s\n", v);
+        printf("  %s\n", v);
         return;
     }
     if (avail < 24) {
         indent = 4;
         avail = width > 4 ? width - 4 : 20;
         printf("\n%*s", (int)indent, "");
+    } else {
+        printf("  ");
     }
     size_t used = 0;
     while (*v) {
@@ -322,7 +324,6 @@ static void print_table(const rmtk_analysis *a, int wide)
         }
         char verdict[512];
         rmtk_analysis_verdict(a, i, verdict, sizeof verdict, NULL);
-        printf("  ");
         print_verdict(verdict, name_w + fixed, width);
     }
     nskip = n - nrow;

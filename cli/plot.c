@@ -858,8 +858,8 @@ static void draw_trends(fig *f, const fig_input *in)
         xlo = 1;
         xhi = 1;
     }
-    const char *xlab = by_block ? "block index (layer number in the tensor names)"
-                                : "position in the report (file order: no block index in the names)";
+    const char *xlab = by_block ? "block index (layer number in the names)"
+                                : "position in the file (no block index)";
     for (size_t q = 0; q < sizeof qs / sizeof qs[0]; q++) {
         double lo = INFINITY, hi = -INFINITY;
         size_t pos = 0;
@@ -915,11 +915,20 @@ static void draw_trends(fig *f, const fig_input *in)
             else
                 snprintf(series, sizeof series, "%s", qs[q].key);
             int col = C_NCOL + (int)(s % NMODC), sty = 1 + (int)(s / NMODC) % 8;
-            points(f, series, x, y, j, col, NULL);
-            FILE *keep = f->csv;
-            f->csv = NULL;
             curve(f, series, x, y, j, col, sty, NULL);
-            f->csv = keep;
+            /* the points as small squares of lines (hundreds of text glyphs would make the SVG
+             * large; lines of one colour become one path) */
+            double hx = 0.004 * (x1 - x0), hy = 0.008 * (f->ymax - f->ymin);
+            plcol0(col);
+            plwidth(2.5);
+            for (size_t t = 0; t < j; t++) {
+                if (!isfinite(y[t]))
+                    continue;
+                PLFLT sx[5] = {x[t] - hx, x[t] + hx, x[t] + hx, x[t] - hx, x[t] - hx};
+                PLFLT sy[5] = {y[t] - hy, y[t] - hy, y[t] + hy, y[t] + hy, y[t] - hy};
+                plline(5, sx, sy);
+            }
+            plwidth(1.0);
         }
         /* reference lines labelled in place (a legend box would hide points) */
         double dy = 0.03 * (hi - lo + 2 * pad);
@@ -948,8 +957,7 @@ static void draw_trends(fig *f, const fig_input *in)
     plwind(0, 1, 0, 1);
     plcol0(C_FG);
     plschr(0, 0.8);
-    plmtex("t", 1.0, 0.0, 0.0, by_block ? "module types (one line each, against the block index)"
-                                        : "x: position in the report (file order)");
+    plmtex("t", 1.0, 0.0, 0.0, by_block ? "module type (matrices)" : "x: position in the file");
     size_t rows = 14, ncol = 3;
     if (nser > rows * ncol)
         rows = (nser + ncol - 1) / ncol;
@@ -974,13 +982,11 @@ static void draw_trends(fig *f, const fig_input *in)
     if (nnoblock) {
         char note[160];
         snprintf(note, sizeof note,
-                 "%zu matri%s without a block index (embedding, head, ...) not drawn: see the "
-                 "table",
+                 "%zu matri%s without a block index (embedding, head) not drawn",
                  nnoblock, nnoblock == 1 ? "x" : "ces");
         plptex(0.0, 0.02, 1, 0, 0, note);
     } else if (!by_block) {
-        plptex(0.0, 0.02, 1, 0, 0, "no block index in the tensor names: x is the # column of "
-                                   "the report's table");
+        plptex(0.0, 0.02, 1, 0, 0, "no block index in the names: x = # in the table");
     }
     plschr(0, 1.0);
 done:
@@ -1242,7 +1248,7 @@ static int one_figure(const fig_kind *fk, const fig_input *in, const char *pstem
     for (char *fmt = strtok_r(fmts, ",", &save); fmt && !st; fmt = strtok_r(NULL, ",", &save)) {
         snprintf(path, sizeof path, "%s.%s", pstem, fmt);
         snprintf(tmp, sizeof tmp, "%.*s.%s.%s.tmp%ld", dirlen, pstem, pstem + dirlen, fmt, pid);
-        if (render(fk, in, tmp, fmt, csv) || (!strcmp(fmt, "svg") && svg_normalise(tmp))) {
+        if (render(fk, in, tmp, fmt, csv) || (!strcmp(fmt, "svg") && (svg_normalise(tmp) || cli_svg_compact(tmp)))) {
             cli_error("%s: PLplot could not draw the figure", path);
             st = RMTK_ERR_IO;
         }
