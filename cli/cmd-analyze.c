@@ -204,8 +204,8 @@ static void print_legend(const int *have)
 static void print_verdict(const char *v, size_t at, size_t width)
 {
     size_t avail = width > at ? width - at : 0, indent = at;
-    if (!width) {
-        printf("  %s\n", v);
+    if (!width || !*v) {
+        printf("%s%s\n", *v ? "  " : "", v);
         return;
     }
     if (avail < 24) {
@@ -277,20 +277,33 @@ static void print_table(const rmtk_analysis *a, int wide)
     size_t width = wide ? 0 : (size_t)cli_term_width();
     size_t fixed = 1 + 11 + 1 + 5 + 1 + 6 + nshow * (TABLE_W + 1) + 2;
     size_t name_w = longest;
-    if (!wide) {
-        size_t room = width > fixed + 30 ? width - fixed - 30 : 0; /* 30 for the verdict */
-        if (room < 24)
-            room = 24;
+    /* narrow: the number columns do not fit beside a name of 20 columns, so each matrix takes
+     * a line for its name, shape, dtype and method, lines of `per` numbers indented by 2, and
+     * its verdict indented by 4, every line within the width */
+    int narrow = !wide && fixed + 20 > width;
+    size_t per = narrow && width > 2 + TABLE_W + 1 ? (width - 2) / (TABLE_W + 1) : 1;
+    if (narrow) {
+        name_w = width > 26 + 20 ? width - 26 : 20;
+        name_w = longest < name_w ? longest : name_w;
+    } else if (!wide) {
+        /* 30 for the verdict; at least 40 columns (the block index at the start of a name and
+         * the module at its end survive the shortening) */
+        size_t room = width > fixed + 30 ? width - fixed - 30 : 0;
+        if (room < 40)
+            room = 40;
         if (name_w > room)
             name_w = room;
     }
     if (cli_names_layout(names, nrow, name_w, shown, own))
         goto done;
     printf("%-*s %11s %5s %6s", (int)name_w, "name", "rows x cols", "dtype", "method");
-    for (size_t c = 0; c < NC; c++)
-        if (have[c])
+    for (size_t c = 0, j = 0; c < NC; c++)
+        if (have[c]) {
+            if (narrow && j++ % per == 0)
+                printf("\n ");
             printf(" %*s", TABLE_W, cli_table_cols[c].head);
-    printf("  verdict\n");
+        }
+    printf(narrow ? "\n    verdict\n" : "  verdict\n");
     for (size_t k = 0; k < nrow; k++) {
         size_t i = rowof[k];
         rmtk_analysis_row r;
@@ -313,9 +326,11 @@ static void print_table(const rmtk_analysis *a, int wide)
             continue;
         }
         row_ctx rc = {a, i};
-        for (size_t c = 0; c < NC; c++) {
+        for (size_t c = 0, j = 0; c < NC; c++) {
             if (!have[c])
                 continue;
+            if (narrow && j++ % per == 0)
+                printf("\n ");
             double v = cli_usable(row_getter, &rc, cli_table_cols[c].key);
             if (rmtk_analysis_column_is_status(a, idx[c]) && !isnan(v))
                 printf(" %*s", TABLE_W, rmtk_stat_status_name((int)v));
@@ -324,7 +339,7 @@ static void print_table(const rmtk_analysis *a, int wide)
         }
         char verdict[512];
         rmtk_analysis_verdict(a, i, verdict, sizeof verdict, NULL);
-        print_verdict(verdict, name_w + fixed, width);
+        print_verdict(verdict, narrow ? width : name_w + fixed, width);
     }
     nskip = n - nrow;
     if (n > nskip)

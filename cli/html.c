@@ -459,8 +459,8 @@ static int summary_page(FILE *f, const void *vctx)
           "thumbnail is the histogram of λ = σ² (blue) with the fitted Marchenko–Pastur law "
           "(red, bulk edge dotted); a green bar at the right: eigenvalues beyond 1.5 λ₊.</p>\n"
           "<div class=wide><table id=layers><thead><tr><th data-s=n>#</th><th data-s=g>block</th>"
-          "<th class=l data-s=t>module</th><th class=l data-s=t>matrix</th><th>shape</th>"
-          "<th>dtype</th>",
+          "<th class=l data-s=t>module</th><th class=l data-s=t>matrix</th><th>spectrum</th>"
+          "<th>shape</th><th>dtype</th>",
           f);
     int show[64];
     size_t ncols = cli_ntable_cols < 64 ? cli_ntable_cols : 64;
@@ -475,7 +475,7 @@ static int summary_page(FILE *f, const void *vctx)
             fputs("</th>", f);
         }
     }
-    fputs("<th class=l data-s=t>verdict</th><th>spectrum</th></tr></thead>\n<tbody>\n", f);
+    fputs("<th class=l data-s=t>verdict</th></tr></thead>\n<tbody>\n", f);
     long group = LONG_MIN;
     for (size_t r = 0; r < c->nrows; r++) {
         m = c->rows[r];
@@ -506,6 +506,12 @@ static int summary_page(FILE *f, const void *vctx)
             fprintf(f, " e%.0f", e);
         fputs("</td><td class=l>", f);
         layer_link(f, "layers/", i, m);
+        fputs("</td><td>", f);
+        char *uri = NULL;
+        if (cli_thumb_esd(m, &uri) == RMTK_OK) {
+            fprintf(f, "<img width=128 height=32 alt=\"spectrum\" src=\"%s\">", uri);
+            free(uri);
+        }
         fprintf(f, "</td><td>%.0f×%.0f</td><td>", cli_json_num(m, "rows"),
                 cli_json_num(m, "cols"));
         html_text(f, cli_json_str(m, "dtype"));
@@ -534,12 +540,6 @@ static int summary_page(FILE *f, const void *vctx)
         int st = cli_json_verdict(m, alpha, v, sizeof v);
         fprintf(f, "<td class=\"l v %s\">", verdict_class(st));
         html_text(f, v);
-        fputs("</td><td>", f);
-        char *uri = NULL;
-        if (cli_thumb_esd(m, &uri) == RMTK_OK) {
-            fprintf(f, "<img width=128 height=32 alt=\"spectrum\" src=\"%s\">", uri);
-            free(uri);
-        }
         fputs("</td></tr>\n", f);
     }
     fputs("</tbody></table></div>\n<dl class=\"muted legend\">", f);

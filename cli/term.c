@@ -2,8 +2,8 @@
  * term.c: the per-layer table of `rmtk analyze` kept to the terminal's width. The width is
  * $COLUMNS when set (an explicit choice, also for scripts and tests), else the terminal's
  * (ioctl TIOCGWINSZ on stdout), else 100 (a pipe or a file). Names longer than their column are
- * shortened in the middle ("model.layers.1…q_proj.weight": the block index at the start and the
- * module at the end are what tell layers apart); when two shortened names would print the same,
+ * shortened in the middle ("model.layers.17…experts.5.w1.weight": the head reaches past the
+ * first number, the block index, and the tail keeps the module: what tells layers apart); when two shortened names would print the same,
  * those rows print their full name on a line of their own above the row instead, so that no two
  * rows ever show the same name. `--wide` prints every name in full.
  */
@@ -38,6 +38,14 @@ size_t cli_utf8_cols(const char *s)
     return n;
 }
 
+static size_t cli_utf8_cols_n(const char *s, size_t bytes)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < bytes && s[i]; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
 /* Byte offset of the character at display column col. */
 static size_t col_offset(const char *s, size_t col)
 {
@@ -59,7 +67,17 @@ void cli_name_fit(const char *name, size_t width, char *buf, size_t n)
         return;
     }
     /* keep the head and the tail: width - 1 columns around the ellipsis, the tail the longer */
-    size_t head = (width - 1) * 2 / 5, tail = width - 1 - head;
+    size_t head = (width - 1) * 2 / 5;
+    /* the head reaches past the first number (the block index of "model.layers.17.") when the
+     * tail keeps 10 columns */
+    size_t e = strcspn(name, "0123456789");
+    if (name[e]) {
+        e += strspn(name + e, "0123456789");
+        e = cli_utf8_cols_n(name, e);
+        if (e > head && e + 1 + 10 <= width)
+            head = e;
+    }
+    size_t tail = width - 1 - head;
     size_t hb = col_offset(name, head), tb = col_offset(name, cols - tail);
     snprintf(buf, n, "%.*s…%s", (int)hb, name, name + tb);
 }
