@@ -75,16 +75,37 @@ int cli_matrix_ok(const cJSON *matrix); /* status "ok" */
 void cli_figure_stem(size_t idx, const char *name, const char *kind, char *buf, size_t n);
 
 /* ---- figures (plot.c) ---------------------------------------------------------------------- */
+/* --figures: none (no figure), summary (the model's trends only), all (every figure of every
+ * matrix), auto (the default: all up to CLI_FIGURES_AUTO_MAX analysed matrices, summary beyond;
+ * all for a single --layer). */
+enum { CLI_FIGURES_AUTO = 0, CLI_FIGURES_NONE, CLI_FIGURES_SUMMARY, CLI_FIGURES_ALL };
+#define CLI_FIGURES_AUTO_MAX 64
 typedef struct cli_plot_opts {
     const char *layer;   /* only this matrix (NULL: all, and the model figure) */
     const char *figure;  /* only this kind (NULL: all) */
     const char *formats; /* comma-separated svg, png, pdf (NULL: "svg,png") */
+    int level;           /* CLI_FIGURES_* (0: auto) */
+    int threads;         /* worker processes drawing figures (<= 0: the online CPUs) */
 } cli_plot_opts;
-/* Draws every figure whose arrays the report holds into dir (which must exist), each with its
- * CSV; *nwritten counts figure files. Kinds: esd, spacing, ratio, sigma2, vectors, tails (per
- * matrix) and trends (per model). */
+/* Draws every figure whose arrays the report holds and the level asks for into dir (which must
+ * exist), each with its CSV, in o->threads forked worker processes; *nwritten counts figure
+ * files. Kinds: esd, spacing, ratio, sigma2, vectors, tails (per matrix) and trends (per
+ * model). */
 int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o,
                     size_t *nwritten);
+int cli_parse_figures(const char *s, int *level); /* none, summary, all, auto */
+/* The level o asks for, auto resolved against the report's number of analysed matrices. */
+int cli_figures_level(const cJSON *report, const cli_plot_opts *o);
+/* Rewrites the SVG file of PLplot's svg driver smaller, the same picture (svg-compact.c). */
+int cli_svg_compact(const char *path);
+/* ---- thumbnails (png.c) -------------------------------------------------------------------- */
+/* An 8-bit RGB image (w x h, rows top down, 3 bytes a pixel) as a PNG file in *out (malloc'ed,
+ * *n bytes; free it). */
+int cli_png_encode(const unsigned char *rgb, int w, int h, unsigned char **out, size_t *n);
+/* The 128 x 32 thumbnail of a matrix's spectrum (histogram of λ with its Marchenko-Pastur law)
+ * as "data:image/png;base64,..." in *uri (malloc'ed; free it). RMTK_ERR_NOTFOUND without
+ * singular values. */
+int cli_thumb_esd(const cJSON *matrix, char **uri);
 extern const char *const cli_figure_kinds[]; /* NULL-terminated */
 /* rmtk simulate / theory: histogram (nb bins from lo, width w, densities dens; nb = 0 for the
  * law alone) of the simulated values, the theory density (tx, ty, nt points ascending; nt = 0 for
@@ -132,9 +153,24 @@ int cli_html_inline_svg(FILE *f, const char *path);
 void cli_path_label(const char *path, char *buf, size_t n);
 
 /* ---- report.html (html.c) ------------------------------------------------------------------ */
-/* Writes one self-contained HTML file from the report, inlining the SVG figures found in figdir
- * (as written by cli_plot_report). */
-int cli_html_write(const cJSON *report, const char *figdir, const char *path);
+/* Writes the summary page path (verdict counts, the trends figure of figdir inlined, a sortable
+ * table grouped by block with a thumbnail per matrix) and one page per matrix in the folder
+ * "layers" beside it (layers/NNN-NAME.html), whose figures are referenced as figrel + file name
+ * (figrel: the figure folder relative to layers/, e.g. "../figures/"). */
+int cli_html_write(const cJSON *report, const char *figdir, const char *figrel,
+                   const char *path);
+/* The file stem of a matrix's page: "NNN-<name with [^A-Za-z0-9._-] as _>". */
+void cli_layer_stem(size_t idx, const char *name, char *buf, size_t n);
+
+/* ---- the terminal table (term.c) ----------------------------------------------------------- */
+int cli_term_width(void);            /* $COLUMNS, else the terminal's (stdout), else 100 */
+size_t cli_utf8_cols(const char *s); /* display columns (characters) */
+/* name in at most width columns: the head and the tail around "…" in the middle. */
+void cli_name_fit(const char *name, size_t width, char *buf, size_t n);
+/* shown[i] (malloc'ed; free each) = the fitted names[i]; own_line[i] = 1 when that would print
+ * like another row's (the row then shows its full name on a line of its own). */
+int cli_names_layout(const char *const *names, size_t count, size_t width, char **shown,
+                     int *own_line);
 
 /* ---- verdicts and vocabulary (verdict.c; rules in the library, docs/report.md) ------------- */
 /* A named statistic of one matrix (summary.csv column name), NaN if not computed. */

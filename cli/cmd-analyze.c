@@ -32,7 +32,9 @@ static void usage(FILE *f)
             "  experts.csv        mixture-of-experts models: per block and module, the\n"
             "                     median and spread of each statistic across the experts\n"
             "  report.json        everything, with the singular values\n"
-            "  report.html        one self-contained page: table, verdicts, figures\n"
+            "  report.html        the summary page: verdict counts, the trends by block and\n"
+            "                     module, a sortable table grouped by block (with thumbnails)\n"
+            "  layers/            NNN-LAYER.html: one page per matrix, its figures and numbers\n"
             "  figures/           NNN-LAYER-KIND.svg/.png (--format) and .csv (the plotted data)\n"
             "  rmtk-manifest.txt  the list of these files\n"
             "DIR is checked before any work. rmtk replaces only the files of its previous run\n"
@@ -85,7 +87,12 @@ static void usage(FILE *f)
             "                     paper (the authors' Monte-Carlo statistic), staats\n"
             "  --pt-samples N     Monte-Carlo null size of the PT test (default: by method)\n"
             "  --replicas R       null model: R element shuffles + R Gaussians (default 5)\n"
-            "  --no-plots         no figures, no report.html\n"
+            "  --no-plots         no figures, no report.html, no layers/\n"
+            "  --figures F        none, summary (the model's trends only), all, or auto (the\n"
+            "                     default: all up to 64 analysed matrices, summary beyond);\n"
+            "                     drawn by --threads worker processes\n"
+            "  --wide             the table with full names (default: kept to the terminal's\n"
+            "                     width, $COLUMNS or 100 when not a terminal)\n"
             "  --format LIST      figure formats, comma-separated svg, png, pdf (default svg,png)\n"
             "  --json             print report.json on stdout (no table; --out then optional)\n"
             "  --progress         a progress line per matrix when stderr is not a terminal\n"
@@ -286,35 +293,127 @@ static void print_legend(const int *have)
            "or empty (undetermined)\n");
 }
 
-static void print_table(const rmtk_analysis *a)
+/* The verdict from column `at` of a line `width` wide: words wrapped into the space left,
+ * continuation lines indented to `at`; with less than 24 columns left it starts on the next line,
+ * indented by 4. width 0: on one line (--wide). */
+static void print_verdict(const char *v, size_t at, size_t width)
+{
+    size_t avail = width > at ? width - at : 0, indent = at;
+    if (!width || !*v) {
+        printf("%s%s\n", *v ? "  " : "", v);
+        return;
+    }
+    if (avail < 24) {
+        indent = 4;
+        avail = width > 4 ? width - 4 : 20;
+        printf("\n%*s", (int)indent, "");
+    } else {
+        printf("  ");
+    }
+    size_t used = 0;
+    while (*v) {
+        size_t w = strcspn(v, " ");
+        size_t cols = 0;
+        for (size_t i = 0; i < w; i++)
+            cols += ((unsigned char)v[i] & 0xC0) != 0x80;
+        if (used && used + 1 + cols > avail) {
+            printf("\n%*s", (int)indent, "");
+            used = 0;
+        }
+        if (used) {
+            putchar(' ');
+            used++;
+        }
+        fwrite(v, 1, w, stdout);
+        used += cols;
+        v += w;
+        while (*v == ' ')
+            v++;
+    }
+    putchar('\n');
+}
+
+/* The per-layer table, kept to the terminal's width (term.c): long names shortened in the middle,
+ * a name that would then print like another row's on its own line ("#I NAME") with "#I" in the
+ * row; wide: full names, verdicts on one line. */
+static void print_table(const rmtk_analysis *a, int wide)
 {
     /* The columns shown are those of the statistics computed (all are in summary.csv). */
     /* A value its status column marks unusable (capped or failed fit, fewer levels or tail
      * values than the minimum, degenerate spectrum) shows as "-"; the verdict says why. */
     size_t idx[64];
     int have[64];
-    size_t NC = cli_ntable_cols < 64 ? cli_ntable_cols : 64;
-    for (size_t c = 0; c < NC; c++)
+    size_t NC = cli_ntable_cols < 64 ? cli_ntable_cols : 64, nshow = 0;
+    for (size_t c = 0; c < NC; c++) {
         have[c] = rmtk_analysis_column_find(a, cli_table_cols[c].key, &idx[c]) == RMTK_OK;
-    size_t n = rmtk_analysis_count(a), nskip = 0, nerr = 0;
-    printf("%-40s %11s %5s %6s", "name", "rows x cols", "dtype", "method");
-    for (size_t c = 0; c < NC; c++)
-        if (have[c])
-            printf(" %*s", TABLE_W, cli_table_cols[c].head);
-    printf("  verdict\n");
+        nshow += (size_t)have[c];
+    }
+    size_t n = rmtk_analysis_count(a), nskip = 0, nerr = 0, nrow = 0, longest = 4;
+    const char **names = calloc(n ? n : 1, sizeof *names);
+    char **shown = calloc(n ? n : 1, sizeof *shown), **safe = calloc(n ? n : 1, sizeof *safe);
+    int *own = calloc(n ? n : 1, sizeof *own);
+    size_t *rowof = calloc(n ? n : 1, sizeof *rowof);
+    if (!names || !shown || !safe || !own || !rowof)
+        goto done;
     for (size_t i = 0; i < n; i++) {
         rmtk_analysis_row r;
         rmtk_analysis_row_get(a, i, &r);
-        if (strcmp(r.status, "skipped") == 0) {
-            nskip++;
+        if (strcmp(r.status, "skipped") == 0)
             continue;
+        char nb[1024];
+        if (!(safe[nrow] = strdup(cli_safe(r.name, nb, sizeof nb))))
+            goto done;
+        names[nrow] = safe[nrow];
+        size_t cols = cli_utf8_cols(safe[nrow]);
+        longest = cols > longest ? cols : longest;
+        rowof[nrow++] = i;
+    }
+    /* name, shape (11), dtype (5), method (6), the statistics, two spaces, the verdict */
+    size_t width = wide ? 0 : (size_t)cli_term_width();
+    size_t fixed = 1 + 11 + 1 + 5 + 1 + 6 + nshow * (TABLE_W + 1) + 2;
+    size_t name_w = longest;
+    /* narrow: the number columns do not fit beside a name of 20 columns, so each matrix takes
+     * a line for its name, shape, dtype and method, lines of `per` numbers indented by 2, and
+     * its verdict indented by 4, every line within the width */
+    int narrow = !wide && fixed + 20 > width;
+    size_t per = narrow && width > 2 + TABLE_W + 1 ? (width - 2) / (TABLE_W + 1) : 1;
+    if (narrow) {
+        name_w = width > 26 + 20 ? width - 26 : 20;
+        name_w = longest < name_w ? longest : name_w;
+    } else if (!wide) {
+        /* 30 for the verdict; at least 40 columns (the block index at the start of a name and
+         * the module at its end survive the shortening) */
+        size_t room = width > fixed + 30 ? width - fixed - 30 : 0;
+        if (room < 40)
+            room = 40;
+        if (name_w > room)
+            name_w = room;
+    }
+    if (cli_names_layout(names, nrow, name_w, shown, own))
+        goto done;
+    printf("%-*s %11s %5s %6s", (int)name_w, "name", "rows x cols", "dtype", "method");
+    for (size_t c = 0, j = 0; c < NC; c++)
+        if (have[c]) {
+            if (narrow && j++ % per == 0)
+                printf("\n ");
+            printf(" %*s", TABLE_W, cli_table_cols[c].head);
         }
-        char shape[32];
+    printf(narrow ? "\n    verdict\n" : "  verdict\n");
+    for (size_t k = 0; k < nrow; k++) {
+        size_t i = rowof[k];
+        rmtk_analysis_row r;
+        rmtk_analysis_row_get(a, i, &r);
+        char shape[32], cell[1100];
         snprintf(shape, sizeof shape, "%lldx%lld", (long long)r.rows, (long long)r.cols);
-        char nb[1024], rb[4096];
-        const char *nm = cli_safe(r.name, nb, sizeof nb);
-        size_t len = strlen(nm);
-        printf("%-40.40s%s %11s %5s %6s", len > 40 ? nm + len - 40 : nm, "", shape,
+        char rb[4096];
+        if (own[k]) {
+            printf("#%zu %s\n", i, safe[k]);
+            snprintf(cell, sizeof cell, "#%zu", i);
+        } else {
+            snprintf(cell, sizeof cell, "%s", shown[k]);
+        }
+        size_t pad = name_w > cli_utf8_cols(cell) ? name_w - cli_utf8_cols(cell) : 0;
+        printf("%s%*s %11s %5s %6s", cell, (int)pad, "", shape,
                cli_safe(r.dtype, rb, sizeof rb), r.method);
         if (strcmp(r.status, "error") == 0) {
             nerr++;
@@ -322,9 +421,11 @@ static void print_table(const rmtk_analysis *a)
             continue;
         }
         row_ctx rc = {a, i};
-        for (size_t c = 0; c < NC; c++) {
+        for (size_t c = 0, j = 0; c < NC; c++) {
             if (!have[c])
                 continue;
+            if (narrow && j++ % per == 0)
+                printf("\n ");
             double v = cli_usable(row_getter, &rc, cli_table_cols[c].key);
             if (rmtk_analysis_column_is_status(a, idx[c]) && !isnan(v))
                 printf(" %*s", TABLE_W, rmtk_stat_status_name((int)v));
@@ -333,28 +434,39 @@ static void print_table(const rmtk_analysis *a)
         }
         char verdict[512];
         rmtk_analysis_verdict(a, i, verdict, sizeof verdict, NULL);
-        printf("  %s\n", verdict);
+        print_verdict(verdict, narrow ? width : name_w + fixed, width);
     }
+    nskip = n - nrow;
     if (n > nskip)
         print_legend(have);
     if (nskip) {
         printf("\nskipped %zu tensor%s:\n", nskip, nskip == 1 ? "" : "s");
-        size_t shown = 0;
+        size_t listed = 0;
         for (size_t i = 0; i < n; i++) {
             rmtk_analysis_row r;
             rmtk_analysis_row_get(a, i, &r);
             if (strcmp(r.status, "skipped") != 0)
                 continue;
             char nb[1024], rb[4096];
-            if (shown++ < 25)
+            if (listed++ < 25)
                 printf("  %-40s %s\n", cli_safe(r.name, nb, sizeof nb),
                        cli_safe(r.reason, rb, sizeof rb));
         }
-        if (shown > 25)
-            printf("  ... and %zu more (see report.json)\n", shown - 25);
+        if (listed > 25)
+            printf("  ... and %zu more (see report.json)\n", listed - 25);
     }
     if (nerr)
         printf("\n%zu matrix(es) failed (see above and report.json)\n", nerr);
+done:
+    for (size_t k = 0; k < nrow; k++) {
+        free(safe ? safe[k] : NULL);
+        free(shown ? shown[k] : NULL);
+    }
+    free(names);
+    free(shown);
+    free(safe);
+    free(own);
+    free(rowof);
 }
 
 /* A run that analysed no matrix is a failure, not an empty report: say why (every tensor
@@ -403,7 +515,8 @@ static size_t write_stdout(const void *buf, size_t n, void *user)
 }
 
 /* Figures and report.html from the report.json just written: the code path of `rmtk plot`. */
-static int draw_report(const char *out, const char *formats, int tty, size_t *nfig)
+static int draw_report(const char *out, const char *formats, int level, int threads, int tty,
+                       size_t *nfig)
 {
     char path[4200], figdir[4200];
     snprintf(path, sizeof path, "%s/report.json", out);
@@ -416,12 +529,19 @@ static int draw_report(const char *out, const char *formats, int tty, size_t *nf
     cJSON *root = NULL;
     if ((st = cli_report_load(path, &root)))
         return st;
-    cli_plot_opts o = {NULL, NULL, formats};
+    cli_plot_opts o = {NULL, NULL, formats, level, threads};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     st = cli_plot_report(root, figdir, &o, nfig);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!st) {
         snprintf(path, sizeof path, "%s/report.html", out);
-        st = cli_html_write(root, figdir, path);
+        st = cli_html_write(root, figdir, "../figures/", path);
     }
+    if (getenv("RMTK_TIMING")) /* bench/: the time share of the figures */
+        fprintf(stderr, "rmtk: figures %.3f s, html %.3f s\n",
+                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
+                elapsed(&t1));
     cJSON_Delete(root);
     if (tty)
         fprintf(stderr, "\r\033[K");
@@ -475,7 +595,8 @@ int cmd_analyze(int argc, char **argv)
     rmtk_analysis_params p = rmtk_analysis_params_default();
     const char *out = NULL, *formats = "svg,png", *base = NULL;
     const char *files[1024], *labels[1024];
-    int nfiles = 0, nlabels = 0, quiet = 0, st, plots = 1, json = 0, per_matrix = 0;
+    int nfiles = 0, nlabels = 0, quiet = 0, st, plots = 1, json = 0, per_matrix = 0, wide = 0;
+    int figures = CLI_FIGURES_AUTO;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         int64_t iv;
@@ -626,6 +747,11 @@ int cmd_analyze(int argc, char **argv)
             quiet = 1;
         } else if (strcmp(a, "--no-plots") == 0) {
             plots = 0;
+        } else if (strcmp(a, "--figures") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_figures(v, &figures)))
+                return st;
+        } else if (strcmp(a, "--wide") == 0) {
+            wide = 1;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if (strcmp(a, "--progress") == 0) {
@@ -762,11 +888,11 @@ int cmd_analyze(int argc, char **argv)
                 cli_error("cannot write the report to stdout (%s)", rmtk_status_str(st));
         }
         if (!st && out && plots)
-            st = draw_report(od.stage, formats, tty, &nfig);
+            st = draw_report(od.stage, formats, figures, p.threads, tty, &nfig);
         if (!st && out)
             st = cli_outdir_commit(&od);
         if (!quiet && !json)
-            print_table(an);
+            print_table(an, wide);
         if (!st && !quiet && !json && out)
             printf("\nwrote %s/summary.csv, %s/report.json%s (%.1f s)\n", out, out,
                    plots ? ", report.html and figures/" : "", elapsed(&ps.start));

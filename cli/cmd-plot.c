@@ -6,6 +6,8 @@
 #include "cli.h"
 
 #include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,6 +42,41 @@ static int unstage(const char *stage, const char *dir, int keep)
     return st;
 }
 
+/* The figure folder dir as seen from the pages in layers/ beside the HTML file: a relative path
+ * ("../figures/") from the real paths of both, so that the folder can be moved as a whole. */
+static int figure_href(const char *dir, const char *html, char *buf, size_t n)
+{
+    char hdir[4200], a[PATH_MAX], b[PATH_MAX];
+    const char *slash = strrchr(html, '/');
+    if (slash)
+        snprintf(hdir, sizeof hdir, "%.*s", (int)(slash - html), html);
+    else
+        snprintf(hdir, sizeof hdir, ".");
+    if (!realpath(dir, a) || !realpath(hdir, b)) {
+        cli_error("%s: %s", realpath(dir, a) ? hdir : dir, strerror(errno));
+        return RMTK_ERR_IO;
+    }
+    /* b/layers -> a: up from layers/ to b, then up to the common prefix, then down to a */
+    size_t common = 0, k = 0;
+    while (a[k] && a[k] == b[k]) {
+        k++;
+        if ((a[k] == '/' || !a[k]) && (b[k] == '/' || !b[k]))
+            common = k;
+    }
+    if (!strcmp(b, "/") || !strcmp(a, "/"))
+        common = 0;
+    size_t len = (size_t)snprintf(buf, n, "../");
+    for (const char *q = b + common; *q && len < n; q++)
+        if (*q == '/')
+            len += (size_t)snprintf(buf + len, n - len, "../");
+    if (len < n)
+        snprintf(buf + len, n - len, "%s%s/", a[common] == '/' ? a + common + 1 : a + common,
+                 a[common] ? "" : "");
+    if (!a[common]) /* a is b or above it: no trailing name */
+        buf[len] = '\0';
+    return RMTK_OK;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -54,8 +91,11 @@ static void usage(FILE *f)
             "                   trends (default: every figure the report has data for)\n"
             "  --format LIST    comma-separated svg, png, pdf (default svg,png)\n"
             "  --out DIR        where to write (default: figures/ beside the report)\n"
-            "  --html FILE      also write the self-contained HTML report to FILE; it shows the\n"
-            "                   figures drawn by this command only (none left in DIR by others)\n"
+            "  --html FILE      also write the summary page FILE and the matrix pages in layers/\n"
+            "                   beside it; they show the figures drawn by this command only\n"
+            "  --figures F      none, summary (trends only), all, or auto (the default: all up\n"
+            "                   to 64 analysed matrices, summary beyond; all with --layer)\n"
+            "  --threads N      worker processes drawing figures (default: all cores)\n"
             "  --quiet          print nothing on success\n"
             "  --help           this text\n");
 }
@@ -63,7 +103,7 @@ static void usage(FILE *f)
 int cmd_plot(int argc, char **argv)
 {
     const char *report = NULL, *out = NULL, *html = NULL;
-    cli_plot_opts o = {NULL, NULL, NULL};
+    cli_plot_opts o = {NULL, NULL, NULL, CLI_FIGURES_AUTO, 0};
     int quiet = 0, st;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -85,6 +125,16 @@ int cmd_plot(int argc, char **argv)
         } else if (strcmp(a, "--html") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &html)))
                 return st;
+        } else if (strcmp(a, "--figures") == 0) {
+            const char *v;
+            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_figures(v, &o.level)))
+                return st;
+        } else if (strcmp(a, "--threads") == 0) {
+            const char *v;
+            int64_t iv;
+            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_i64(a, v, 1, 4096, &iv)))
+                return st;
+            o.threads = (int)iv;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -129,8 +179,11 @@ int cmd_plot(int argc, char **argv)
             return RMTK_ERR_IO;
         }
         st = cli_plot_report(root, stage, &o, &n);
+        char rel[8400];
         if (!st)
-            st = cli_html_write(root, stage, html);
+            st = figure_href(dir, html, rel, sizeof rel);
+        if (!st)
+            st = cli_html_write(root, stage, rel, html);
         int ust = unstage(stage, dir, st == RMTK_OK);
         st = st ? st : ust;
     } else {

@@ -2,7 +2,8 @@
  * outdir.c: the output folder of `rmtk analyze` (design in docs/report.md, "The output folder").
  *
  * rmtk owns the files it writes into --out DIR and only those. A run writes everything into a
- * private staging folder DIR/.rmtk-staging.PID (report.json, summary.csv, report.html, figures/)
+ * private staging folder DIR/.rmtk-staging.PID (report.json, summary.csv, report.html, figures/,
+ * layers/)
  * together with the list of those files, DIR/.rmtk-staging.PID/rmtk-manifest.txt, and a copy of
  * the previous run's manifest. Then it commits:
  *
@@ -18,8 +19,8 @@
  * and DIR/.rmtk-commit holds the rest of a commit that the next run completes. A run killed
  * before step 1 leaves only its staging folder, which the next run removes (its process is gone).
  * Files not named by a manifest are never touched; a manifest line that is not a plain relative
- * path of the form NAME or figures/NAME is ignored (a hand-edited manifest cannot delete files
- * elsewhere).
+ * path of the form NAME, figures/NAME or layers/NAME is ignored (a hand-edited manifest cannot
+ * delete files elsewhere).
  *
  * Ctrl-C (SIGINT), SIGTERM or SIGHUP while computing removes the (then empty) staging folder.
  *
@@ -49,12 +50,12 @@ static void join(char *buf, size_t n, const char *a, const char *b)
         buf[0] = '\0'; /* not reachable with the checked lengths; an empty path fails safely */
 }
 
-/* A manifest entry we are willing to create or delete: NAME or figures/NAME, NAME made of
- * [A-Za-z0-9._-], not starting with '.'. */
+/* A manifest entry we are willing to create or delete: NAME, figures/NAME or layers/NAME, NAME
+ * made of [A-Za-z0-9._-], not starting with '.'. */
 static int safe_entry(const char *p)
 {
-    if (strncmp(p, "figures/", 8) == 0)
-        p += 8;
+    if (strncmp(p, "figures/", 8) == 0 || strncmp(p, "layers/", 7) == 0)
+        p += p[0] == 'f' ? 8 : 7;
     if (!*p || *p == '.')
         return 0;
     for (; *p; p++)
@@ -110,7 +111,8 @@ static int list_has(char *const *list, const char *s)
     return 0;
 }
 
-/* Removes a folder of ours: its regular files, those of its figures/ subfolder, then both. */
+/* Removes a folder of ours: its regular files, those of its figures/ and layers/ subfolders,
+ * then the folders. */
 static void remove_tree(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -125,7 +127,8 @@ static void remove_tree(const char *dir)
         struct stat sb;
         if (lstat(path, &sb) != 0)
             continue;
-        if (S_ISDIR(sb.st_mode) && strcmp(e->d_name, "figures") == 0)
+        if (S_ISDIR(sb.st_mode) &&
+            (strcmp(e->d_name, "figures") == 0 || strcmp(e->d_name, "layers") == 0))
             remove_tree(path);
         else if (S_ISREG(sb.st_mode))
             unlink(path);
@@ -175,6 +178,9 @@ static int finish_commit(const char *dir)
     join(path, sizeof path, dir, "figures");
     if (!st && mkdir(path, 0777) != 0 && errno != EEXIST)
         st = RMTK_ERR_IO;
+    join(path, sizeof path, dir, "layers");
+    if (!st && mkdir(path, 0777) != 0 && errno != EEXIST)
+        st = RMTK_ERR_IO;
     for (size_t i = 0; !st && now[i]; i++) {
         join(from, sizeof from, commit, now[i]);
         join(path, sizeof path, dir, now[i]);
@@ -193,6 +199,8 @@ static int finish_commit(const char *dir)
         remove_tree(commit);
     join(path, sizeof path, dir, "figures");
     rmdir(path); /* only when empty: other people's files stay */
+    join(path, sizeof path, dir, "layers");
+    rmdir(path);
     list_free(now);
     list_free(before);
     return st;
@@ -294,14 +302,15 @@ void cli_outdir_abandon(cli_outdir *od)
     od->stage[0] = '\0';
 }
 
-/* Appends the regular files of stage/sub (sub "" or "figures") to f, sorted by readdir order. */
+/* Appends the regular files of stage/sub (sub "", "figures" or "layers") to f, sorted by readdir
+ * order; a subfolder the run did not create (layers/ with --no-plots) lists nothing. */
 static int list_files(FILE *f, const char *stage, const char *sub)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s%s%s", stage, *sub ? "/" : "", sub);
     DIR *d = opendir(path);
     if (!d)
-        return RMTK_ERR_IO;
+        return *sub && errno == ENOENT ? RMTK_OK : RMTK_ERR_IO;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         char p[4400], rel[512];
@@ -345,6 +354,8 @@ int cli_outdir_commit(cli_outdir *od)
         st = list_files(f, od->stage, "");
         if (!st)
             st = list_files(f, od->stage, "figures");
+        if (!st)
+            st = list_files(f, od->stage, "layers");
         if (fflush(f) != 0 || fsync(fileno(f)) != 0)
             st = RMTK_ERR_IO;
         if (fclose(f) != 0)

@@ -15,10 +15,12 @@
 
 #include <plplot.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* cmap0 indices */
@@ -780,7 +782,40 @@ done:
     free(cc);
 }
 
-/* ---- the model figure: trends against depth ------------------------------------------------- */
+/* ---- the model figure: trends per module type against the block index --------------------- */
+
+/* The trends of a model with a block structure (issue 13): one series per module type (the
+ * report's "module"; "" is "other"), x = the block index, so that q, k, v, o, gate, up, down each
+ * draw their own line through the depth of the network instead of a zigzag in file order.
+ * Matrices without a block index (embeddings, the head) are left out of the lines and counted in
+ * the legend panel. A model without any block index falls back to the position in the report
+ * (file order), said on the axis and in the legend. The series are coloured from a palette of
+ * NMODC colours after the fixed ones, cycling through line styles beyond that, and the legend
+ * panel lists every series however many there are (columns, then a smaller font). */
+
+enum { NMODC = 12 };
+
+typedef struct {
+    const char *module; /* points into the report */
+    size_t n;           /* matrices */
+} trend_series;
+
+static int trend_x(const cJSON *m, int by_block, size_t pos, double *x)
+{
+    double b = cli_json_num(m, "block");
+    if (!by_block) {
+        *x = (double)pos;
+        return 1;
+    }
+    *x = b;
+    return isfinite(b) && b >= 0;
+}
+
+static const char *trend_module(const cJSON *m)
+{
+    const char *s = cli_json_str(m, "module");
+    return s && *s ? s : "other";
+}
 
 static void draw_trends(fig *f, const fig_input *in)
 {
@@ -792,23 +827,50 @@ static void draw_trends(fig *f, const fig_input *in)
               {"stable_rank", "stable_rank ‖W‖#dF#u²/σ#d1#u²"},
               {"pt_frac_rejected", "pt_frac_rejected (all vectors)"}};
     const cJSON *mats = cJSON_GetObjectItemCaseSensitive(in->report, "matrices"), *m;
-    size_t n = (size_t)cJSON_GetArraySize(mats);
+    size_t n = (size_t)cJSON_GetArraySize(mats), nser = 0, nok = 0, nnoblock = 0;
+    int by_block = 0;
+    cJSON_ArrayForEach(m, mats) if (cli_matrix_ok(m) && cli_json_num(m, "block") >= 0) by_block = 1;
     double *x = malloc((n ? n : 1) * sizeof(double)), *y = malloc((n ? n : 1) * sizeof(double));
-    if (!x || !y)
+    trend_series *ser = calloc(n ? n : 1, sizeof *ser);
+    if (!x || !y || !ser)
         goto done;
+    double xlo = INFINITY, xhi = -INFINITY;
+    cJSON_ArrayForEach(m, mats)
+    {
+        if (!cli_matrix_ok(m))
+            continue;
+        double xv;
+        if (!trend_x(m, by_block, ++nok, &xv)) {
+            nnoblock++;
+            continue;
+        }
+        xlo = fmin(xlo, xv);
+        xhi = fmax(xhi, xv);
+        const char *mod = by_block ? trend_module(m) : "all";
+        size_t s = 0;
+        while (s < nser && strcmp(ser[s].module, mod) != 0)
+            s++;
+        if (s == nser)
+            ser[nser++].module = mod;
+        ser[s].n++;
+    }
+    if (!isfinite(xlo)) {
+        xlo = 1;
+        xhi = 1;
+    }
+    const char *xlab = by_block ? "block index (layer number in the names)"
+                                : "position in the file (no block index)";
     for (size_t q = 0; q < sizeof qs / sizeof qs[0]; q++) {
-        size_t j = 0, depth = 0;
         double lo = INFINITY, hi = -INFINITY;
+        size_t pos = 0;
         cJSON_ArrayForEach(m, mats)
         {
-            if (!cli_matrix_ok(m))
+            double xv;
+            if (!cli_matrix_ok(m) || !trend_x(m, by_block, ++pos, &xv))
                 continue;
-            depth++;
             /* values marked unusable by their status (too few levels or tail values, a capped
              * or failed fit) are left out (docs/report.md, "Minimum sizes") */
             double v = cli_usable(cli_json_getter, m, qs[q].key);
-            x[j] = (double)depth;
-            y[j++] = v;
             if (isfinite(v)) {
                 lo = fmin(lo, v);
                 hi = fmax(hi, v);
@@ -823,17 +885,53 @@ static void draw_trends(fig *f, const fig_input *in)
             hi = 1;
         }
         double pad = hi > lo ? 0.1 * (hi - lo) : 0.5;
-        char title[120];
-        snprintf(title, sizeof title, "%s", qs[q].label);
-        panel(f, 0.5, (double)depth + 0.5, lo - pad, hi + pad, 0, 0,
-              "layer depth", qs[q].label, title);
-        points(f, qs[q].key, x, y, j, C_BLUE, NULL);
-        FILE *keep = f->csv;
-        f->csv = NULL;
-        curve(f, qs[q].key, x, y, j, C_BLUE, 1, NULL);
-        f->csv = keep;
+        double x0 = xlo - 0.5, x1 = xhi + 0.5;
+        panel(f, x0, x1, lo - pad, hi + pad, 0, 0, xlab, qs[q].label, qs[q].label);
+        for (size_t s = 0; s < nser; s++) {
+            /* the series' points in x order (a stable insertion sort: experts of one block keep
+             * their file order) */
+            size_t j = 0;
+            pos = 0;
+            cJSON_ArrayForEach(m, mats)
+            {
+                double xv;
+                if (!cli_matrix_ok(m) || !trend_x(m, by_block, ++pos, &xv))
+                    continue;
+                if (strcmp(by_block ? trend_module(m) : "all", ser[s].module) != 0)
+                    continue;
+                double v = cli_usable(cli_json_getter, m, qs[q].key);
+                size_t t = j++;
+                while (t > 0 && x[t - 1] > xv) {
+                    x[t] = x[t - 1];
+                    y[t] = y[t - 1];
+                    t--;
+                }
+                x[t] = xv;
+                y[t] = v;
+            }
+            char series[160];
+            if (by_block)
+                snprintf(series, sizeof series, "%s/%s", qs[q].key, ser[s].module);
+            else
+                snprintf(series, sizeof series, "%s", qs[q].key);
+            int col = C_NCOL + (int)(s % NMODC), sty = 1 + (int)(s / NMODC) % 8;
+            curve(f, series, x, y, j, col, sty, NULL);
+            /* the points as small squares of lines (hundreds of text glyphs would make the SVG
+             * large; lines of one colour become one path) */
+            double hx = 0.004 * (x1 - x0), hy = 0.008 * (f->ymax - f->ymin);
+            plcol0(col);
+            plwidth(2.5);
+            for (size_t t = 0; t < j; t++) {
+                if (!isfinite(y[t]))
+                    continue;
+                PLFLT sx[5] = {x[t] - hx, x[t] + hx, x[t] + hx, x[t] - hx, x[t] - hx};
+                PLFLT sy[5] = {y[t] - hy, y[t] - hy, y[t] + hy, y[t] + hy, y[t] - hy};
+                plline(5, sx, sy);
+            }
+            plwidth(1.0);
+        }
         /* reference lines labelled in place (a legend box would hide points) */
-        double x0 = 0.5, x1 = (double)depth + 0.5, dy = 0.03 * (hi - lo + 2 * pad);
+        double dy = 0.03 * (hi - lo + 2 * pad);
         if (!strcmp(qs[q].key, "r_mean")) {
             hline(f, "r_goe", 0.5307, x0, x1, C_RED, 2, NULL);
             hline(f, "r_poisson", 0.3863, x0, x1, C_GREY, 3, NULL);
@@ -852,30 +950,49 @@ static void draw_trends(fig *f, const fig_input *in)
             plschr(0, 1.0);
         }
     }
-    /* the sixth panel: the names of the layers, by depth */
+    /* the sixth panel: the legend, every series (columns of up to `per` entries; beyond three
+     * columns the entries get smaller) */
     pladv(0);
     plvpor(0.05, 0.95, 0.05, 0.90);
     plwind(0, 1, 0, 1);
     plcol0(C_FG);
     plschr(0, 0.8);
-    plmtex("t", 1.0, 0.0, 0.0, "layers by depth");
-    size_t depth = 0;
-    cJSON_ArrayForEach(m, mats)
-    {
-        if (!cli_matrix_ok(m))
-            continue;
-        depth++;
-        if (depth > 24)
-            break;
-        char line[120], nm[90];
-        plain_text(cli_json_str(m, "name") ? cli_json_str(m, "name") : "?", nm, sizeof nm);
-        snprintf(line, sizeof line, "%zu  %.60s", depth, nm);
-        plptex(0.0, 1.0 - 0.04 * (double)depth, 1, 0, 0, line);
+    plmtex("t", 1.0, 0.0, 0.0, by_block ? "module type (matrices)" : "x: position in the file");
+    size_t rows = 14, ncol = 3;
+    if (nser > rows * ncol)
+        rows = (nser + ncol - 1) / ncol;
+    double step = 0.88 / (double)(rows + 1), chr = fmin(0.8, 0.8 * 14.0 / (double)rows);
+    plschr(0, chr);
+    for (size_t s = 0; s < nser; s++) {
+        double cx = (double)(s / rows) / (double)ncol, cy = 0.97 - step * (double)(s % rows + 1);
+        PLFLT lx[2] = {cx, cx + 0.06}, ly[2] = {cy, cy};
+        plcol0(C_NCOL + (int)(s % NMODC));
+        pllsty(1 + (int)(s / NMODC) % 8);
+        plwidth(2.0);
+        plline(2, lx, ly);
+        pllsty(1);
+        plwidth(1.0);
+        char line[120], nm[100];
+        plain_text(ser[s].module, nm, sizeof nm);
+        snprintf(line, sizeof line, "%.60s (%zu)", nm, ser[s].n);
+        plcol0(C_FG);
+        plptex(cx + 0.08, cy - 0.01, 1, 0, 0, line);
+    }
+    plschr(0, 0.7);
+    if (nnoblock) {
+        char note[160];
+        snprintf(note, sizeof note,
+                 "%zu matri%s without a block index (embedding, head) not drawn",
+                 nnoblock, nnoblock == 1 ? "x" : "ces");
+        plptex(0.0, 0.02, 1, 0, 0, note);
+    } else if (!by_block) {
+        plptex(0.0, 0.02, 1, 0, 0, "no block index in the names: x = # in the table");
     }
     plschr(0, 1.0);
 done:
     free(x);
     free(y);
+    free(ser);
 }
 
 /* ---- rmtk simulate: the simulated density against the limiting law -------------------------- */
@@ -973,7 +1090,9 @@ static const fig_kind kinds[] = {
 
 static const fig_kind trends_kind = {
     "trends", NULL, draw_trends, 3, 2, 1200, 760,
-    "Per-layer statistics against depth (order of the layers in the report). Values whose status "
+    "Per-layer statistics against the block index (the layer number in the tensor names), one "
+    "line per module type (attn_q, mlp_down, ...); a model whose names carry no block index is "
+    "drawn against the position in the report (file order). Values whose status "
     "is not ok (fewer than 50 levels or tail values, a capped or failed Marchenko–Pastur fit, a "
     "flat spectrum) are left out."};
 
@@ -992,11 +1111,18 @@ const char *const cli_figure_kinds[] = {"esd", "spacing", "ratio", "sigma2", "ve
 
 static void palette(void)
 {
-    static const PLINT r[C_NCOL] = {255, 0, 0, 213, 0, 230, 204, 86, 140, 198, 215};
-    static const PLINT g[C_NCOL] = {255, 0, 114, 94, 158, 159, 121, 180, 140, 219, 215};
-    static const PLINT b[C_NCOL] = {255, 0, 178, 0, 115, 0, 167, 233, 140, 239, 215};
-    plscmap0n(C_NCOL);
-    plscmap0(r, g, b, C_NCOL);
+    /* the fixed colours, then NMODC for the series of the trends (Okabe-Ito, then Tol's muted) */
+    static const PLINT r[C_NCOL + NMODC] = {255, 0,   0,   213, 0,  230, 204, 86, 140, 198, 215,
+                                            0,   213, 0,   230, 204, 86, 0,   136, 68, 153, 51,
+                                            119};
+    static const PLINT g[C_NCOL + NMODC] = {255, 0,   114, 94,  158, 159, 121, 180, 140, 219, 215,
+                                            114, 94,  158, 159, 121, 180, 0,   34,  170, 153, 34,
+                                            119};
+    static const PLINT b[C_NCOL + NMODC] = {255, 0,   178, 0,   115, 0,  167, 233, 140, 239, 215,
+                                            178, 0,   115, 0,   167, 233, 0,   85,  153, 51,  136,
+                                            119};
+    plscmap0n(C_NCOL + NMODC);
+    plscmap0(r, g, b, C_NCOL + NMODC);
 }
 
 static int plerr;
@@ -1012,7 +1138,9 @@ static int render(const fig_kind *fk, const fig_input *in, const char *path, con
                   FILE *csv)
 {
     char dev[16], geom[32];
-    snprintf(dev, sizeof dev, "%scairo", fmt);
+    /* SVG by PLplot's own svg driver: text as <text> elements (cairo's svgcairo writes every
+     * glyph as an outline path, ~200 KB a figure); PNG and PDF by cairo */
+    snprintf(dev, sizeof dev, "%s%s", fmt, strcmp(fmt, "svg") ? "cairo" : "");
     snprintf(geom, sizeof geom, "%dx%d", fk->width, fk->height);
     fflush(stdout);
     fflush(stderr);
@@ -1120,7 +1248,7 @@ static int one_figure(const fig_kind *fk, const fig_input *in, const char *pstem
     for (char *fmt = strtok_r(fmts, ",", &save); fmt && !st; fmt = strtok_r(NULL, ",", &save)) {
         snprintf(path, sizeof path, "%s.%s", pstem, fmt);
         snprintf(tmp, sizeof tmp, "%.*s.%s.%s.tmp%ld", dirlen, pstem, pstem + dirlen, fmt, pid);
-        if (render(fk, in, tmp, fmt, csv) || (!strcmp(fmt, "svg") && svg_normalise(tmp))) {
+        if (render(fk, in, tmp, fmt, csv) || (!strcmp(fmt, "svg") && (svg_normalise(tmp) || cli_svg_compact(tmp)))) {
             cli_error("%s: PLplot could not draw the figure", path);
             st = RMTK_ERR_IO;
         }
@@ -1149,6 +1277,143 @@ static int one_figure(const fig_kind *fk, const fig_input *in, const char *pstem
     return st;
 }
 
+/* ---- which figures, and drawing them in parallel -------------------------------------------- */
+
+int cli_parse_figures(const char *s, int *level)
+{
+    static const char *const names[] = {"auto", "none", "summary", "all"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(s, names[i])) {
+            *level = i;
+            return RMTK_OK;
+        }
+    cli_error("--figures: '%s' is not none, summary, all or auto", s);
+    return RMTK_ERR_ARG;
+}
+
+int cli_figures_level(const cJSON *report, const cli_plot_opts *o)
+{
+    int level = o ? o->level : CLI_FIGURES_AUTO;
+    if (level != CLI_FIGURES_AUTO)
+        return level;
+    if (o && o->layer)
+        return CLI_FIGURES_ALL;
+    const cJSON *m;
+    size_t nok = 0;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(report, "matrices")) nok +=
+        (size_t)cli_matrix_ok(m);
+    return nok <= CLI_FIGURES_AUTO_MAX ? CLI_FIGURES_ALL : CLI_FIGURES_SUMMARY;
+}
+
+typedef struct {
+    const fig_kind *kind;
+    const cJSON *m; /* NULL: the model figure */
+    size_t idx;     /* the matrix's index in the report */
+} plot_job;
+
+static int run_job(const cJSON *report, const plot_job *jb, const char *dir, const char *formats,
+                   double alpha, size_t *nwritten)
+{
+    char stem[128], pstem[4096];
+    if (!jb->m) {
+        fig_input in = {report, NULL, "model", 0, 0, alpha, "model", NULL};
+        cli_figure_stem((size_t)-1, "model", jb->kind->kind, stem, sizeof stem);
+        snprintf(pstem, sizeof pstem, "%s/%s", dir, stem);
+        return one_figure(jb->kind, &in, pstem, formats, nwritten);
+    }
+    const char *name = cli_json_str(jb->m, "name");
+    /* titles show the last 28 characters of long names (their informative end) */
+    char esc[200], shown[64];
+    const char *nm = name ? name : "?";
+    size_t len = strlen(nm);
+    if (len > 28) {
+        const char *tail = nm + len - 27;
+        while ((*tail & 0xC0) == 0x80) /* not inside a UTF-8 character */
+            tail++;
+        snprintf(shown, sizeof shown, "…%s", tail);
+        nm = shown;
+    }
+    plain_text(nm, esc, sizeof esc);
+    fig_input in = {report, jb->m, esc, cli_json_num(jb->m, "rows"), cli_json_num(jb->m, "cols"),
+                    alpha, name, NULL};
+    cli_figure_stem(jb->idx, name, jb->kind->kind, stem, sizeof stem);
+    snprintf(pstem, sizeof pstem, "%s/%s", dir, stem);
+    return one_figure(jb->kind, &in, pstem, formats, nwritten);
+}
+
+/* The jobs split over `workers` processes (job j to worker j mod workers). PLplot keeps its
+ * state in globals (the current stream, the abort handler) and a figure redirects the process's
+ * stdout and stderr while it is drawn, so figures cannot be drawn by threads of one process;
+ * forked workers share nothing but the parsed report (copy-on-write) and report their count of
+ * files through a pipe. */
+static int run_jobs(const cJSON *report, const plot_job *jobs, size_t njobs, const char *dir,
+                    const char *formats, double alpha, int workers, size_t *nwritten)
+{
+    if (workers > (int)njobs)
+        workers = (int)njobs;
+    if (workers <= 1) {
+        int st = RMTK_OK;
+        for (size_t j = 0; j < njobs && !st; j++)
+            st = run_job(report, &jobs[j], dir, formats, alpha, nwritten);
+        return st;
+    }
+    pid_t pids[256];
+    int fds[256];
+    if (workers > 256)
+        workers = 256;
+    int started = 0, st = RMTK_OK;
+    fflush(NULL);
+    for (int w = 0; w < workers; w++) {
+        int p[2];
+        if (pipe(p) != 0)
+            break;
+        pid_t pid = fork();
+        if (pid < 0) {
+            close(p[0]);
+            close(p[1]);
+            break;
+        }
+        if (pid == 0) {
+            close(p[0]);
+            size_t n = 0;
+            int cst = RMTK_OK;
+            for (size_t j = (size_t)w; j < njobs && !cst; j += (size_t)workers)
+                cst = run_job(report, &jobs[j], dir, formats, alpha, &n);
+            ssize_t wr = write(p[1], &n, sizeof n);
+            (void)wr;
+            close(p[1]);
+            fflush(NULL);
+            _exit(cst & 0xff);
+        }
+        close(p[1]);
+        pids[started] = pid;
+        fds[started++] = p[0];
+    }
+    /* jobs of workers that could not be started are drawn here */
+    for (int w = started; w < workers && !st; w++)
+        for (size_t j = (size_t)w; j < njobs && !st; j += (size_t)workers)
+            st = run_job(report, &jobs[j], dir, formats, alpha, nwritten);
+    for (int w = 0; w < started; w++) {
+        size_t n = 0;
+        if (read(fds[w], &n, sizeof n) == (ssize_t)sizeof n)
+            *nwritten += n;
+        close(fds[w]);
+        int status = 0;
+        while (waitpid(pids[w], &status, 0) < 0 && errno == EINTR)
+            ;
+        int cst = WIFEXITED(status) ? WEXITSTATUS(status) : RMTK_ERR_IO;
+        if (cst && !st)
+            st = cst;
+    }
+    return st;
+}
+
+static int online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o,
                     size_t *nwritten)
 {
@@ -1175,64 +1440,51 @@ int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o
         }
     }
     *nwritten = 0;
-    const cJSON *params = cJSON_GetObjectItemCaseSensitive(report, "parameters");
+    int level = cli_figures_level(report, o);
     double alpha = cli_json_significance(report);
-    (void)params;
     const cJSON *mats = cJSON_GetObjectItemCaseSensitive(report, "matrices"), *m;
+    size_t nkinds = sizeof kinds / sizeof kinds[0];
+    size_t cap = (size_t)cJSON_GetArraySize(mats) * nkinds + 1, njobs = 0;
+    plot_job *jobs = malloc(cap * sizeof *jobs);
+    if (!jobs)
+        return RMTK_ERR_NOMEM;
     size_t idx = 0, nmatch = 0, nok = 0;
-    int st = RMTK_OK;
+    if (!layer && level != CLI_FIGURES_NONE && (!want || !strcmp(want, "trends"))) {
+        cJSON_ArrayForEach(m, mats) nok += (size_t)cli_matrix_ok(m);
+        if (nok) /* first: the summary's figure is ready early */
+            jobs[njobs++] = (plot_job){&trends_kind, NULL, (size_t)-1};
+    }
     cJSON_ArrayForEach(m, mats)
     {
         size_t i = idx++;
         if (!cli_matrix_ok(m))
             continue;
-        nok++;
         const char *name = cli_json_str(m, "name");
         if (layer && (!name || strcmp(name, layer) != 0))
             continue;
         nmatch++;
-        /* titles show the last 28 characters of long names (their informative end) */
-        char esc[200], shown[64];
-        const char *nm = name ? name : "?";
-        size_t len = strlen(nm);
-        if (len > 28) {
-            const char *tail = nm + len - 27;
-            while ((*tail & 0xC0) == 0x80) /* not inside a UTF-8 character */
-                tail++;
-            snprintf(shown, sizeof shown, "…%s", tail);
-            nm = shown;
-        }
-        plain_text(nm, esc, sizeof esc);
-        fig_input in = {report, m, esc, cli_json_num(m, "rows"),
-                        cli_json_num(m, "cols"), alpha, name, NULL};
-        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0] && !st; k++) {
+        if (level != CLI_FIGURES_ALL)
+            continue;
+        for (size_t k = 0; k < nkinds; k++) {
             if (want && strcmp(want, kinds[k].kind) != 0)
                 continue;
             double *x;
             size_t n = cli_array(m, kinds[k].require, &x);
             free(x);
             /* figures need enough values to mean something */
-            if (n < 10)
-                continue;
-            char stem[128], pstem[4096];
-            cli_figure_stem(i, name, kinds[k].kind, stem, sizeof stem);
-            snprintf(pstem, sizeof pstem, "%s/%s", dir, stem);
-            st = one_figure(&kinds[k], &in, pstem, formats, nwritten);
+            if (n >= 10)
+                jobs[njobs++] = (plot_job){&kinds[k], m, i};
         }
-        if (st)
-            return st;
     }
+    int st = RMTK_OK;
     if (layer && !nmatch) {
         cli_error("--layer: no analysed matrix named '%s' in the report", layer);
-        return RMTK_ERR_NOTFOUND;
+        st = RMTK_ERR_NOTFOUND;
+    } else {
+        int workers = o && o->threads > 0 ? o->threads : online_cpus();
+        st = run_jobs(report, jobs, njobs, dir, formats, alpha, workers, nwritten);
     }
-    if (!layer && nok && (!want || !strcmp(want, "trends"))) {
-        fig_input in = {report, NULL, "model", 0, 0, alpha, "model", NULL};
-        char stem[128], pstem[4096];
-        cli_figure_stem((size_t)-1, "model", "trends", stem, sizeof stem);
-        snprintf(pstem, sizeof pstem, "%s/%s", dir, stem);
-        st = one_figure(&trends_kind, &in, pstem, formats, nwritten);
-    }
+    free(jobs);
     return st;
 }
 

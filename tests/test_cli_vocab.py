@@ -57,7 +57,7 @@ def runs(tmp_path_factory):
     rnd = d / "random.safetensors"
     write_safetensors(rnd, {"gauss.weight": gauss, "gauss.bias": rng.standard_normal(400)})
     args = [EXAMPLE, rnd, "--stats", "all", "--bootstrap", "20", "--threads", "2"]
-    term = run("analyze", *args, "--out", d / "out")
+    term = run("analyze", *args, "--out", d / "out", "--wide")
     js = run("analyze", *args, "--json", "--quiet")
     with open(d / "out" / "summary.csv", newline="") as f:
         text = f.read()
@@ -66,7 +66,8 @@ def runs(tmp_path_factory):
     rep = json.loads((d / "out" / "report.json").read_text())
     raw = (d / "out" / "report.json").read_text()
     page = (d / "out" / "report.html").read_text()
-    return dict(dir=d, term=term.stdout, json=json.loads(js.stdout), rows=rows, header=header,
+    layers = "".join(f.read_text() for f in sorted((d / "out" / "layers").iterdir()))
+    return dict(layers=layers, dir=d, term=term.stdout, json=json.loads(js.stdout), rows=rows, header=header,
                 rep=rep, raw=raw, html=page, gauss=gauss.astype(np.float32).astype(np.float64),
                 files={"fc1.weight": EXAMPLE, "gauss.weight": str(rnd)})
 
@@ -95,10 +96,11 @@ def terminal(out):
 
 def html_table_keys(page):
     table = page[page.index("<h2 id=table>"):]
-    table = table[:table.index("</table>")]
+    table = table[:table.index("</thead>")]
     heads = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", table)]
-    assert heads[:3] == ["matrix", "shape", "dtype"] and heads[-1] == "verdict", heads
-    return heads[3:-1]
+    assert heads[:7] == ["#", "block", "module", "matrix", "spectrum", "shape", "dtype"] \
+        and heads[-1] == "verdict", heads
+    return heads[7:-1]
 
 
 def test_same_names_everywhere(runs):
@@ -138,8 +140,9 @@ def test_html_explains_every_key(runs):
     page = runs["html"]
     # every key of a matrix's "All statistics" block comes with a one-line description and the
     # section of docs/report.md that defines it
-    block = page[page.index("<details><summary>All statistics"):]
-    block = block[:block.index("</details>")]
+    # (on each matrix's page, layers/NNN-NAME.html)
+    block = runs["layers"][runs["layers"].index("<h2>All statistics"):]
+    block = block[:block.index("</table>")]
     cells = re.findall(r"<tr><th class=l>([^<]+)</th><td>[^<]*</td><td class=l>(.*?)</td></tr>",
                        block)
     assert [k for k, _ in cells] == runs["rep"]["columns"]
@@ -150,8 +153,8 @@ def test_html_explains_every_key(runs):
     legend = page[page.index("<dl class=\"muted legend\">"):]
     legend = legend[:legend.index("</dl>")]
     keys = re.findall(r"<dt><code>(\w+)</code></dt><dd>([^<]+)</dd>", legend)
-    assert [k for k, _ in keys][:-2] == html_table_keys(page)
-    assert [k for k, _ in keys][-2:] == ["verdict", "looks_random"]
+    assert [k for k, _ in keys][:-4] == html_table_keys(page)
+    assert [k for k, _ in keys][-4:] == ["block", "module", "verdict", "looks_random"]
 
 
 def test_verdict_file_and_flag_agree(runs):
@@ -259,4 +262,4 @@ def test_porter_thomas_figure_shows_its_floor(runs):
     # p-values are multiples of 1/(B+1)
     np.testing.assert_allclose(p * 2001, np.round(p * 2001), atol=1e-6)
     # the caption says where the floor comes from
-    assert "smallest p-value its Monte-Carlo null allows" in runs["html"]
+    assert "smallest p-value its Monte-Carlo null allows" in runs["layers"]

@@ -299,32 +299,88 @@ def test_plot_errors(out, tmp_path):
     assert run("plot", "--help").stdout.startswith("usage: rmtk plot")
 
 
+def esc(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
+        .replace('"', "&quot;").replace("'", "&#39;")
+
+
+def layer_stem(i, name):
+    return f"{i:03d}-{re.sub(r'[^A-Za-z0-9._-]', '_', name)[:63]}"
+
+
 def test_html_is_self_contained_and_escaped(out, report):
     html = (out[0] / "report.html").read_text()
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", html, re.I)
-    assert not re.search(r"<(script|link|iframe|img)\b", html, re.I)
+    # the only script is the inline table sorter; the only images are inline PNG thumbnails
+    assert not re.search(r'<(script|img)\b[^>]*\bsrc\s*=\s*(?!"data:image/png;base64,)', html,
+                         re.I)
+    assert not re.search(r"<(link|iframe)\b", html, re.I)
+    assert html.count("<script>") == 1
     assert "@import" not in html and "url(http" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;w&quot;" in html
     assert EVIL not in html
-    # every figure inlined, each with its own ids
-    n_svg = html.count("<svg")
-    n_files = len([f for f in os.listdir(out[0] / "figures") if f.endswith(".svg")])
-    assert n_svg == n_files
-    ids = re.findall(r'\bid="([^"]+)"', html)
+    # the summary inlines the trends figure only; every matrix's figures are on its own page
+    assert html.count("<svg") == 1
+    ids = re.findall(r'\bid="?([^" >]+)', html)
     assert len(ids) == len(set(ids))
-    for _, m in ok_matrices(report):
-        assert m["name"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
-            .replace('"', "&quot;").replace("'", "&#39;") in html
+    for i, m in enumerate(report["matrices"]):
+        assert esc(m["name"]) in html
+        page = out[0] / "layers" / f"{layer_stem(i, m['name'])}.html"
+        assert f'href="layers/{layer_stem(i, m["name"])}.html"' in html
+        text = page.read_text()
+        assert EVIL not in text and esc(m["name"]) in text
+        if m["status"] != "ok":
+            continue
+        # each figure of the matrix is referenced from its page and exists
+        refs = re.findall(r'<img loading=lazy alt="(\w+)" src="\.\./figures/([^"]+)"', text)
+        for kind, f in refs:
+            assert (out[0] / "figures" / f).is_file()
+        kinds = {k for k, _ in refs}
+        drawn = {k for k in KINDS if (out[0] / "figures" / f"{stem(i, m['name'], k)}.svg").exists()}
+        assert kinds == drawn
     for s in report["skipped"]:
         assert s["reason"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in html
     assert report["rmtk_version"] in html and "float64" in html
 
 
+def test_thumbnails_are_the_esd_histogram(out, report):
+    """The summary's thumbnail of a matrix is a PNG (decoded here independently) whose blue bars
+    have the heights of numpy's histogram of lambda = sigma^2 on the same bins."""
+    import base64
+    html = (out[0] / "report.html").read_text()
+    i, m = ok_matrices(report)[0]
+    row = html[html.index(f"<tr id=m{i}>"):]
+    uri = re.search(r'src="data:image/png;base64,([^"]+)"', row[:row.index("</tr>")]).group(1)
+    path = out[0] / "thumb.png"
+    path.write_bytes(base64.b64decode(uri))
+    img = png_decode(path)
+    assert img.shape == (32, 128, 3)
+    lam = np.array(m["arrays"]["singular_values"]) ** 2
+    lp = m["metrics"]["mp_lambda_plus"]
+    hi = max(min(lam.max(), 1.5 * lp), 1.05 * lp)
+    cnt, _ = np.histogram(lam[lam <= hi], bins=32, range=(0, hi))
+    # bin b is the 4 columns from 4b; its left column is drawn in the edge colour from the top of
+    # the bar down to the axis (row 31). Heights are proportional to the counts (to the pixel;
+    # the law's curve may cover a bar's top pixel).
+    edge = np.all(img == [0, 114, 178], axis=2)
+    heights = np.array([31 - np.argmax(edge[:31, 4 * b]) if edge[:31, 4 * b].any() else 0
+                        for b in range(32)])
+    assert heights.max() >= 10
+    scale = heights.max() / cnt.max()
+    np.testing.assert_allclose(heights, cnt * scale, atol=2.5)
+    assert np.all(heights[cnt == 0] == 0)
+
+
 def test_terminal_table_quiet_json_progress(out, report, tmp_path):
     p = out[1]
     lines = p.stdout.splitlines()
-    assert "verdict" in lines[0]
-    assert any(l.startswith("fc1.weight") and "bulk random (GOE)" in l for l in lines)
+    assert "verdict" in " ".join(lines[:4])  # the headings, laid out as the rows
+    # the verdict follows the row, on its line or (the terminal's width) the next
+    k = next(j for j, l in enumerate(lines) if l.startswith("fc1.weight"))
+    assert "bulk random (GOE)" in " ".join(lines[k:k + 5])
+    # not a terminal, no $COLUMNS: 100 columns (test_terminal_never_prints_two_rows_with_one_name)
+    table = p.stdout.split("\n\ncolumns")[0].splitlines()
+    assert max(len(l) for l in table) <= 100 or "COLUMNS" in os.environ
     # stderr is not a terminal here: a line per 10 % step at most, nothing from PLplot
     err = [l for l in p.stderr.splitlines() if l.strip()]
     assert 1 <= len(err) <= 11 and all(l.startswith("rmtk: analysed ") for l in err), p.stderr
@@ -371,6 +427,8 @@ def test_report_renders_in_chromium(out, report, tmp_path):
     for anchor in ("summary", "table", "skipped", "provenance"):
         assert f'id="{anchor}"' in dom
     assert dom.count("<svg") == (out[0] / "report.html").read_text().count("<svg")
+    # the sorter ran without error and left every row in place
+    assert dom.count("<tr id=") == len(report["matrices"])
     assert dom.rstrip().endswith("</html>")
 
 
@@ -452,3 +510,156 @@ def test_zero_and_rank_deficient_matrices(tmp_path):
     assert m["ones"]["metrics"]["r_mean"] is None
     assert "Poisson" not in m["ones"]["verdict"]
     assert not any(l.startswith("ones ") and "Poisson" in l for l in r.stdout.splitlines())
+
+
+# ---- issue 14 (the report at scale) and issue 13 (organised by block and module) ----------------
+
+LLM_MODULES = [("self_attn.q_proj", "attn_q"), ("self_attn.k_proj", "attn_k"),
+               ("self_attn.v_proj", "attn_v"), ("self_attn.o_proj", "attn_o"),
+               ("mlp.gate_proj", "mlp_gate"), ("mlp.up_proj", "mlp_up"),
+               ("mlp.down_proj", "mlp_down")]
+
+
+@pytest.fixture(scope="module")
+def llm(tmp_path_factory):
+    """A Llama-shaped checkpoint with 226 small matrices: the embedding, 32 blocks of 7
+    projections (d = 24, ff = 64), the head; analysed with the default --figures (auto)."""
+    d = tmp_path_factory.mktemp("llm")
+    rng = np.random.default_rng(14)
+    t = {"model.embed_tokens.weight": rng.standard_normal((100, 24))}
+    for b in range(32):
+        for path, _ in LLM_MODULES:
+            shape = (64, 24) if path in ("mlp.gate_proj", "mlp.up_proj") else \
+                (24, 64) if path == "mlp.down_proj" else (24, 24)
+            t[f"model.layers.{b}.{path}.weight"] = rng.standard_normal(shape)
+    t["lm_head.weight"] = rng.standard_normal((100, 24))
+    write_safetensors(d / "model.safetensors", t)
+    p = run("analyze", d / "model.safetensors", "--stats", "basic,mp", "--out", d / "out")
+    rep = json.loads((d / "out" / "report.json").read_text())
+    return d / "out", rep, p
+
+
+def test_llm_report_size_and_every_matrix_listed(llm):
+    out, rep, _ = llm
+    html = (out / "report.html").read_text()
+    assert len(rep["matrices"]) == 226
+    size = (out / "report.html").stat().st_size
+    assert size < 2_000_000, size
+    # the summary's table lists every matrix, linked to its page, which exists
+    for i, m in enumerate(rep["matrices"]):
+        assert f"<tr id=m{i}>" in html
+        s = layer_stem(i, m["name"])
+        assert f'href="layers/{s}.html"' in html
+        page = (out / "layers" / f"{s}.html").read_text()
+        assert f'href="../report.html#m{i}"' in page
+    # 226 matrices > 64: --figures auto draws the summary's figure only
+    figs = sorted(os.listdir(out / "figures"))
+    assert figs == ["model-trends.csv", "model-trends.png", "model-trends.svg"]
+    assert "No figures drawn for this matrix" in page
+    # the inlined SVG holds its text as text, not glyph outlines
+    svg = (out / "figures" / "model-trends.svg").read_text()
+    assert "<text" in svg and "glyph" not in svg
+    ET.parse(out / "figures" / "model-trends.svg")
+
+
+def test_llm_table_grouped_by_block(llm):
+    out, rep, _ = llm
+    html = (out / "report.html").read_text()
+    rows = [int(x) for x in re.findall(r"<tr id=m(\d+)>", html)]
+    names = [rep["matrices"][i]["name"] for i in rows]
+    # the embedding (before the first block) first, then block 0..31 in file order, the head last
+    assert names[0] == "model.embed_tokens.weight" and names[-1] == "lm_head.weight"
+    blocks = [rep["matrices"][i]["block"] for i in rows[1:-1]]
+    assert blocks == sorted(blocks) and blocks[0] == 0 and blocks[-1] == 31
+    groups = re.findall(r"<tr class=g[^>]*><th colspan=99>([^<]+)</th>", html)
+    assert groups == ["no block index"] + [f"block {b}" for b in range(32)] + ["no block index"]
+
+
+def test_llm_trends_by_block_per_module(llm):
+    """One series per module type, x = the block index in ascending order, y = the report's
+    value of the matrix of that block and module; the embedding and the head are not drawn."""
+    out, rep, _ = llm
+    c = read_csv(out / "figures" / "model-trends.csv")
+    by = {(m["block"], m["module"]): m for m in rep["matrices"]}
+    assert {m["module"] for m in rep["matrices"] if m["block"] < 0} == {"embed", "lm_head"}
+    for _, mod in LLM_MODULES:
+        for key in ("stable_rank",):
+            rows = c[f"{key}/{mod}"]
+            x = col(rows, "x")
+            assert list(x) == list(range(32))
+            for r in rows:
+                assert float(r["y"]) == by[(int(float(r["x"])), mod)]["metrics"][key]
+    assert not any(k.endswith("/embed") or k.endswith("/lm_head") for k in c)
+
+
+def test_figures_none_writes_no_figures(tmp_path):
+    r = run("analyze", EXAMPLE, "--figures", "none", "--out", tmp_path / "o")
+    figdir = tmp_path / "o" / "figures"
+    assert not figdir.exists() or os.listdir(figdir) == []
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert "<svg" not in html and "No trends figure" in html
+    assert len(os.listdir(tmp_path / "o" / "layers")) == 3
+    assert r.returncode == 0
+    # rmtk plot honours it too; summary draws the trends only
+    run("plot", tmp_path / "o" / "report.json", "--figures", "none", "--out", tmp_path / "p",
+        "--quiet")
+    assert os.listdir(tmp_path / "p") == []
+    run("plot", tmp_path / "o" / "report.json", "--figures", "summary", "--out", tmp_path / "s",
+        "--quiet", "--threads", "2")
+    assert sorted(os.listdir(tmp_path / "s")) == ["model-trends.csv", "model-trends.png",
+                                                  "model-trends.svg"]
+    assert run("plot", tmp_path / "o" / "report.json", "--figures", "most",
+               check=False).returncode == 5
+
+
+def test_plot_html_pages_link_the_figures(tmp_path, out, report):
+    """rmtk plot --html FILE: the summary FILE and layers/ beside it, whose pages find the figures
+    drawn into --out through a relative path."""
+    (tmp_path / "site").mkdir()
+    run("plot", out[0] / "report.json", "--out", tmp_path / "figs", "--html",
+        tmp_path / "site" / "index.html", "--quiet", "--threads", "2")
+    i, m = ok_matrices(report)[0]
+    page = (tmp_path / "site" / "layers" / f"{layer_stem(i, m['name'])}.html").read_text()
+    refs = re.findall(r'src="([^"]+)"', page)
+    assert refs and all(r.startswith("../../figs/") for r in refs)
+    for r in refs:
+        assert (tmp_path / "site" / "layers" / r).resolve().is_file()
+
+
+def test_terminal_never_prints_two_rows_with_one_name(tmp_path):
+    """Names that differ only in the middle: shortened to the terminal's width they would print
+    alike, so each goes on a line of its own ("#I NAME") and its row shows "#I"; --wide prints
+    full names. No two rows ever show the same name."""
+    rng = np.random.default_rng(2)
+    names = [f"encoder.stack.of.many.words.{k}.the.same.long.tail.of.words.weight"
+             for k in range(12)] + ["short.a", "short.b"]
+    write_safetensors(tmp_path / "m.safetensors",
+                      {n: rng.standard_normal((20, 12)) for n in names})
+    env = dict(os.environ, COLUMNS="60")
+
+    def table(*extra):
+        p = subprocess.run([CLI, "analyze", str(tmp_path / "m.safetensors"), "--stats", "basic",
+                            "--no-plots", "--out", str(tmp_path / "o"), *extra],
+                           capture_output=True, text=True, env=env)
+        assert p.returncode == 0, p.stderr
+        lines = p.stdout.split("\n\ncolumns")[0].splitlines()[1:]
+        return [l for l in lines if re.search(r"\s\d+x\d+\s", l)], lines
+
+    rows, lines = table()
+    cells = [l.split()[0] for l in rows]
+    assert len(cells) == len(names) and len(set(cells)) == len(cells)
+    own = [l for l in lines if l.startswith("#") and l not in rows]
+    assert sorted(l.split(" ", 1)[1] for l in own) == sorted(names[:12])
+    assert "short.a" in cells and "short.b" in cells
+    # within the width but for the lines that hold a full name
+    assert all(len(l) <= 60 for l in lines if l not in own)
+    rows, _ = table("--wide")
+    assert [l.split()[0] for l in rows] == names
+    # a long name alone is shortened in the middle, its block index and module kept
+    write_safetensors(tmp_path / "m.safetensors",
+                      {"model.layers.17.block_sparse_moe.experts.5.w1.weight": rng.standard_normal((20, 12)),
+                       "model.layers.17.block_sparse_moe.experts.5.w2.weight": rng.standard_normal((20, 12))})
+    rows, _ = table()
+    cells = [l.split()[0] for l in rows]
+    assert len(set(cells)) == 2 and all(c.startswith("model.layers.17") and "…" in c for c in cells)
+    assert cells[0].endswith("w1.weight") and cells[1].endswith("w2.weight")

@@ -104,7 +104,7 @@ def report(cases, tmp_path_factory):
     write_safetensors(path, cases)
     out = d / "out"
     table = run("analyze", path, "--out", out, "--stats", "basic,mp,levels,tails",
-                "--bootstrap", "0", "--threads", "2").stdout
+                "--bootstrap", "0", "--threads", "2", "--wide").stdout
     with open(out / "summary.csv") as f:
         rows = {r["name"]: r for r in csv.DictReader(f)}
     with open(out / "report.json") as f:

@@ -67,7 +67,9 @@ def selection(index, full=None):
 
 
 def run_analyze(cli, path, out, threads, include=None, exclude=None, extra=()):
-    cmd = [cli, "analyze", path, "--out", out, "--no-plots", "--threads", str(threads), *STATS]
+    # --wide: one line per matrix with its full name, whatever the terminal's width
+    cmd = [cli, "analyze", path, "--out", out, "--no-plots", "--wide", "--threads", str(threads),
+           *STATS]
     if include:
         cmd += ["--include", include]
     if exclude:
@@ -87,8 +89,8 @@ def run_analyze(cli, path, out, threads, include=None, exclude=None, extra=()):
 
 def table_verdicts(stdout, rows):
     """{matrix name: verdict} from the terminal table: the text under the 'verdict' header.
-    The table lists the analysed matrices (status ok) in summary.csv's order, the name column
-    holding the last characters of the name."""
+    The table (--wide) lists the analysed matrices (status ok) in summary.csv's order, one line
+    each, with the full name."""
     lines = stdout.splitlines()
     if not lines or "verdict" not in lines[0]:
         raise AssertionError(f"no table header with a verdict column:\n{stdout[:500]}")
