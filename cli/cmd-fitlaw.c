@@ -19,7 +19,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: rmtk fitlaw FILE [--tensor NAME [--slice K]] [--shape N,M] [--sv]\n"
+            "usage: rmtk fitlaw FILE [--tensor NAME [--slice K]] [--shape N,M] [--sv] [--sparse]\n"
             "                   [--max-L L] [--no-mpsc] [--bootstrap R] [--seed N] [--json]\n\n"
             "Which limiting law describes the bulk of one spectrum: Marchenko-Pastur, the\n"
             "product of L = 2..6 Wishart matrices (Fuss-Catalan when square), MP free-plus\n"
@@ -36,6 +36,8 @@ static void usage(FILE *f)
             "  --sv           1-D data are singular values: fit lambda = x^2\n"
             "  --max-L L      products of up to L factors (1..6, default 6)\n"
             "  --no-mpsc      leave out MP free-plus semicircle\n"
+            "  --sparse       add the sparse percolated Wishart (mean degree c), by matched\n"
+            "                 simulation (8 samples of 300 x 300 max(N,M)/min(N,M) per c)\n"
             "  --bootstrap R  replicas of the KS p-value and standard errors (default 39)\n"
             "  --seed N       bootstrap seed (default 1)\n"
             "  --json         one JSON object on stdout\n");
@@ -245,6 +247,8 @@ int cmd_fitlaw(int argc, char **argv)
             sv = 1;
         } else if (strcmp(a, "--no-mpsc") == 0) {
             fp.mp_semicircle = 0;
+        } else if (strcmp(a, "--sparse") == 0) {
+            fp.sparse = 1;
         } else if (strcmp(a, "--tensor") == 0) {
             if (cli_optarg(argc, argv, &i, &tensor))
                 return RMTK_ERR_ARG;
@@ -375,10 +379,10 @@ int cmd_fitlaw(int argc, char **argv)
             printf(", \"code\": %d, \"status\": ", d->code);
             jstr(stdout, d->status ? rmtk_status_str(d->status) : "ok");
             printf(", \"n_params\": %d", d->n_params);
-            const char *keys[] = {"scale", "scale_err", "shape", "shape_err", "cvm", "ks",
-                                  "ks_p", "l1", "loglik", "aic", "bic"};
-            double vals[] = {d->scale, d->scale_se, d->shape, d->shape_se, d->cvm, d->ks,
-                             d->ks_p, d->l1, d->loglik, d->aic, d->bic};
+            const char *keys[] = {"scale", "scale_err", "shape", "shape_err", "atom", "cvm",
+                                  "ks", "ks_p", "l1", "loglik", "aic", "bic"};
+            double vals[] = {d->scale, d->scale_se, d->shape, d->shape_se, d->atom, d->cvm,
+                             d->ks, d->ks_p, d->l1, d->loglik, d->aic, d->bic};
             for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
                 printf(", \"%s\": ", keys[k]);
                 jnum(stdout, vals[k]);

@@ -1708,7 +1708,14 @@ RMTK_API int rmtk_bbp_top_singular(double c, double theta, double *s);
  *                                   equal intermediate widths), scale s, 1 parameter; with
  *                                   r = big and product_width = 1 this is Fuss-Catalan FC_L;
  *   RMTK_FITLAW_MP_SEMICIRCLE (10): MP(q, sigma2 = s) free-plus semicircle(sigma2_wigner =
- *                                   (t s)^2) (Pennington-Bahri), shape t on a grid, 2 params.
+ *                                   (t s)^2) (Pennington-Bahri), shape t on a grid, 2 params;
+ *   RMTK_FITLAW_SPARSE (20, when params.sparse): the nonzero eigenvalues of B o X, X r' x big'
+ *                                   Gaussian, B Bernoulli(c / r') (rmtk's PERCOLATED_WISHART
+ *                                   sampler), mean degree c on a grid, by matched simulation:
+ *                                   r' = min(r, sparse_size), big' = round(r' big / r), pooled
+ *                                   over sparse_samples seeded samples; 2 params. (The dense
+ *                                   percolated Wishart, p fixed, has the MP limit with variance
+ *                                   p sigma2: it is the MP candidate, not a separate law.)
  * Fit: minimum Cramer-von Mises distance W^2 = 1/(12n) + sum_i (F(y_(i)) - (2i-1)/(2n))^2,
  * golden section in log s (t by profile over its grid). Goodness of fit: KS distance with a
  * parametric-bootstrap p-value (replicas drawn from the fitted law by inverse CDF on its table
@@ -1716,7 +1723,8 @@ RMTK_API int rmtk_bbp_top_singular(double c, double theta, double *s);
  * density (1 - 1e-3) rho + 1e-3 / (1.1 y_max) at the fitted parameters, AIC and BIC. */
 enum rmtk_fitlaw_code {
     RMTK_FITLAW_MP = 1,              /* 2..6: product of that many Wishart factors */
-    RMTK_FITLAW_MP_SEMICIRCLE = 10
+    RMTK_FITLAW_MP_SEMICIRCLE = 10,
+    RMTK_FITLAW_SPARSE = 20          /* sparse percolated Wishart (p = c / r), by simulation */
 };
 
 #define RMTK_FITLAW_MAX_L 6
@@ -1727,7 +1735,10 @@ typedef struct rmtk_fitlaw_params {
     int32_t mp_semicircle;  /* 1: include MP free-plus semicircle (default 1) */
     int32_t bootstrap;      /* parametric-bootstrap replicas for the KS p-value and standard
                                errors (0: none, p and errors NaN; default 39) */
-    int32_t pad0;
+    int32_t sparse;         /* 1: include the sparse percolated Wishart (default 0: it costs
+                               sparse_samples eigensolves of sparse_size per grid value) */
+    int32_t sparse_size;    /* smaller side of the matched simulation (default 300) */
+    int32_t sparse_samples; /* samples pooled per grid value of c (default 8) */
     double product_width;   /* intermediate widths of the products / big (default 1) */
     uint64_t seed;          /* of the bootstrap (default 1) */
 } rmtk_fitlaw_params;
@@ -1741,7 +1752,9 @@ typedef struct rmtk_fitlaw_candidate {
     int32_t status;         /* RMTK_OK, else the error of this candidate (others go on) */
     int32_t pad0;
     double scale, scale_se; /* s and its bootstrap standard error */
-    double shape, shape_se; /* MP-semicircle: t = sqrt(sigma2_wigner) / sigma2; else NaN */
+    double shape, shape_se; /* MP-semicircle: t = sqrt(sigma2_wigner) / sigma2; sparse: c */
+    double atom;            /* sparse: the zero atom of the fitted law (simulated fraction of
+                               zero eigenvalues); others: NaN (their atom is the shape's) */
     double cvm;             /* W^2 at the fit */
     double ks, ks_p;        /* KS distance and its bootstrap p-value */
     double l1;              /* sum_b |n_b / n - (F(b_1) - F(b_0))| over max(10, sqrt n) bins */
@@ -1773,7 +1786,8 @@ RMTK_API int rmtk_fitlaw(const double *y, size_t n, int64_t big, int64_t r_total
 RMTK_API int rmtk_fitlaw_verdict(const rmtk_fitlaw_result *r, char *buf, size_t size);
 
 /* The fitted candidate's continuous density at x[0..nx) (the law of the bulk values, scale
- * included). */
+ * included), for the shape given to rmtk_fitlaw (big, r). RMTK_ERR_UNSUPPORTED for the sparse
+ * candidate (its law is a simulation), RMTK_ERR_ARG. */
 RMTK_API int rmtk_fitlaw_density(const rmtk_fitlaw_candidate *c, int64_t big, int64_t r,
                                  double product_width, const double *x, size_t nx,
                                  double *density);

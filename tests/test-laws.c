@@ -49,6 +49,36 @@ static double *draw(int code, int64_t big, int64_t r, uint64_t seed, size_t *n)
     return v;
 }
 
+/* The tabulated MP law against the closed form: the KS distance rmtk_fitlaw reports for the MP
+ * candidate equals the one computed with rmtk_mp_cdf (textbook MP(v, q): rows 1, cols q) at the
+ * fitted scale, to the table's interpolation error. */
+static void test_mp_table(void)
+{
+    int64_t big = 2000, r = 1000;
+    size_t n = 0;
+    double *v = draw(1, big, r, 7, &n);
+    CHECK(v != NULL);
+    if (!v)
+        return;
+    rmtk_fitlaw_params p = rmtk_fitlaw_params_default();
+    p.bootstrap = 0;
+    p.max_L = 1;
+    p.mp_semicircle = 0;
+    rmtk_fitlaw_result res;
+    CHECK_OK(rmtk_fitlaw(v, n, big, r, &p, &res));
+    CHECK(res.n_cand == 1 && res.best_code == RMTK_FITLAW_MP);
+    rmtk_mp_law law = {res.cand[0].scale, 1.0, (double)r / (double)big, RMTK_MP_EIGEN, 0};
+    rmtk_sort(v, n);
+    double d = 0;
+    for (size_t i = 0; i < n; i++) {
+        double F = rmtk_mp_cdf(v[i], &law);
+        d = fmax(d, fmax((double)(i + 1) / (double)n - F, F - (double)i / (double)n));
+    }
+    CHECK_NEAR(res.cand[0].ks, d, 1e-5);
+    CHECK(isnan(res.cand[0].ks_p)); /* no bootstrap asked */
+    free(v);
+}
+
 static void test_recovery(void)
 {
     const int codes[] = {1, 2, 3};
@@ -90,8 +120,61 @@ static void test_recovery(void)
     }
 }
 
+/* A sparse percolated Wishart (mean degree c = 3, 2000 x 1000): its nonzero eigenvalues (the
+ * zeros set aside as the atom) select the sparse candidate, c within 3 standard errors. */
+static void test_sparse(void)
+{
+    int nseed = full() ? 20 : 1, right = 0, within = 0;
+    int64_t big = 2000, r = 1000;
+    for (int sd = 0; sd < nseed; sd++) {
+        rmtk_ensemble_params ep;
+        rmtk_ensemble_params_default(&ep);
+        ep.ensemble = RMTK_ENS_PERCOLATED_WISHART;
+        ep.n_dims = 2;
+        ep.dims[0] = big;
+        ep.dims[1] = r;
+        ep.c = 3;
+        ep.seed = 500 + (uint64_t)sd;
+        rmtk_ensemble *e = NULL;
+        CHECK_OK(rmtk_ensemble_alloc(&ep, &e));
+        if (!e)
+            return;
+        size_t n = rmtk_ensemble_size(e), nz = 0;
+        double *v = malloc(n * sizeof *v), mx = 0;
+        CHECK_OK(rmtk_ensemble_sample(e, 0, v));
+        rmtk_ensemble_free(e);
+        for (size_t i = 0; i < n; i++)
+            mx = fmax(mx, v[i]);
+        for (size_t i = 0; i < n; i++)
+            if (v[i] <= 1e-10 * mx) {
+                v[i] = 0;
+                nz++;
+            }
+        rmtk_fitlaw_params p = rmtk_fitlaw_params_default();
+        p.sparse = 1;
+        p.seed = (uint64_t)sd + 1;
+        rmtk_fitlaw_result res;
+        CHECK_OK(rmtk_fitlaw(v, n, big, r - (int64_t)nz, &p, &res));
+        CHECK(res.n_zero == nz);
+        const rmtk_fitlaw_candidate *cd = &res.cand[res.n_cand - 1];
+        CHECK(cd->code == RMTK_FITLAW_SPARSE);
+        right += res.best_code == RMTK_FITLAW_SPARSE;
+        within += fabs(cd->shape - 3.0) <= fmax(3 * cd->shape_se, 1e-12);
+        if (sd == 0)
+            printf("sparse: c %.2f +- %.2f, atom %.4f (sample %.4f), KS %.4f p %.3f, best %d\n",
+                   cd->shape, cd->shape_se, cd->atom, (double)nz / (double)n, cd->ks, cd->ks_p,
+                   res.best_code);
+        free(v);
+    }
+    printf("sparse: chosen in %d of %d seeds, c within 3 se in %d\n", right, nseed, within);
+    CHECK(right >= (int)ceil(0.95 * nseed));
+    CHECK(within >= (int)ceil(0.95 * nseed));
+}
+
 int main(void)
 {
+    RUN(test_mp_table);
     RUN(test_recovery);
+    RUN(test_sparse);
     return harness_done();
 }

@@ -133,6 +133,9 @@ enum rmtk__col {
     COL_LAW_KS_W6,
     COL_LAW_P_W6,
     COL_LAW_BIC_W6,
+    COL_LAW_KS_SPARSE,
+    COL_LAW_P_SPARSE,
+    COL_LAW_BIC_SPARSE,
     RMTK__NCOLS
 };
 

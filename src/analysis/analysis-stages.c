@@ -478,6 +478,7 @@ int rmtk__stage_laws(rmtk__ctx *c)
         const rmtk_fitlaw_candidate *cd = &res.cand[k];
         int col = cd->code == RMTK_FITLAW_MP                ? COL_LAW_KS_MP
                   : cd->code == RMTK_FITLAW_MP_SEMICIRCLE ? COL_LAW_KS_MPSC
+                  : cd->code == RMTK_FITLAW_SPARSE        ? COL_LAW_KS_SPARSE
                                                           : COL_LAW_KS_W2 + 3 * (cd->code - 2);
         if (!cd->status) {
             v[col] = cd->ks;
@@ -502,6 +503,8 @@ static const char *law_long_name(double code, char *tmp, size_t size)
         return "MP";
     if (code == RMTK_FITLAW_MP_SEMICIRCLE)
         return "MP free-plus semicircle";
+    if (code == RMTK_FITLAW_SPARSE)
+        return "a sparse percolated Wishart matrix";
     snprintf(tmp, size, "a product of %d Wishart matrices", (int)code);
     return tmp;
 }

@@ -248,6 +248,12 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "parametric-bootstrap p-value of law_ks_w6"},
     [COL_LAW_BIC_W6] = {"law_bic_w6", RMTK_STATS_LAWS, 0, 0,
         "BIC of the fitted the product of 6 Wishart matrices"},
+    [COL_LAW_KS_SPARSE] = {"law_ks_sparse", RMTK_STATS_LAWS, 0, 0,
+        "KS distance of the bulk to the fitted sparse percolated Wishart (when enabled)"},
+    [COL_LAW_P_SPARSE] = {"law_p_sparse", RMTK_STATS_LAWS, 0, 0,
+        "parametric-bootstrap p-value of law_ks_sparse"},
+    [COL_LAW_BIC_SPARSE] = {"law_bic_sparse", RMTK_STATS_LAWS, 0, 0,
+        "BIC of the fitted sparse percolated Wishart"},
 };
 
 /* ---- params -------------------------------------------------------------------------------- */

@@ -23,6 +23,11 @@
 static const double mpsc_t[] = {0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0};
 #define N_MPSC_T (sizeof mpsc_t / sizeof mpsc_t[0])
 
+/* Mean-degree grid of the sparse percolated Wishart. */
+static const double sparse_c[] = {1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0};
+#define N_SPARSE_C (sizeof sparse_c / sizeof sparse_c[0])
+#define N_TAB_MAX (N_MPSC_T > N_SPARSE_C ? N_MPSC_T : N_SPARSE_C)
+
 rmtk_fitlaw_params rmtk_fitlaw_params_default(void)
 {
     rmtk_fitlaw_params p;
@@ -31,6 +36,9 @@ rmtk_fitlaw_params rmtk_fitlaw_params_default(void)
     p.mp_semicircle = 1;
     p.bootstrap = 39;
     p.product_width = 1.0;
+    p.sparse = 0;
+    p.sparse_size = 300;
+    p.sparse_samples = 8;
     p.seed = 1;
     return p;
 }
@@ -61,7 +69,7 @@ static int law_for(int code, int64_t big, int64_t r, double width, double t, rmt
             lp->dims[l] = w;
         lp->dims[code] = r;
     } else {
-        return RMTK_ERR_ARG;
+        return code == RMTK_FITLAW_SPARSE ? RMTK_ERR_UNSUPPORTED : RMTK_ERR_ARG;
     }
     return RMTK_OK;
 }
@@ -291,8 +299,96 @@ static double fit_scale(const tab *t, const double *y, size_t n, double *buf, do
 typedef struct {
     int code;
     size_t ntab;
-    tab tabs[N_MPSC_T];
+    tab tabs[N_TAB_MAX];
+    double atom[N_TAB_MAX]; /* sparse: simulated zero fraction */
 } cand_tabs;
+
+/* Matched simulation of the sparse percolated Wishart at mean degree c: the pooled nonzero
+ * eigenvalues (> 1e-10 of the largest, relative) of `samples` draws of rmtk's PERCOLATED_WISHART
+ * sampler (dims N = big', M = r', sigma2 = 1, p = c / r'), as an empirical table: nodes at the
+ * distinct sorted values, F at mid-ranks, density by the symmetric difference of F over
+ * +-sqrt(m)/2 nodes. */
+static int tab_sparse(double c, int64_t big, int64_t r, const rmtk_fitlaw_params *p, tab *t,
+                      double *atom)
+{
+    memset(t, 0, sizeof *t);
+    int64_t rs = r < p->sparse_size ? r : p->sparse_size;
+    int64_t bs = (int64_t)llround((double)rs * (double)big / (double)r);
+    if (rs < 10 || c >= (double)rs)
+        return RMTK_ERR_ARG;
+    rmtk_ensemble_params ep;
+    rmtk_ensemble_params_default(&ep);
+    ep.ensemble = RMTK_ENS_PERCOLATED_WISHART;
+    ep.n_dims = 2;
+    ep.dims[0] = bs;
+    ep.dims[1] = rs;
+    ep.c = c;
+    ep.seed = p->seed ^ 0x5a17u;
+    rmtk_ensemble *e = NULL;
+    int st = rmtk_ensemble_alloc(&ep, &e);
+    if (st)
+        return st;
+    size_t ns = rmtk_ensemble_size(e), S = (size_t)p->sparse_samples, m = 0, nz = 0;
+    double *v = rmtk__malloc_array(ns * S, sizeof *v);
+    if (!v) {
+        rmtk_ensemble_free(e);
+        return RMTK_ERR_NOMEM;
+    }
+    for (size_t s = 0; s < S && !st; s++) {
+        double *w = v + m;
+        st = rmtk_ensemble_sample(e, (uint64_t)s, w);
+        double mx = 0;
+        for (size_t i = 0; i < ns; i++)
+            mx = fmax(mx, fabs(w[i]));
+        for (size_t i = 0; i < ns && !st; i++) {
+            if (w[i] > 1e-10 * mx)
+                v[m++] = w[i];
+            else
+                nz++;
+        }
+    }
+    rmtk_ensemble_free(e);
+    if (!st && m < 50)
+        st = RMTK_ERR_NUMERIC;
+    if (!st) {
+        rmtk_sort(v, m);
+        t->x = rmtk__malloc_array(m, sizeof *t->x);
+        t->F = rmtk__malloc_array(m, sizeof *t->F);
+        t->f = rmtk__malloc_array(m, sizeof *t->f);
+        if (!t->x || !t->F || !t->f)
+            st = RMTK_ERR_NOMEM;
+    }
+    if (!st) {
+        size_t k = 0;
+        for (size_t i = 0; i < m; i++) {
+            double Fi = ((double)i + 0.5) / (double)m;
+            if (k > 0 && v[i] <= t->x[k - 1] * (1 + 1e-12)) {
+                t->F[k - 1] = Fi; /* ties: one node, the last mid-rank */
+                continue;
+            }
+            t->x[k] = v[i];
+            t->F[k] = Fi;
+            k++;
+        }
+        t->m = k;
+        size_t w = (size_t)fmax(1.0, 0.5 * sqrt((double)k));
+        for (size_t i = 0; i < k; i++) {
+            size_t a = i > w ? i - w : 0, b = i + w < k ? i + w : k - 1;
+            t->f[i] = b > a && t->x[b] > t->x[a] ? (t->F[b] - t->F[a]) / (t->x[b] - t->x[a]) : 0;
+        }
+        size_t i = 0;
+        while (i + 1 < k && t->F[i + 1] < 0.5)
+            i++;
+        t->median = t->x[i];
+        *atom = (double)nz / (double)(nz + m);
+        if (k < 2)
+            st = RMTK_ERR_NUMERIC;
+    }
+    rmtk__free(v);
+    if (st)
+        tab_free(t);
+    return st;
+}
 
 /* Fit a candidate to y: best (table index, scale) by W^2. */
 static double fit_cand(const cand_tabs *ct, const double *y, size_t n, double *buf, double *s,
@@ -357,7 +453,9 @@ int rmtk_fitlaw(const double *y_in, size_t n_in, int64_t big, int64_t r_total,
     out->n_zero = n_in - n;
 
     size_t nb = (size_t)p->bootstrap;
-    size_t ncand = 1 + (size_t)(p->max_L - 1) + (p->mp_semicircle ? 1 : 0);
+    if (p->sparse && (p->sparse_size < 10 || p->sparse_samples < 1))
+        return RMTK_ERR_ARG;
+    size_t ncand = 1 + (size_t)(p->max_L - 1) + (p->mp_semicircle ? 1 : 0) + (p->sparse ? 1 : 0);
     double *y = rmtk__malloc_array(n, sizeof *y);
     double *buf = rmtk__malloc_array(n, sizeof *buf);
     double *fb = rmtk__malloc_array(n, sizeof *fb);
@@ -379,25 +477,37 @@ int rmtk_fitlaw(const double *y_in, size_t n_in, int64_t big, int64_t r_total,
     out->n_cand = ncand;
     for (size_t c = 0; c < ncand; c++) {
         rmtk_fitlaw_candidate *cd = &out->cand[c];
-        int code = c == 0 ? RMTK_FITLAW_MP
-                   : (c < (size_t)p->max_L) ? (int)c + 1 : RMTK_FITLAW_MP_SEMICIRCLE;
+        int code = c == 0                                   ? RMTK_FITLAW_MP
+                   : (c < (size_t)p->max_L)                 ? (int)c + 1
+                   : (p->mp_semicircle && c == (size_t)p->max_L) ? RMTK_FITLAW_MP_SEMICIRCLE
+                                                                 : RMTK_FITLAW_SPARSE;
         ct[c].code = code;
         cd->code = code;
-        cd->n_params = code == RMTK_FITLAW_MP_SEMICIRCLE ? 2 : 1;
+        cd->n_params = code == RMTK_FITLAW_MP_SEMICIRCLE || code == RMTK_FITLAW_SPARSE ? 2 : 1;
         if (code == RMTK_FITLAW_MP)
             snprintf(cd->name, sizeof cd->name, "mp");
         else if (code == RMTK_FITLAW_MP_SEMICIRCLE)
             snprintf(cd->name, sizeof cd->name, "mp-semicircle");
+        else if (code == RMTK_FITLAW_SPARSE)
+            snprintf(cd->name, sizeof cd->name, "sparse-percolated");
         else
             snprintf(cd->name, sizeof cd->name, "wishart-product-%d", code);
         cd->scale = cd->scale_se = cd->shape = cd->shape_se = NAN;
         cd->cvm = cd->ks = cd->ks_p = cd->l1 = cd->loglik = cd->aic = cd->bic = NAN;
-        ct[c].ntab = code == RMTK_FITLAW_MP_SEMICIRCLE ? N_MPSC_T : 1;
+        cd->atom = NAN;
+        ct[c].ntab = code == RMTK_FITLAW_MP_SEMICIRCLE ? N_MPSC_T
+                     : code == RMTK_FITLAW_SPARSE      ? N_SPARSE_C
+                                                       : 1;
         for (size_t k = 0; k < ct[c].ntab && !cd->status; k++) {
             rmtk_law_params lp;
-            int s2 = law_for(code, big, r, p->product_width, mpsc_t[k], &lp);
-            if (!s2)
-                s2 = tab_build(&lp, &ct[c].tabs[k]);
+            int s2;
+            if (code == RMTK_FITLAW_SPARSE) {
+                s2 = tab_sparse(sparse_c[k], big, r, p, &ct[c].tabs[k], &ct[c].atom[k]);
+            } else {
+                s2 = law_for(code, big, r, p->product_width, mpsc_t[k], &lp);
+                if (!s2)
+                    s2 = tab_build(&lp, &ct[c].tabs[k]);
+            }
             if (s2 == RMTK_ERR_NOMEM) {
                 st = s2;
                 goto out;
@@ -418,8 +528,11 @@ int rmtk_fitlaw(const double *y_in, size_t n_in, int64_t big, int64_t r_total,
         cd->cvm = fit_cand(&ct[c], y, n, buf, &s, &ti);
         const tab *t = &ct[c].tabs[ti];
         cd->scale = s;
-        if (ct[c].code == RMTK_FITLAW_MP_SEMICIRCLE)
-            cd->shape = mpsc_t[ti];
+        const double *grid = ct[c].code == RMTK_FITLAW_SPARSE ? sparse_c : mpsc_t;
+        if (ct[c].code == RMTK_FITLAW_MP_SEMICIRCLE || ct[c].code == RMTK_FITLAW_SPARSE)
+            cd->shape = grid[ti];
+        if (ct[c].code == RMTK_FITLAW_SPARSE)
+            cd->atom = ct[c].atom[ti];
         tab_eval(t, y, n, s, buf, fb);
         cd->ks = ks_of(buf, n);
         double ll = 0, u = EPS_CONTAM / (1.1 * ymax);
@@ -458,8 +571,8 @@ int rmtk_fitlaw(const double *y_in, size_t n_in, int64_t big, int64_t r_total,
                 double ls = log(sb);
                 m1 += ls;
                 m2 += ls * ls;
-                t1 += mpsc_t[tb];
-                t2 += mpsc_t[tb] * mpsc_t[tb];
+                t1 += grid[tb];
+                t2 += grid[tb] * grid[tb];
             }
             double B = (double)nb;
             cd->ks_p = (1.0 + (double)exceed) / (B + 1.0);
@@ -467,7 +580,7 @@ int rmtk_fitlaw(const double *y_in, size_t n_in, int64_t big, int64_t r_total,
                 /* standard error of log s times s (delta method) */
                 double vs = fmax(0.0, (m2 - m1 * m1 / B) / (B - 1.0));
                 cd->scale_se = s * sqrt(vs);
-                if (ct[c].code == RMTK_FITLAW_MP_SEMICIRCLE)
+                if (isfinite(cd->shape))
                     cd->shape_se = sqrt(fmax(0.0, (t2 - t1 * t1 / B) / (B - 1.0)));
             }
         }
@@ -501,6 +614,8 @@ static const char *long_name(int code, char *tmp, size_t size)
         return "MP";
     if (code == RMTK_FITLAW_MP_SEMICIRCLE)
         return "MP free-plus semicircle";
+    if (code == RMTK_FITLAW_SPARSE)
+        return "a sparse percolated Wishart matrix";
     snprintf(tmp, size, "a product of %d Wishart matrices", code);
     return tmp;
 }
