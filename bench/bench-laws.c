@@ -36,7 +36,8 @@ int main(int argc, char **argv)
     rmtk_rng_fill_normal(1, 0, 0, A, nn);
     for (int i = 0; i < n; i++) /* symmetric: A + A^T (dsyevd reads one triangle) */
         for (int j = 0; j < i; j++)
-            A[(size_t)i * n + j] = A[(size_t)j * n + i] = A[(size_t)i * n + j] + A[(size_t)j * n + i];
+            A[(size_t)i * n + j] = A[(size_t)j * n + i] =
+                A[(size_t)i * n + j] + A[(size_t)j * n + i];
     double t0 = clk(CLOCK_MONOTONIC), c0 = clk(CLOCK_PROCESS_CPUTIME_ID);
     lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'U', n, A, n, w);
     double t_eig = clk(CLOCK_MONOTONIC) - t0, c_eig = clk(CLOCK_PROCESS_CPUTIME_ID) - c0;

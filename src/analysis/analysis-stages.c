@@ -510,7 +510,8 @@ static const char *law_long_name(double code, char *tmp, size_t size)
 }
 
 /* "bulk better described by a product of 2 Wishart matrices than by MP: dBIC = 153.2 (KS 0.012,
- * p 0.61)" or "bulk best described by MP (KS 0.003, p 0.9); next: ..., dBIC = -12.0". */
+ * p 0.61; MP: ...)" or "bulk best described by MP (KS 0.003, p 0.9); next best: ..., worse by
+ * dBIC = 12.0"; the same text as rmtk_fitlaw_verdict. */
 void rmtk__law_verdict(const double *v, char *buf, size_t size)
 {
     if (!size)
@@ -520,9 +521,11 @@ void rmtk__law_verdict(const double *v, char *buf, size_t size)
         return;
     char t1[64], t2[64];
     if (v[COL_LAW_BEST] == RMTK_FITLAW_MP)
-        snprintf(buf, size, "bulk best described by MP (KS %.3g, p %.2g); next: %s, dBIC = %.1f",
+        snprintf(buf, size,
+                 "bulk best described by MP (KS %.3g, p %.2g); next best: %s, worse by dBIC = "
+                 "%.1f",
                  v[COL_LAW_KS_BEST], v[COL_LAW_P_BEST],
-                 law_long_name(v[COL_LAW_ALT], t1, sizeof t1), v[COL_LAW_DELTA_BIC]);
+                 law_long_name(v[COL_LAW_ALT], t1, sizeof t1), -v[COL_LAW_DELTA_BIC]);
     else
         snprintf(buf, size,
                  "bulk better described by %s than by MP: dBIC = %.1f (KS %.3g, p %.2g; MP: KS "

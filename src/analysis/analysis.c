@@ -185,7 +185,8 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_NULL_GAUSS_KS] = {"null_gauss_ks", RMTK_STATS_NULL, 0, 0,
         "mean KS distance to matched Gaussian matrices"},
     [COL_LAW_BEST] = {"law_best", RMTK_STATS_LAWS, 0, 1,
-        "code of the law with the smallest BIC: 1 MP, 2..6 product of that many Wishart matrices, 10 MP free-plus semicircle"},
+        "code of the law with the smallest BIC: 1 MP, 2..6 product of that many Wishart "
+        "matrices, 10 MP free-plus semicircle, 20 sparse percolated Wishart"},
     [COL_LAW_ALT] = {"law_alt", RMTK_STATS_LAWS, 0, 1,
         "code of the best law other than MP (as law_best)"},
     [COL_LAW_DELTA_BIC] = {"law_delta_bic", RMTK_STATS_LAWS, 0, 0,

@@ -640,7 +640,8 @@ int rmtk_fitlaw_verdict(const rmtk_fitlaw_result *r, char *buf, size_t size)
                 s = (int)c;
         if (s >= 0)
             snprintf(buf, size,
-                     "bulk best described by MP (KS %.3g, p %.2g); next: %s, dBIC = %.1f",
+                     "bulk best described by MP (KS %.3g, p %.2g); next best: %s, worse by dBIC "
+                     "= %.1f",
                      b->ks, b->ks_p, long_name(r->cand[s].code, tmp, sizeof tmp),
                      r->cand[s].bic - b->bic);
         else
