@@ -1783,7 +1783,9 @@ RMTK_API int rmtk_fitlaw(const double *y, size_t n, int64_t big, int64_t r_total
 /* The verdict phrase of a result into buf[0..size): "bulk better described by a product of 2
  * Wishart matrices than by MP: dBIC = 153.2 (KS 0.012, p 0.61; MP: KS 0.13, p 0.025)", or "bulk
  * best described by MP (KS 0.0064, p 1); next best: MP free-plus semicircle, worse by dBIC =
- * 330.6". Always NUL-terminated when size > 0. */
+ * 330.6"; when the best law's bootstrap KS p-value is below 0.05 (rmtk analyze: its
+ * significance), "no candidate law describes the bulk (KS p < 0.05); smallest BIC: ...": BIC only
+ * ranks the candidates, it does not say that one fits. Always NUL-terminated when size > 0. */
 RMTK_API int rmtk_fitlaw_verdict(const rmtk_fitlaw_result *r, char *buf, size_t size);
 
 /* The fitted candidate's continuous density at x[0..nx) (the law of the bulk values, scale

@@ -251,7 +251,7 @@ int rmtk__stage_null(rmtk__ctx *c);
 int rmtk__stage_laws(rmtk__ctx *c);
 /* The law-selection verdict phrase of an entry's columns (laws stage; report.json law_verdict);
  * "" when the stage gave no result. */
-void rmtk__law_verdict(const double *values, char *buf, size_t size);
+void rmtk__law_verdict(const double *values, double significance, char *buf, size_t size);
 
 /* Attach a copy of x[0..n) to the entry under a static key. */
 int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size_t n);

@@ -327,7 +327,7 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         if (a->p.stats & RMTK_STATS_LAWS) {
             /* the law-selection phrase, apart from the random/structure verdict */
             char lv[512];
-            rmtk__law_verdict(e->values, lv, sizeof lv);
+            rmtk__law_verdict(e->values, a->p.significance, lv, sizeof lv);
             rmtk__json_kv_string(s, "law_verdict", lv);
         }
         rmtk__json_key(s, "looks_random"); /* 1, 0, null (undetermined) */

@@ -511,8 +511,9 @@ static const char *law_long_name(double code, char *tmp, size_t size)
 
 /* "bulk better described by a product of 2 Wishart matrices than by MP: dBIC = 153.2 (KS 0.012,
  * p 0.61; MP: ...)" or "bulk best described by MP (KS 0.003, p 0.9); next best: ..., worse by
- * dBIC = 12.0"; the same text as rmtk_fitlaw_verdict. */
-void rmtk__law_verdict(const double *v, char *buf, size_t size)
+ * dBIC = 12.0"; the same text as rmtk_fitlaw_verdict. When the best law's KS p-value is below the
+ * significance level: "no candidate law describes the bulk ..." (BIC only ranks the candidates). */
+void rmtk__law_verdict(const double *v, double significance, char *buf, size_t size)
 {
     if (!size)
         return;
@@ -520,7 +521,13 @@ void rmtk__law_verdict(const double *v, char *buf, size_t size)
     if (!isfinite(v[COL_LAW_BEST]))
         return;
     char t1[64], t2[64];
-    if (v[COL_LAW_BEST] == RMTK_FITLAW_MP)
+    if (v[COL_LAW_P_BEST] < significance) /* the best by BIC is rejected too */
+        snprintf(buf, size,
+                 "no candidate law describes the bulk (KS p < %.2g); smallest BIC: %s (KS %.3g, "
+                 "p %.2g; MP: KS %.3g)",
+                 significance, law_long_name(v[COL_LAW_BEST], t1, sizeof t1), v[COL_LAW_KS_BEST],
+                 v[COL_LAW_P_BEST], v[COL_LAW_KS_MP]);
+    else if (v[COL_LAW_BEST] == RMTK_FITLAW_MP)
         snprintf(buf, size,
                  "bulk best described by MP (KS %.3g, p %.2g); next best: %s, worse by dBIC = "
                  "%.1f",

@@ -460,10 +460,9 @@ int rmtk_fitlaw(const double *y_in, size_t n_in, int64_t big, int64_t r_total,
     double *buf = rmtk__malloc_array(n, sizeof *buf);
     double *fb = rmtk__malloc_array(n, sizeof *fb);
     double *ys = rmtk__malloc_array(n, sizeof *ys);
-    double *boot = rmtk__malloc_array(nb * 2 + 1, sizeof *boot);
     cand_tabs *ct = rmtk__calloc(ncand, sizeof *ct);
     int st = RMTK_OK;
-    if (!y || !buf || !fb || !ys || !boot || !ct) {
+    if (!y || !buf || !fb || !ys || !ct) {
         st = RMTK_ERR_NOMEM;
         goto out;
     }
@@ -604,7 +603,6 @@ out:
     rmtk__free(buf);
     rmtk__free(fb);
     rmtk__free(ys);
-    rmtk__free(boot);
     return st;
 }
 
@@ -632,6 +630,13 @@ int rmtk_fitlaw_verdict(const rmtk_fitlaw_result *r, char *buf, size_t size)
         return RMTK_OK;
     }
     const rmtk_fitlaw_candidate *b = &r->cand[r->best], *mp = &r->cand[0];
+    if (b->ks_p < 0.05) {
+        snprintf(buf, size,
+                 "no candidate law describes the bulk (KS p < 0.05); smallest BIC: %s (KS %.3g, p "
+                 "%.2g; MP: KS %.3g)",
+                 long_name(b->code, tmp, sizeof tmp), b->ks, b->ks_p, mp->ks);
+        return RMTK_OK;
+    }
     if (r->best_code == RMTK_FITLAW_MP) {
         /* the runner-up */
         int s = -1;
