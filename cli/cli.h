@@ -26,6 +26,7 @@ int cmd_describe(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_spectrum(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
+int cmd_fitlaw(int argc, char **argv);
 int cmd_theory(int argc, char **argv);
 /* shared by theory and simulate (cmd-theory.c): names, grid a:b:n, law/network options (returns
  * 1 when argv[*i] was consumed, 0 when unknown, -status on error), atomic file writes */

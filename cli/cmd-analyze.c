@@ -45,7 +45,7 @@ static void usage(FILE *f)
             "options:\n"
             "  --out DIR          output directory (created if missing)\n"
             "  --stats LIST       comma-separated statistics from basic, mp, levels, vectors,\n"
-            "                     null, tails, all (default: %s)\n"
+            "                     null, tails, laws, all (default: %s)\n"
             "  --unfold U         levels: gauss:W (Gaussian broadening, window W, the paper's\n"
             "                     'drop'; default gauss:15), gauss-replicate:W, poly:D (degree-D\n"
             "                     polynomial fit of the staircase) or mp (fitted MP law)\n"

@@ -88,7 +88,7 @@ static void usage(FILE *f)
             "options:\n"
             "  --layer NAME     only the matrix called NAME (no model figure)\n"
             "  --figure KIND    only this figure: esd, spacing, ratio, sigma2, vectors, tails,\n"
-            "                   trends (default: every figure the report has data for)\n"
+            "                   laws, trends (default: every figure the report has data for)\n"
             "  --format LIST    comma-separated svg, png, pdf (default svg,png)\n"
             "  --out DIR        where to write (default: figures/ beside the report)\n"
             "  --html FILE      also write the summary page FILE and the matrix pages in layers/\n"

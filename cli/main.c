@@ -29,6 +29,7 @@ static const command commands[] = {
     {"plot", cmd_plot, "draw the figures (and the HTML report) of a saved report.json"},
     {"spectrum", cmd_spectrum, "print the singular values of one tensor, largest first"},
     {"tail", cmd_tail, "heavy-tail fits of data or of a matrix's spectrum (Hill, CSN, WW alpha)"},
+    {"fitlaw", cmd_fitlaw, "which law describes a spectrum's bulk: MP, Wishart products, MP+SC"},
     {"denoise", cmd_denoise, "RMT denoising and low-rank compression; writes safetensors"},
     {"theory", cmd_theory, "limiting spectral laws (MP, semicircle, products, DNN Jacobians)"},
     {"simulate", cmd_simulate, "seeded random-matrix ensembles, compared with their laws"},

@@ -1057,6 +1057,106 @@ static void draw_density(fig *f, const fig_input *in)
 }
 
 
+/* ---- law selection: the ESD with every fitted candidate (docs/methods/laws.md) ------------ */
+
+/* The bulk of the laws stage (lambda = s^2 / max(N, M) of the law_n values below the MP
+ * outliers, above the null part) as a density on log-spaced bins (left, log-log: the candidates
+ * differ most near 0) and linear bins (right), with the density of every fitted candidate from
+ * report.json's law_codes / law_scales / law_shapes (the sparse candidate, a simulation, is not
+ * drawn). */
+static void draw_laws(fig *f, const fig_input *in)
+{
+    double *sv = NULL, *codes = NULL, *scales = NULL, *shapes = NULL;
+    size_t k = cli_array(in->m, "singular_values", &sv);
+    size_t nc = cli_array(in->m, "law_codes", &codes);
+    cli_array(in->m, "law_scales", &scales);
+    cli_array(in->m, "law_shapes", &shapes);
+    double nb_d = cli_metric(in->m, "law_n"), n_null = cli_metric(in->m, "n_null");
+    double big_dim = in->rows > in->cols ? in->rows : in->cols;
+    enum { NBL = 40, NGL = 300 };
+    double *lam = NULL, *gx = NULL, *gy = NULL;
+    if (!(nb_d > 0) || !codes || !scales || !shapes || !sv)
+        goto done;
+    size_t nl = (size_t)nb_d, r = k - (isfinite(n_null) ? (size_t)n_null : 0);
+    if (r < nl || r > k)
+        goto done;
+    size_t j = r - nl; /* the outliers set aside */
+    lam = malloc(nl * sizeof(double));
+    gx = malloc(NGL * sizeof(double));
+    gy = malloc(NGL * sizeof(double));
+    if (!lam || !gx || !gy)
+        goto done;
+    for (size_t i = 0; i < nl; i++)
+        lam[i] = sv[j + i] * sv[j + i] / big_dim;
+    double lo = INFINITY, hi = 0;
+    for (size_t i = 0; i < nl; i++) {
+        lo = fmin(lo, lam[i]);
+        hi = fmax(hi, lam[i]);
+    }
+    if (!(lo > 0) || !(hi > lo))
+        goto done;
+    static const int cols[] = {C_RED, C_GREEN, C_ORANGE, C_PURPLE, C_SKY, C_GREY, C_BLUE, C_FG};
+    char title[200], lab[96];
+    for (int pnl = 0; pnl < 2; pnl++) {
+        int lg = pnl == 0;
+        double a = lg ? lo / 2 : 0, b = hi * 1.15;
+        double cnt[NBL], x[NBL], y[NBL], ymax = 0, ymin = INFINITY;
+        for (int bi = 0; bi < NBL; bi++) {
+            double e0 = lg ? lo * pow(hi / lo, (double)bi / NBL) : lo + (hi - lo) * bi / NBL;
+            double e1 = lg ? lo * pow(hi / lo, (double)(bi + 1) / NBL)
+                           : lo + (hi - lo) * (bi + 1) / NBL;
+            cnt[bi] = 0;
+            for (size_t i = 0; i < nl; i++)
+                cnt[bi] += lam[i] >= e0 && (lam[i] < e1 || (bi == NBL - 1 && lam[i] <= e1));
+            x[bi] = lg ? sqrt(e0 * e1) : 0.5 * (e0 + e1);
+            y[bi] = cnt[bi] / ((double)nl * (e1 - e0));
+            if (y[bi] > 0) {
+                ymax = fmax(ymax, y[bi]);
+                ymin = fmin(ymin, y[bi]);
+            }
+        }
+        snprintf(title, sizeof title, "%s: bulk ESD and fitted laws%s", in->name,
+                 lg ? " (log-log)" : "");
+        panel(f, lg ? a : 0, b, lg ? ymin / 10 : 0, lg ? ymax * 10 : ymax * 1.4, lg, lg,
+              "eigenvalue λ = σ²/max(N, M)", "density", title);
+        points(f, lg ? "esd_logbins" : "esd", x, y, NBL, C_BLUE, "bulk ESD");
+        for (size_t c = 0; c < nc; c++) {
+            if (!isfinite(scales[c]) || codes[c] == RMTK_FITLAW_SPARSE)
+                continue;
+            rmtk_fitlaw_candidate cd;
+            memset(&cd, 0, sizeof cd);
+            cd.code = (int32_t)codes[c];
+            cd.scale = scales[c];
+            cd.shape = shapes[c];
+            for (int g = 0; g < NGL; g++)
+                gx[g] = lg ? a * pow(b / a, (double)g / (NGL - 1)) : b * (g + 0.5) / NGL;
+            if (rmtk_fitlaw_density(&cd, (int64_t)big_dim - (int64_t)j, (int64_t)nl, 1.0, gx,
+                                    NGL, gy) != RMTK_OK)
+                continue;
+            if (cd.code == RMTK_FITLAW_MP)
+                snprintf(lab, sizeof lab, "MP");
+            else if (cd.code == RMTK_FITLAW_MP_SEMICIRCLE)
+                snprintf(lab, sizeof lab, "MP ⊞ semicircle, t = %.2g", cd.shape);
+            else
+                snprintf(lab, sizeof lab, "product of %d Wisharts", cd.code);
+            char series[32];
+            snprintf(series, sizeof series, "law_%d%s", cd.code, lg ? "_loggrid" : "");
+            curve(f, series, gx, gy, NGL, cols[c % (sizeof cols / sizeof cols[0])],
+                  codes[c] == cli_metric(in->m, "law_best") ? 1 : 2, lab);
+        }
+        legend(f, lg ? PL_POSITION_LEFT | PL_POSITION_BOTTOM
+                     : PL_POSITION_RIGHT | PL_POSITION_TOP);
+    }
+done:
+    free(sv);
+    free(codes);
+    free(scales);
+    free(shapes);
+    free(lam);
+    free(gx);
+    free(gy);
+}
+
 /* ---- the table of figures and the driver ---------------------------------------------------- */
 
 typedef struct {
@@ -1086,6 +1186,10 @@ static const fig_kind kinds[] = {
      "exact_kolmogorov has no such floor."},
     {"tails", "hill_alpha", draw_tails, 2, 1, 1200, 480,
      "Hill plot and the log-log CCDF of λ with the power-law fit and x_min."},
+    {"laws", "law_codes", draw_laws, 2, 1, 1200, 480,
+     "The bulk ESD (outliers and null part set aside) with every fitted candidate law: MP, "
+     "products of Wishart matrices, MP ⊞ semicircle (best law solid); log-log near zero, where "
+     "they differ most (docs/methods/laws.md)."},
 };
 
 static const fig_kind trends_kind = {
@@ -1107,7 +1211,7 @@ const char *cli_figure_caption(const char *kind)
 }
 
 const char *const cli_figure_kinds[] = {"esd", "spacing", "ratio", "sigma2", "vectors", "tails",
-                                         "trends", NULL};
+                                         "laws", "trends", NULL};
 
 static void palette(void)
 {
@@ -1433,7 +1537,7 @@ int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o
         for (size_t i = 0; cli_figure_kinds[i]; i++)
             known |= !strcmp(want, cli_figure_kinds[i]);
         if (!known) {
-            cli_error("--figure: '%s' is not esd, spacing, ratio, sigma2, vectors, tails or "
+            cli_error("--figure: '%s' is not esd, spacing, ratio, sigma2, vectors, tails, laws or "
                       "trends",
                       want);
             return RMTK_ERR_ARG;
@@ -1471,8 +1575,9 @@ int cli_plot_report(const cJSON *report, const char *dir, const cli_plot_opts *o
             double *x;
             size_t n = cli_array(m, kinds[k].require, &x);
             free(x);
-            /* figures need enough values to mean something */
-            if (n >= 10)
+            /* figures need enough values to mean something (laws: its array lists the fitted
+             * candidates, the bulk has >= 50 values by then) */
+            if (n >= 10 || (kinds[k].draw == draw_laws && n > 0))
                 jobs[njobs++] = (plot_job){&kinds[k], m, i};
         }
     }

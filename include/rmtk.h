@@ -1888,6 +1888,110 @@ RMTK_API int rmtk_sparse_zero_atom(double c, double *w0);
 RMTK_API int rmtk_bbp_top_singular(double c, double theta, double *s);
 
 /* =========================================================================================== */
+/* Law selection for a spectrum (module laws)                                                   */
+/* =========================================================================================== */
+
+/* Which limiting law describes the bulk of one spectrum, with which parameters, and how much
+ * better than Marchenko-Pastur (docs/methods/laws.md; REF: methods.md 2.3-2.4, 4.1, 4.6-4.8;
+ * Granziol, "Beyond Random Matrix Theory for Deep Networks"). The bulk is given as the nonzero
+ * eigenvalues y_1..y_n of an r x big Gram matrix, r = n (+ outliers set aside) <= big; every
+ * candidate is the law of the nonzero eigenvalues for that shape at unit scale, F_1, and enters
+ * as F(y) = F_1(y / s) with a free scale s:
+ *   RMTK_FITLAW_MP (code 1):        MP(ratio q = r / big, sigma2 = s), 1 parameter;
+ *   code L = 2..6:                  eigenvalues of P P^T, P = X_L..X_1 (free multiplicative
+ *                                   convolution of L MP laws), dims N_0 = big, N_1..N_{L-1} =
+ *                                   round(product_width big), N_L = r (ratios fixed by the shape:
+ *                                   equal intermediate widths), scale s, 1 parameter; with
+ *                                   r = big and product_width = 1 this is Fuss-Catalan FC_L;
+ *   RMTK_FITLAW_MP_SEMICIRCLE (10): MP(q, sigma2 = s) free-plus semicircle(sigma2_wigner =
+ *                                   (t s)^2) (Pennington-Bahri), shape t on a grid, 2 params;
+ *   RMTK_FITLAW_SPARSE (20, when params.sparse): the nonzero eigenvalues of B o X, X r' x big'
+ *                                   Gaussian, B Bernoulli(c / r') (rmtk's PERCOLATED_WISHART
+ *                                   sampler), mean degree c on a grid, by matched simulation:
+ *                                   r' = min(r, sparse_size), big' = round(r' big / r), pooled
+ *                                   over sparse_samples seeded samples; 2 params. (The dense
+ *                                   percolated Wishart, p fixed, has the MP limit with variance
+ *                                   p sigma2: it is the MP candidate, not a separate law.)
+ * Fit: minimum Cramer-von Mises distance W^2 = 1/(12n) + sum_i (F(y_(i)) - (2i-1)/(2n))^2,
+ * golden section in log s (t by profile over its grid). Goodness of fit: KS distance with a
+ * parametric-bootstrap p-value (replicas drawn from the fitted law by inverse CDF on its table
+ * and refitted), L1 between the histogram and the law, log-likelihood of the eps-contaminated
+ * density (1 - 1e-3) rho + 1e-3 / (1.1 y_max) at the fitted parameters, AIC and BIC. */
+enum rmtk_fitlaw_code {
+    RMTK_FITLAW_MP = 1,              /* 2..6: product of that many Wishart factors */
+    RMTK_FITLAW_MP_SEMICIRCLE = 10,
+    RMTK_FITLAW_SPARSE = 20          /* sparse percolated Wishart (p = c / r), by simulation */
+};
+
+#define RMTK_FITLAW_MAX_L 6
+#define RMTK_FITLAW_MAX_CAND 8
+
+typedef struct rmtk_fitlaw_params {
+    int32_t max_L;          /* products of L = 2..max_L factors (1..6; default 6; 1 = MP only) */
+    int32_t mp_semicircle;  /* 1: include MP free-plus semicircle (default 1) */
+    int32_t bootstrap;      /* parametric-bootstrap replicas for the KS p-value and standard
+                               errors (0: none, p and errors NaN; default 39) */
+    int32_t sparse;         /* 1: include the sparse percolated Wishart (default 0: it costs
+                               sparse_samples eigensolves of sparse_size per grid value) */
+    int32_t sparse_size;    /* smaller side of the matched simulation (default 300) */
+    int32_t sparse_samples; /* samples pooled per grid value of c (default 8) */
+    double product_width;   /* intermediate widths of the products / big (default 1) */
+    uint64_t seed;          /* of the bootstrap (default 1) */
+} rmtk_fitlaw_params;
+
+RMTK_API rmtk_fitlaw_params rmtk_fitlaw_params_default(void);
+
+typedef struct rmtk_fitlaw_candidate {
+    int32_t code;           /* enum rmtk_fitlaw_code, or L for a product of L factors */
+    int32_t n_params;       /* k of AIC = 2k - 2 logL and BIC = k ln n - 2 logL */
+    char name[32];          /* "mp", "wishart-product-2", ..., "mp-semicircle" */
+    int32_t status;         /* RMTK_OK, else the error of this candidate (others go on) */
+    int32_t pad0;
+    double scale, scale_se; /* s and its bootstrap standard error */
+    double shape, shape_se; /* MP-semicircle: t = sqrt(sigma2_wigner) / sigma2; sparse: c */
+    double atom;            /* sparse: the zero atom of the fitted law (simulated fraction of
+                               zero eigenvalues); others: NaN (their atom is the shape's) */
+    double cvm;             /* W^2 at the fit */
+    double ks, ks_p;        /* KS distance and its bootstrap p-value */
+    double l1;              /* sum_b |n_b / n - (F(b_1) - F(b_0))| over max(10, sqrt n) bins */
+    double loglik, aic, bic;
+} rmtk_fitlaw_candidate;
+
+typedef struct rmtk_fitlaw_result {
+    size_t n;               /* bulk values fitted (zeros and negatives in the input set aside) */
+    size_t n_zero;          /* values <= 0 given (not fitted) */
+    size_t n_cand;
+    rmtk_fitlaw_candidate cand[RMTK_FITLAW_MAX_CAND]; /* MP first */
+    int32_t best;           /* index of the smallest BIC (-1 when every candidate failed) */
+    int32_t best_code;
+    double delta_bic;       /* BIC(MP) - BIC(best) >= 0 */
+} rmtk_fitlaw_result;
+
+/* Fit every candidate to y[0..n) (any order; not modified), the bulk eigenvalues of a Gram
+ * matrix whose nonzero part is r x big (r = n - #zeros when r_total is 0, else r_total, the
+ * count with the outliers the caller set aside; big >= r; big = 0 means big = r). Needs >= 20
+ * positive values. Thread-safe; allocates tables of each law (2000 cells) once per call, shared
+ * by the bootstrap. RMTK_ERR_ARG (NULL, too few values, non-finite values, bad params),
+ * RMTK_ERR_NOMEM; a candidate whose law fails keeps its own status and NaN fields. */
+RMTK_API int rmtk_fitlaw(const double *y, size_t n, int64_t big, int64_t r_total,
+                         const rmtk_fitlaw_params *p, rmtk_fitlaw_result *out);
+
+/* The verdict phrase of a result into buf[0..size): "bulk better described by a product of 2
+ * Wishart matrices than by MP: dBIC = 153.2 (KS 0.012, p 0.61; MP: KS 0.13, p 0.025)", or "bulk
+ * best described by MP (KS 0.0064, p 1); next best: MP free-plus semicircle, worse by dBIC =
+ * 330.6"; when the best law's bootstrap KS p-value is below 0.05 (rmtk analyze: its
+ * significance), "no candidate law describes the bulk (KS p < 0.05); smallest BIC: ...": BIC only
+ * ranks the candidates, it does not say that one fits. Always NUL-terminated when size > 0. */
+RMTK_API int rmtk_fitlaw_verdict(const rmtk_fitlaw_result *r, char *buf, size_t size);
+
+/* The fitted candidate's continuous density at x[0..nx) (the law of the bulk values, scale
+ * included), for the shape given to rmtk_fitlaw (big, r). RMTK_ERR_UNSUPPORTED for the sparse
+ * candidate (its law is a simulation), RMTK_ERR_ARG. */
+RMTK_API int rmtk_fitlaw_density(const rmtk_fitlaw_candidate *c, int64_t big, int64_t r,
+                                 double product_width, const double *x, size_t nx,
+                                 double *density);
+
+/* =========================================================================================== */
 /* Analysis of a model and its report (module analysis, report)                                 */
 /* =========================================================================================== */
 
@@ -1898,7 +2002,9 @@ enum rmtk_stats {
     RMTK_STATS_LEVELS = 1u << 2,  /* unfolded level statistics, spacing ratios, Sigma^2, Delta_3 */
     RMTK_STATS_VECTORS = 1u << 3, /* Porter-Thomas tests and IPR of singular vectors */
     RMTK_STATS_NULL = 1u << 4,    /* randomised baselines (element shuffles, Gaussians) */
-    RMTK_STATS_TAILS = 1u << 5    /* Hill, power-law fits, WeightWatcher-compatible alpha */
+    RMTK_STATS_TAILS = 1u << 5,   /* Hill, power-law fits, WeightWatcher-compatible alpha */
+    RMTK_STATS_LAWS = 1u << 6     /* law selection of the bulk: MP, products of Wisharts, MP
+                                     free-plus semicircle (rmtk_fitlaw; docs/methods/laws.md) */
 };
 
 typedef struct rmtk_analysis_params {
@@ -1919,6 +2025,7 @@ typedef struct rmtk_analysis_params {
     rmtk_pt_params vectors;        /* RMTK_STATS_VECTORS (alpha from above; the null's seed is
                                       `seed`, shared by every matrix of one dimension) */
     rmtk_null_params null;         /* RMTK_STATS_NULL (the seed is set per matrix) */
+    rmtk_fitlaw_params laws;       /* RMTK_STATS_LAWS (the seed is set per matrix) */
     rmtk_levels_params levels;     /* RMTK_STATS_LEVELS (the seed is set per matrix). Unfolding
                                       method RMTK_UNFOLD_CDF with cdf NULL means "through the
                                       fitted Marchenko-Pastur law": the bulk (spikes removed) is

@@ -209,11 +209,18 @@ class LevelsParams(Structure):
                 ("seed", c_uint64)]
 
 
+class FitlawParams(Structure):
+    _fields_ = [("max_L", c_int32), ("mp_semicircle", c_int32), ("bootstrap", c_int32),
+                ("sparse", c_int32), ("sparse_size", c_int32), ("sparse_samples", c_int32),
+                ("product_width", c_double), ("seed", c_uint64)]
+
+
 class AnalysisParams(Structure):
     _fields_ = [("extract", ExtractParams), ("spectrum", SpectrumParams), ("stats", c_uint32),
                 ("threads", c_int32), ("seed", c_uint64), ("significance", c_double),
                 ("mp", MPParams), ("tails", TailsParams), ("vectors", PTParams),
-                ("null", NullParams), ("levels", LevelsParams), ("max_memory", c_uint64)]
+                ("null", NullParams), ("laws", FitlawParams), ("levels", LevelsParams),
+                ("max_memory", c_uint64)]
 
 
 class AnalysisRow(Structure):
@@ -317,7 +324,7 @@ _MIRRORS = {
     MPLaw: "rmtk_mp_law", MPPaperFit: "rmtk_mp_paper_fit", MPRobustFit: "rmtk_mp_robust_fit",
     MPResult: "rmtk_mp_result", HillPlateau: "rmtk_hill_plateau",
     PowerlawFit: "rmtk_powerlaw_fit", LRTest: "rmtk_lr_test", WWFit: "rmtk_ww_fit",
-    LawParams: "rmtk_law_params", LawInfo: "rmtk_law_info", EnsembleParams: "rmtk_ensemble_params",
+    FitlawParams: "rmtk_fitlaw_params", LawParams: "rmtk_law_params", LawInfo: "rmtk_law_info", EnsembleParams: "rmtk_ensemble_params",
 }
 for _cls, _cname in _MIRRORS.items():
     _size = lib.rmtk_struct_size(_cname.encode())

@@ -13,7 +13,7 @@
 /* Statistics implemented, on by default, and needing vectors / the matrix as doubles. */
 #define RMTK__STATS_IMPLEMENTED                                                                    \
     (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_TAILS |                    \
-     RMTK_STATS_VECTORS | RMTK_STATS_NULL)
+     RMTK_STATS_VECTORS | RMTK_STATS_NULL | RMTK_STATS_LAWS)
 #define RMTK__STATS_DEFAULT (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS)
 #define RMTK__STATS_NEED_VECTORS (RMTK_STATS_VECTORS)
 #define RMTK__STATS_NEED_MATRIX (RMTK_STATS_NULL)
@@ -104,6 +104,42 @@ enum rmtk__col {
     COL_NULL_KS_SD,
     COL_NULL_W1,
     COL_NULL_GAUSS_KS,
+    /* laws */
+    COL_LAW_BEST,
+    COL_LAW_ALT,
+    COL_LAW_DELTA_BIC,
+    COL_LAW_SCALE,
+    COL_LAW_SCALE_ERR,
+    COL_LAW_SHAPE,
+    COL_LAW_SHAPE_ERR,
+    COL_LAW_KS_BEST,
+    COL_LAW_P_BEST,
+    COL_LAW_ZERO_ATOM,
+    COL_LAW_N,
+    COL_LAW_KS_MP,
+    COL_LAW_P_MP,
+    COL_LAW_BIC_MP,
+    COL_LAW_KS_MPSC,
+    COL_LAW_P_MPSC,
+    COL_LAW_BIC_MPSC,
+    COL_LAW_KS_W2,
+    COL_LAW_P_W2,
+    COL_LAW_BIC_W2,
+    COL_LAW_KS_W3,
+    COL_LAW_P_W3,
+    COL_LAW_BIC_W3,
+    COL_LAW_KS_W4,
+    COL_LAW_P_W4,
+    COL_LAW_BIC_W4,
+    COL_LAW_KS_W5,
+    COL_LAW_P_W5,
+    COL_LAW_BIC_W5,
+    COL_LAW_KS_W6,
+    COL_LAW_P_W6,
+    COL_LAW_BIC_W6,
+    COL_LAW_KS_SPARSE,
+    COL_LAW_P_SPARSE,
+    COL_LAW_BIC_SPARSE,
     RMTK__NCOLS
 };
 
@@ -244,6 +280,10 @@ int rmtk__stage_tails(rmtk__ctx *c);
 int rmtk__stage_levels(rmtk__ctx *c);
 int rmtk__stage_vectors(rmtk__ctx *c);
 int rmtk__stage_null(rmtk__ctx *c);
+int rmtk__stage_laws(rmtk__ctx *c);
+/* The law-selection verdict phrase of an entry's columns (laws stage; report.json law_verdict);
+ * "" when the stage gave no result. */
+void rmtk__law_verdict(const double *values, double significance, char *buf, size_t size);
 
 /* Matrices given as factors (analysis-factors.c). rmtk__product_spectrum: the singular values
  * of a product entry (e.inner > 0) into sv[0..k) by the low-rank route, its factors mapped and

@@ -159,8 +159,9 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
     rmtk__json_begin(s, '{');
     rmtk__json_key(s, "stats");
     rmtk__json_begin(s, '[');
-    static const char *const names[] = {"basic", "mp", "levels", "vectors", "null", "tails"};
-    for (int b = 0; b < 6; b++)
+    static const char *const names[] = {"basic", "mp",    "levels", "vectors",
+                                        "null",  "tails", "laws"};
+    for (int b = 0; b < 7; b++)
         if (p->stats & (1u << b))
             rmtk__json_string(s, names[b]);
     rmtk__json_end(s, ']');
@@ -233,6 +234,15 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
         rmtk__json_begin(s, '{');
         rmtk__json_kv_int(s, "replicas", (long long)p->null.replicas);
         rmtk__json_kv_string(s, "kinds", "element shuffle, matched Gaussian");
+        rmtk__json_end(s, '}');
+    }
+    if (p->stats & RMTK_STATS_LAWS) {
+        rmtk__json_key(s, "laws");
+        rmtk__json_begin(s, '{');
+        rmtk__json_kv_int(s, "max_L", (long long)p->laws.max_L);
+        rmtk__json_kv_int(s, "mp_semicircle", (long long)p->laws.mp_semicircle);
+        rmtk__json_kv_int(s, "bootstrap", (long long)p->laws.bootstrap);
+        rmtk__json_kv_number(s, "product_width", p->laws.product_width);
         rmtk__json_end(s, '}');
     }
     if (p->stats & RMTK_STATS_TAILS) {
@@ -345,6 +355,12 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
         char verdict[512];
         int looks = rmtk__entry_verdict(a, i, verdict, sizeof verdict);
         rmtk__json_kv_string(s, "verdict", verdict);
+        if (a->p.stats & RMTK_STATS_LAWS) {
+            /* the law-selection phrase, apart from the random/structure verdict */
+            char lv[512];
+            rmtk__law_verdict(e->values, a->p.significance, lv, sizeof lv);
+            rmtk__json_kv_string(s, "law_verdict", lv);
+        }
         rmtk__json_key(s, "looks_random"); /* 1, 0, null (undetermined) */
         if (looks == RMTK_VERDICT_UNDETERMINED)
             rmtk__json_null(s);

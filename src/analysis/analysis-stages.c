@@ -10,6 +10,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The stages, in order: later stages may use earlier results (levels unfolds through the fitted
@@ -21,6 +22,7 @@ const rmtk__stage rmtk__stages[] = {
     {RMTK_STATS_VECTORS, rmtk__stage_vectors},
     {RMTK_STATS_NULL, rmtk__stage_null},
     {RMTK_STATS_TAILS, rmtk__stage_tails},
+    {RMTK_STATS_LAWS, rmtk__stage_laws},
 };
 const size_t rmtk__nstages = sizeof rmtk__stages / sizeof rmtk__stages[0];
 
@@ -406,4 +408,135 @@ int rmtk__stage_levels(rmtk__ctx *c)
     }
     rmtk__free(buf);
     return st;
+}
+
+/* laws: law selection of the bulk (rmtk_fitlaw; docs/methods/laws.md). The bulk is the
+ * numerical_rank values above the rounding noise less the MP stage's outliers (the robust fit's
+ * n_spikes; the fit is run here when the mp stage is off), as lambda = s^2 / max(N, M) of the
+ * deflated (max(N, M) - j) x (r - j) noise, as in the mp stage; the null part (cols - r zero
+ * eigenvalues of W^T W) is set aside and reported as law_zero_atom = 1 - r / cols. Needs
+ * RMTK_ANALYSIS_MIN_LEVELS bulk values,
+ * else the columns stay empty. Arrays: law_codes, law_scales, law_shapes (every candidate, in
+ * the order of rmtk_fitlaw_result) for the figure. */
+int rmtk__stage_laws(rmtk__ctx *c)
+{
+    double *v = c->e->values;
+    size_t r = c->rank;
+    int64_t big = RMTK_MAX(c->rows, c->cols);
+    if (r < RMTK_ANALYSIS_MIN_LEVELS || c->degenerate)
+        return RMTK_OK;
+    int64_t j = 0;
+    if (c->have_mp) {
+        j = c->mp.n_spikes;
+    } else {
+        rmtk_mp_params mp = c->a->p.mp;
+        mp.alpha = c->a->p.significance;
+        rmtk_mp_robust_fit fit;
+        if (rmtk_mp_fit_robust(c->sv, r, big, (int64_t)r, &mp, &fit) == RMTK_OK)
+            j = fit.n_excluded;
+    }
+    size_t nb = r - (size_t)j;
+    if (nb < RMTK_ANALYSIS_MIN_LEVELS)
+        return RMTK_OK;
+    double *y = rmtk__malloc_array(nb, sizeof *y);
+    if (!y)
+        return RMTK_ERR_NOMEM;
+    for (size_t i = 0; i < nb; i++) {
+        double s = c->sv[(size_t)j + i];
+        y[i] = s * s / (double)big;
+    }
+    rmtk_fitlaw_params p = c->a->p.laws;
+    p.seed = c->seed;
+    rmtk_fitlaw_result res;
+    int st = rmtk_fitlaw(y, nb, big - j, (int64_t)nb, &p, &res);
+    rmtk__free(y);
+    if (st == RMTK_ERR_NOMEM)
+        return st;
+    if (st || res.best < 0)
+        return RMTK_OK; /* no law could be fitted: columns stay empty */
+    const rmtk_fitlaw_candidate *b = &res.cand[res.best];
+    v[COL_LAW_BEST] = b->code;
+    v[COL_LAW_SCALE] = b->scale;
+    v[COL_LAW_SCALE_ERR] = b->scale_se;
+    v[COL_LAW_SHAPE] = b->shape;
+    v[COL_LAW_SHAPE_ERR] = b->shape_se;
+    v[COL_LAW_KS_BEST] = b->ks;
+    v[COL_LAW_P_BEST] = b->ks_p;
+    v[COL_LAW_ZERO_ATOM] = 1.0 - (double)r / (double)c->cols;
+    v[COL_LAW_N] = (double)nb;
+    int alt = -1;
+    for (size_t k = 1; k < res.n_cand; k++)
+        if (!res.cand[k].status && (alt < 0 || res.cand[k].bic < res.cand[alt].bic))
+            alt = (int)k;
+    if (alt >= 0) {
+        v[COL_LAW_ALT] = res.cand[alt].code;
+        v[COL_LAW_DELTA_BIC] = res.cand[0].bic - res.cand[alt].bic;
+    }
+    double codes[RMTK_FITLAW_MAX_CAND], scales[RMTK_FITLAW_MAX_CAND],
+        shapes[RMTK_FITLAW_MAX_CAND];
+    for (size_t k = 0; k < res.n_cand; k++) {
+        const rmtk_fitlaw_candidate *cd = &res.cand[k];
+        int col = cd->code == RMTK_FITLAW_MP                ? COL_LAW_KS_MP
+                  : cd->code == RMTK_FITLAW_MP_SEMICIRCLE ? COL_LAW_KS_MPSC
+                  : cd->code == RMTK_FITLAW_SPARSE        ? COL_LAW_KS_SPARSE
+                                                          : COL_LAW_KS_W2 + 3 * (cd->code - 2);
+        if (!cd->status) {
+            v[col] = cd->ks;
+            v[col + 1] = cd->ks_p;
+            v[col + 2] = cd->bic;
+        }
+        codes[k] = cd->code;
+        scales[k] = cd->status ? NAN : cd->scale;
+        shapes[k] = cd->shape;
+    }
+    st = rmtk__entry_set_array(c->e, "law_codes", codes, res.n_cand);
+    if (!st)
+        st = rmtk__entry_set_array(c->e, "law_scales", scales, res.n_cand);
+    if (!st)
+        st = rmtk__entry_set_array(c->e, "law_shapes", shapes, res.n_cand);
+    return st;
+}
+
+static const char *law_long_name(double code, char *tmp, size_t size)
+{
+    if (code == RMTK_FITLAW_MP)
+        return "MP";
+    if (code == RMTK_FITLAW_MP_SEMICIRCLE)
+        return "MP free-plus semicircle";
+    if (code == RMTK_FITLAW_SPARSE)
+        return "a sparse percolated Wishart matrix";
+    snprintf(tmp, size, "a product of %d Wishart matrices", (int)code);
+    return tmp;
+}
+
+/* "bulk better described by a product of 2 Wishart matrices than by MP: dBIC = 153.2 (KS 0.012,
+ * p 0.61; MP: ...)" or "bulk best described by MP (KS 0.003, p 0.9); next best: ..., worse by
+ * dBIC = 12.0"; the same text as rmtk_fitlaw_verdict. When the best law's KS p-value is below the
+ * significance level: "no candidate law describes the bulk ..." (BIC only ranks the candidates). */
+void rmtk__law_verdict(const double *v, double significance, char *buf, size_t size)
+{
+    if (!size)
+        return;
+    buf[0] = 0;
+    if (!isfinite(v[COL_LAW_BEST]))
+        return;
+    char t1[64], t2[64];
+    if (v[COL_LAW_P_BEST] < significance) /* the best by BIC is rejected too */
+        snprintf(buf, size,
+                 "no candidate law describes the bulk (KS p < %.2g); smallest BIC: %s (KS %.3g, "
+                 "p %.2g; MP: KS %.3g)",
+                 significance, law_long_name(v[COL_LAW_BEST], t1, sizeof t1), v[COL_LAW_KS_BEST],
+                 v[COL_LAW_P_BEST], v[COL_LAW_KS_MP]);
+    else if (v[COL_LAW_BEST] == RMTK_FITLAW_MP)
+        snprintf(buf, size,
+                 "bulk best described by MP (KS %.3g, p %.2g); next best: %s, worse by dBIC = "
+                 "%.1f",
+                 v[COL_LAW_KS_BEST], v[COL_LAW_P_BEST],
+                 law_long_name(v[COL_LAW_ALT], t1, sizeof t1), -v[COL_LAW_DELTA_BIC]);
+    else
+        snprintf(buf, size,
+                 "bulk better described by %s than by MP: dBIC = %.1f (KS %.3g, p %.2g; MP: KS "
+                 "%.3g, p %.2g)",
+                 law_long_name(v[COL_LAW_BEST], t2, sizeof t2), v[COL_LAW_DELTA_BIC],
+                 v[COL_LAW_KS_BEST], v[COL_LAW_P_BEST], v[COL_LAW_KS_MP], v[COL_LAW_P_MP]);
 }

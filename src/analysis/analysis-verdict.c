@@ -93,6 +93,8 @@ const char *rmtk_report_key_anchor(const char *key)
         return "null";
     case RMTK_STATS_TAILS:
         return "tails";
+    case RMTK_STATS_LAWS:
+        return "laws";
     default:
         return NULL;
     }
