@@ -56,6 +56,9 @@ static void usage(FILE *f)
             "                     as parameters.significance). --alpha P is an alias kept for\n"
             "                     old scripts; in the report \"alpha\" is only the power-law\n"
             "                     exponent\n"
+            "  --multitest M      control of the tests across the matrices of a model:\n"
+            "                     bh (Benjamini-Hochberg false discovery rate; default),\n"
+            "                     holm (family-wise error) or none (each matrix alone)\n"
             "  --bootstrap R      replicas of the power-law goodness-of-fit test (tails;\n"
             "                     default 1000, 0 = no p-value)\n"
             "  --pt-method M      Porter-Thomas test (vectors): exact_mc (default), kolmogorov,\n"
@@ -427,6 +430,19 @@ int cmd_analyze(int argc, char **argv)
         } else if (strcmp(a, "--seed") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_u64(a, v, &p.seed)))
                 return st;
+        } else if (strcmp(a, "--multitest") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)))
+                return st;
+            if (strcmp(v, "bh") == 0) {
+                p.multitest = RMTK_MULTITEST_BH;
+            } else if (strcmp(v, "holm") == 0) {
+                p.multitest = RMTK_MULTITEST_HOLM;
+            } else if (strcmp(v, "none") == 0) {
+                p.multitest = RMTK_MULTITEST_NONE;
+            } else {
+                cli_error("--multitest: '%s' is not bh, holm or none", v);
+                return RMTK_ERR_ARG;
+            }
         } else if (strcmp(a, "--significance") == 0 || strcmp(a, "--alpha") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) ||
                 (st = cli_parse_double(a, v, &p.significance)))

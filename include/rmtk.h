@@ -1703,7 +1703,39 @@ typedef struct rmtk_analysis_params {
                                       method RMTK_UNFOLD_CDF with cdf NULL means "through the
                                       fitted Marchenko-Pastur law": the bulk (spikes removed) is
                                       unfolded with the mp stage's CDF, and MP is turned on. */
+    int32_t multitest;             /* enum rmtk_multitest: how the tests of all the matrices of
+                                      one model are controlled together (report.json parameter
+                                      "multitest", `--multitest`); default RMTK_MULTITEST_BH */
+    int32_t pad_multitest;
 } rmtk_analysis_params;
+
+/* Model-level multiple testing (docs/report.md, "Multiple testing"). Every test that can make a
+ * verdict say "structure" gives a raw p-value per matrix: the Tracy-Widom step-down outlier test
+ * (each step: mp_tw_p for the first), the goodness of fit of the Marchenko-Pastur law
+ * (mp_law_ks_p), the spacing-ratio and KS tests of the unfolded levels against GOE (r_p_goe,
+ * ks_p_goe) and the Simes combination of a matrix's Porter-Thomas vector tests (pt_p_simes).
+ * rmtk_analysis_run pools them, per model, into one family and adjusts it; the verdicts use the
+ * adjusted p-values (the *_adj columns, n_spikes_ctl, pt_top_decile_frac_ctl), so that on a model
+ * of pure noise the probability that any matrix is called "structure" is at most the significance
+ * level (BH under independence or positive dependence, Holm always). */
+enum rmtk_multitest {
+    RMTK_MULTITEST_BH = 0,   /* Benjamini-Hochberg step-up: false discovery rate <= significance
+                                (independent or PRDS p-values; under the global null it is the
+                                Simes test, so the family-wise error is then <= significance) */
+    RMTK_MULTITEST_HOLM = 1, /* Holm step-down: family-wise error rate <= significance under any
+                                dependence (fewer discoveries) */
+    RMTK_MULTITEST_NONE = 2  /* each matrix at the significance level on its own (the former
+                                rules; the *_adj columns stay empty) */
+};
+/* "bh", "holm", "none"; "" for an unknown value. */
+RMTK_API const char *rmtk_multitest_name(int method);
+/* Adjusted p-values of p[0..m) into adj[0..m) (may alias p): BH adj_(i) = min_{j >= i} m p_(j)/j,
+ * Holm adj_(i) = max_{j <= i} (m - j + 1) p_(j), both capped at 1 (p_(i) the i-th smallest); a
+ * hypothesis is rejected at level q when adj <= q. NaN entries are not hypotheses (adj NaN, not
+ * counted in m). RMTK_MULTITEST_NONE copies p. RMTK_ERR_ARG (NULL with m > 0, unknown method),
+ * RMTK_ERR_NOMEM. REF: Benjamini & Hochberg, JRSS B 57 (1995) 289; Holm, Scand. J. Stat. 6 (1979)
+ * 65. Thread-safe. */
+RMTK_API int rmtk_pvalues_adjust(const double *p, size_t m, int method, double *adj);
 
 RMTK_API rmtk_analysis_params rmtk_analysis_params_default(void);
 

@@ -45,19 +45,27 @@ enum rmtk__col {
     COL_N_SPIKES,
     COL_MP_SOFTRANK,
     COL_MP_TW_P_TOP,
+    COL_MP_TW_P,
+    COL_MP_TW_P_ADJ,
+    COL_N_SPIKES_CTL,
     COL_MP_PAPER_SIGMA2,
     COL_MP_PAPER_NU_MAX,
     COL_MP_PAPER_N_ABOVE,
     COL_MP_LAW_KS,
     COL_MP_LAW_L1,
     COL_MP_LAW_KS_CRIT,
+    COL_MP_LAW_KS_P,
+    COL_MP_LAW_KS_P_ADJ,
     COL_MP_FIT_STATUS,
     COL_MP_PAPER_STATUS,
     /* levels */
     COL_R_MEAN,
     COL_R_SEM,
+    COL_R_P_GOE,
+    COL_R_P_GOE_ADJ,
     COL_KS_P_WIGNER,
     COL_KS_P_GOE,
+    COL_KS_P_GOE_ADJ,
     COL_KS_P_POISSON,
     COL_BRODY_BETA,
     COL_BRODY_BETA_ERR,
@@ -95,6 +103,9 @@ enum rmtk__col {
     COL_IPR_MEAN,
     COL_IPR_REF,
     COL_PT_N_TESTED,
+    COL_PT_P_SIMES,
+    COL_PT_P_ADJ,
+    COL_PT_TOP_DECILE_FRAC_CTL,
     /* null */
     COL_NULL_KS,
     COL_NULL_KS_SD,
@@ -209,6 +220,10 @@ int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size
 /* The seed of the randomised statistics of entry idx: splitmix64(seed ^ splitmix64(idx))
  * (report.json records it per matrix, so a single statistic can be rerun with it). */
 uint64_t rmtk__matrix_seed(uint64_t seed, size_t idx);
+/* Model-level multiple testing (analysis-multitest.c): pools the raw p-values of every analysed
+ * entry of each model into one family, adjusts it by a->p.multitest and fills the *_adj columns,
+ * n_spikes_ctl and pt_top_decile_frac_ctl. Called by rmtk_analysis_run after every matrix. */
+int rmtk__multitest_apply(rmtk_analysis *a);
 /* The verdict text of entry i into buf[0..size) and its enum rmtk_verdict_class (skipped or
  * failed: "" and RMTK_VERDICT_UNDETERMINED); analysis-verdict.c. */
 int rmtk__entry_verdict(const rmtk_analysis *a, size_t i, char *buf, size_t size);

@@ -159,6 +159,7 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
     rmtk__json_kv_int(s, "threads", threads); /* used: 0 (all cores) resolved */
     rmtk__json_kv_int(s, "seed", (long long)p->seed);
     rmtk__json_kv_number(s, "significance", p->significance);
+    rmtk__json_kv_string(s, "multitest", rmtk_multitest_name(p->multitest));
     if (p->stats & RMTK_STATS_MP) {
         rmtk__json_key(s, "mp");
         rmtk__json_begin(s, '{');

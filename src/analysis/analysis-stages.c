@@ -37,6 +37,55 @@ static double mp_ks_crit(size_t r)
     return 1.77 * pow((double)r, -0.88);
 }
 
+/* The p-values of the robust fit's step-down Tracy-Widom test (rmtk.h, rmtk_mp_fit_robust),
+ * recomputed step by step: with l[0..r) ascending (lambda = s^2 of the r non-null values, the fit's
+ * shape big x r), step j tests l[r-1-j] against TW_1 of shape (big - j) x (r - j) under the bulk
+ * estimate v_j of the r - j smallest values (mean: sum / ((r - j)(big - j)); median: median /
+ * Q(1/2)). Steps j = 0..nsteps-1: the n_spikes exclusions and the first step that stopped them
+ * (nsteps = n_spikes + 1, or n_spikes when capped). p[0] is the test of "no outlier at all"
+ * (column mp_tw_p); the model-level control (analysis-multitest.c) adjusts them all. */
+static int stepdown_pvalues(const double *l, size_t r, int64_t big, const rmtk_mp_params *p,
+                            size_t nsteps, double *out)
+{
+    double qmed = 1.0, sum = 0.0;
+    if (p->estimator == RMTK_MP_EST_MEDIAN) {
+        rmtk_mp_law unit = {1.0, (double)big, (double)r, RMTK_MP_EIGEN, 0};
+        int st = rmtk_mp_quantile(&unit, 0.5, &qmed);
+        if (st)
+            return st;
+    }
+    for (size_t i = 0; i < r; i++)
+        sum += l[i];
+    for (size_t j = 0; j < nsteps && j < r; j++) {
+        size_t nb = r - j;
+        double v = p->estimator == RMTK_MP_EST_MEDIAN
+                       ? (nb % 2 ? l[nb / 2] : 0.5 * (l[nb / 2 - 1] + l[nb / 2])) / qmed
+                       : sum / ((double)nb * ((double)big - (double)j));
+        out[j] = NAN;
+        if (v > 0 && isfinite(v))
+            rmtk_mp_outlier_pvalue(l[r - 1 - j], v, big - (int64_t)j, (int64_t)(r - j), NULL,
+                                   &out[j]);
+        sum -= l[r - 1 - j];
+    }
+    return RMTK_OK;
+}
+
+/* Approximate p-value of mp_law_ks for Gaussian matrices. T = mp_law_ks / mp_law_ks_crit has,
+ * for Gaussian matrices, a distribution that does not depend on the shape (docs/methods/mp.md:
+ * median 0.70-0.75, 99th percentile 1.0 by construction of the critical value). It is modelled
+ * as T = a + b K with K Kolmogorov's limiting law (median 0.8276, 99th percentile 1.6276):
+ * a = 0.44, b = 0.3625 match the median 0.74 and the 99th percentile 1.03 of 1152 Gaussian
+ * 200 x 400 layers (rmtk analyze, 24 seeds; docs/report.md "Multiple testing"), where the model
+ * gives P(T > 1.1) = 0.0027 against 0.0017 measured: conservative in the tail the model-level
+ * control reads. p = Q_K((T - a) / b), 1 for T <= a. An approximation, documented as such. */
+static double mp_ks_pvalue(double ks, double crit)
+{
+    if (!(ks >= 0) || !(crit > 0))
+        return NAN;
+    double t = ks / crit;
+    return t <= 0.44 ? 1.0 : rmtk_kolmogorov_sf((t - 0.44) / 0.3625);
+}
+
 /* mp: robust MP fit (mp_sigma2, edges), Tracy-Widom outliers (n_spikes) with BBP strengths, and
  * the paper's three-parameter fit beside it. REF: methods.md 1.4 B, 4.1, 4.9.
  * Only the r = numerical_rank values above the rounding noise enter: a rank-r matrix (dead
@@ -99,6 +148,7 @@ int rmtk__stage_mp(rmtk__ctx *c)
             v[COL_MP_LAW_KS] = ks;
         double crit = mp_ks_crit(r);
         v[COL_MP_LAW_KS_CRIT] = crit;
+        v[COL_MP_LAW_KS_P] = mp_ks_pvalue(ks, crit);
         /* L1 distance of the ESD (lambda / max(N, M), the r non-null values) to the law, through
          * the theory module (the scale rmtk simulate --theory uses). */
         for (size_t i = 0; i < r; i++)
@@ -116,7 +166,24 @@ int rmtk__stage_mp(rmtk__ctx *c)
                                : !(ks <= crit)        ? RMTK_STAT_FAILED
                                                       : RMTK_STAT_OK;
         size_t ns = (size_t)res->n_spikes < r ? (size_t)res->n_spikes : r;
-        st = rmtk__entry_set_array(c->e, "spike_lambda", buf, ns);
+        /* the step-down p-values, on lambda = s^2 ascending */
+        size_t nsteps = res->robust.capped ? ns : ns + 1;
+        nsteps = nsteps < r ? nsteps : r;
+        for (size_t i = 0; i < r; i++)
+            asc[i] = c->sv[r - 1 - i] * c->sv[r - 1 - i];
+        double *steps = rmtk__malloc_array(nsteps ? nsteps : 1, sizeof(double));
+        if (!steps) {
+            rmtk__free(buf);
+            return RMTK_ERR_NOMEM;
+        }
+        st = stepdown_pvalues(asc, r, big, &p, nsteps, steps);
+        if (!st && nsteps)
+            v[COL_MP_TW_P] = steps[0];
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "mp_tw_p_steps", steps, nsteps);
+        rmtk__free(steps);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "spike_lambda", buf, ns);
         if (!st)
             st = rmtk__entry_set_array(c->e, "spike_theta", buf + r, ns);
         if (!st)
@@ -197,6 +264,25 @@ int rmtk__stage_tails(rmtk__ctx *c)
     return st;
 }
 
+/* Simes' combination of the non-NaN p-values of x[0..n): min_i m p_(i) / i (m of them), a
+ * valid p-value for "every vector follows Porter-Thomas" under independence or positive
+ * dependence. REF: Simes, Biometrika 73 (1986) 751. Sorts a copy in place of x (x is the
+ * caller's scratch, reordered). */
+static double simes(double *x, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i]))
+            x[m++] = x[i];
+    if (m == 0)
+        return NAN;
+    rmtk_sort(x, m);
+    double best = 1.0;
+    for (size_t i = 0; i < m; i++)
+        best = fmin(best, (double)m * x[i] / (double)(i + 1));
+    return best;
+}
+
 /* vectors: Porter-Thomas tests (exact finite-N component law, Monte-Carlo-calibrated null by
  * default) and IPRs of the left and right singular vectors whose singular value is above the
  * numerical-rank threshold sigma_1 max(N, M) eps(stored dtype): below it a vector is an arbitrary direction of
@@ -248,6 +334,8 @@ int rmtk__stage_vectors(rmtk__ctx *c)
         if (!st)
             st = rmtk__entry_set_array(c->e, "vec_bulk_left", c->u + (kt / 2) * (size_t)c->rows,
                                        (size_t)c->rows);
+        if (!st) /* last: simes reorders p_left, p_right (buf[0..2k)) */
+            v[COL_PT_P_SIMES] = simes(buf, 2 * k);
     } else if (st == RMTK_ERR_ARG && (c->rows < 3 || c->cols < 3 || kt < k)) {
         st = RMTK_OK; /* vectors of dimension < 3, or too few tested vectors for a pooled
                          method: no test (columns stay NaN) */
@@ -302,6 +390,36 @@ int rmtk__stage_null(rmtk__ctx *c)
     }
     rmtk__free(eig);
     return st;
+}
+
+/* Two-sided p-value P(|T| >= |t|) of Student's t with nu >= 1 degrees of freedom, by the
+ * finite series of Abramowitz & Stegun 26.7.3-4: theta = atan(|t| / sqrt nu),
+ *   nu odd:  A = (2/pi) (theta + sin theta cos theta [1 + 2/3 cos^2 + (2 4)/(3 5) cos^4 + ...
+ *            + (2 4 ... (nu-3))/(3 5 ... (nu-2)) cos^(nu-3)])   (A = 2 theta / pi for nu = 1),
+ *   nu even: A = sin theta [1 + 1/2 cos^2 + (1 3)/(2 4) cos^4 + ... + (1 3 ... (nu-3))/(2 4 ...
+ *            (nu-2)) cos^(nu-2)],
+ * p = 1 - A. O(nu); absolute error ~1e-16 (tests/test-analysis.c checks it against scipy). */
+static double student_t_p2(double t, size_t nu)
+{
+    if (isnan(t) || nu == 0)
+        return NAN;
+    double th = atan(fabs(t) / sqrt((double)nu)), c = cos(th), sn = sin(th), c2 = c * c, a;
+    if (nu % 2) {
+        double term = 1.0, sum = nu > 1 ? 1.0 : 0.0;
+        for (size_t k = 3; k + 2 <= nu; k += 2) {
+            term *= c2 * (double)(k - 1) / (double)k;
+            sum += term;
+        }
+        a = 2.0 / RMTK_PI * (th + sn * c * sum);
+    } else {
+        double term = 1.0, sum = 1.0;
+        for (size_t k = 2; k + 2 <= nu; k += 2) {
+            term *= c2 * (double)(k - 1) / (double)k;
+            sum += term;
+        }
+        a = sn * sum;
+    }
+    return fmin(1.0, fmax(0.0, 1.0 - a));
 }
 
 /* levels: spacing ratios, unfolded spacings (KS vs Wigner surmise, exact GOE, Poisson), Brody
@@ -369,6 +487,14 @@ int rmtk__stage_levels(rmtk__ctx *c)
         double *v = c->e->values;
         v[COL_R_MEAN] = r.r_mean;
         v[COL_R_SEM] = r.r_sem;
+        /* r_p_goe: two-sided Student-t p of t = (r_mean - <r~>_GOE) / r_sem, <r~>_GOE =
+         * 4 - 2 sqrt 3 (Atas et al., PRL 110, 084101, 2013), with the degrees of freedom of
+         * r_sem (rmtk_ratio_mean: batch means over blocks of 10 ratios, B - 1 for B = m / 10
+         * blocks when m >= 100 ratios; m - 1 otherwise). */
+        if (r.r_sem > 0 && r.n_ratios >= 2) {
+            size_t m = r.n_ratios, df = m >= 100 ? m / 10 - 1 : m - 1;
+            v[COL_R_P_GOE] = student_t_p2((r.r_mean - (4.0 - 2.0 * sqrt(3.0))) / r.r_sem, df);
+        }
         v[COL_KS_P_WIGNER] = r.ks_p_wigner;
         v[COL_KS_P_GOE] = r.ks_p_goe;
         v[COL_KS_P_POISSON] = r.ks_p_poisson;

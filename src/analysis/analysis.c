@@ -79,6 +79,14 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "mp_lambda_plus / lambda_1"},
     [COL_MP_TW_P_TOP] = {"mp_tw_p_top", RMTK_STATS_MP, 0, 0,
         "Tracy-Widom p-value of lambda_1 under the fitted law"},
+    [COL_MP_TW_P] = {"mp_tw_p", RMTK_STATS_MP, 0, 0,
+        "raw p-value of 'no outlier': Tracy-Widom p of lambda_1 under the whole-bulk fit (the "
+        "first step of the step-down test)"},
+    [COL_MP_TW_P_ADJ] = {"mp_tw_p_adj", RMTK_STATS_MP, 0, 0,
+        "mp_tw_p adjusted across the model (BH or Holm, --multitest)"},
+    [COL_N_SPIKES_CTL] = {"n_spikes_ctl", RMTK_STATS_MP, 0, 1,
+        "outliers under the model-level control: leading step-down steps whose adjusted "
+        "p-value is <= the significance level (the count the verdict quotes)"},
     [COL_MP_PAPER_SIGMA2] = {"mp_paper_sigma2", RMTK_STATS_MP, 0, 0,
         "entry variance of the paper's three-parameter singular-value fit"},
     [COL_MP_PAPER_NU_MAX] = {"mp_paper_nu_max", RMTK_STATS_MP, 0, 0,
@@ -91,6 +99,11 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "L1 distance between the eigenvalue histogram and the MP density"},
     [COL_MP_LAW_KS_CRIT] = {"mp_law_ks_crit", RMTK_STATS_MP, 0, 0,
         "1% critical value of mp_law_ks for Gaussian matrices of this shape"},
+    [COL_MP_LAW_KS_P] = {"mp_law_ks_p", RMTK_STATS_MP, 0, 0,
+        "approximate p-value of mp_law_ks for Gaussian matrices (calibrated null; "
+        "docs/report.md)"},
+    [COL_MP_LAW_KS_P_ADJ] = {"mp_law_ks_p_adj", RMTK_STATS_MP, 0, 0,
+        "mp_law_ks_p adjusted across the model"},
     [COL_MP_FIT_STATUS] = {"mp_fit_status", RMTK_STATS_MP, 1, 1,
         "status of the robust MP fit: ok, capped, failed, too_few, degenerate"},
     [COL_MP_PAPER_STATUS] = {"mp_paper_status", RMTK_STATS_MP, 1, 1,
@@ -99,10 +112,16 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "mean spacing ratio <r~> (GOE 0.5307, Poisson 0.3863)"},
     [COL_R_SEM] = {"r_sem", RMTK_STATS_LEVELS, 0, 0,
         "standard error of r_mean (batch means)"},
+    [COL_R_P_GOE] = {"r_p_goe", RMTK_STATS_LEVELS, 0, 0,
+        "two-sided normal p-value of (r_mean - 0.5307) / r_sem"},
+    [COL_R_P_GOE_ADJ] = {"r_p_goe_adj", RMTK_STATS_LEVELS, 0, 0,
+        "r_p_goe adjusted across the model"},
     [COL_KS_P_WIGNER] = {"ks_p_wigner", RMTK_STATS_LEVELS, 0, 0,
         "KS p-value of the unfolded spacings against the GOE Wigner surmise"},
     [COL_KS_P_GOE] = {"ks_p_goe", RMTK_STATS_LEVELS, 0, 0,
         "KS p-value of the unfolded spacings against the exact GOE spacing law"},
+    [COL_KS_P_GOE_ADJ] = {"ks_p_goe_adj", RMTK_STATS_LEVELS, 0, 0,
+        "ks_p_goe adjusted across the model"},
     [COL_KS_P_POISSON] = {"ks_p_poisson", RMTK_STATS_LEVELS, 0, 0,
         "KS p-value of the unfolded spacings against Poisson exp(-s)"},
     [COL_BRODY_BETA] = {"brody_beta", RMTK_STATS_LEVELS, 0, 0,
@@ -176,6 +195,15 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "IPR of random vectors, (3/(N+2) + 3/(M+2))/2"},
     [COL_PT_N_TESTED] = {"pt_n_tested", RMTK_STATS_VECTORS, 0, 1,
         "singular vectors tested by Porter-Thomas (2 numerical_rank)"},
+    [COL_PT_P_SIMES] = {"pt_p_simes", RMTK_STATS_VECTORS, 0, 0,
+        "Simes p-value of the matrix's Porter-Thomas tests: min_i n p_(i) / i over the n "
+        "tested vectors"},
+    [COL_PT_P_ADJ] = {"pt_p_adj", RMTK_STATS_VECTORS, 0, 0,
+        "pt_p_simes adjusted across the model"},
+    [COL_PT_TOP_DECILE_FRAC_CTL] = {"pt_top_decile_frac_ctl", RMTK_STATS_VECTORS, 0, 0,
+        "fraction of the top decile of vectors rejected under control: BH within the matrix "
+        "at the significance level when pt_p_adj rejects, else 0 (the fraction the verdict "
+        "quotes)"},
     [COL_NULL_KS] = {"null_ks", RMTK_STATS_NULL, 0, 0,
         "mean KS distance between the ESD and its element shuffles"},
     [COL_NULL_KS_SD] = {"null_ks_sd", RMTK_STATS_NULL, 0, 0,
@@ -203,6 +231,7 @@ rmtk_analysis_params rmtk_analysis_params_default(void)
     p.vectors = rmtk_pt_params_default();
     p.null = rmtk_null_params_default();
     p.levels = rmtk_levels_params_default();
+    p.multitest = RMTK_MULTITEST_BH;
     return p;
 }
 
@@ -215,6 +244,7 @@ int rmtk_analysis_alloc(const rmtk_analysis_params *p, rmtk_analysis **out)
     *out = NULL;
     rmtk_analysis_params prm = p ? *p : rmtk_analysis_params_default();
     if (!(prm.significance > 0 && prm.significance < 1) || prm.threads < 0 ||
+        prm.multitest < RMTK_MULTITEST_BH || prm.multitest > RMTK_MULTITEST_NONE ||
         (prm.stats & ~(uint32_t)RMTK__STATS_IMPLEMENTED) != 0)
         return RMTK_ERR_ARG;
     prm.stats |= RMTK_STATS_BASIC;
@@ -750,6 +780,8 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
         return st;
     if (pl.global_error)
         return pl.global_error;
+    if ((st = rmtk__multitest_apply(a)) != RMTK_OK)
+        return st;
     for (size_t i = 0; i < a->nentries; i++)
         if (a->entries[i].status) {
             rmtk__fail(a->errmsg, a->entries[i].status, "%s: %s", a->entries[i].e.name,
