@@ -189,6 +189,7 @@ static const struct {
 } stat_names[] = {
     {"basic", RMTK_STATS_BASIC},     {"mp", RMTK_STATS_MP},     {"levels", RMTK_STATS_LEVELS},
     {"vectors", RMTK_STATS_VECTORS}, {"null", RMTK_STATS_NULL}, {"tails", RMTK_STATS_TAILS},
+    {"alpha", RMTK_STATS_ALPHA},
 };
 
 int cli_parse_stats(const char *s, uint32_t *out)
@@ -216,7 +217,7 @@ int cli_parse_stats(const char *s, uint32_t *out)
                 break;
         if (i == sizeof stat_names / sizeof stat_names[0]) {
             cli_error("--stats: unknown statistic '%s' (basic, mp, levels, vectors, null, tails, "
-                      "all)",
+                      "alpha, all)",
                       tok);
             return RMTK_ERR_ARG;
         }

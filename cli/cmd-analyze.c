@@ -38,7 +38,10 @@ static void usage(FILE *f)
             "options:\n"
             "  --out DIR          output directory (created if missing)\n"
             "  --stats LIST       comma-separated statistics from basic, mp, levels, vectors,\n"
-            "                     null, tails, all (default: %s)\n"
+            "                     null, alpha (WeightWatcher's alpha, alpha_weighted,\n"
+            "                     log_alpha_norm: cheap), tails (alpha plus the CSN fit with\n"
+            "                     its bootstrap, LR tests, Hill: costly), all\n"
+            "                     (default: %s)\n"
             "  --unfold U         levels: gauss:W (Gaussian broadening, window W, the paper's\n"
             "                     'drop'; default gauss:15), gauss-replicate:W, poly:D (degree-D\n"
             "                     polynomial fit of the staircase) or mp (fitted MP law)\n"
@@ -72,7 +75,7 @@ static void usage(FILE *f)
             "                     (default: one every 10 %%)\n"
             "  --quiet            no table, no progress\n"
             "  --help             this text\n",
-            "basic,mp,levels");
+            "basic,mp,levels,alpha");
 }
 
 /* --unfold gauss:W | gauss-replicate:W | poly:D | mp */

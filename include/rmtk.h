@@ -1678,7 +1678,13 @@ enum rmtk_stats {
     RMTK_STATS_LEVELS = 1u << 2,  /* unfolded level statistics, spacing ratios, Sigma^2, Delta_3 */
     RMTK_STATS_VECTORS = 1u << 3, /* Porter-Thomas tests and IPR of singular vectors */
     RMTK_STATS_NULL = 1u << 4,    /* randomised baselines (element shuffles, Gaussians) */
-    RMTK_STATS_TAILS = 1u << 5    /* Hill, power-law fits, WeightWatcher-compatible alpha */
+    RMTK_STATS_TAILS = 1u << 5,   /* the full tail analysis: the CSN power-law fit with its
+                                     bootstrap goodness of fit (1000 replicas by default, the
+                                     costly part), likelihood-ratio tests, Hill plateau; implies
+                                     ALPHA */
+    RMTK_STATS_ALPHA = 1u << 6    /* WeightWatcher-compatible alpha and its companions
+                                     (alpha_weighted, log_alpha_norm, xmin, ks_d, n_tail,
+                                     ww_warning): one O(n log n) scan, on by default */
 };
 
 typedef struct rmtk_analysis_params {

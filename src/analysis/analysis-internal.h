@@ -11,8 +11,9 @@
 /* Statistics implemented, on by default, and needing vectors / the matrix as doubles. */
 #define RMTK__STATS_IMPLEMENTED                                                                    \
     (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_TAILS |                    \
-     RMTK_STATS_VECTORS | RMTK_STATS_NULL)
-#define RMTK__STATS_DEFAULT (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS)
+     RMTK_STATS_VECTORS | RMTK_STATS_NULL | RMTK_STATS_ALPHA)
+#define RMTK__STATS_DEFAULT                                                                        \
+    (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_ALPHA)
 #define RMTK__STATS_NEED_VECTORS (RMTK_STATS_VECTORS)
 #define RMTK__STATS_NEED_MATRIX (RMTK_STATS_NULL)
 
@@ -97,6 +98,7 @@ enum rmtk__col {
     COL_HILL_DEFINED,
     COL_HILL_ALPHA,
     COL_TAILS_STATUS,
+    COL_WW_WARNING,
     /* vectors */
     COL_PT_FRAC_REJECTED,
     COL_PT_TOP_DECILE_FRAC_REJECTED,
@@ -210,6 +212,7 @@ size_t rmtk__numerical_rank(const double *sv, size_t k, int64_t rows, int64_t co
 int rmtk__stage_basic(rmtk__ctx *c);
 int rmtk__stage_mp(rmtk__ctx *c);
 int rmtk__stage_tails(rmtk__ctx *c);
+int rmtk__stage_alpha(rmtk__ctx *c);
 int rmtk__stage_levels(rmtk__ctx *c);
 int rmtk__stage_vectors(rmtk__ctx *c);
 int rmtk__stage_null(rmtk__ctx *c);

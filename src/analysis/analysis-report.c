@@ -136,8 +136,9 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
     rmtk__json_begin(s, '{');
     rmtk__json_key(s, "stats");
     rmtk__json_begin(s, '[');
-    static const char *const names[] = {"basic", "mp", "levels", "vectors", "null", "tails"};
-    for (int b = 0; b < 6; b++)
+    static const char *const names[] = {"basic", "mp",   "levels", "vectors",
+                                        "null",  "tails", "alpha"};
+    for (int b = 0; b < 7; b++)
         if (p->stats & (1u << b))
             rmtk__json_string(s, names[b]);
     rmtk__json_end(s, ']');

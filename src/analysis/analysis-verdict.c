@@ -86,6 +86,7 @@ const char *rmtk_report_key_anchor(const char *key)
     case RMTK_STATS_NULL:
         return "null";
     case RMTK_STATS_TAILS:
+    case RMTK_STATS_ALPHA:
         return "tails";
     default:
         return NULL;

@@ -142,20 +142,20 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "unfolded levels used by the level statistics"},
     [COL_LEVELS_STATUS] = {"levels_status", RMTK_STATS_LEVELS, 1, 1,
         "status of the level statistics: ok, too_few, degenerate, failed"},
-    [COL_ALPHA] = {"alpha", RMTK_STATS_TAILS, 0, 0,
+    [COL_ALPHA] = {"alpha", RMTK_STATS_ALPHA, 0, 0,
         "power-law exponent of the ESD density, WeightWatcher fit (density convention "
         "p(x) ~ x^-alpha)"},
-    [COL_ALPHA_ERR] = {"alpha_err", RMTK_STATS_TAILS, 0, 0,
+    [COL_ALPHA_ERR] = {"alpha_err", RMTK_STATS_ALPHA, 0, 0,
         "error of alpha: (alpha - 1)/sqrt(n_tail)"},
-    [COL_ALPHA_WEIGHTED] = {"alpha_weighted", RMTK_STATS_TAILS, 0, 0,
+    [COL_ALPHA_WEIGHTED] = {"alpha_weighted", RMTK_STATS_ALPHA, 0, 0,
         "alpha * log10 lambda_1"},
-    [COL_LOG_ALPHA_NORM] = {"log_alpha_norm", RMTK_STATS_TAILS, 0, 0,
+    [COL_LOG_ALPHA_NORM] = {"log_alpha_norm", RMTK_STATS_ALPHA, 0, 0,
         "log10 of sum lambda_i^alpha"},
-    [COL_XMIN] = {"xmin", RMTK_STATS_TAILS, 0, 0,
+    [COL_XMIN] = {"xmin", RMTK_STATS_ALPHA, 0, 0,
         "WeightWatcher's lower end of the power-law tail"},
-    [COL_KS_D] = {"ks_d", RMTK_STATS_TAILS, 0, 0,
+    [COL_KS_D] = {"ks_d", RMTK_STATS_ALPHA, 0, 0,
         "KS distance of the WeightWatcher fit"},
-    [COL_N_TAIL] = {"n_tail", RMTK_STATS_TAILS, 0, 1,
+    [COL_N_TAIL] = {"n_tail", RMTK_STATS_ALPHA, 0, 1,
         "tail size of the WeightWatcher fit"},
     [COL_CSN_ALPHA] = {"csn_alpha", RMTK_STATS_TAILS, 0, 0,
         "density exponent of the Clauset-Shalizi-Newman power-law fit (density convention)"},
@@ -182,8 +182,11 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_HILL_ALPHA] = {"hill_alpha", RMTK_STATS_TAILS, 0, 0,
         "Hill tail index at the plateau, CCDF convention P(X > x) ~ x^-hill_alpha "
         "(density exponent = hill_alpha + 1)"},
-    [COL_TAILS_STATUS] = {"tails_status", RMTK_STATS_TAILS, 1, 1,
+    [COL_TAILS_STATUS] = {"tails_status", RMTK_STATS_ALPHA, 1, 1,
         "status of the tail fits: ok, too_few, degenerate"},
+    [COL_WW_WARNING] = {"ww_warning", RMTK_STATS_ALPHA, 0, 1,
+        "WeightWatcher's warning: 1 over-trained (alpha < 2), 2 under-trained (alpha > 6), 0 "
+        "neither; a heuristic of that literature, never part of rmtk's verdict"},
     [COL_PT_FRAC_REJECTED] = {"pt_frac_rejected", RMTK_STATS_VECTORS, 0, 0,
         "fraction of ALL tested singular vectors failing the Porter-Thomas test at the "
         "significance level"},
@@ -251,6 +254,8 @@ int rmtk_analysis_alloc(const rmtk_analysis_params *p, rmtk_analysis **out)
     if ((prm.stats & RMTK_STATS_LEVELS) && prm.levels.unfold.method == RMTK_UNFOLD_CDF &&
         !prm.levels.unfold.cdf)
         prm.stats |= RMTK_STATS_MP; /* unfolding through the fitted MP law needs the fit */
+    if (prm.stats & RMTK_STATS_TAILS)
+        prm.stats |= RMTK_STATS_ALPHA; /* the full tail analysis includes WeightWatcher's alpha */
     rmtk_analysis *a = rmtk__calloc(1, sizeof *a);
     if (!a)
         return RMTK_ERR_NOMEM;
