@@ -29,6 +29,8 @@ static void usage(FILE *f)
             "  summary.csv        one row per matrix (skipped tensors included): its file,\n"
             "                     verdict, looks_random and every statistic\n"
             "  report.json        everything, with the singular values\n"
+            "  model_summary.csv  mean and median of every column over the model and per\n"
+            "                     module (group,key,n,mean,median; also in report.json)\n"
             "  report.html        one self-contained page: table, verdicts, figures\n"
             "  figures/           NNN-LAYER-KIND.svg/.png (--format) and .csv (the plotted data)\n"
             "  rmtk-manifest.txt  the list of these files\n"
@@ -194,6 +196,55 @@ static void print_legend(const int *have)
            "tails_status) is not ok\n"
            "  verdict    : summary.csv verdict, with looks_random 1 (random), 0 (structure) "
            "or empty (undetermined)\n");
+}
+
+/* The model summary under the table: WeightWatcher's get_summary() keys, mean (median) over the
+ * matrices of the model and of each module (model_summary.csv has every column). */
+static void print_model_summary(const rmtk_analysis *a)
+{
+    static const char *const keys[] = {"log_norm",          "alpha",       "alpha_weighted",
+                                       "log_alpha_norm",    "log_spectral_norm",
+                                       "stable_rank",       "mp_softrank", "looks_random"};
+    static const char *const heads[] = {"log_norm", "alpha",   "alpha_w", "log_a_norm",
+                                        "log_spec", "st_rank", "softrank", "random"};
+    size_t n = rmtk_analysis_summary_count(a);
+    if (n == 0)
+        return;
+    printf("\nmodel summary: mean (median) per group; model_summary.csv has every column\n");
+    printf("%-32s %5s", "group", "n");
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        printf(" %17s", heads[k]);
+    printf("\n");
+    const char *group = NULL;
+    for (size_t i = 0; i < n; i++) {
+        rmtk_model_summary_row r;
+        if (rmtk_analysis_summary_get(a, i, &r) || r.group == group)
+            continue;
+        group = r.group;
+        char gb[256];
+        const char *g = cli_safe(r.group, gb, sizeof gb);
+        size_t len = strlen(g);
+        uint64_t nmat = 0;
+        for (size_t j = i; j < n; j++) { /* n of the group: its matrices with a log_norm */
+            rmtk_model_summary_row q;
+            if (!rmtk_analysis_summary_get(a, j, &q) && q.group == group &&
+                !strcmp(q.key, "log_norm"))
+                nmat = q.n;
+        }
+        printf("%-32.32s %5llu", len > 32 ? g + len - 32 : g, (unsigned long long)nmat);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            char cell[40] = "-";
+            for (size_t j = i; j < n; j++) {
+                rmtk_model_summary_row q;
+                if (rmtk_analysis_summary_get(a, j, &q) || q.group != group)
+                    break;
+                if (!strcmp(q.key, keys[k]) && q.n)
+                    snprintf(cell, sizeof cell, "%.3g (%.3g)", q.mean, q.median);
+            }
+            printf(" %17s", cell);
+        }
+        printf("\n");
+    }
 }
 
 static void print_table(const rmtk_analysis *a)
@@ -563,6 +614,10 @@ int cmd_analyze(int argc, char **argv)
                 snprintf(path, sizeof path, "%s/report.json", od.stage);
                 st = rmtk_analysis_write_json(an, path);
             }
+            if (!st) {
+                snprintf(path, sizeof path, "%s/model_summary.csv", od.stage);
+                st = rmtk_analysis_write_summary_csv(an, path);
+            }
             if (st)
                 cli_error("%s", rmtk_analysis_errmsg(an));
         }
@@ -575,8 +630,10 @@ int cmd_analyze(int argc, char **argv)
             st = draw_report(od.stage, formats, tty, &nfig);
         if (!st && out)
             st = cli_outdir_commit(&od);
-        if (!quiet && !json)
+        if (!quiet && !json) {
             print_table(an);
+            print_model_summary(an);
+        }
         if (!st && !quiet && !json && out)
             printf("\nwrote %s/summary.csv, %s/report.json%s (%.1f s)\n", out, out,
                    plots ? ", report.html and figures/" : "", elapsed(&ps.start));

@@ -1882,6 +1882,31 @@ RMTK_API int rmtk_analysis_write_json(const rmtk_analysis *a, const char *path);
 RMTK_API int rmtk_analysis_write_csv_fn(const rmtk_analysis *a, rmtk_write_fn fn, void *user);
 RMTK_API int rmtk_analysis_write_json_fn(const rmtk_analysis *a, rmtk_write_fn fn, void *user);
 
+/* ---- Model summary ----
+ * After rmtk_analysis_run: the mean and median of every numeric column (status columns
+ * excepted) and of looks_random (the fraction of matrices that look random among those with a
+ * verdict) over the analysed matrices, for the group "all" and per module (the matrix name
+ * without its block indices: the dot-separated components that are all digits dropped, the
+ * slice suffix cut; "h.3.attn.c_attn.weight" -> "h.attn.c_attn.weight"; no module rows when
+ * there is only one). Rows come group by group ("all" first), in column order; NaN values are
+ * left out (n counts the rest); mean and median are NaN when n is 0. WeightWatcher's
+ * get_summary() is the "all" group's mean of log_norm, alpha, alpha_weighted, log_alpha_norm,
+ * log_spectral_norm, stable_rank and mp_softrank (docs/report.md, "Model summary"). Strings
+ * owned by the analysis, valid until it is freed or run again. */
+typedef struct rmtk_model_summary_row {
+    const char *group; /* "all" or a module */
+    const char *key;   /* a column name of summary.csv, or "looks_random" */
+    uint64_t n;        /* matrices with a value */
+    double mean, median;
+} rmtk_model_summary_row;
+RMTK_API size_t rmtk_analysis_summary_count(const rmtk_analysis *a);
+/* RMTK_ERR_ARG for NULL or i out of range. */
+RMTK_API int rmtk_analysis_summary_get(const rmtk_analysis *a, size_t i,
+                                       rmtk_model_summary_row *row);
+/* model_summary.csv: a header "group,key,n,mean,median" and one line per row (numbers at
+ * %.17g, empty for NaN); written atomically like rmtk_analysis_write_csv. */
+RMTK_API int rmtk_analysis_write_summary_csv(const rmtk_analysis *a, const char *path);
+
 #define RMTK_REPORT_SCHEMA_VERSION 1
 
 /* =========================================================================================== */

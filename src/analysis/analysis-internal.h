@@ -163,6 +163,10 @@ struct rmtk_analysis {
     size_t nentries;
     int active[RMTK__NCOLS]; /* the columns of the statistics requested */
     size_t nactive;
+    char **groups;           /* model summary (analysis-summary.c): "all" and the modules */
+    size_t ngroups;
+    rmtk_model_summary_row *summary;
+    size_t nsummary;
     char errmsg[RMTK_ERRMSG_SIZE];
 };
 
@@ -227,6 +231,12 @@ uint64_t rmtk__matrix_seed(uint64_t seed, size_t idx);
  * entry of each model into one family, adjusts it by a->p.multitest and fills the *_adj columns,
  * n_spikes_ctl and pt_top_decile_frac_ctl. Called by rmtk_analysis_run after every matrix. */
 int rmtk__multitest_apply(rmtk_analysis *a);
+/* The model summary of a run analysis into a->summary (analysis-summary.c); _free releases it;
+ * _json writes report.json's "model_summary" object (a key and its value) into a sink. */
+int rmtk__summary_compute(rmtk_analysis *a);
+void rmtk__summary_free(rmtk_analysis *a);
+struct rmtk__sink;
+void rmtk__summary_json(struct rmtk__sink *s, const rmtk_analysis *a);
 /* The verdict text of entry i into buf[0..size) and its enum rmtk_verdict_class (skipped or
  * failed: "" and RMTK_VERDICT_UNDETERMINED); analysis-verdict.c. */
 int rmtk__entry_verdict(const rmtk_analysis *a, size_t i, char *buf, size_t size);

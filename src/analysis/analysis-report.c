@@ -282,6 +282,8 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
     rmtk__json_kv_int(s, "min_levels", RMTK_ANALYSIS_MIN_LEVELS);
     rmtk__json_kv_int(s, "min_tail", RMTK_ANALYSIS_MIN_TAIL);
 
+    rmtk__summary_json(s, a);
+
     rmtk__json_key(s, "matrices");
     rmtk__json_begin(s, '[');
     for (size_t i = 0; i < a->nentries; i++) {

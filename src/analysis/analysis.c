@@ -288,6 +288,7 @@ void rmtk_analysis_free(rmtk_analysis *a)
             rmtk__free(e->arrays[j].x);
     }
     rmtk__free(a->entries);
+    rmtk__summary_free(a);
     for (size_t m = 0; m < a->nmodels; m++) {
         rmtk_layers_free(a->models[m].layers);
         rmtk__free(a->models[m].path);
@@ -785,7 +786,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
         return st;
     if (pl.global_error)
         return pl.global_error;
-    if ((st = rmtk__multitest_apply(a)) != RMTK_OK)
+    if ((st = rmtk__multitest_apply(a)) != RMTK_OK || (st = rmtk__summary_compute(a)) != RMTK_OK)
         return st;
     for (size_t i = 0; i < a->nentries; i++)
         if (a->entries[i].status) {
