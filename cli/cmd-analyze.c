@@ -61,6 +61,10 @@ static void usage(FILE *f)
             "                     as parameters.significance). --alpha P is an alias kept for\n"
             "                     old scripts; in the report \"alpha\" is only the power-law\n"
             "                     exponent\n"
+            "  --fix-fingers F    alpha: WeightWatcher's fix_fingers, xmin_peak or clip_xmax\n"
+            "                     (default none; docs/methods/tails.md)\n"
+            "  --ww-xmax K        alpha: WeightWatcher's integer xmax, drop the K largest\n"
+            "                     eigenvalues before the fit (default 0; not with --fix-fingers)\n"
             "  --multitest M      control of the tests across the matrices of a model:\n"
             "                     bh (Benjamini-Hochberg false discovery rate; default),\n"
             "                     holm (family-wise error) or none (each matrix alone)\n"
@@ -484,6 +488,24 @@ int cmd_analyze(int argc, char **argv)
         } else if (strcmp(a, "--seed") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_u64(a, v, &p.seed)))
                 return st;
+        } else if (strcmp(a, "--fix-fingers") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)))
+                return st;
+            if (strcmp(v, "none") == 0) {
+                p.tails.ww.fix_fingers = RMTK_WW_FINGERS_NONE;
+            } else if (strcmp(v, "xmin_peak") == 0) {
+                p.tails.ww.fix_fingers = RMTK_WW_XMIN_PEAK;
+            } else if (strcmp(v, "clip_xmax") == 0) {
+                p.tails.ww.fix_fingers = RMTK_WW_CLIP_XMAX;
+            } else {
+                cli_error("--fix-fingers: '%s' is not none, xmin_peak or clip_xmax", v);
+                return RMTK_ERR_ARG;
+            }
+        } else if (strcmp(a, "--ww-xmax") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) ||
+                (st = cli_parse_i64(a, v, 0, INT64_MAX, &iv)))
+                return st;
+            p.tails.ww.xmax_clip = iv;
         } else if (strcmp(a, "--multitest") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)))
                 return st;

@@ -1369,6 +1369,8 @@ typedef struct rmtk_ww_fit {
     uint64_t num_pl_spikes;/* tail size m: summary.csv n_tail */
     uint64_t n_kept;       /* eigenvalues above the threshold */
     double lambda_max;
+    uint64_t num_fingers;  /* rmtk_ww_fit_ex with RMTK_WW_CLIP_XMAX: values clipped (else 0) */
+    double raw_alpha;      /* rmtk_ww_fit_ex with RMTK_WW_CLIP_XMAX: alpha before clipping */
 } rmtk_ww_fit;
 
 /* Status: RMTK_OK; RMTK_ERR_NUMERIC with out->reason (fewer than 2 kept values, all equal);
@@ -1376,11 +1378,46 @@ typedef struct rmtk_ww_fit {
  * eigenvalues) are dropped, not errors. */
 RMTK_API int rmtk_ww_fit_run(const double *lam, size_t n, rmtk_ww_fit *out);
 
+/* WeightWatcher's fit variants (weightwatcher 0.7.5, WeightWatcher.analyze(fix_fingers=..., xmax=...);
+ * docs/methods/tails.md, "WeightWatcher's fit variants"). */
+enum rmtk_ww_fingers {
+    RMTK_WW_FINGERS_NONE = 0, /* the default fit (rmtk_ww_fit_run) */
+    /* 'xmin_peak': xmin restricted to the range WeightWatcher builds from the peak of the ESD:
+     * peak = 10^e_i, e_i the left edge of the fullest of 100 equal bins of log10 lambda (numpy's
+     * histogram, first maximum); candidates xmin in [log10(0.95 peak), 1.5 peak] (sic: the lower
+     * end is a log10, the upper a value, as WeightWatcher passes them to the powerlaw package),
+     * one per distinct value but the largest (the powerlaw package's Fit, the only package with
+     * which WeightWatcher runs this variant); D and alpha as in rmtk_ww_fit_run. */
+    RMTK_WW_XMIN_PEAK = 1,
+    /* 'clip_xmax': fit all values (first fit), then the values without their idx largest for
+     * idx = 2 .. max_fingers - 1, stopping at the first fit with alpha + finger_thresh < first
+     * alpha (taken: num_fingers = idx - 1) or with alpha <= 2 (not taken); otherwise the first
+     * fit stays. n_tail counts the values >= xmin among all of them (fingers included). */
+    RMTK_WW_CLIP_XMAX = 2
+};
+typedef struct rmtk_ww_params {
+    int32_t fix_fingers;  /* enum rmtk_ww_fingers; default RMTK_WW_FINGERS_NONE */
+    int32_t max_fingers;  /* clip_xmax: WeightWatcher's max_fingers, default 10 */
+    double finger_thresh; /* clip_xmax: WeightWatcher's finger_thresh, default 1.0 */
+    int64_t xmax_clip;    /* WeightWatcher's integer xmax = K: the K largest values are dropped
+                             before any fit (n_tail counts the rest); 0 = none (default). Must be
+                             <= half the values (else RMTK_ERR_ARG, as WeightWatcher's FAILED) */
+} rmtk_ww_params;
+RMTK_API rmtk_ww_params rmtk_ww_params_default(void);
+/* rmtk_ww_fit_run with a variant. alpha_weighted and log_alpha_norm use every kept value (those
+ * clipped too) and their lambda_max, as WeightWatcher. p NULL = defaults (then it equals
+ * rmtk_ww_fit_run). Errors as rmtk_ww_fit_run; RMTK_ERR_NUMERIC with reason RMTK_TAIL_TOO_FEW when
+ * no xmin candidate lies in the xmin_peak range; RMTK_ERR_ARG for bad params. Thread-safe. */
+RMTK_API int rmtk_ww_fit_ex(const double *lam, size_t n, const rmtk_ww_params *p,
+                            rmtk_ww_fit *out);
+
 /* ---- Per-matrix entry point (for rmtk analyze) ---------------------------------------------- */
 
 typedef struct rmtk_tails_params {
     rmtk_powerlaw_params powerlaw; /* CSN fit on lambda (bootstrap replicas, seed, threads) */
     rmtk_hill_params hill;         /* plateau criterion, on lambda */
+    rmtk_ww_params ww;             /* WeightWatcher's fit variant of the alpha columns (rmtk
+                                      analyze's alpha stage; rmtk_tails_analyze's ww field) */
 } rmtk_tails_params;
 RMTK_API rmtk_tails_params rmtk_tails_params_default(void);
 

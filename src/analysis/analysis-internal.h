@@ -99,6 +99,7 @@ enum rmtk__col {
     COL_HILL_ALPHA,
     COL_TAILS_STATUS,
     COL_WW_WARNING,
+    COL_NUM_FINGERS,
     /* vectors */
     COL_PT_FRAC_REJECTED,
     COL_PT_TOP_DECILE_FRAC_REJECTED,

@@ -214,6 +214,17 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
         rmtk__json_kv_string(s, "kinds", "element shuffle, matched Gaussian");
         rmtk__json_end(s, '}');
     }
+    if (p->stats & RMTK_STATS_ALPHA) {
+        static const char *const ff[] = {"none", "xmin_peak", "clip_xmax"};
+        rmtk__json_key(s, "alpha");
+        rmtk__json_begin(s, '{');
+        int f = p->tails.ww.fix_fingers;
+        rmtk__json_kv_string(s, "fix_fingers", f >= 0 && f <= 2 ? ff[f] : "");
+        rmtk__json_kv_int(s, "max_fingers", (long long)p->tails.ww.max_fingers);
+        rmtk__json_kv_number(s, "finger_thresh", p->tails.ww.finger_thresh);
+        rmtk__json_kv_int(s, "xmax", (long long)p->tails.ww.xmax_clip);
+        rmtk__json_end(s, '}');
+    }
     if (p->stats & RMTK_STATS_TAILS) {
         rmtk__json_key(s, "tails");
         rmtk__json_begin(s, '{');

@@ -225,10 +225,11 @@ int rmtk__stage_alpha(rmtk__ctx *c)
         lam[i] = c->sv[i] * c->sv[i];
     rmtk_ww_fit ww;
     memset(&ww, 0, sizeof ww);
-    int st = rmtk_ww_fit_run(lam, k, &ww);
+    int st = rmtk_ww_fit_ex(lam, k, &c->a->p.tails.ww, &ww);
     rmtk__free(lam);
-    if (st == RMTK_ERR_NUMERIC)
-        return RMTK_OK; /* fewer than 2 kept values or all equal: no fit, columns NaN */
+    if (st == RMTK_ERR_NUMERIC || st == RMTK_ERR_ARG)
+        return RMTK_OK; /* fewer than 2 kept values, all equal, no xmin_peak candidate, an
+                           integer xmax above half the values: no fit, columns NaN */
     if (st)
         return st;
     int w = ww.reason;
@@ -241,6 +242,8 @@ int rmtk__stage_alpha(rmtk__ctx *c)
     v[COL_N_TAIL] = ok_or_nan(w, (double)ww.num_pl_spikes);
     if (w == RMTK_TAIL_OK)
         v[COL_WW_WARNING] = ww.alpha < 2.0 ? 1 : ww.alpha > 6.0 ? 2 : 0;
+    if (w == RMTK_TAIL_OK && c->a->p.tails.ww.fix_fingers == RMTK_WW_CLIP_XMAX)
+        v[COL_NUM_FINGERS] = (double)ww.num_fingers;
     v[COL_TAILS_STATUS] = w == RMTK_TAIL_OK && ww.num_pl_spikes >= RMTK_ANALYSIS_MIN_TAIL
                               ? RMTK_STAT_OK
                               : RMTK_STAT_TOO_FEW;

@@ -187,6 +187,9 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_WW_WARNING] = {"ww_warning", RMTK_STATS_ALPHA, 0, 1,
         "WeightWatcher's warning: 1 over-trained (alpha < 2), 2 under-trained (alpha > 6), 0 "
         "neither; a heuristic of that literature, never part of rmtk's verdict"},
+    [COL_NUM_FINGERS] = {"num_fingers", RMTK_STATS_ALPHA, 0, 1,
+        "WeightWatcher's num_fingers: largest values clipped by --fix-fingers clip_xmax "
+        "(empty with other fits)"},
     [COL_PT_FRAC_REJECTED] = {"pt_frac_rejected", RMTK_STATS_VECTORS, 0, 0,
         "fraction of ALL tested singular vectors failing the Porter-Thomas test at the "
         "significance level"},
@@ -247,6 +250,9 @@ int rmtk_analysis_alloc(const rmtk_analysis_params *p, rmtk_analysis **out)
     *out = NULL;
     rmtk_analysis_params prm = p ? *p : rmtk_analysis_params_default();
     if (!(prm.significance > 0 && prm.significance < 1) || prm.threads < 0 ||
+        prm.tails.ww.fix_fingers < RMTK_WW_FINGERS_NONE ||
+        prm.tails.ww.fix_fingers > RMTK_WW_CLIP_XMAX || prm.tails.ww.xmax_clip < 0 ||
+        (prm.tails.ww.fix_fingers != RMTK_WW_FINGERS_NONE && prm.tails.ww.xmax_clip > 0) ||
         prm.multitest < RMTK_MULTITEST_BH || prm.multitest > RMTK_MULTITEST_NONE ||
         (prm.stats & ~(uint32_t)RMTK__STATS_IMPLEMENTED) != 0)
         return RMTK_ERR_ARG;
