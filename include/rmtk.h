@@ -1169,6 +1169,15 @@ RMTK_API int rmtk_null_compare(const double *eig, size_t n, const double *shuf, 
                                const double *gauss, size_t n_gauss, rmtk_null_result *res,
                                double *ks_each, double *w1_each);
 
+/* WeightWatcher's rand_distance: the Jensen-Shannon distance between two vectors of n
+ * eigenvalues each SORTED ASCENDING (the layer's and a shuffled replica's), taken as
+ * probability vectors indexed by rank (not histograms): p = a / sum a, q = b / sum b,
+ * m = (p + q) / 2 (as scipy.stats.entropy normalises (a + b) / 2),
+ * JS = sqrt((KL(p || m) + KL(q || m)) / 2), natural logarithms, 0 ln 0 = 0; in [0, sqrt(ln 2)].
+ * REF: weightwatcher 0.7.5 RMT_Util.jensen_shannon_distance (read, rewritten).
+ * RMTK_ERR_ARG: NULL, n == 0, a negative or non-finite value, a zero sum. Thread-safe. */
+RMTK_API int rmtk_null_js_distance(const double *a, const double *b, size_t n, double *out);
+
 /* =========================================================================================== */
 /* Heavy tails (module tails)                                                                   */
 /* =========================================================================================== */

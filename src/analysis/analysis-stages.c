@@ -384,6 +384,47 @@ int rmtk__stage_vectors(rmtk__ctx *c)
     return st;
 }
 
+/* WeightWatcher's randomised columns (apply_random_esd, apply_mp_fit(random=True); read and
+ * rewritten) from the first element shuffle rep[0..k) (lambda = sigma^2, largest first) and the
+ * layer's lambda eig[0..k) (largest first): rand_distance = rmtk_null_js_distance of the two
+ * sorted ascending; max_rand_eval = the shuffle's lambda_max; ww_softrank = max_rand_eval /
+ * lambda_max; ww_maxdist = lambda_max - max_rand_eval; rand_num_spikes = n_spikes of rmtk's
+ * robust MP fit of the shuffle (WeightWatcher uses its own MP fit there, and a second shuffle
+ * for rand_distance; one seeded shuffle serves all here). Only the numerical_rank values of each
+ * enter the MP fit, as in the mp stage. */
+static int ww_random_columns(rmtk__ctx *c, const double *eig, const double *rep)
+{
+    size_t k = c->k;
+    double *v = c->e->values;
+    double *buf = rmtk__malloc_array(2 * k + 4 * k, sizeof(double));
+    if (!buf)
+        return RMTK_ERR_NOMEM;
+    double *a = buf, *b = buf + k, *sv = buf + 2 * k;
+    for (size_t i = 0; i < k; i++) {
+        a[i] = eig[k - 1 - i];
+        b[i] = rep[k - 1 - i];
+    }
+    double js;
+    if (rmtk_null_js_distance(a, b, k, &js) == RMTK_OK)
+        v[COL_RAND_DISTANCE] = js;
+    double lmax = eig[0], rmax = rep[0];
+    v[COL_MAX_RAND_EVAL] = rmax;
+    v[COL_WW_SOFTRANK] = lmax > 0 ? rmax / lmax : NAN;
+    v[COL_WW_MAXDIST] = lmax - rmax;
+    for (size_t i = 0; i < k; i++)
+        sv[i] = sqrt(rep[i] > 0 ? rep[i] : 0.0);
+    size_t r = rmtk__numerical_rank(sv, k, c->rows, c->cols, DBL_EPSILON);
+    int64_t big = RMTK_MAX(c->rows, c->cols);
+    rmtk_mp_params p = c->a->p.mp;
+    p.alpha = c->a->p.significance;
+    rmtk_mp_result res;
+    if (r >= 3 && rmtk_mp_analyze(sv, r, big, (int64_t)r, &p, &res, sv + k, sv + 2 * k,
+                                  sv + 3 * k, r) == RMTK_OK)
+        v[COL_RAND_NUM_SPIKES] = (double)res.n_spikes;
+    rmtk__free(buf);
+    return RMTK_OK;
+}
+
 /* null: R element shuffles and R matched Gaussians of the matrix, their spectra through the
  * worker's plan, and the KS / Wasserstein-1 distances of the layer's ESD (lambda = sigma^2) to
  * theirs. REF: docs/methods/nullmodel.md. */
@@ -414,6 +455,8 @@ int rmtk__stage_null(rmtk__ctx *c)
             rep[r * k + i] *= rep[r * k + i];
     }
     rmtk_null_result res;
+    if (!st)
+        st = ww_random_columns(c, eig, rep);
     if (!st)
         st = rmtk_null_compare(eig, k, rep, R, rep + R * k, R, &res, ks_each, w1_each);
     if (!st) {

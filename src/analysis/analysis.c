@@ -218,6 +218,17 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "mean Wasserstein-1 distance to the shuffles' ESDs"},
     [COL_NULL_GAUSS_KS] = {"null_gauss_ks", RMTK_STATS_NULL, 0, 0,
         "mean KS distance to matched Gaussian matrices"},
+    [COL_RAND_DISTANCE] = {"rand_distance", RMTK_STATS_NULL, 0, 0,
+        "WeightWatcher's rand_distance: Jensen-Shannon distance between the sorted eigenvalues "
+        "and those of the first element shuffle, as rank-indexed probability vectors"},
+    [COL_WW_SOFTRANK] = {"ww_softrank", RMTK_STATS_NULL, 0, 0,
+        "WeightWatcher's ww_softrank: max_rand_eval / lambda_max"},
+    [COL_WW_MAXDIST] = {"ww_maxdist", RMTK_STATS_NULL, 0, 0,
+        "WeightWatcher's ww_maxdist: lambda_max - max_rand_eval"},
+    [COL_MAX_RAND_EVAL] = {"max_rand_eval", RMTK_STATS_NULL, 0, 0,
+        "largest eigenvalue of the first element shuffle"},
+    [COL_RAND_NUM_SPIKES] = {"rand_num_spikes", RMTK_STATS_NULL, 0, 1,
+        "Tracy-Widom outliers (rmtk's robust MP fit) of the first element shuffle"},
 };
 
 /* ---- params -------------------------------------------------------------------------------- */
