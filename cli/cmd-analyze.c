@@ -215,7 +215,7 @@ static void print_model_summary(const rmtk_analysis *a)
     if (n == 0)
         return;
     printf("\nmodel summary: mean (median) per group; model_summary.csv has every column\n");
-    printf("%-32s %5s", "group", "n");
+    printf("  %-32s %5s", "group", "n"); /* indented: not a row of the layer table above */
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
         printf(" %17s", heads[k]);
     printf("\n");
@@ -235,7 +235,7 @@ static void print_model_summary(const rmtk_analysis *a)
                 !strcmp(q.key, "log_norm"))
                 nmat = q.n;
         }
-        printf("%-32.32s %5llu", len > 32 ? g + len - 32 : g, (unsigned long long)nmat);
+        printf("  %-32.32s %5llu", len > 32 ? g + len - 32 : g, (unsigned long long)nmat);
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
             char cell[40] = "-";
             for (size_t j = i; j < n; j++) {

@@ -216,7 +216,7 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
     }
     if (p->stats & RMTK_STATS_ALPHA) {
         static const char *const ff[] = {"none", "xmin_peak", "clip_xmax"};
-        rmtk__json_key(s, "alpha");
+        rmtk__json_key(s, "ww_fit"); /* "alpha" names only the exponent in the report */
         rmtk__json_begin(s, '{');
         int f = p->tails.ww.fix_fingers;
         rmtk__json_kv_string(s, "fix_fingers", f >= 0 && f <= 2 ? ff[f] : "");

@@ -176,28 +176,22 @@ int rmtk_analysis_summary_get(const rmtk_analysis *a, size_t i, rmtk_model_summa
 
 void rmtk__summary_json(rmtk__sink *s, const rmtk_analysis *a)
 {
+    /* the rows of model_summary.csv, one object each (a column name is a value here, never a
+     * key, so that "key": always holds that column's own number elsewhere in the report) */
     rmtk__json_key(s, "model_summary");
-    rmtk__json_begin(s, '{');
-    const char *group = NULL;
+    rmtk__json_begin(s, '[');
     for (size_t i = 0; i < a->nsummary; i++) {
         const rmtk_model_summary_row *r = &a->summary[i];
-        if (r->group != group) {
-            if (group)
-                rmtk__json_end(s, '}');
-            rmtk__json_key(s, r->group);
-            rmtk__json_begin(s, '{');
-            group = r->group;
-        }
-        rmtk__json_key(s, r->key);
+        rmtk__sink_puts(s, "\n");
         rmtk__json_begin(s, '{');
+        rmtk__json_kv_string(s, "group", r->group);
+        rmtk__json_kv_string(s, "key", r->key);
         rmtk__json_kv_int(s, "n", (long long)r->n);
         rmtk__json_kv_number(s, "mean", r->mean);
         rmtk__json_kv_number(s, "median", r->median);
         rmtk__json_end(s, '}');
     }
-    if (group)
-        rmtk__json_end(s, '}');
-    rmtk__json_end(s, '}');
+    rmtk__json_end(s, ']');
 }
 
 static int emit_summary_csv(const void *ctx, rmtk_write_fn fn, void *user)
