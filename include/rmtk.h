@@ -1736,8 +1736,8 @@ enum rmtk_stats {
 typedef struct rmtk_analysis_params {
     rmtk_extract_params extract;   /* which matrices (default: rmtk_extract_params_default) */
     rmtk_spectrum_params spectrum; /* how spectra are computed (vectors set as stats need) */
-    uint32_t stats;                /* enum rmtk_stats flags; default: every implemented
-                                      statistic except VECTORS and NULL (on request) */
+    uint32_t stats;                /* enum rmtk_stats flags; default BASIC | MP | LEVELS |
+                                      ALPHA (VECTORS, NULL and TAILS on request) */
     int32_t threads;               /* worker threads; 0 = the number of online cores */
     uint64_t seed;                 /* seed of every randomised statistic; default 1 (each matrix
                                       derives its own from it and its index) */
