@@ -154,7 +154,7 @@ def family(report_path, file):
             continue
         m = mat["metrics"]
         st = mat.get("statuses", {})
-        if st.get("mp_fit_status") == "ok":
+        if st.get("mp_fit_status") in ("ok", "failed"):
             for j, p in enumerate(mat["arrays"]["mp_tw_p_steps"]):
                 keys.append((mat["name"], "tw", j))
                 ps.append(p)

@@ -8,7 +8,8 @@
  *
  * The family of a model (docs/report.md, "Multiple testing"):
  *   - every step of the Tracy-Widom step-down outlier test (array mp_tw_p_steps) of a matrix whose
- *     Marchenko-Pastur fit is ok (step 0 = mp_tw_p: "no outlier at all");
+ *     Marchenko-Pastur fit is ok or failed (step 0 = mp_tw_p: "no outlier at all"; a failed fit's
+ *     outliers count when its goodness of fit is not significant across the model);
  *   - the goodness of fit of the Marchenko-Pastur law (mp_law_ks_p) when the fit is ok or failed;
  *   - the spacing-ratio test r_p_goe and the KS test ks_p_goe of the levels when levels are ok;
  *   - the Simes p-value pt_p_simes of the matrix's Porter-Thomas vector tests.
@@ -133,7 +134,10 @@ static size_t entry_hyps(const rmtk_analysis *a, size_t idx, hyp *h)
     if (a->p.stats & RMTK_STATS_MP) {
         size_t ns;
         const double *steps = entry_array(e, "mp_tw_p_steps", &ns);
-        if (steps && v[COL_MP_FIT_STATUS] == RMTK_STAT_OK)
+        /* a failed fit too: when its goodness of fit is not significant across the model
+         * (verdict: "marginal") its outliers count */
+        if (steps && (v[COL_MP_FIT_STATUS] == RMTK_STAT_OK ||
+                      v[COL_MP_FIT_STATUS] == RMTK_STAT_FAILED))
             for (size_t j = 0; j < ns; j++, n++)
                 if (h)
                     h[n] = (hyp){idx, H_TW, j};

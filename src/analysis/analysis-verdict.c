@@ -223,9 +223,15 @@ int rmtk_verdict_eval(rmtk_metric_fn get, const void *ctx, double significance, 
     } else if (fst == RMTK_STAT_FAILED && get(ctx, "mp_law_ks_p_adj") > significance) {
         double ks = get(ctx, "mp_law_ks"), crit = get(ctx, "mp_law_ks_crit");
         snprintf(part, sizeof part, "Marchenko-Pastur fit marginal (KS %.3g > %.3g, not "
-                 "significant across the model: adjusted p %.2g; outliers not counted)", ks, crit,
+                 "significant across the model: adjusted p %.2g)", ks, crit,
                  get(ctx, "mp_law_ks_p_adj"));
         len = append(buf, n, len, part);
+        double ctl = get(ctx, "n_spikes_ctl"); /* its outliers then count, under control */
+        if (ctl > 0) {
+            snprintf(part, sizeof part, "structure in %.0f outlier%s", ctl, ctl == 1 ? "" : "s");
+            len = append(buf, n, len, part);
+            structure = 1;
+        }
     } else if (fst == RMTK_STAT_FAILED) {
         double ks = get(ctx, "mp_law_ks"), crit = get(ctx, "mp_law_ks_crit");
         if (!isnan(ks) && !isnan(crit))
