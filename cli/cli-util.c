@@ -190,6 +190,7 @@ static const struct {
     {"basic", RMTK_STATS_BASIC},     {"mp", RMTK_STATS_MP},     {"levels", RMTK_STATS_LEVELS},
     {"vectors", RMTK_STATS_VECTORS}, {"null", RMTK_STATS_NULL}, {"tails", RMTK_STATS_TAILS},
     {"laws", RMTK_STATS_LAWS},
+    {"alpha", RMTK_STATS_ALPHA},
 };
 
 int cli_parse_stats(const char *s, uint32_t *out)
@@ -217,7 +218,7 @@ int cli_parse_stats(const char *s, uint32_t *out)
                 break;
         if (i == sizeof stat_names / sizeof stat_names[0]) {
             cli_error("--stats: unknown statistic '%s' (basic, mp, levels, vectors, null, tails, "
-                      "laws, all)",
+                      "alpha, laws, all)",
                       tok);
             return RMTK_ERR_ARG;
         }

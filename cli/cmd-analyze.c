@@ -32,6 +32,8 @@ static void usage(FILE *f)
             "  experts.csv        mixture-of-experts models: per block and module, the\n"
             "                     median and spread of each statistic across the experts\n"
             "  report.json        everything, with the singular values\n"
+            "  model_summary.csv  mean and median of every column over the model and per\n"
+            "                     module (group,key,n,mean,median; also in report.json)\n"
             "  report.html        the summary page: verdict counts, the trends by block and\n"
             "                     module, a sortable table grouped by block (with thumbnails)\n"
             "  layers/            NNN-LAYER.html: one page per matrix, its figures and numbers\n"
@@ -45,7 +47,10 @@ static void usage(FILE *f)
             "options:\n"
             "  --out DIR          output directory (created if missing)\n"
             "  --stats LIST       comma-separated statistics from basic, mp, levels, vectors,\n"
-            "                     null, tails, laws, all (default: %s)\n"
+            "                     null, alpha (WeightWatcher's alpha, alpha_weighted,\n"
+            "                     log_alpha_norm: cheap), tails (alpha plus the CSN fit with\n"
+            "                     its bootstrap, LR tests, Hill: costly), laws, all\n"
+            "                     (default: %s)\n"
             "  --unfold U         levels: gauss:W (Gaussian broadening, window W, the paper's\n"
             "                     'drop'; default gauss:15), gauss-replicate:W, poly:D (degree-D\n"
             "                     polynomial fit of the staircase) or mp (fitted MP law)\n"
@@ -81,6 +86,13 @@ static void usage(FILE *f)
             "                     as parameters.significance). --alpha P is an alias kept for\n"
             "                     old scripts; in the report \"alpha\" is only the power-law\n"
             "                     exponent\n"
+            "  --fix-fingers F    alpha: WeightWatcher's fix_fingers, xmin_peak or clip_xmax\n"
+            "                     (default none; docs/methods/tails.md)\n"
+            "  --ww-xmax K        alpha: WeightWatcher's integer xmax, drop the K largest\n"
+            "                     eigenvalues before the fit (default 0; not with --fix-fingers)\n"
+            "  --multitest M      control of the tests across the matrices of a model:\n"
+            "                     bh (Benjamini-Hochberg false discovery rate; default),\n"
+            "                     holm (family-wise error) or none (each matrix alone)\n"
             "  --bootstrap R      replicas of the power-law goodness-of-fit test (tails;\n"
             "                     default 1000, 0 = no p-value)\n"
             "  --pt-method M      Porter-Thomas test (vectors): exact_mc (default), kolmogorov,\n"
@@ -99,7 +111,7 @@ static void usage(FILE *f)
             "                     (default: one every 10 %%)\n"
             "  --quiet            no table, no progress\n"
             "  --help             this text\n",
-            "basic,mp,levels");
+            "basic,mp,levels,alpha");
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -336,6 +348,55 @@ static void print_verdict(const char *v, size_t at, size_t width)
 /* The per-layer table, kept to the terminal's width (term.c): long names shortened in the middle,
  * a name that would then print like another row's on its own line ("#I NAME") with "#I" in the
  * row; wide: full names, verdicts on one line. */
+/* The model summary under the table: WeightWatcher's get_summary() keys, mean (median) over the
+ * matrices of the model and of each module (model_summary.csv has every column). */
+static void print_model_summary(const rmtk_analysis *a)
+{
+    static const char *const keys[] = {"log_norm",          "alpha",       "alpha_weighted",
+                                       "log_alpha_norm",    "log_spectral_norm",
+                                       "stable_rank",       "mp_softrank", "looks_random"};
+    static const char *const heads[] = {"log_norm", "alpha",   "alpha_w", "log_a_norm",
+                                        "log_spec", "st_rank", "softrank", "random"};
+    size_t n = rmtk_analysis_summary_count(a);
+    if (n == 0)
+        return;
+    printf("\nmodel summary: mean (median) per group; model_summary.csv has every column\n");
+    printf("  %-32s %5s", "group", "n"); /* indented: not a row of the layer table above */
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        printf(" %17s", heads[k]);
+    printf("\n");
+    const char *group = NULL;
+    for (size_t i = 0; i < n; i++) {
+        rmtk_model_summary_row r;
+        if (rmtk_analysis_summary_get(a, i, &r) || r.group == group)
+            continue;
+        group = r.group;
+        char gb[256];
+        const char *g = cli_safe(r.group, gb, sizeof gb);
+        size_t len = strlen(g);
+        uint64_t nmat = 0;
+        for (size_t j = i; j < n; j++) { /* n of the group: its matrices with a log_norm */
+            rmtk_model_summary_row q;
+            if (!rmtk_analysis_summary_get(a, j, &q) && q.group == group &&
+                !strcmp(q.key, "log_norm"))
+                nmat = q.n;
+        }
+        printf("  %-32.32s %5llu", len > 32 ? g + len - 32 : g, (unsigned long long)nmat);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            char cell[40] = "-";
+            for (size_t j = i; j < n; j++) {
+                rmtk_model_summary_row q;
+                if (rmtk_analysis_summary_get(a, j, &q) || q.group != group)
+                    break;
+                if (!strcmp(q.key, keys[k]) && q.n)
+                    snprintf(cell, sizeof cell, "%.3g (%.3g)", q.mean, q.median);
+            }
+            printf(" %17s", cell);
+        }
+        printf("\n");
+    }
+}
+
 static void print_table(const rmtk_analysis *a, int wide)
 {
     /* The columns shown are those of the statistics computed (all are in summary.csv). */
@@ -702,6 +763,37 @@ int cmd_analyze(int argc, char **argv)
         } else if (strcmp(a, "--seed") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_u64(a, v, &p.seed)))
                 return st;
+        } else if (strcmp(a, "--fix-fingers") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)))
+                return st;
+            if (strcmp(v, "none") == 0) {
+                p.tails.ww.fix_fingers = RMTK_WW_FINGERS_NONE;
+            } else if (strcmp(v, "xmin_peak") == 0) {
+                p.tails.ww.fix_fingers = RMTK_WW_XMIN_PEAK;
+            } else if (strcmp(v, "clip_xmax") == 0) {
+                p.tails.ww.fix_fingers = RMTK_WW_CLIP_XMAX;
+            } else {
+                cli_error("--fix-fingers: '%s' is not none, xmin_peak or clip_xmax", v);
+                return RMTK_ERR_ARG;
+            }
+        } else if (strcmp(a, "--ww-xmax") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)) ||
+                (st = cli_parse_i64(a, v, 0, INT64_MAX, &iv)))
+                return st;
+            p.tails.ww.xmax_clip = iv;
+        } else if (strcmp(a, "--multitest") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)))
+                return st;
+            if (strcmp(v, "bh") == 0) {
+                p.multitest = RMTK_MULTITEST_BH;
+            } else if (strcmp(v, "holm") == 0) {
+                p.multitest = RMTK_MULTITEST_HOLM;
+            } else if (strcmp(v, "none") == 0) {
+                p.multitest = RMTK_MULTITEST_NONE;
+            } else {
+                cli_error("--multitest: '%s' is not bh, holm or none", v);
+                return RMTK_ERR_ARG;
+            }
         } else if (strcmp(a, "--significance") == 0 || strcmp(a, "--alpha") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)) ||
                 (st = cli_parse_double(a, v, &p.significance)))
@@ -879,6 +971,10 @@ int cmd_analyze(int argc, char **argv)
                     st = RMTK_ERR_IO;
                 }
             }
+            if (!st) {
+                snprintf(path, sizeof path, "%s/model_summary.csv", od.stage);
+                st = rmtk_analysis_write_summary_csv(an, path);
+            }
             if (st)
                 cli_error("%s", rmtk_analysis_errmsg(an));
         }
@@ -891,8 +987,10 @@ int cmd_analyze(int argc, char **argv)
             st = draw_report(od.stage, formats, figures, p.threads, tty, &nfig);
         if (!st && out)
             st = cli_outdir_commit(&od);
-        if (!quiet && !json)
+        if (!quiet && !json) {
             print_table(an, wide);
+            print_model_summary(an);
+        }
         if (!st && !quiet && !json && out)
             printf("\nwrote %s/summary.csv, %s/report.json%s (%.1f s)\n", out, out,
                    plots ? ", report.html and figures/" : "", elapsed(&ps.start));

@@ -782,6 +782,56 @@ done:
     free(cc);
 }
 
+/* The xmin scan of the power-law fit (WeightWatcher's "D vs xmin" and "alpha vs xmin" plots):
+ * the KS distance D and the density exponent alpha of the CSN fit at every candidate xmin
+ * (report.json ks_xmin, ks_d, ks_alpha: --stats tails), with the chosen csn_xmin and the
+ * WeightWatcher xmin. */
+static void draw_xmin_scan(fig *f, const fig_input *in)
+{
+    double *x = NULL, *d = NULL, *a = NULL;
+    size_t n = cli_array(in->m, "ks_xmin", &x);
+    size_t nd = cli_array(in->m, "ks_d", &d), na = cli_array(in->m, "ks_alpha", &a);
+    if (n == 0 || nd != n || na != n)
+        goto done;
+    double x0 = INFINITY, x1 = 0, dmax = 0, amax = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (x[i] > 0) {
+            x0 = fmin(x0, x[i]);
+            x1 = fmax(x1, x[i]);
+        }
+        if (isfinite(d[i]))
+            dmax = fmax(dmax, d[i]);
+        if (isfinite(a[i]) && i + 5 < n) /* the last few candidates' alpha runs away */
+            amax = fmax(amax, a[i]);
+    }
+    if (!(x1 > x0))
+        goto done;
+    double cx = cli_metric(in->m, "csn_xmin"), wx = cli_metric(in->m, "xmin");
+    char title[200];
+    snprintf(title, sizeof title, "%s: KS distance D against xmin", in->name);
+    panel(f, x0 / 1.2, x1 * 1.2, 0, dmax > 0 ? 1.1 * dmax : 1, 1, 0, "candidate xmin (λ = σ²)",
+          "KS distance D", title);
+    curve(f, "ks_d", x, d, n, C_BLUE, 1, "D(xmin), CSN fit");
+    if (isfinite(cx))
+        vline(f, "csn_xmin", cx, C_RED, 1, "csn_xmin (smallest D)");
+    if (isfinite(wx))
+        vline(f, "ww_xmin", wx, C_ORANGE, 3, "xmin (WeightWatcher)");
+    legend(f, PL_POSITION_RIGHT | PL_POSITION_TOP);
+    snprintf(title, sizeof title, "%s: alpha against xmin", in->name);
+    panel(f, x0 / 1.2, x1 * 1.2, 1, amax > 1 ? fmin(1.1 * amax, 20) : 10, 1, 0,
+          "candidate xmin (λ = σ²)", "density exponent alpha", title);
+    curve(f, "ks_alpha", x, a, n, C_BLUE, 1, "alpha(xmin), CSN fit");
+    if (isfinite(cx))
+        vline(f, "csn_xmin", cx, C_RED, 1, "csn_xmin");
+    if (isfinite(wx))
+        vline(f, "ww_xmin", wx, C_ORANGE, 3, "xmin (WeightWatcher)");
+    legend(f, PL_POSITION_RIGHT | PL_POSITION_TOP);
+done:
+    free(x);
+    free(d);
+    free(a);
+}
+
 /* ---- the model figure: trends per module type against the block index --------------------- */
 
 /* The trends of a model with a block structure (issue 13): one series per module type (the
@@ -1190,6 +1240,9 @@ static const fig_kind kinds[] = {
      "The bulk ESD (outliers and null part set aside) with every fitted candidate law: MP, "
      "products of Wishart matrices, MP ⊞ semicircle (best law solid); log-log near zero, where "
      "they differ most (docs/methods/laws.md)."},
+    {"xmin", "ks_xmin", draw_xmin_scan, 2, 1, 1200, 480,
+     "The x_min scan of the power-law fit (WeightWatcher's D and α against x_min): the KS "
+     "distance and the exponent at every candidate, the chosen csn_xmin and WeightWatcher's."},
 };
 
 static const fig_kind trends_kind = {
@@ -1211,7 +1264,7 @@ const char *cli_figure_caption(const char *kind)
 }
 
 const char *const cli_figure_kinds[] = {"esd", "spacing", "ratio", "sigma2", "vectors", "tails",
-                                         "laws", "trends", NULL};
+                                         "laws", "xmin",  "trends", NULL};
 
 static void palette(void)
 {

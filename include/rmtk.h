@@ -1389,6 +1389,15 @@ RMTK_API int rmtk_null_compare(const double *eig, size_t n, const double *shuf, 
                                const double *gauss, size_t n_gauss, rmtk_null_result *res,
                                double *ks_each, double *w1_each);
 
+/* WeightWatcher's rand_distance: the Jensen-Shannon distance between two vectors of n
+ * eigenvalues each SORTED ASCENDING (the layer's and a shuffled replica's), taken as
+ * probability vectors indexed by rank (not histograms): p = a / sum a, q = b / sum b,
+ * m = (p + q) / 2 (as scipy.stats.entropy normalises (a + b) / 2),
+ * JS = sqrt((KL(p || m) + KL(q || m)) / 2), natural logarithms, 0 ln 0 = 0; in [0, sqrt(ln 2)].
+ * REF: weightwatcher 0.7.5 RMT_Util.jensen_shannon_distance (read, rewritten).
+ * RMTK_ERR_ARG: NULL, n == 0, a negative or non-finite value, a zero sum. Thread-safe. */
+RMTK_API int rmtk_null_js_distance(const double *a, const double *b, size_t n, double *out);
+
 /* =========================================================================================== */
 /* Heavy tails (module tails)                                                                   */
 /* =========================================================================================== */
@@ -1589,6 +1598,8 @@ typedef struct rmtk_ww_fit {
     uint64_t num_pl_spikes;/* tail size m: summary.csv n_tail */
     uint64_t n_kept;       /* eigenvalues above the threshold */
     double lambda_max;
+    uint64_t num_fingers;  /* rmtk_ww_fit_ex with RMTK_WW_CLIP_XMAX: values clipped (else 0) */
+    double raw_alpha;      /* rmtk_ww_fit_ex with RMTK_WW_CLIP_XMAX: alpha before clipping */
 } rmtk_ww_fit;
 
 /* Status: RMTK_OK; RMTK_ERR_NUMERIC with out->reason (fewer than 2 kept values, all equal);
@@ -1596,11 +1607,46 @@ typedef struct rmtk_ww_fit {
  * eigenvalues) are dropped, not errors. */
 RMTK_API int rmtk_ww_fit_run(const double *lam, size_t n, rmtk_ww_fit *out);
 
+/* WeightWatcher's fit variants (weightwatcher 0.7.5, WeightWatcher.analyze(fix_fingers=..., xmax=...);
+ * docs/methods/tails.md, "WeightWatcher's fit variants"). */
+enum rmtk_ww_fingers {
+    RMTK_WW_FINGERS_NONE = 0, /* the default fit (rmtk_ww_fit_run) */
+    /* 'xmin_peak': xmin restricted to the range WeightWatcher builds from the peak of the ESD:
+     * peak = 10^e_i, e_i the left edge of the fullest of 100 equal bins of log10 lambda (numpy's
+     * histogram, first maximum); candidates xmin in [log10(0.95 peak), 1.5 peak] (sic: the lower
+     * end is a log10, the upper a value, as WeightWatcher passes them to the powerlaw package),
+     * one per distinct value but the largest (the powerlaw package's Fit, the only package with
+     * which WeightWatcher runs this variant); D and alpha as in rmtk_ww_fit_run. */
+    RMTK_WW_XMIN_PEAK = 1,
+    /* 'clip_xmax': fit all values (first fit), then the values without their idx largest for
+     * idx = 2 .. max_fingers - 1, stopping at the first fit with alpha + finger_thresh < first
+     * alpha (taken: num_fingers = idx - 1) or with alpha <= 2 (not taken); otherwise the first
+     * fit stays. n_tail counts the values >= xmin among all of them (fingers included). */
+    RMTK_WW_CLIP_XMAX = 2
+};
+typedef struct rmtk_ww_params {
+    int32_t fix_fingers;  /* enum rmtk_ww_fingers; default RMTK_WW_FINGERS_NONE */
+    int32_t max_fingers;  /* clip_xmax: WeightWatcher's max_fingers, default 10 */
+    double finger_thresh; /* clip_xmax: WeightWatcher's finger_thresh, default 1.0 */
+    int64_t xmax_clip;    /* WeightWatcher's integer xmax = K: the K largest values are dropped
+                             before any fit (n_tail counts the rest); 0 = none (default). Must be
+                             <= half the values (else RMTK_ERR_ARG, as WeightWatcher's FAILED) */
+} rmtk_ww_params;
+RMTK_API rmtk_ww_params rmtk_ww_params_default(void);
+/* rmtk_ww_fit_run with a variant. alpha_weighted and log_alpha_norm use every kept value (those
+ * clipped too) and their lambda_max, as WeightWatcher. p NULL = defaults (then it equals
+ * rmtk_ww_fit_run). Errors as rmtk_ww_fit_run; RMTK_ERR_NUMERIC with reason RMTK_TAIL_TOO_FEW when
+ * no xmin candidate lies in the xmin_peak range; RMTK_ERR_ARG for bad params. Thread-safe. */
+RMTK_API int rmtk_ww_fit_ex(const double *lam, size_t n, const rmtk_ww_params *p,
+                            rmtk_ww_fit *out);
+
 /* ---- Per-matrix entry point (for rmtk analyze) ---------------------------------------------- */
 
 typedef struct rmtk_tails_params {
     rmtk_powerlaw_params powerlaw; /* CSN fit on lambda (bootstrap replicas, seed, threads) */
     rmtk_hill_params hill;         /* plateau criterion, on lambda */
+    rmtk_ww_params ww;             /* WeightWatcher's fit variant of the alpha columns (rmtk
+                                      analyze's alpha stage; rmtk_tails_analyze's ww field) */
 } rmtk_tails_params;
 RMTK_API rmtk_tails_params rmtk_tails_params_default(void);
 
@@ -2002,16 +2048,22 @@ enum rmtk_stats {
     RMTK_STATS_LEVELS = 1u << 2,  /* unfolded level statistics, spacing ratios, Sigma^2, Delta_3 */
     RMTK_STATS_VECTORS = 1u << 3, /* Porter-Thomas tests and IPR of singular vectors */
     RMTK_STATS_NULL = 1u << 4,    /* randomised baselines (element shuffles, Gaussians) */
-    RMTK_STATS_TAILS = 1u << 5,   /* Hill, power-law fits, WeightWatcher-compatible alpha */
-    RMTK_STATS_LAWS = 1u << 6     /* law selection of the bulk: MP, products of Wisharts, MP
+    RMTK_STATS_TAILS = 1u << 5,   /* the full tail analysis: the CSN power-law fit with its
+                                     bootstrap goodness of fit (1000 replicas by default, the
+                                     costly part), likelihood-ratio tests, Hill plateau; implies
+                                     ALPHA */
+    RMTK_STATS_LAWS = 1u << 6,    /* law selection of the bulk: MP, products of Wisharts, MP
                                      free-plus semicircle (rmtk_fitlaw; docs/methods/laws.md) */
+    RMTK_STATS_ALPHA = 1u << 7    /* WeightWatcher-compatible alpha and its companions
+                                     (alpha_weighted, log_alpha_norm, xmin, ks_d, n_tail,
+                                     ww_warning): one O(n log n) scan, on by default */
 };
 
 typedef struct rmtk_analysis_params {
     rmtk_extract_params extract;   /* which matrices (default: rmtk_extract_params_default) */
     rmtk_spectrum_params spectrum; /* how spectra are computed (vectors set as stats need) */
-    uint32_t stats;                /* enum rmtk_stats flags; default: every implemented
-                                      statistic except VECTORS and NULL (on request) */
+    uint32_t stats;                /* enum rmtk_stats flags; default BASIC | MP | LEVELS |
+                                      ALPHA (VECTORS, NULL and TAILS on request) */
     int32_t threads;               /* worker threads; 0 = the number of online cores */
     uint64_t seed;                 /* seed of every randomised statistic; default 1 (each matrix
                                       derives its own from it and its index) */
@@ -2040,7 +2092,39 @@ typedef struct rmtk_analysis_params {
                                       returns RMTK_ERR_NOMEM naming the largest matrix when even
                                       one worker does not fit. Not counted: the mapped tensor
                                       being read, the results, ~100 MB of libraries and stacks */
+    int32_t multitest;             /* enum rmtk_multitest: how the tests of all the matrices of
+                                      one model are controlled together (report.json parameter
+                                      "multitest", `--multitest`); default RMTK_MULTITEST_BH */
+    int32_t pad_multitest;
 } rmtk_analysis_params;
+
+/* Model-level multiple testing (docs/report.md, "Multiple testing"). Every test that can make a
+ * verdict say "structure" gives a raw p-value per matrix: the Tracy-Widom step-down outlier test
+ * (each step: mp_tw_p for the first), the goodness of fit of the Marchenko-Pastur law
+ * (mp_law_ks_p), the spacing-ratio and KS tests of the unfolded levels against GOE (r_p_goe,
+ * ks_p_goe) and the Simes combination of a matrix's Porter-Thomas vector tests (pt_p_simes).
+ * rmtk_analysis_run pools them, per model, into one family and adjusts it; the verdicts use the
+ * adjusted p-values (the *_adj columns, n_spikes_ctl, pt_top_decile_frac_ctl), so that on a model
+ * of pure noise the probability that any matrix is called "structure" is at most the significance
+ * level (BH under independence or positive dependence, Holm always). */
+enum rmtk_multitest {
+    RMTK_MULTITEST_BH = 0,   /* Benjamini-Hochberg step-up: false discovery rate <= significance
+                                (independent or PRDS p-values; under the global null it is the
+                                Simes test, so the family-wise error is then <= significance) */
+    RMTK_MULTITEST_HOLM = 1, /* Holm step-down: family-wise error rate <= significance under any
+                                dependence (fewer discoveries) */
+    RMTK_MULTITEST_NONE = 2  /* each matrix at the significance level on its own (the former
+                                rules; the *_adj columns stay empty) */
+};
+/* "bh", "holm", "none"; "" for an unknown value. */
+RMTK_API const char *rmtk_multitest_name(int method);
+/* Adjusted p-values of p[0..m) into adj[0..m) (may alias p): BH adj_(i) = min_{j >= i} m p_(j)/j,
+ * Holm adj_(i) = max_{j <= i} (m - j + 1) p_(j), both capped at 1 (p_(i) the i-th smallest); a
+ * hypothesis is rejected at level q when adj <= q. NaN entries are not hypotheses (adj NaN, not
+ * counted in m). RMTK_MULTITEST_NONE copies p. RMTK_ERR_ARG (NULL with m > 0, unknown method),
+ * RMTK_ERR_NOMEM. REF: Benjamini & Hochberg, JRSS B 57 (1995) 289; Holm, Scand. J. Stat. 6 (1979)
+ * 65. Thread-safe. */
+RMTK_API int rmtk_pvalues_adjust(const double *p, size_t m, int method, double *adj);
 
 RMTK_API rmtk_analysis_params rmtk_analysis_params_default(void);
 
@@ -2259,6 +2343,31 @@ RMTK_API int rmtk_analysis_write_csv(const rmtk_analysis *a, const char *path);
 RMTK_API int rmtk_analysis_write_json(const rmtk_analysis *a, const char *path);
 RMTK_API int rmtk_analysis_write_csv_fn(const rmtk_analysis *a, rmtk_write_fn fn, void *user);
 RMTK_API int rmtk_analysis_write_json_fn(const rmtk_analysis *a, rmtk_write_fn fn, void *user);
+
+/* ---- Model summary ----
+ * After rmtk_analysis_run: the mean and median of every numeric column (status columns
+ * excepted) and of looks_random (the fraction of matrices that look random among those with a
+ * verdict) over the analysed matrices, for the group "all" and per module (the matrix name
+ * without its block indices: the dot-separated components that are all digits dropped, the
+ * slice suffix cut; "h.3.attn.c_attn.weight" -> "h.attn.c_attn.weight"; no module rows when
+ * there is only one). Rows come group by group ("all" first), in column order; NaN values are
+ * left out (n counts the rest); mean and median are NaN when n is 0. WeightWatcher's
+ * get_summary() is the "all" group's mean of log_norm, alpha, alpha_weighted, log_alpha_norm,
+ * log_spectral_norm, stable_rank and mp_softrank (docs/report.md, "Model summary"). Strings
+ * owned by the analysis, valid until it is freed or run again. */
+typedef struct rmtk_model_summary_row {
+    const char *group; /* "all" or a module */
+    const char *key;   /* a column name of summary.csv, or "looks_random" */
+    uint64_t n;        /* matrices with a value */
+    double mean, median;
+} rmtk_model_summary_row;
+RMTK_API size_t rmtk_analysis_summary_count(const rmtk_analysis *a);
+/* RMTK_ERR_ARG for NULL or i out of range. */
+RMTK_API int rmtk_analysis_summary_get(const rmtk_analysis *a, size_t i,
+                                       rmtk_model_summary_row *row);
+/* model_summary.csv: a header "group,key,n,mean,median" and one line per row (numbers at
+ * %.17g, empty for NaN); written atomically like rmtk_analysis_write_csv. */
+RMTK_API int rmtk_analysis_write_summary_csv(const rmtk_analysis *a, const char *path);
 
 #define RMTK_REPORT_SCHEMA_VERSION 1
 

@@ -445,8 +445,36 @@ static void test_verdict_rules(void)
     CHECK(strcmp(rmtk_report_key_status("hill_alpha"), "tails_status") == 0);
 }
 
+/* rmtk_pvalues_adjust against R's p.adjust(c(0.01, 0.04, 0.03, 0.005), "BH" / "holm") (by
+ * hand: BH 0.02 0.04 0.04 0.02, Holm 0.03 0.06 0.06 0.02); NaN is not a hypothesis. */
+static void test_pvalues_adjust(void)
+{
+    const double p[5] = {0.01, 0.04, NAN, 0.03, 0.005};
+    const double bh[5] = {0.02, 0.04, NAN, 0.04, 0.02}, holm[5] = {0.03, 0.06, NAN, 0.06, 0.02};
+    double adj[5];
+    CHECK_OK(rmtk_pvalues_adjust(p, 5, RMTK_MULTITEST_BH, adj));
+    for (int i = 0; i < 5; i++)
+        CHECK(i == 2 ? isnan(adj[i]) : fabs(adj[i] - bh[i]) < 1e-15);
+    CHECK_OK(rmtk_pvalues_adjust(p, 5, RMTK_MULTITEST_HOLM, adj));
+    for (int i = 0; i < 5; i++)
+        CHECK(i == 2 ? isnan(adj[i]) : fabs(adj[i] - holm[i]) < 1e-15);
+    memcpy(adj, p, sizeof adj); /* in place */
+    CHECK_OK(rmtk_pvalues_adjust(adj, 5, RMTK_MULTITEST_BH, adj));
+    CHECK(fabs(adj[0] - 0.02) < 1e-15 && fabs(adj[1] - 0.04) < 1e-15);
+    CHECK_OK(rmtk_pvalues_adjust(p, 5, RMTK_MULTITEST_NONE, adj));
+    CHECK(adj[3] == 0.03);
+    const double big[2] = {0.9, 0.8};
+    CHECK_OK(rmtk_pvalues_adjust(big, 2, RMTK_MULTITEST_HOLM, adj));
+    CHECK(adj[0] == 1.0 && adj[1] == 1.0); /* capped at 1 */
+    CHECK_STATUS(rmtk_pvalues_adjust(p, 5, 7, adj), RMTK_ERR_ARG);
+    CHECK_STATUS(rmtk_pvalues_adjust(NULL, 5, RMTK_MULTITEST_BH, adj), RMTK_ERR_ARG);
+    CHECK_OK(rmtk_pvalues_adjust(NULL, 0, RMTK_MULTITEST_BH, NULL));
+    CHECK(!strcmp(rmtk_multitest_name(RMTK_MULTITEST_HOLM), "holm"));
+}
+
 int main(void)
 {
+    RUN(test_pvalues_adjust);
     RUN(test_null_and_degenerate);
     RUN(test_verdict_rules);
     RUN(test_metrics);

@@ -368,7 +368,7 @@ def test_simulate_rows_compare_with_analyze(tmp_path):
     w = rng.standard_normal((1000, 500)) * math.sqrt(0.5)
     path = tmp_path / "w.safetensors"
     write_safetensors(path, {"w": ("F64", w.shape, w.tobytes())})
-    run("analyze", path, "--out", tmp_path / "real", "--quiet")
+    run("analyze", path, "--out", tmp_path / "real", "--quiet", "--stats", "basic,mp,levels")
     assert open(sim / "summary.csv").readline() == open(tmp_path / "real" / "summary.csv").readline()
     p = run("simulate", "goe", "--n", 100, "--stats", "basic", "--analysis-out", tmp_path / "g",
             check=False)

@@ -116,9 +116,9 @@ def test_second_run_replaces_only_its_own_files(models, tmp_path):
     assert (tmp_path / "victim.txt").read_text() == "keep"
     # --no-plots: the previous figures and report.html go, the user's stay
     run("analyze", a, "--out", out, "--quiet", "--no-plots")
-    assert manifest(out) == {"summary.csv", "report.json"}
-    assert all_files(out) == {"summary.csv", "report.json", "rmtk-manifest.txt", "notes.txt",
-                              "figures/mine.svg"}
+    assert manifest(out) == {"summary.csv", "report.json", "model_summary.csv"}
+    assert all_files(out) == {"summary.csv", "report.json", "model_summary.csv",
+                              "rmtk-manifest.txt", "notes.txt", "figures/mine.svg"}
 
 
 @pytest.mark.parametrize("kill_after", [1, 4, 12])

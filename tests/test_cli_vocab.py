@@ -187,8 +187,9 @@ def test_verdict_file_and_flag_agree(runs):
     assert mats["fc1.weight"]["looks_random"] == 0
     assert "top vectors non-Gaussian" in mats["fc1.weight"]["verdict"]
     # the verdict quotes the top-decile Porter-Thomas fraction, which the table shows
+    # (since issue 20: the fraction that survives the model-level control, pt_top_decile_frac_ctl)
     pct = int(re.search(r"\((\d+)% of the top decile", mats["fc1.weight"]["verdict"]).group(1))
-    assert pct == round(100 * mats["fc1.weight"]["metrics"]["pt_top_decile_frac_rejected"])
+    assert pct == round(100 * mats["fc1.weight"]["metrics"]["pt_top_decile_frac_ctl"])
     # provenance: every row, skipped ones included, names its input file
     for r in runs["rows"]:
         want = runs["files"]["gauss.weight"] if r["name"].startswith("gauss") else EXAMPLE

@@ -15,8 +15,9 @@ import numpy as np
 from . import _lib
 from ._lib import lib, check
 
-STATS = {"basic": 1, "mp": 2, "levels": 4, "vectors": 8, "null": 16, "tails": 32}
-_DEFAULT_STATS = "basic,mp,levels"  # the CLI's default (rmtk_analysis_params_default)
+STATS = {"basic": 1, "mp": 2, "levels": 4, "vectors": 8, "null": 16, "tails": 32, "laws": 64,
+         "alpha": 128}
+_DEFAULT_STATS = "basic,mp,levels,alpha"  # the CLI's default (rmtk_analysis_params_default)
 _PT_METHODS = {"exact_mc": 0, "kolmogorov": 1, "paper": 2, "staats": 3}
 
 
@@ -33,7 +34,7 @@ def _stats_flags(stats):
             flags |= STATS[s]
         else:
             raise _lib.ArgError("stats: unknown statistic %r (basic, mp, levels, vectors, null, "
-                                "tails, all)" % (s,), 5)
+                                "tails, laws, alpha, all)" % (s,), 5)
     return flags
 
 
@@ -275,7 +276,7 @@ def analyze(source, *, stats=None, threads=None, seed=1, include=None, exclude=N
         whole model at once. Complex tensors are listed as skipped. Report.inputs says what
         was read in place and what was converted; Report.conversions counts the conversions
         and the most converted tensors alive at once.
-    stats: "basic,mp,levels" (default, as the CLI), a list, or "all"; names of rmtk.STATS.
+    stats: "basic,mp,levels,alpha" (default, as the CLI), a list, or "all"; names of rmtk.STATS.
     threads: worker threads (None: all cores; results do not depend on it).
     seed: seed of the randomised statistics (default 1).
     include, exclude: POSIX extended regexes on tensor names. conv: "flatten" or "slices".

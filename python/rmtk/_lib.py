@@ -174,8 +174,13 @@ class HillParams(Structure):
                 ("k_max_frac", c_double)]
 
 
+class WWParams(Structure):
+    _fields_ = [("fix_fingers", c_int32), ("max_fingers", c_int32), ("finger_thresh", c_double),
+                ("xmax_clip", c_int64)]
+
+
 class TailsParams(Structure):
-    _fields_ = [("powerlaw", PowerlawParams), ("hill", HillParams)]
+    _fields_ = [("powerlaw", PowerlawParams), ("hill", HillParams), ("ww", WWParams)]
 
 
 class PTParams(Structure):
@@ -220,7 +225,7 @@ class AnalysisParams(Structure):
                 ("threads", c_int32), ("seed", c_uint64), ("significance", c_double),
                 ("mp", MPParams), ("tails", TailsParams), ("vectors", PTParams),
                 ("null", NullParams), ("laws", FitlawParams), ("levels", LevelsParams),
-                ("max_memory", c_uint64)]
+                ("max_memory", c_uint64), ("multitest", c_int32), ("pad_multitest", c_int32)]
 
 
 class AnalysisRow(Structure):
@@ -276,7 +281,8 @@ class WWFit(Structure):
     _fields_ = [("reason", c_int32), ("pad", c_int32), ("alpha", c_double),
                 ("alpha_err", c_double), ("alpha_weighted", c_double),
                 ("log_alpha_norm", c_double), ("xmin", c_double), ("ks_d", c_double),
-                ("num_pl_spikes", c_uint64), ("n_kept", c_uint64), ("lambda_max", c_double)]
+                ("num_pl_spikes", c_uint64), ("n_kept", c_uint64), ("lambda_max", c_double),
+                ("num_fingers", c_uint64), ("raw_alpha", c_double)]
 
 
 MAX_LAYERS = 64
@@ -317,7 +323,7 @@ _MIRRORS = {
     MatrixView: "rmtk_matrix_view", ExtractParams: "rmtk_extract_params",
     SpectrumParams: "rmtk_spectrum_params", SpectrumInfo: "rmtk_spectrum_info",
     MPParams: "rmtk_mp_params", PowerlawParams: "rmtk_powerlaw_params",
-    HillParams: "rmtk_hill_params", TailsParams: "rmtk_tails_params", PTParams: "rmtk_pt_params",
+    HillParams: "rmtk_hill_params", WWParams: "rmtk_ww_params", TailsParams: "rmtk_tails_params", PTParams: "rmtk_pt_params",
     NullParams: "rmtk_null_params", UnfoldParams: "rmtk_unfold_params",
     NVMCParams: "rmtk_nv_mc_params", LevelsParams: "rmtk_levels_params",
     AnalysisParams: "rmtk_analysis_params", AnalysisRow: "rmtk_analysis_row",

@@ -13,8 +13,9 @@
 /* Statistics implemented, on by default, and needing vectors / the matrix as doubles. */
 #define RMTK__STATS_IMPLEMENTED                                                                    \
     (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_TAILS |                    \
-     RMTK_STATS_VECTORS | RMTK_STATS_NULL | RMTK_STATS_LAWS)
-#define RMTK__STATS_DEFAULT (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS)
+     RMTK_STATS_VECTORS | RMTK_STATS_NULL | RMTK_STATS_LAWS | RMTK_STATS_ALPHA)
+#define RMTK__STATS_DEFAULT                                                                        \
+    (RMTK_STATS_BASIC | RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_ALPHA)
 #define RMTK__STATS_NEED_VECTORS (RMTK_STATS_VECTORS)
 #define RMTK__STATS_NEED_MATRIX (RMTK_STATS_NULL)
 
@@ -49,19 +50,27 @@ enum rmtk__col {
     COL_N_SPIKES,
     COL_MP_SOFTRANK,
     COL_MP_TW_P_TOP,
+    COL_MP_TW_P,
+    COL_MP_TW_P_ADJ,
+    COL_N_SPIKES_CTL,
     COL_MP_PAPER_SIGMA2,
     COL_MP_PAPER_NU_MAX,
     COL_MP_PAPER_N_ABOVE,
     COL_MP_LAW_KS,
     COL_MP_LAW_L1,
     COL_MP_LAW_KS_CRIT,
+    COL_MP_LAW_KS_P,
+    COL_MP_LAW_KS_P_ADJ,
     COL_MP_FIT_STATUS,
     COL_MP_PAPER_STATUS,
     /* levels */
     COL_R_MEAN,
     COL_R_SEM,
+    COL_R_P_GOE,
+    COL_R_P_GOE_ADJ,
     COL_KS_P_WIGNER,
     COL_KS_P_GOE,
+    COL_KS_P_GOE_ADJ,
     COL_KS_P_POISSON,
     COL_BRODY_BETA,
     COL_BRODY_BETA_ERR,
@@ -93,12 +102,17 @@ enum rmtk__col {
     COL_HILL_DEFINED,
     COL_HILL_ALPHA,
     COL_TAILS_STATUS,
+    COL_WW_WARNING,
+    COL_NUM_FINGERS,
     /* vectors */
     COL_PT_FRAC_REJECTED,
     COL_PT_TOP_DECILE_FRAC_REJECTED,
     COL_IPR_MEAN,
     COL_IPR_REF,
     COL_PT_N_TESTED,
+    COL_PT_P_SIMES,
+    COL_PT_P_ADJ,
+    COL_PT_TOP_DECILE_FRAC_CTL,
     /* null */
     COL_NULL_KS,
     COL_NULL_KS_SD,
@@ -140,6 +154,11 @@ enum rmtk__col {
     COL_LAW_KS_SPARSE,
     COL_LAW_P_SPARSE,
     COL_LAW_BIC_SPARSE,
+    COL_RAND_DISTANCE,
+    COL_WW_SOFTRANK,
+    COL_WW_MAXDIST,
+    COL_MAX_RAND_EVAL,
+    COL_RAND_NUM_SPIKES,
     RMTK__NCOLS
 };
 
@@ -221,6 +240,10 @@ struct rmtk_analysis {
     size_t nactive;
     rmtk__provenance prov[RMTK__MAX_PROVENANCE]; /* analysis-transfer.c */
     size_t nprov;
+    char **groups;           /* model summary (analysis-summary.c): "all" and the modules */
+    size_t ngroups;
+    rmtk_model_summary_row *summary;
+    size_t nsummary;
     char errmsg[RMTK_ERRMSG_SIZE];
 };
 
@@ -277,6 +300,7 @@ int rmtk__analysis_add_entry(rmtk_analysis *a, const char *name, const rmtk_matr
                              const char *reason);
 int rmtk__stage_mp(rmtk__ctx *c);
 int rmtk__stage_tails(rmtk__ctx *c);
+int rmtk__stage_alpha(rmtk__ctx *c);
 int rmtk__stage_levels(rmtk__ctx *c);
 int rmtk__stage_vectors(rmtk__ctx *c);
 int rmtk__stage_null(rmtk__ctx *c);
@@ -304,6 +328,16 @@ int rmtk__entry_set_array(rmtk__entry *e, const char *key, const double *x, size
 /* The seed of the randomised statistics of entry idx: splitmix64(seed ^ splitmix64(idx))
  * (report.json records it per matrix, so a single statistic can be rerun with it). */
 uint64_t rmtk__matrix_seed(uint64_t seed, size_t idx);
+/* Model-level multiple testing (analysis-multitest.c): pools the raw p-values of every analysed
+ * entry of each model into one family, adjusts it by a->p.multitest and fills the *_adj columns,
+ * n_spikes_ctl and pt_top_decile_frac_ctl. Called by rmtk_analysis_run after every matrix. */
+int rmtk__multitest_apply(rmtk_analysis *a);
+/* The model summary of a run analysis into a->summary (analysis-summary.c); _free releases it;
+ * _json writes report.json's "model_summary" object (a key and its value) into a sink. */
+int rmtk__summary_compute(rmtk_analysis *a);
+void rmtk__summary_free(rmtk_analysis *a);
+struct rmtk__sink;
+void rmtk__summary_json(struct rmtk__sink *s, const rmtk_analysis *a);
 /* The verdict text of entry i into buf[0..size) and its enum rmtk_verdict_class (skipped or
  * failed: "" and RMTK_VERDICT_UNDETERMINED); analysis-verdict.c. */
 int rmtk__entry_verdict(const rmtk_analysis *a, size_t i, char *buf, size_t size);

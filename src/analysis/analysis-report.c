@@ -160,8 +160,8 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
     rmtk__json_key(s, "stats");
     rmtk__json_begin(s, '[');
     static const char *const names[] = {"basic", "mp",    "levels", "vectors",
-                                        "null",  "tails", "laws"};
-    for (int b = 0; b < 7; b++)
+                                        "null",  "tails", "laws",   "alpha"};
+    for (int b = 0; b < 8; b++)
         if (p->stats & (1u << b))
             rmtk__json_string(s, names[b]);
     rmtk__json_end(s, ']');
@@ -183,6 +183,7 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
     rmtk__json_kv_int(s, "threads", threads); /* used: 0 (all cores) resolved */
     rmtk__json_kv_int(s, "seed", (long long)p->seed);
     rmtk__json_kv_number(s, "significance", p->significance);
+    rmtk__json_kv_string(s, "multitest", rmtk_multitest_name(p->multitest));
     if (p->stats & RMTK_STATS_MP) {
         rmtk__json_key(s, "mp");
         rmtk__json_begin(s, '{');
@@ -243,6 +244,17 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
         rmtk__json_kv_int(s, "mp_semicircle", (long long)p->laws.mp_semicircle);
         rmtk__json_kv_int(s, "bootstrap", (long long)p->laws.bootstrap);
         rmtk__json_kv_number(s, "product_width", p->laws.product_width);
+        rmtk__json_end(s, '}');
+    }
+    if (p->stats & RMTK_STATS_ALPHA) {
+        static const char *const ff[] = {"none", "xmin_peak", "clip_xmax"};
+        rmtk__json_key(s, "ww_fit"); /* "alpha" names only the exponent in the report */
+        rmtk__json_begin(s, '{');
+        int f = p->tails.ww.fix_fingers;
+        rmtk__json_kv_string(s, "fix_fingers", f >= 0 && f <= 2 ? ff[f] : "");
+        rmtk__json_kv_int(s, "max_fingers", (long long)p->tails.ww.max_fingers);
+        rmtk__json_kv_number(s, "finger_thresh", p->tails.ww.finger_thresh);
+        rmtk__json_kv_int(s, "xmax", (long long)p->tails.ww.xmax_clip);
         rmtk__json_end(s, '}');
     }
     if (p->stats & RMTK_STATS_TAILS) {
@@ -329,6 +341,8 @@ static int emit_json(const void *ctx, rmtk_write_fn fn, void *user)
     rmtk__json_end(s, ']');
     rmtk__json_kv_int(s, "min_levels", RMTK_ANALYSIS_MIN_LEVELS);
     rmtk__json_kv_int(s, "min_tail", RMTK_ANALYSIS_MIN_TAIL);
+
+    rmtk__summary_json(s, a);
 
     rmtk__json_key(s, "matrices");
     rmtk__json_begin(s, '[');

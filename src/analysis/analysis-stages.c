@@ -21,6 +21,7 @@ const rmtk__stage rmtk__stages[] = {
     {RMTK_STATS_LEVELS, rmtk__stage_levels},
     {RMTK_STATS_VECTORS, rmtk__stage_vectors},
     {RMTK_STATS_NULL, rmtk__stage_null},
+    {RMTK_STATS_ALPHA, rmtk__stage_alpha},
     {RMTK_STATS_TAILS, rmtk__stage_tails},
     {RMTK_STATS_LAWS, rmtk__stage_laws},
 };
@@ -37,6 +38,55 @@ const size_t rmtk__nstages = sizeof rmtk__stages / sizeof rmtk__stages[0];
 static double mp_ks_crit(size_t r)
 {
     return 1.77 * pow((double)r, -0.88);
+}
+
+/* The p-values of the robust fit's step-down Tracy-Widom test (rmtk.h, rmtk_mp_fit_robust),
+ * recomputed step by step: with l[0..r) ascending (lambda = s^2 of the r non-null values, the fit's
+ * shape big x r), step j tests l[r-1-j] against TW_1 of shape (big - j) x (r - j) under the bulk
+ * estimate v_j of the r - j smallest values (mean: sum / ((r - j)(big - j)); median: median /
+ * Q(1/2)). Steps j = 0..nsteps-1: the n_spikes exclusions and the first step that stopped them
+ * (nsteps = n_spikes + 1, or n_spikes when capped). p[0] is the test of "no outlier at all"
+ * (column mp_tw_p); the model-level control (analysis-multitest.c) adjusts them all. */
+static int stepdown_pvalues(const double *l, size_t r, int64_t big, const rmtk_mp_params *p,
+                            size_t nsteps, double *out)
+{
+    double qmed = 1.0, sum = 0.0;
+    if (p->estimator == RMTK_MP_EST_MEDIAN) {
+        rmtk_mp_law unit = {1.0, (double)big, (double)r, RMTK_MP_EIGEN, 0};
+        int st = rmtk_mp_quantile(&unit, 0.5, &qmed);
+        if (st)
+            return st;
+    }
+    for (size_t i = 0; i < r; i++)
+        sum += l[i];
+    for (size_t j = 0; j < nsteps && j < r; j++) {
+        size_t nb = r - j;
+        double v = p->estimator == RMTK_MP_EST_MEDIAN
+                       ? (nb % 2 ? l[nb / 2] : 0.5 * (l[nb / 2 - 1] + l[nb / 2])) / qmed
+                       : sum / ((double)nb * ((double)big - (double)j));
+        out[j] = NAN;
+        if (v > 0 && isfinite(v))
+            rmtk_mp_outlier_pvalue(l[r - 1 - j], v, big - (int64_t)j, (int64_t)(r - j), NULL,
+                                   &out[j]);
+        sum -= l[r - 1 - j];
+    }
+    return RMTK_OK;
+}
+
+/* Approximate p-value of mp_law_ks for Gaussian matrices. T = mp_law_ks / mp_law_ks_crit has,
+ * for Gaussian matrices, a distribution that does not depend on the shape (docs/methods/mp.md:
+ * median 0.70-0.75, 99th percentile 1.0 by construction of the critical value). It is modelled
+ * as T = a + b K with K Kolmogorov's limiting law (median 0.8276, 99th percentile 1.6276):
+ * a = 0.44, b = 0.3625 match the median 0.74 and the 99th percentile 1.03 of 1152 Gaussian
+ * 200 x 400 layers (rmtk analyze, 24 seeds; docs/report.md "Multiple testing"), where the model
+ * gives P(T > 1.1) = 0.0027 against 0.0017 measured: conservative in the tail the model-level
+ * control reads. p = Q_K((T - a) / b), 1 for T <= a. An approximation, documented as such. */
+static double mp_ks_pvalue(double ks, double crit)
+{
+    if (!(ks >= 0) || !(crit > 0))
+        return NAN;
+    double t = ks / crit;
+    return t <= 0.44 ? 1.0 : rmtk_kolmogorov_sf((t - 0.44) / 0.3625);
 }
 
 /* mp: robust MP fit (mp_sigma2, edges), Tracy-Widom outliers (n_spikes) with BBP strengths, and
@@ -101,6 +151,7 @@ int rmtk__stage_mp(rmtk__ctx *c)
             v[COL_MP_LAW_KS] = ks;
         double crit = mp_ks_crit(r);
         v[COL_MP_LAW_KS_CRIT] = crit;
+        v[COL_MP_LAW_KS_P] = mp_ks_pvalue(ks, crit);
         /* L1 distance of the ESD (lambda / max(N, M), the r non-null values) to the law, through
          * the theory module (the scale rmtk simulate --theory uses). */
         for (size_t i = 0; i < r; i++)
@@ -118,7 +169,24 @@ int rmtk__stage_mp(rmtk__ctx *c)
                                : !(ks <= crit)        ? RMTK_STAT_FAILED
                                                       : RMTK_STAT_OK;
         size_t ns = (size_t)res->n_spikes < r ? (size_t)res->n_spikes : r;
-        st = rmtk__entry_set_array(c->e, "spike_lambda", buf, ns);
+        /* the step-down p-values, on lambda = s^2 ascending */
+        size_t nsteps = res->robust.capped ? ns : ns + 1;
+        nsteps = nsteps < r ? nsteps : r;
+        for (size_t i = 0; i < r; i++)
+            asc[i] = c->sv[r - 1 - i] * c->sv[r - 1 - i];
+        double *steps = rmtk__malloc_array(nsteps ? nsteps : 1, sizeof(double));
+        if (!steps) {
+            rmtk__free(buf);
+            return RMTK_ERR_NOMEM;
+        }
+        st = stepdown_pvalues(asc, r, big, &p, nsteps, steps);
+        if (!st && nsteps)
+            v[COL_MP_TW_P] = steps[0];
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "mp_tw_p_steps", steps, nsteps);
+        rmtk__free(steps);
+        if (!st)
+            st = rmtk__entry_set_array(c->e, "spike_lambda", buf, ns);
         if (!st)
             st = rmtk__entry_set_array(c->e, "spike_theta", buf + r, ns);
         if (!st)
@@ -136,7 +204,55 @@ static double ok_or_nan(int reason, double x)
     return reason == RMTK_TAIL_OK ? x : NAN;
 }
 
-/* tails: WeightWatcher-compatible alpha, rmtk's CSN power-law fit with bootstrap goodness of fit,
+/* alpha: WeightWatcher's default power-law fit (rmtk_ww_fit_run: every xmin candidate, the
+ * smallest KS distance) on lambda = sigma^2 of the numerical_rank values above the rounding
+ * noise, and its companions alpha_weighted = alpha log10 lambda_max, log_alpha_norm = log10 sum
+ * lambda^alpha. One sort and an O(n) scan per candidate set: cheap, on by default (the CSN fit
+ * with its bootstrap is the tails stage, on request). tails_status: degenerate (flat spectrum),
+ * ok (n_tail >= RMTK_ANALYSIS_MIN_TAIL), else too_few. ww_warning: WeightWatcher's
+ * 'over-trained' (alpha < 2) = 1 and 'under-trained' (alpha > 6) = 2 flags, 0 otherwise; a
+ * heuristic of that literature (Martin & Mahoney, JMLR 22 (2021) 165; weightwatcher's
+ * ALPHA_WARNING thresholds), kept out of rmtk's verdict. REF: methods.md 1.4 G. */
+int rmtk__stage_alpha(rmtk__ctx *c)
+{
+    size_t k = c->rank;
+    double *v = c->e->values;
+    v[COL_TAILS_STATUS] = c->degenerate ? RMTK_STAT_DEGENERATE : RMTK_STAT_TOO_FEW;
+    if (c->degenerate || k == 0)
+        return RMTK_OK;
+    double *lam = rmtk__malloc_array(k, sizeof(double));
+    if (!lam)
+        return RMTK_ERR_NOMEM;
+    for (size_t i = 0; i < k; i++)
+        lam[i] = c->sv[i] * c->sv[i];
+    rmtk_ww_fit ww;
+    memset(&ww, 0, sizeof ww);
+    int st = rmtk_ww_fit_ex(lam, k, &c->a->p.tails.ww, &ww);
+    rmtk__free(lam);
+    if (st == RMTK_ERR_NUMERIC || st == RMTK_ERR_ARG)
+        return RMTK_OK; /* fewer than 2 kept values, all equal, no xmin_peak candidate, an
+                           integer xmax above half the values: no fit, columns NaN */
+    if (st)
+        return st;
+    int w = ww.reason;
+    v[COL_ALPHA] = ok_or_nan(w, ww.alpha);
+    v[COL_ALPHA_ERR] = ok_or_nan(w, ww.alpha_err);
+    v[COL_ALPHA_WEIGHTED] = ok_or_nan(w, ww.alpha_weighted);
+    v[COL_LOG_ALPHA_NORM] = ok_or_nan(w, ww.log_alpha_norm);
+    v[COL_XMIN] = ok_or_nan(w, ww.xmin);
+    v[COL_KS_D] = ok_or_nan(w, ww.ks_d);
+    v[COL_N_TAIL] = ok_or_nan(w, (double)ww.num_pl_spikes);
+    if (w == RMTK_TAIL_OK)
+        v[COL_WW_WARNING] = ww.alpha < 2.0 ? 1 : ww.alpha > 6.0 ? 2 : 0;
+    if (w == RMTK_TAIL_OK && c->a->p.tails.ww.fix_fingers == RMTK_WW_CLIP_XMAX)
+        v[COL_NUM_FINGERS] = (double)ww.num_fingers;
+    v[COL_TAILS_STATUS] = w == RMTK_TAIL_OK && ww.num_pl_spikes >= RMTK_ANALYSIS_MIN_TAIL
+                              ? RMTK_STAT_OK
+                              : RMTK_STAT_TOO_FEW;
+    return RMTK_OK;
+}
+
+/* tails: rmtk's CSN power-law fit with bootstrap goodness of fit,
  * likelihood-ratio tests, Hill plateau; all on lambda = sigma^2 of the numerical_rank values
  * above the rounding noise. tails_status: degenerate (flat spectrum: no tail, columns empty), ok
  * (the WeightWatcher fit has n_tail >= RMTK_ANALYSIS_MIN_TAIL), else too_few (values stay in the
@@ -147,7 +263,6 @@ int rmtk__stage_tails(rmtk__ctx *c)
     p.powerlaw.seed = c->seed;
     p.powerlaw.threads = (uint32_t)(c->inner_threads > 0 ? c->inner_threads : 1);
     size_t k = c->rank; /* the values above the rounding noise */
-    c->e->values[COL_TAILS_STATUS] = c->degenerate ? RMTK_STAT_DEGENERATE : RMTK_STAT_TOO_FEW;
     if (c->degenerate || k == 0)
         return RMTK_OK; /* a flat spectrum has no tail (alpha would be 1e8), a zero one neither */
     double *buf = rmtk__malloc_array(5 * k, sizeof(double));
@@ -159,14 +274,7 @@ int rmtk__stage_tails(rmtk__ctx *c)
                                 buf + 4 * k, k);
     if (st == RMTK_OK) {
         double *v = c->e->values;
-        int w = r.ww.reason, s = r.csn.reason;
-        v[COL_ALPHA] = ok_or_nan(w, r.ww.alpha);
-        v[COL_ALPHA_ERR] = ok_or_nan(w, r.ww.alpha_err);
-        v[COL_ALPHA_WEIGHTED] = ok_or_nan(w, r.ww.alpha_weighted);
-        v[COL_LOG_ALPHA_NORM] = ok_or_nan(w, r.ww.log_alpha_norm);
-        v[COL_XMIN] = ok_or_nan(w, r.ww.xmin);
-        v[COL_KS_D] = ok_or_nan(w, r.ww.ks_d);
-        v[COL_N_TAIL] = ok_or_nan(w, (double)r.ww.num_pl_spikes);
+        int s = r.csn.reason;
         v[COL_CSN_ALPHA] = ok_or_nan(s, r.csn.alpha);
         v[COL_CSN_ALPHA_ERR] = ok_or_nan(s, r.csn.alpha_err);
         v[COL_CSN_XMIN] = ok_or_nan(s, r.csn.xmin);
@@ -179,9 +287,6 @@ int rmtk__stage_tails(rmtk__ctx *c)
         v[COL_LR_EXPONENTIAL_P] = ok_or_nan(r.lr_exponential.reason, r.lr_exponential.p);
         v[COL_HILL_DEFINED] = r.hill.reason == RMTK_TAIL_TOO_FEW ? NAN : (double)r.hill.defined;
         v[COL_HILL_ALPHA] = r.hill.defined ? r.hill.alpha : NAN;
-        v[COL_TAILS_STATUS] = w == RMTK_TAIL_OK && r.ww.num_pl_spikes >= RMTK_ANALYSIS_MIN_TAIL
-                                  ? RMTK_STAT_OK
-                                  : RMTK_STAT_TOO_FEW;
         st = rmtk__entry_set_array(c->e, "hill_alpha", buf, r.hill_len);
         if (!st)
             st = rmtk__entry_set_array(c->e, "hill_alpha_err", buf + k, r.hill_len);
@@ -197,6 +302,25 @@ int rmtk__stage_tails(rmtk__ctx *c)
     }
     rmtk__free(buf);
     return st;
+}
+
+/* Simes' combination of the non-NaN p-values of x[0..n): min_i m p_(i) / i (m of them), a
+ * valid p-value for "every vector follows Porter-Thomas" under independence or positive
+ * dependence. REF: Simes, Biometrika 73 (1986) 751. Sorts a copy in place of x (x is the
+ * caller's scratch, reordered). */
+static double simes(double *x, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i]))
+            x[m++] = x[i];
+    if (m == 0)
+        return NAN;
+    rmtk_sort(x, m);
+    double best = 1.0;
+    for (size_t i = 0; i < m; i++)
+        best = fmin(best, (double)m * x[i] / (double)(i + 1));
+    return best;
 }
 
 /* vectors: Porter-Thomas tests (exact finite-N component law, Monte-Carlo-calibrated null by
@@ -250,6 +374,8 @@ int rmtk__stage_vectors(rmtk__ctx *c)
         if (!st)
             st = rmtk__entry_set_array(c->e, "vec_bulk_left", c->u + (kt / 2) * (size_t)c->rows,
                                        (size_t)c->rows);
+        if (!st) /* last: simes reorders p_left, p_right (buf[0..2k)) */
+            v[COL_PT_P_SIMES] = simes(buf, 2 * k);
     } else if (st == RMTK_ERR_ARG && (c->rows < 3 || c->cols < 3 || kt < k)) {
         st = RMTK_OK; /* vectors of dimension < 3, or too few tested vectors for a pooled
                          method: no test (columns stay NaN) */
@@ -258,6 +384,47 @@ int rmtk__stage_vectors(rmtk__ctx *c)
     }
     rmtk__free(buf);
     return st;
+}
+
+/* WeightWatcher's randomised columns (apply_random_esd, apply_mp_fit(random=True); read and
+ * rewritten) from the first element shuffle rep[0..k) (lambda = sigma^2, largest first) and the
+ * layer's lambda eig[0..k) (largest first): rand_distance = rmtk_null_js_distance of the two
+ * sorted ascending; max_rand_eval = the shuffle's lambda_max; ww_softrank = max_rand_eval /
+ * lambda_max; ww_maxdist = lambda_max - max_rand_eval; rand_num_spikes = n_spikes of rmtk's
+ * robust MP fit of the shuffle (WeightWatcher uses its own MP fit there, and a second shuffle
+ * for rand_distance; one seeded shuffle serves all here). Only the numerical_rank values of each
+ * enter the MP fit, as in the mp stage. */
+static int ww_random_columns(rmtk__ctx *c, const double *eig, const double *rep)
+{
+    size_t k = c->k;
+    double *v = c->e->values;
+    double *buf = rmtk__malloc_array(2 * k + 4 * k, sizeof(double));
+    if (!buf)
+        return RMTK_ERR_NOMEM;
+    double *a = buf, *b = buf + k, *sv = buf + 2 * k;
+    for (size_t i = 0; i < k; i++) {
+        a[i] = eig[k - 1 - i];
+        b[i] = rep[k - 1 - i];
+    }
+    double js;
+    if (rmtk_null_js_distance(a, b, k, &js) == RMTK_OK)
+        v[COL_RAND_DISTANCE] = js;
+    double lmax = eig[0], rmax = rep[0];
+    v[COL_MAX_RAND_EVAL] = rmax;
+    v[COL_WW_SOFTRANK] = lmax > 0 ? rmax / lmax : NAN;
+    v[COL_WW_MAXDIST] = lmax - rmax;
+    for (size_t i = 0; i < k; i++)
+        sv[i] = sqrt(rep[i] > 0 ? rep[i] : 0.0);
+    size_t r = rmtk__numerical_rank(sv, k, c->rows, c->cols, DBL_EPSILON);
+    int64_t big = RMTK_MAX(c->rows, c->cols);
+    rmtk_mp_params p = c->a->p.mp;
+    p.alpha = c->a->p.significance;
+    rmtk_mp_result res;
+    if (r >= 3 && rmtk_mp_analyze(sv, r, big, (int64_t)r, &p, &res, sv + k, sv + 2 * k,
+                                  sv + 3 * k, r) == RMTK_OK)
+        v[COL_RAND_NUM_SPIKES] = (double)res.n_spikes;
+    rmtk__free(buf);
+    return RMTK_OK;
 }
 
 /* null: R element shuffles and R matched Gaussians of the matrix, their spectra through the
@@ -291,6 +458,8 @@ int rmtk__stage_null(rmtk__ctx *c)
     }
     rmtk_null_result res;
     if (!st)
+        st = ww_random_columns(c, eig, rep);
+    if (!st)
         st = rmtk_null_compare(eig, k, rep, R, rep + R * k, R, &res, ks_each, w1_each);
     if (!st) {
         double *v = c->e->values;
@@ -304,6 +473,36 @@ int rmtk__stage_null(rmtk__ctx *c)
     }
     rmtk__free(eig);
     return st;
+}
+
+/* Two-sided p-value P(|T| >= |t|) of Student's t with nu >= 1 degrees of freedom, by the
+ * finite series of Abramowitz & Stegun 26.7.3-4: theta = atan(|t| / sqrt nu),
+ *   nu odd:  A = (2/pi) (theta + sin theta cos theta [1 + 2/3 cos^2 + (2 4)/(3 5) cos^4 + ...
+ *            + (2 4 ... (nu-3))/(3 5 ... (nu-2)) cos^(nu-3)])   (A = 2 theta / pi for nu = 1),
+ *   nu even: A = sin theta [1 + 1/2 cos^2 + (1 3)/(2 4) cos^4 + ... + (1 3 ... (nu-3))/(2 4 ...
+ *            (nu-2)) cos^(nu-2)],
+ * p = 1 - A. O(nu); absolute error ~1e-16 (tests/test-analysis.c checks it against scipy). */
+static double student_t_p2(double t, size_t nu)
+{
+    if (isnan(t) || nu == 0)
+        return NAN;
+    double th = atan(fabs(t) / sqrt((double)nu)), c = cos(th), sn = sin(th), c2 = c * c, a;
+    if (nu % 2) {
+        double term = 1.0, sum = nu > 1 ? 1.0 : 0.0;
+        for (size_t k = 3; k + 2 <= nu; k += 2) {
+            term *= c2 * (double)(k - 1) / (double)k;
+            sum += term;
+        }
+        a = 2.0 / RMTK_PI * (th + sn * c * sum);
+    } else {
+        double term = 1.0, sum = 1.0;
+        for (size_t k = 2; k + 2 <= nu; k += 2) {
+            term *= c2 * (double)(k - 1) / (double)k;
+            sum += term;
+        }
+        a = sn * sum;
+    }
+    return fmin(1.0, fmax(0.0, 1.0 - a));
 }
 
 /* levels: spacing ratios, unfolded spacings (KS vs Wigner surmise, exact GOE, Poisson), Brody
@@ -371,6 +570,14 @@ int rmtk__stage_levels(rmtk__ctx *c)
         double *v = c->e->values;
         v[COL_R_MEAN] = r.r_mean;
         v[COL_R_SEM] = r.r_sem;
+        /* r_p_goe: two-sided Student-t p of t = (r_mean - <r~>_GOE) / r_sem, <r~>_GOE =
+         * 4 - 2 sqrt 3 (Atas et al., PRL 110, 084101, 2013), with the degrees of freedom of
+         * r_sem (rmtk_ratio_mean: batch means over blocks of 10 ratios, B - 1 for B = m / 10
+         * blocks when m >= 100 ratios; m - 1 otherwise). */
+        if (r.r_sem > 0 && r.n_ratios >= 2) {
+            size_t m = r.n_ratios, df = m >= 100 ? m / 10 - 1 : m - 1;
+            v[COL_R_P_GOE] = student_t_p2((r.r_mean - (4.0 - 2.0 * sqrt(3.0))) / r.r_sem, df);
+        }
         v[COL_KS_P_WIGNER] = r.ks_p_wigner;
         v[COL_KS_P_GOE] = r.ks_p_goe;
         v[COL_KS_P_POISSON] = r.ks_p_poisson;

@@ -92,6 +92,7 @@ const char *rmtk_report_key_anchor(const char *key)
     case RMTK_STATS_NULL:
         return "null";
     case RMTK_STATS_TAILS:
+    case RMTK_STATS_ALPHA:
         return "tails";
     case RMTK_STATS_LAWS:
         return "laws";
@@ -121,7 +122,9 @@ const char *rmtk_report_key_status(const char *key)
         {"ks_p_goe", "levels_status"},     {"ks_p_wigner", "levels_status"},
         {"ks_p_poisson", "levels_status"}, {"brody_beta", "levels_status"},
         {"alpha", "tails_status"},         {"hill_alpha", "tails_status"},
-        {"csn_alpha", "tails_status"},
+        {"csn_alpha", "tails_status"},     {"n_spikes_ctl", "mp_fit_status"},
+        {"mp_tw_p_adj", "mp_fit_status"},  {"r_p_goe", "levels_status"},
+        {"r_p_goe_adj", "levels_status"},  {"ks_p_goe_adj", "levels_status"},
     };
     for (size_t i = 0; key && i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(map[i].col, key))
@@ -189,9 +192,17 @@ int rmtk_verdict_eval(rmtk_metric_fn get, const void *ctx, double significance, 
     double lst = get(ctx, "levels_status"), nlev = get(ctx, "n_unfolded");
     double r = get(ctx, "r_mean"), sem = get(ctx, "r_sem"), p_goe = get(ctx, "ks_p_goe");
     int levels_ok = isnan(lst) ? !isnan(r) && !isnan(p_goe) : lst == RMTK_STAT_OK;
+    /* Model-level control (docs/report.md, "Multiple testing"): with the adjusted p-values
+     * present, the bulk deviates when either test rejects after adjustment; without them (a run
+     * with --multitest none, an older report) the per-matrix rule. */
+    double r_adj = get(ctx, "r_p_goe_adj"), ks_adj = get(ctx, "ks_p_goe_adj");
+    int controlled = !isnan(r_adj) || !isnan(ks_adj);
     if (levels_ok) {
         int near_goe = !isnan(sem) && fabs(r - GOE_R) <= 3 * sem;
-        if (near_goe && (isnan(p_goe) || p_goe > significance)) {
+        int accept = near_goe && (isnan(p_goe) || p_goe > significance);
+        if (controlled)
+            accept = !(r_adj <= significance) && !(ks_adj <= significance);
+        if (accept) {
             len = append(buf, n, len, "bulk random (GOE)");
             random_bulk = 1;
         } else if (fabs(r - POISSON_R) < fabs(r - GOE_R)) {
@@ -224,6 +235,18 @@ int rmtk_verdict_eval(rmtk_metric_fn get, const void *ctx, double significance, 
         len = append(buf, n, len, "bulk not Marchenko-Pastur (the robust fit's outlier "
                                   "exclusion reached k/2; outliers not counted)");
         structure = 1;
+    } else if (fst == RMTK_STAT_FAILED && get(ctx, "mp_law_ks_p_adj") > significance) {
+        double ks = get(ctx, "mp_law_ks"), crit = get(ctx, "mp_law_ks_crit");
+        snprintf(part, sizeof part, "Marchenko-Pastur fit marginal (KS %.3g > %.3g, not "
+                 "significant across the model: adjusted p %.2g)", ks, crit,
+                 get(ctx, "mp_law_ks_p_adj"));
+        len = append(buf, n, len, part);
+        double ctl = get(ctx, "n_spikes_ctl"); /* its outliers then count, under control */
+        if (ctl > 0) {
+            snprintf(part, sizeof part, "structure in %.0f outlier%s", ctl, ctl == 1 ? "" : "s");
+            len = append(buf, n, len, part);
+            structure = 1;
+        }
     } else if (fst == RMTK_STAT_FAILED) {
         double ks = get(ctx, "mp_law_ks"), crit = get(ctx, "mp_law_ks_crit");
         if (!isnan(ks) && !isnan(crit))
@@ -242,6 +265,9 @@ int rmtk_verdict_eval(rmtk_metric_fn get, const void *ctx, double significance, 
         }
     } else if (isnan(fst) || fst == RMTK_STAT_OK) {
         mp_ok = fst == RMTK_STAT_OK;
+        double ctl = get(ctx, "n_spikes_ctl");
+        if (!isnan(ctl))
+            spikes = ctl; /* the outliers that survive the model-level control */
         if (spikes > 0) {
             snprintf(part, sizeof part, "structure in %.0f outlier%s", spikes,
                      spikes == 1 ? "" : "s");
@@ -251,6 +277,9 @@ int rmtk_verdict_eval(rmtk_metric_fn get, const void *ctx, double significance, 
     }
     /* 3. Porter-Thomas in the top decile (pt_top_decile_frac_rejected, not pt_frac_rejected) */
     double top = get(ctx, "pt_top_decile_frac_rejected");
+    double top_ctl = get(ctx, "pt_top_decile_frac_ctl");
+    if (!isnan(top_ctl))
+        top = top_ctl; /* rejections under the model-level control */
     if (top >= NONGAUSS_FRAC) {
         snprintf(part, sizeof part, "top vectors non-Gaussian (%.0f%% of the top decile fail "
                                     "Porter-Thomas)",

@@ -90,6 +90,14 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "mp_lambda_plus / lambda_1"},
     [COL_MP_TW_P_TOP] = {"mp_tw_p_top", RMTK_STATS_MP, 0, 0,
         "Tracy-Widom p-value of lambda_1 under the fitted law"},
+    [COL_MP_TW_P] = {"mp_tw_p", RMTK_STATS_MP, 0, 0,
+        "raw p-value of 'no outlier': Tracy-Widom p of lambda_1 under the whole-bulk fit (the "
+        "first step of the step-down test)"},
+    [COL_MP_TW_P_ADJ] = {"mp_tw_p_adj", RMTK_STATS_MP, 0, 0,
+        "mp_tw_p adjusted across the model (BH or Holm, --multitest)"},
+    [COL_N_SPIKES_CTL] = {"n_spikes_ctl", RMTK_STATS_MP, 0, 1,
+        "outliers under the model-level control: leading step-down steps whose adjusted "
+        "p-value is <= the significance level (the count the verdict quotes)"},
     [COL_MP_PAPER_SIGMA2] = {"mp_paper_sigma2", RMTK_STATS_MP, 0, 0,
         "entry variance of the paper's three-parameter singular-value fit"},
     [COL_MP_PAPER_NU_MAX] = {"mp_paper_nu_max", RMTK_STATS_MP, 0, 0,
@@ -102,6 +110,11 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "L1 distance between the eigenvalue histogram and the MP density"},
     [COL_MP_LAW_KS_CRIT] = {"mp_law_ks_crit", RMTK_STATS_MP, 0, 0,
         "1% critical value of mp_law_ks for Gaussian matrices of this shape"},
+    [COL_MP_LAW_KS_P] = {"mp_law_ks_p", RMTK_STATS_MP, 0, 0,
+        "approximate p-value of mp_law_ks for Gaussian matrices (calibrated null; "
+        "docs/report.md)"},
+    [COL_MP_LAW_KS_P_ADJ] = {"mp_law_ks_p_adj", RMTK_STATS_MP, 0, 0,
+        "mp_law_ks_p adjusted across the model"},
     [COL_MP_FIT_STATUS] = {"mp_fit_status", RMTK_STATS_MP, 1, 1,
         "status of the robust MP fit: ok, capped, failed, too_few, degenerate"},
     [COL_MP_PAPER_STATUS] = {"mp_paper_status", RMTK_STATS_MP, 1, 1,
@@ -110,10 +123,16 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "mean spacing ratio <r~> (GOE 0.5307, Poisson 0.3863)"},
     [COL_R_SEM] = {"r_sem", RMTK_STATS_LEVELS, 0, 0,
         "standard error of r_mean (batch means)"},
+    [COL_R_P_GOE] = {"r_p_goe", RMTK_STATS_LEVELS, 0, 0,
+        "two-sided normal p-value of (r_mean - 0.5307) / r_sem"},
+    [COL_R_P_GOE_ADJ] = {"r_p_goe_adj", RMTK_STATS_LEVELS, 0, 0,
+        "r_p_goe adjusted across the model"},
     [COL_KS_P_WIGNER] = {"ks_p_wigner", RMTK_STATS_LEVELS, 0, 0,
         "KS p-value of the unfolded spacings against the GOE Wigner surmise"},
     [COL_KS_P_GOE] = {"ks_p_goe", RMTK_STATS_LEVELS, 0, 0,
         "KS p-value of the unfolded spacings against the exact GOE spacing law"},
+    [COL_KS_P_GOE_ADJ] = {"ks_p_goe_adj", RMTK_STATS_LEVELS, 0, 0,
+        "ks_p_goe adjusted across the model"},
     [COL_KS_P_POISSON] = {"ks_p_poisson", RMTK_STATS_LEVELS, 0, 0,
         "KS p-value of the unfolded spacings against Poisson exp(-s)"},
     [COL_BRODY_BETA] = {"brody_beta", RMTK_STATS_LEVELS, 0, 0,
@@ -134,20 +153,20 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "unfolded levels used by the level statistics"},
     [COL_LEVELS_STATUS] = {"levels_status", RMTK_STATS_LEVELS, 1, 1,
         "status of the level statistics: ok, too_few, degenerate, failed"},
-    [COL_ALPHA] = {"alpha", RMTK_STATS_TAILS, 0, 0,
+    [COL_ALPHA] = {"alpha", RMTK_STATS_ALPHA, 0, 0,
         "power-law exponent of the ESD density, WeightWatcher fit (density convention "
         "p(x) ~ x^-alpha)"},
-    [COL_ALPHA_ERR] = {"alpha_err", RMTK_STATS_TAILS, 0, 0,
+    [COL_ALPHA_ERR] = {"alpha_err", RMTK_STATS_ALPHA, 0, 0,
         "error of alpha: (alpha - 1)/sqrt(n_tail)"},
-    [COL_ALPHA_WEIGHTED] = {"alpha_weighted", RMTK_STATS_TAILS, 0, 0,
+    [COL_ALPHA_WEIGHTED] = {"alpha_weighted", RMTK_STATS_ALPHA, 0, 0,
         "alpha * log10 lambda_1"},
-    [COL_LOG_ALPHA_NORM] = {"log_alpha_norm", RMTK_STATS_TAILS, 0, 0,
+    [COL_LOG_ALPHA_NORM] = {"log_alpha_norm", RMTK_STATS_ALPHA, 0, 0,
         "log10 of sum lambda_i^alpha"},
-    [COL_XMIN] = {"xmin", RMTK_STATS_TAILS, 0, 0,
+    [COL_XMIN] = {"xmin", RMTK_STATS_ALPHA, 0, 0,
         "WeightWatcher's lower end of the power-law tail"},
-    [COL_KS_D] = {"ks_d", RMTK_STATS_TAILS, 0, 0,
+    [COL_KS_D] = {"ks_d", RMTK_STATS_ALPHA, 0, 0,
         "KS distance of the WeightWatcher fit"},
-    [COL_N_TAIL] = {"n_tail", RMTK_STATS_TAILS, 0, 1,
+    [COL_N_TAIL] = {"n_tail", RMTK_STATS_ALPHA, 0, 1,
         "tail size of the WeightWatcher fit"},
     [COL_CSN_ALPHA] = {"csn_alpha", RMTK_STATS_TAILS, 0, 0,
         "density exponent of the Clauset-Shalizi-Newman power-law fit (density convention)"},
@@ -174,8 +193,14 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_HILL_ALPHA] = {"hill_alpha", RMTK_STATS_TAILS, 0, 0,
         "Hill tail index at the plateau, CCDF convention P(X > x) ~ x^-hill_alpha "
         "(density exponent = hill_alpha + 1)"},
-    [COL_TAILS_STATUS] = {"tails_status", RMTK_STATS_TAILS, 1, 1,
+    [COL_TAILS_STATUS] = {"tails_status", RMTK_STATS_ALPHA, 1, 1,
         "status of the tail fits: ok, too_few, degenerate"},
+    [COL_WW_WARNING] = {"ww_warning", RMTK_STATS_ALPHA, 0, 1,
+        "WeightWatcher's warning: 1 over-trained (alpha < 2), 2 under-trained (alpha > 6), 0 "
+        "neither; a heuristic of that literature, never part of rmtk's verdict"},
+    [COL_NUM_FINGERS] = {"num_fingers", RMTK_STATS_ALPHA, 0, 1,
+        "WeightWatcher's num_fingers: largest values clipped by --fix-fingers clip_xmax "
+        "(empty with other fits)"},
     [COL_PT_FRAC_REJECTED] = {"pt_frac_rejected", RMTK_STATS_VECTORS, 0, 0,
         "fraction of ALL tested singular vectors failing the Porter-Thomas test at the "
         "significance level"},
@@ -187,6 +212,15 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "IPR of random vectors, (3/(N+2) + 3/(M+2))/2"},
     [COL_PT_N_TESTED] = {"pt_n_tested", RMTK_STATS_VECTORS, 0, 1,
         "singular vectors tested by Porter-Thomas (2 numerical_rank)"},
+    [COL_PT_P_SIMES] = {"pt_p_simes", RMTK_STATS_VECTORS, 0, 0,
+        "Simes p-value of the matrix's Porter-Thomas tests: min_i n p_(i) / i over the n "
+        "tested vectors"},
+    [COL_PT_P_ADJ] = {"pt_p_adj", RMTK_STATS_VECTORS, 0, 0,
+        "pt_p_simes adjusted across the model"},
+    [COL_PT_TOP_DECILE_FRAC_CTL] = {"pt_top_decile_frac_ctl", RMTK_STATS_VECTORS, 0, 0,
+        "fraction of the top decile of vectors rejected under control: BH within the matrix "
+        "at the significance level when pt_p_adj rejects, else 0 (the fraction the verdict "
+        "quotes)"},
     [COL_NULL_KS] = {"null_ks", RMTK_STATS_NULL, 0, 0,
         "mean KS distance between the ESD and its element shuffles"},
     [COL_NULL_KS_SD] = {"null_ks_sd", RMTK_STATS_NULL, 0, 0,
@@ -266,6 +300,17 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
         "parametric-bootstrap p-value of law_ks_sparse"},
     [COL_LAW_BIC_SPARSE] = {"law_bic_sparse", RMTK_STATS_LAWS, 0, 0,
         "BIC of the fitted sparse percolated Wishart"},
+    [COL_RAND_DISTANCE] = {"rand_distance", RMTK_STATS_NULL, 0, 0,
+        "WeightWatcher's rand_distance: Jensen-Shannon distance between the sorted eigenvalues "
+        "and those of the first element shuffle, as rank-indexed probability vectors"},
+    [COL_WW_SOFTRANK] = {"ww_softrank", RMTK_STATS_NULL, 0, 0,
+        "WeightWatcher's ww_softrank: max_rand_eval / lambda_max"},
+    [COL_WW_MAXDIST] = {"ww_maxdist", RMTK_STATS_NULL, 0, 0,
+        "WeightWatcher's ww_maxdist: lambda_max - max_rand_eval"},
+    [COL_MAX_RAND_EVAL] = {"max_rand_eval", RMTK_STATS_NULL, 0, 0,
+        "largest eigenvalue of the first element shuffle"},
+    [COL_RAND_NUM_SPIKES] = {"rand_num_spikes", RMTK_STATS_NULL, 0, 1,
+        "Tracy-Widom outliers (rmtk's robust MP fit) of the first element shuffle"},
 };
 
 /* ---- params -------------------------------------------------------------------------------- */
@@ -286,6 +331,7 @@ rmtk_analysis_params rmtk_analysis_params_default(void)
     p.vectors = rmtk_pt_params_default();
     p.null = rmtk_null_params_default();
     p.levels = rmtk_levels_params_default();
+    p.multitest = RMTK_MULTITEST_BH;
     return p;
 }
 
@@ -298,12 +344,18 @@ int rmtk_analysis_alloc(const rmtk_analysis_params *p, rmtk_analysis **out)
     *out = NULL;
     rmtk_analysis_params prm = p ? *p : rmtk_analysis_params_default();
     if (!(prm.significance > 0 && prm.significance < 1) || prm.threads < 0 ||
+        prm.tails.ww.fix_fingers < RMTK_WW_FINGERS_NONE ||
+        prm.tails.ww.fix_fingers > RMTK_WW_CLIP_XMAX || prm.tails.ww.xmax_clip < 0 ||
+        (prm.tails.ww.fix_fingers != RMTK_WW_FINGERS_NONE && prm.tails.ww.xmax_clip > 0) ||
+        prm.multitest < RMTK_MULTITEST_BH || prm.multitest > RMTK_MULTITEST_NONE ||
         (prm.stats & ~(uint32_t)RMTK__STATS_IMPLEMENTED) != 0)
         return RMTK_ERR_ARG;
     prm.stats |= RMTK_STATS_BASIC;
     if ((prm.stats & RMTK_STATS_LEVELS) && prm.levels.unfold.method == RMTK_UNFOLD_CDF &&
         !prm.levels.unfold.cdf)
         prm.stats |= RMTK_STATS_MP; /* unfolding through the fitted MP law needs the fit */
+    if (prm.stats & RMTK_STATS_TAILS)
+        prm.stats |= RMTK_STATS_ALPHA; /* the full tail analysis includes WeightWatcher's alpha */
     rmtk_analysis *a = rmtk__calloc(1, sizeof *a);
     if (!a)
         return RMTK_ERR_NOMEM;
@@ -339,6 +391,7 @@ void rmtk_analysis_free(rmtk_analysis *a)
             rmtk__free(e->arrays[j].x);
     }
     rmtk__free(a->entries);
+    rmtk__summary_free(a);
     for (size_t m = 0; m < a->nmodels; m++) {
         rmtk_layers_free(a->models[m].layers);
         rmtk__free(a->models[m].path);
@@ -1131,6 +1184,8 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
         return st;
     if (pl.global_error)
         return pl.global_error;
+    if ((st = rmtk__multitest_apply(a)) != RMTK_OK || (st = rmtk__summary_compute(a)) != RMTK_OK)
+        return st;
     for (size_t i = 0; i < a->nentries; i++)
         if (a->entries[i].status) {
             rmtk__fail(a->errmsg, a->entries[i].status, "%s: %s", a->entries[i].e.name,

@@ -159,3 +159,32 @@ int rmtk_null_compare(const double *eig, size_t n, const double *shuf, size_t n_
     rmtk__free(dist);
     return st;
 }
+
+/* Jensen-Shannon distance of two rank-indexed eigenvalue vectors (rmtk.h). With p, q the
+ * normalised vectors and m = (p + q)/2 (scipy normalises (a + b)/2 to m as well: same thing),
+ * KL(p || m) = sum_i p_i ln(p_i / m_i) over p_i > 0 (m_i >= p_i / 2 > 0 there). */
+int rmtk_null_js_distance(const double *a, const double *b, size_t n, double *out)
+{
+    if (!a || !b || !out || n == 0)
+        return RMTK_ERR_ARG;
+    double sa = 0.0, sb = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(a[i] >= 0) || !(b[i] >= 0) || !isfinite(a[i]) || !isfinite(b[i]))
+            return RMTK_ERR_ARG;
+        sa += a[i];
+        sb += b[i];
+    }
+    if (!(sa > 0) || !(sb > 0))
+        return RMTK_ERR_ARG;
+    double kp = 0.0, kq = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double p = a[i] / sa, q = b[i] / sb, m = 0.5 * (p + q);
+        if (p > 0)
+            kp += p * log(p / m);
+        if (q > 0)
+            kq += q * log(q / m);
+    }
+    double js = 0.5 * (kp + kq);
+    *out = sqrt(js > 0 ? js : 0.0);
+    return RMTK_OK;
+}

@@ -1346,6 +1346,197 @@ int rmtk_ww_fit_run(const double *lam, size_t n, rmtk_ww_fit *out)
     return status;
 }
 
+/* WeightWatcher's fit variants (rmtk.h, enum rmtk_ww_fingers). REF: weightwatcher 0.7.5,
+ * WeightWatcher.fit_powerlaw (fix_fingers 'xmin_peak', integer xmax) and RMT_Util
+ * fit_clipped_powerlaw ('clip_xmax'); read for the algorithm, rewritten here. */
+
+rmtk_ww_params rmtk_ww_params_default(void)
+{
+    rmtk_ww_params p;
+    memset(&p, 0, sizeof p);
+    p.fix_fingers = RMTK_WW_FINGERS_NONE;
+    p.max_fingers = 10;
+    p.finger_thresh = 1.0;
+    p.xmax_clip = 0;
+    return p;
+}
+
+/* The WWFit scan over a[s_lo..m) (ascending) with candidates s <= s_hi (indices into a), every
+ * position or one per distinct value. alpha and D of a candidate depend only on its tail, so the
+ * scan of the suffix gives the values of the whole. */
+static int ww_scan(const double *a, size_t m, size_t s_lo, size_t s_hi, int every_position,
+                   scan_best *best)
+{
+    size_t n = m - s_lo;
+    double *u = rmtk__malloc_array(n ? n : 1, sizeof *u);
+    long double *suf = rmtk__malloc_array(n + 1, sizeof *suf);
+    hull_tree *tree = hull_tree_alloc(n ? n : 1);
+    if (!u || !suf || !tree) {
+        rmtk__free(u);
+        rmtk__free(suf);
+        hull_tree_free(tree);
+        return RMTK_ERR_NOMEM;
+    }
+    scan_data sd;
+    scan_prepare(&sd, a + s_lo, n, u, suf, tree);
+    scan_run(&sd, 2, s_hi - s_lo, INFINITY, 0, every_position, best, NULL, NULL, NULL, 0);
+    if (best->found)
+        best->s += s_lo;
+    rmtk__free(u);
+    rmtk__free(suf);
+    hull_tree_free(tree);
+    return RMTK_OK;
+}
+
+/* The peak of the ESD as WeightWatcher finds it: numpy.histogram(log10 a, bins=100), the left
+ * edge of the first fullest bin, 10^edge. numpy's binning: edges e_j = lo + j (hi - lo)/100
+ * (e_100 = hi), index floor((v - lo) 100 / (hi - lo)) corrected by one against the edges, the
+ * last bin closed. */
+static double ww_peak(const double *a, size_t m, size_t *count)
+{
+    double lo = log10(a[0]), hi = log10(a[m - 1]);
+    if (!(hi > lo))
+        return a[0]; /* numpy widens a zero range to lo - 0.5 .. lo + 0.5: the first bin */
+    double step = (hi - lo) / 100.0, norm = 100.0 / (hi - lo), e[101];
+    for (int j = 0; j < 100; j++)
+        e[j] = (double)j * step + lo;
+    e[100] = hi;
+    memset(count, 0, 100 * sizeof *count);
+    for (size_t i = 0; i < m; i++) {
+        double v = log10(a[i]);
+        long k = (long)floor((v - lo) * norm);
+        if (k > 99)
+            k = 99;
+        if (k < 0)
+            k = 0;
+        if (v < e[k] && k > 0)
+            k--;
+        else if (k != 99 && v >= e[k + 1])
+            k++;
+        count[k]++;
+    }
+    int best = 0;
+    for (int j = 1; j < 100; j++)
+        if (count[j] > count[best])
+            best = j;
+    return pow(10.0, e[best]);
+}
+
+/* The fit's fields: sigma from the m_fit values fitted, n_tail = #{a_i >= xmin, i < m_count},
+ * alpha_weighted and log_alpha_norm over a[0..m_norm) (a ascending). */
+static void ww_fill(rmtk_ww_fit *out, const double *a, size_t m_fit, size_t m_count,
+                    size_t m_norm, const scan_best *best)
+{
+    out->reason = RMTK_TAIL_OK;
+    out->alpha = best->alpha;
+    out->xmin = a[best->s];
+    out->ks_d = best->d;
+    size_t tail = 0;
+    for (size_t i = 0; i < m_count; i++)
+        tail += a[i] >= out->xmin;
+    out->num_pl_spikes = tail;
+    out->alpha_err = (best->alpha - 1.0) / sqrt((double)(m_fit - best->s));
+    out->lambda_max = a[m_norm - 1];
+    out->alpha_weighted = best->alpha * log10(out->lambda_max);
+    double s = 0.0;
+    for (size_t i = 0; i < m_norm; i++)
+        s += pow(a[i] / out->lambda_max, best->alpha);
+    out->log_alpha_norm = best->alpha * log10(out->lambda_max) + log10(s);
+}
+
+int rmtk_ww_fit_ex(const double *lam, size_t n, const rmtk_ww_params *p, rmtk_ww_fit *out)
+{
+    rmtk_ww_params prm = p ? *p : rmtk_ww_params_default();
+    if (prm.fix_fingers == RMTK_WW_FINGERS_NONE && prm.xmax_clip == 0)
+        return rmtk_ww_fit_run(lam, n, out);
+    if (!lam || !out || prm.fix_fingers < 0 || prm.fix_fingers > RMTK_WW_CLIP_XMAX ||
+        prm.xmax_clip < 0 || prm.max_fingers < 1 || !(prm.finger_thresh >= 0) ||
+        (prm.fix_fingers != RMTK_WW_FINGERS_NONE && prm.xmax_clip > 0))
+        return RMTK_ERR_ARG; /* WeightWatcher: "Can not set fix fingers, with xmax = int" */
+    for (size_t i = 0; i < n; i++)
+        if (isnan(lam[i]))
+            return RMTK_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    out->alpha = out->alpha_err = out->alpha_weighted = out->log_alpha_norm = NAN;
+    out->xmin = out->ks_d = out->lambda_max = out->raw_alpha = NAN;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m += lam[i] > WW_THRESHOLD && isfinite(lam[i]);
+    out->n_kept = m;
+    double *a = rmtk__malloc_array(m ? m : 1, sizeof *a);
+    if (!a)
+        return RMTK_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (lam[i] > WW_THRESHOLD && isfinite(lam[i]))
+            a[k++] = lam[i];
+    rmtk_sort(a, m);
+    /* integer xmax: WeightWatcher drops the K largest of all the values (evals[:-K]) */
+    if ((size_t)prm.xmax_clip > m / 2) {
+        rmtk__free(a);
+        return RMTK_ERR_ARG;
+    }
+    m -= (size_t)prm.xmax_clip;
+    int st = RMTK_OK;
+    scan_best best;
+    memset(&best, 0, sizeof best);
+    if (m < 2) {
+        out->reason = RMTK_TAIL_TOO_FEW;
+        rmtk__free(a);
+        return RMTK_ERR_NUMERIC;
+    }
+    if (prm.fix_fingers == RMTK_WW_XMIN_PEAK) {
+        size_t count[100];
+        double peak = ww_peak(a, m, count);
+        double lo = log10(0.95 * peak), hi = 1.5 * peak;
+        size_t s_lo = 0, s_hi;
+        while (s_lo < m && a[s_lo] < lo)
+            s_lo++;
+        s_hi = s_lo;
+        while (s_hi < m && a[s_hi] <= hi)
+            s_hi++;
+        /* candidates: distinct values in [lo, hi] but the largest value of all */
+        if (s_hi == s_lo || s_lo + 2 > m) {
+            out->reason = RMTK_TAIL_TOO_FEW;
+            rmtk__free(a);
+            return RMTK_ERR_NUMERIC;
+        }
+        st = ww_scan(a, m, s_lo, s_hi - 1, 0, &best);
+    } else if (prm.fix_fingers == RMTK_WW_CLIP_XMAX) {
+        scan_best first;
+        st = ww_scan(a, m, 0, m, 1, &first);
+        best = first;
+        out->raw_alpha = first.found ? first.alpha : NAN;
+        for (size_t idx = 2; !st && first.found && idx < (size_t)prm.max_fingers && idx + 2 <= m;
+             idx++) {
+            scan_best f;
+            st = ww_scan(a, m - idx, 0, m - idx, 1, &f);
+            if (st || !f.found)
+                break;
+            if (f.alpha + prm.finger_thresh < first.alpha) {
+                best = f;
+                out->num_fingers = idx - 1;
+                break;
+            }
+            if (f.alpha <= 2.0)
+                break;
+        }
+    } else {
+        st = ww_scan(a, m, 0, m, 1, &best);
+    }
+    if (!st && !best.found) {
+        out->reason = RMTK_TAIL_DEGENERATE;
+        st = RMTK_ERR_NUMERIC;
+    } else if (!st) {
+        /* sigma from the fitted data; n_tail over the values after an integer xmax (fingers
+         * included); the norms over every kept value, as WeightWatcher's layer columns */
+        size_t m_fit = m - (out->num_fingers ? out->num_fingers + 1 : 0);
+        ww_fill(out, a, m_fit, m, m + (size_t)prm.xmax_clip, &best);
+    }
+    rmtk__free(a);
+    return st;
+}
+
 /* =========================================================================================== */
 /* Per-matrix entry point                                                                       */
 /* =========================================================================================== */
@@ -1355,6 +1546,7 @@ rmtk_tails_params rmtk_tails_params_default(void)
     rmtk_tails_params p;
     p.powerlaw = rmtk_powerlaw_params_default();
     p.hill = rmtk_hill_params_default();
+    p.ww = rmtk_ww_params_default();
     return p;
 }
 
