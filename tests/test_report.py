@@ -23,7 +23,7 @@ CLI = os.environ.get("RMTK_CLI", "build/rmtk")
 SRC = os.environ.get("RMTK_SOURCE_DIR", os.path.join(os.path.dirname(__file__), ".."))
 EXAMPLE = os.path.join(SRC, "examples", "fashion_mlp.safetensors")
 EVIL = "<script>alert('x')</script>&\"w\""
-KINDS = ["esd", "spacing", "ratio", "sigma2", "vectors", "tails"]
+KINDS = ["esd", "spacing", "ratio", "sigma2", "vectors", "tails", "laws", "xmin"]
 SIZES = {"esd": (1200, 480), "spacing": (720, 480), "ratio": (720, 480), "sigma2": (1200, 480),
          "vectors": (1200, 900), "tails": (1200, 480), "trends": (1200, 760)}
 
