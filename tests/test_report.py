@@ -145,10 +145,11 @@ def ok_matrices(report):
 def test_every_figure_exists_and_is_valid(out, report):
     d = out[0] / "figures"
     need = {"esd": "singular_values", "spacing": "unfolded_spacings", "ratio": "spacing_ratios",
-            "sigma2": "unfolded_spacings", "vectors": "pt_p_left", "tails": "hill_alpha"}
+            "sigma2": "unfolded_spacings", "vectors": "pt_p_left", "tails": "hill_alpha",
+            "xmin": "ks_xmin"}
     seen = 0
     for i, m in ok_matrices(report):
-        for kind in KINDS:
+        for kind in need:
             s = stem(i, m["name"], kind)
             if len(m["arrays"].get(need[kind], [])) < 10:
                 assert not (d / f"{s}.svg").exists()
