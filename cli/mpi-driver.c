@@ -655,6 +655,10 @@ int cli_mpi_analysis_run(rmtk_analysis *an, rmtk_progress_fn progress, void *use
     if (g_rank != 0)
         return worker(an);
     int st = master(an, progress, user);
+    /* the model-level steps over every imported entry (multiple testing, model summary) */
+    int fst = rmtk_analysis_finish(an);
+    if (!st)
+        st = fst;
     /* Facts of the run, not results: report.json's "provenance" (the rest stays identical). */
     char hosts[8192] = "", thr[4096] = "";
     size_t hl = 0, tl = 0;

@@ -2411,6 +2411,13 @@ RMTK_API int rmtk_analysis_entry_export(const rmtk_analysis *a, size_t i, void *
                                         size_t size, size_t *needed);
 RMTK_API int rmtk_analysis_entry_import(rmtk_analysis *a, size_t i, const void *buf,
                                         size_t size);
+/* The model-level steps that rmtk_analysis_run applies after its matrices: the multiple-testing
+ * control across the model's matrices (params.multitest: the *_adj and *_ctl columns the
+ * verdicts read) and the model summary (model_summary.csv). They depend on every entry, so after
+ * entries were imported (rmtk_analysis_entry_import) call this once, before writing the report,
+ * for the report to equal that of one rmtk_analysis_run. Recomputes from the raw columns: calling
+ * it again gives the same result. RMTK_ERR_ARG for NULL, RMTK_ERR_NOMEM. */
+RMTK_API int rmtk_analysis_finish(rmtk_analysis *a);
 RMTK_API int rmtk_analysis_provenance_set(rmtk_analysis *a, const char *key, const char *text,
                                           double number);
 

@@ -104,6 +104,7 @@ static void test_pieces_equal_whole(void)
         CHECK_OK(rmtk_analysis_entry_import(sum, i, b, len));
         free(b);
     }
+    CHECK_OK(rmtk_analysis_finish(sum)); /* multiple testing across the model, model summary */
     membuf j0 = {0}, c0 = {0}, j1 = {0}, c1 = {0};
     write_both(whole, &j0, &c0);
     write_both(sum, &j1, &c1);

@@ -1030,6 +1030,14 @@ static int worker_bytes(const pool *pl, const rmtk__entry *e, uint64_t *bytes)
     return RMTK_OK;
 }
 
+int rmtk_analysis_finish(rmtk_analysis *a)
+{
+    if (!a)
+        return RMTK_ERR_ARG;
+    int st = rmtk__multitest_apply(a);
+    return st ? st : rmtk__summary_compute(a);
+}
+
 int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
 {
     if (!a)
@@ -1184,7 +1192,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
         return st;
     if (pl.global_error)
         return pl.global_error;
-    if ((st = rmtk__multitest_apply(a)) != RMTK_OK || (st = rmtk__summary_compute(a)) != RMTK_OK)
+    if ((st = rmtk_analysis_finish(a)) != RMTK_OK)
         return st;
     for (size_t i = 0; i < a->nentries; i++)
         if (a->entries[i].status) {
