@@ -20,6 +20,17 @@ CLI = os.environ.get("RMTK_CLI", os.path.join(SRC, "build", "rmtk"))
 EXAMPLE = os.path.join(SRC, "examples", "fashion_mlp.safetensors")
 
 
+
+def assert_contract(got, ref, shape):
+    """Singular values within the spectrum's accuracy contract (docs/methods/spectrum.md): the
+    Gram route's bound (m + n) eps sigma_1^2 / sigma_i, or 1e-12 relative, whichever is larger."""
+    got, ref = np.asarray(got, dtype=float), np.asarray(ref, dtype=float)
+    assert got.shape == ref.shape
+    big = ref > 1e-6 * ref[0]
+    bound = (shape[0] + shape[1]) * np.finfo(float).eps * ref[0] ** 2 / ref[big]
+    assert np.all(np.abs(got[big] - ref[big]) <= np.maximum(bound, 1e-12 * ref[big])), \
+        np.max(np.abs(got[big] - ref[big]) / bound)
+
 def _load_rmtk():
     lib = os.environ.get("RMTK_LIBRARY") or os.path.join(os.path.dirname(CLI), "librmtk.so")
     if not os.path.exists(lib):
@@ -168,8 +179,8 @@ def test_analyze_file_equals_cli(tmp_path, stats, extra, cli_extra):
     (full / "mine.txt").write_text("keep")
     assert (full / "report.html").exists() and os.listdir(full / "figures")
     rep.save(full)
-    assert sorted(os.listdir(full)) == ["mine.txt", "report.json", "rmtk-manifest.txt",
-                                        "summary.csv"]
+    assert sorted(os.listdir(full)) == ["mine.txt", "model_summary.csv", "report.json",
+                                        "rmtk-manifest.txt", "summary.csv"]
     assert rep.params["seed"] == 1
 
 
@@ -231,13 +242,13 @@ def test_strided_tensor_no_copy_same_values(example):
     d = rmtk.analyze({"w": np.ascontiguousarray(view)}, progress=False)
     assert c.inputs[0]["copied"] is False
     assert_same_summary(c, d, rtol=1e-6)
-    np.testing.assert_allclose(c.spectrum("w"), np.linalg.svd(view.astype(np.float64),
-                                                              compute_uv=False), rtol=1e-9)
+    assert_contract(c.spectrum("w"), np.linalg.svd(view.astype(np.float64), compute_uv=False),
+                    view.shape)
     # negative strides: converted once, during the run, same numbers
     e = rmtk.analyze({"w": base[::-1]}, progress=False)
     assert e.inputs[0]["copied"] is True and e.inputs[0]["fetches"] == 1
-    np.testing.assert_allclose(e.spectrum("w"), rmtk.analyze({"w": base}, progress=False)
-                               .spectrum("w"), rtol=1e-12)  # rows reversed: same values
+    assert_contract(e.spectrum("w"), rmtk.analyze({"w": base}, progress=False).spectrum("w"),
+                    base.shape)  # rows reversed: the same values, within the route's bound
 
 
 def test_bfloat16_raw_bits():
@@ -247,14 +258,14 @@ def test_bfloat16_raw_bits():
     assert rep.inputs[0]["copied"] is False and rep.inputs[0]["dtype"] == "BF16"
     assert rep.summary["dtype"][0] == "BF16"
     ref = np.linalg.svd(t.float().numpy().astype(np.float64), compute_uv=False)
-    np.testing.assert_allclose(rep.spectrum("w"), ref, rtol=1e-10)
+    assert_contract(rep.spectrum("w"), ref, (300, 200))
     # the same values as float32 give the same spectrum bit for bit (BF16 -> F32 is exact)
     f32 = rmtk.analyze({"w": t.float()}, progress=False)
     np.testing.assert_array_equal(rep.spectrum("w"), f32.spectrum("w"))
     # a transposed bf16 view, read in place
     rt = rmtk.analyze({"w": t.T}, progress=False)
     assert rt.inputs[0]["copied"] is False
-    np.testing.assert_allclose(rt.spectrum("w"), ref, rtol=1e-10)
+    assert_contract(rt.spectrum("w"), ref, (300, 200))
 
 
 def test_conv_kernels_and_one_array():
@@ -262,11 +273,11 @@ def test_conv_kernels_and_one_array():
     k = torch.randn(64, 32, 3, 3, generator=g)
     flat = rmtk.analyze({"conv.weight": k}, progress=False)
     ref = np.linalg.svd(k.reshape(64, -1).double().numpy(), compute_uv=False)
-    np.testing.assert_allclose(flat.spectrum("conv.weight"), ref, rtol=1e-10)
+    assert_contract(flat.spectrum("conv.weight"), ref, (64, 288))
     sl = rmtk.analyze({"conv.weight": k}, conv="slices", progress=False)
     assert sl.names == ["conv.weight[%d]" % i for i in range(9)]
     ref4 = np.linalg.svd(k[:, :, 1, 1].double().numpy(), compute_uv=False)
-    np.testing.assert_allclose(sl.spectrum("conv.weight[4]"), ref4, rtol=1e-10)
+    assert_contract(sl.spectrum("conv.weight[4]"), ref4, (64, 32))
     # a permuted kernel (channels-last memory) whose trailing dims do not collapse: one copy
     cl = k.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
     p = rmtk.analyze({"conv.weight": cl}, progress=False)
@@ -421,8 +432,8 @@ def test_notebook_example(tmp_path):
                         str(tmp_path)], capture_output=True, text=True,
                        env=dict(os.environ, RMTK_LIBRARY=os.environ["RMTK_LIBRARY"]))
     assert r.returncode == 0, r.stderr[-2000:]
-    assert sorted(os.listdir(tmp_path)) == ["fc2-spectrum.png", "report.json",
-                                            "rmtk-manifest.txt", "summary.csv"]
+    assert sorted(os.listdir(tmp_path)) == ["fc2-spectrum.png", "model_summary.csv",
+                                            "report.json", "rmtk-manifest.txt", "summary.csv"]
     assert "fc2.weight" in r.stdout and "copied: False" in r.stdout
 
 

@@ -25,7 +25,8 @@ EXAMPLE = os.path.join(SRC, "examples", "fashion_mlp.safetensors")
 EVIL = "<script>alert('x')</script>&\"w\""
 KINDS = ["esd", "spacing", "ratio", "sigma2", "vectors", "tails", "laws", "xmin"]
 SIZES = {"esd": (1200, 480), "spacing": (720, 480), "ratio": (720, 480), "sigma2": (1200, 480),
-         "vectors": (1200, 900), "tails": (1200, 480), "trends": (1200, 760)}
+         "vectors": (1200, 900), "tails": (1200, 480), "trends": (1200, 760),
+         "laws": (1200, 480), "xmin": (1200, 480)}
 
 
 def run(*args, check=True):
@@ -162,7 +163,7 @@ def test_every_figure_exists_and_is_valid(out, report):
             seen += 1
     # fc1, fc2: all six; fc3 (10 values): esd + vectors; the 80 x 60 matrix: its 60 levels leave
     # none after the gauss:15 drop unfolding (n - 4w = 0), so no spacing and sigma2 figures
-    assert seen == 6 + 6 + 2 + 4
+    assert seen == 6 + 6 + 2 + 4 + 3  # + the xmin scan of the 3 matrices with tails
     assert png_size(d / "model-trends.png") == SIZES["trends"]
     ET.parse(d / "model-trends.svg")
 

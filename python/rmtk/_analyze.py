@@ -21,6 +21,20 @@ _DEFAULT_STATS = "basic,mp,levels,alpha"  # the CLI's default (rmtk_analysis_par
 _PT_METHODS = {"exact_mc": 0, "kolmogorov": 1, "paper": 2, "staats": 3}
 
 
+
+def _summary_csv(h):
+    """model_summary.csv of analysis h, as the library writes it (rmtk_analysis_write_summary_csv
+    writes a path: through a temporary file)."""
+    import tempfile
+    lib.rmtk_analysis_write_summary_csv.restype = ctypes.c_int
+    lib.rmtk_analysis_write_summary_csv.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "model_summary.csv")
+        check(lib.rmtk_analysis_write_summary_csv(h, path.encode()),
+              lambda: lib.rmtk_analysis_errmsg(h))
+        with open(path, "rb") as f:
+            return f.read()
+
 def _stats_flags(stats):
     if stats is None:
         stats = _DEFAULT_STATS
@@ -347,13 +361,14 @@ def analyze(source, *, stats=None, threads=None, seed=1, include=None, exclude=N
             check(run_st, lambda: lib.rmtk_analysis_errmsg(h))
         csv_bytes = _collect(lib.rmtk_analysis_write_csv_fn, h)
         json_bytes = _collect(lib.rmtk_analysis_write_json_fn, h)
+        summary_bytes = _summary_csv(h)
         for name, a in args:
             lazy = isinstance(a, _Lazy)
             inputs.append({"name": name, "dtype": a.dtype, "shape": a.shape,
                            "address": None if lazy else a.ptr, "copied": lazy,
                            "fetches": a.fetches if lazy else 0,
                            "error": a.error if lazy else None})
-        report = Report(csv_bytes, json_bytes, inputs)
+        report = Report(csv_bytes, json_bytes, inputs, summary_bytes)
         report.conversions = {"tensors": len(lazies), "fetches": sum(z.fetches for z in lazies),
                               "max_live": live["max"]}
         report._run_status = run_st
@@ -398,11 +413,11 @@ _MANIFEST_HEAD = ("# rmtk %s: the files of the last `rmtk analyze` into this fol
 
 
 def _safe_entry(p):
-    """A manifest line rmtk may delete: NAME or figures/NAME, NAME of [A-Za-z0-9._-] not
-    starting with '.' (the CLI's rule, cli/outdir.c)."""
+    """A manifest line rmtk may delete: NAME, figures/NAME or layers/NAME, NAME of [A-Za-z0-9._-]
+    not starting with '.' (the CLI's rule, cli/outdir.c)."""
     import re
-    if p.startswith("figures/"):
-        p = p[8:]
+    if p.startswith("figures/") or p.startswith("layers/"):
+        p = p.split("/", 1)[1]
     return bool(re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", p))
 
 
@@ -420,9 +435,10 @@ class Report:
     csv_bytes, json_bytes: the files' exact bytes.
     """
 
-    def __init__(self, csv_bytes, json_bytes, inputs=()):
+    def __init__(self, csv_bytes, json_bytes, inputs=(), summary_bytes=b""):
         self.csv_bytes = csv_bytes
         self.json_bytes = json_bytes
+        self.model_summary_bytes = summary_bytes
         self.json = json.loads(json_bytes)
         self.inputs = list(inputs)
         self.conversions = {"tensors": 0, "fetches": 0, "max_live": 0}
@@ -509,13 +525,17 @@ class Report:
 
     # -- files
     def save(self, directory):
-        """Write what `rmtk analyze --out DIR --no-plots` writes: summary.csv and report.json
+        """Write what `rmtk analyze --out DIR --no-plots` writes: summary.csv, report.json,
+        model_summary.csv
         (the library's bytes, identical to the CLI's for the same inputs and parameters) and
         rmtk-manifest.txt (the CLI's list of its files, so that a later `rmtk analyze --out`
         into the same folder replaces them). Each file is written to a temporary name and
         renamed. report.html and figures/ are drawn by the CLI: `rmtk plot DIR/report.json`."""
         os.makedirs(directory, exist_ok=True)
-        manifest = (_MANIFEST_HEAD % self.json["rmtk_version"] + "report.json\nsummary.csv\n")
+        written = {"summary.csv": self.csv_bytes, "report.json": self.json_bytes,
+                   "model_summary.csv": self.model_summary_bytes}
+        manifest = _MANIFEST_HEAD % self.json["rmtk_version"] + "".join(
+            name + "\n" for name in sorted(written))
         # As the CLI: the files of the previous run's manifest that this one does not write
         # (figures/, report.html) are removed, and only those (docs/report.md, output folder).
         try:
@@ -524,18 +544,18 @@ class Report:
         except OSError:
             previous = []
         for entry in previous:
-            if entry in ("report.json", "summary.csv") or not _safe_entry(entry):
+            if entry in written or not _safe_entry(entry):
                 continue
             try:
                 os.unlink(os.path.join(directory, entry))
             except OSError:
                 pass
-        try:
-            os.rmdir(os.path.join(directory, "figures"))  # only when empty, as the CLI
-        except OSError:
-            pass
-        for fname, data in (("summary.csv", self.csv_bytes), ("report.json", self.json_bytes),
-                            ("rmtk-manifest.txt", manifest.encode())):
+        for sub in ("figures", "layers"):
+            try:
+                os.rmdir(os.path.join(directory, sub))  # only when empty, as the CLI
+            except OSError:
+                pass
+        for fname, data in list(written.items()) + [("rmtk-manifest.txt", manifest.encode())]:
             path = os.path.join(directory, fname)
             tmp = "%s.tmp.%d" % (path, os.getpid())
             with open(tmp, "wb") as f:
