@@ -244,6 +244,12 @@ struct rmtk_analysis {
     size_t ngroups;
     rmtk_model_summary_row *summary;
     size_t nsummary;
+    /* Porter-Thomas workspaces kept from one run to the next (rmtk_analysis_run_entries is
+     * called once per chunk by the MPI worker): the simulated nulls, one per dimension and seeded
+     * by dimension, are drawn once per analysis instead of once per run. The parameters are
+     * fixed at rmtk_analysis_new, so a kept workspace always matches. */
+    rmtk_vectors_ws **vws_pool;
+    size_t nvws_pool;
     char errmsg[RMTK_ERRMSG_SIZE];
 };
 

@@ -399,6 +399,9 @@ void rmtk_analysis_free(rmtk_analysis *a)
     }
     rmtk__free(a->models);
     rmtk__provenance_free(a);
+    for (size_t i = 0; i < a->nvws_pool; i++)
+        rmtk_vectors_ws_free(a->vws_pool[i]);
+    rmtk__free(a->vws_pool);
     rmtk__free(a->include);
     rmtk__free(a->exclude);
     rmtk__free(a);
@@ -1000,6 +1003,26 @@ static void worker_free(worker_ctx *w)
     rmtk__free(w->sv);
 }
 
+/* The workers' Porter-Thomas workspaces go back to the analysis for its next run (a failure to
+ * grow the pool only loses the reuse). */
+static void keep_vectors_ws(rmtk_analysis *a, worker_ctx *ws, int nworkers)
+{
+    if ((size_t)nworkers > a->nvws_pool) {
+        rmtk_vectors_ws **np = rmtk__realloc(a->vws_pool, (size_t)nworkers * sizeof *np);
+        if (!np)
+            return;
+        for (size_t i = a->nvws_pool; i < (size_t)nworkers; i++)
+            np[i] = NULL;
+        a->vws_pool = np;
+        a->nvws_pool = (size_t)nworkers;
+    }
+    for (int t = 0; t < nworkers; t++)
+        if (ws[t].vws && !a->vws_pool[t]) {
+            a->vws_pool[t] = ws[t].vws;
+            ws[t].vws = NULL;
+        }
+}
+
 /* Largest first: descending elements, then model order (a deterministic schedule). */
 typedef struct {
     uint64_t elems;
@@ -1120,7 +1143,11 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
         worker_ctx *w = &ws[t];
         w->pl = &pl;
         w->inner_threads = nworkers > 1 ? 1 : threads;
-        if (a->p.stats & RMTK_STATS_VECTORS) {
+        if ((a->p.stats & RMTK_STATS_VECTORS) && (size_t)t < a->nvws_pool &&
+            a->vws_pool[t]) {
+            w->vws = a->vws_pool[t]; /* kept from an earlier run: its nulls are drawn */
+            a->vws_pool[t] = NULL;
+        } else if (a->p.stats & RMTK_STATS_VECTORS) {
             rmtk_pt_params pt = a->p.vectors;
             pt.alpha = a->p.significance;
             pt.seed = a->p.seed;
@@ -1184,6 +1211,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
     pthread_cond_destroy(&pl.cond);
     pthread_mutex_destroy(&pl.lock);
     rmtk__free(tids);
+    keep_vectors_ws(a, ws, nworkers);
     for (int t = 0; t < nworkers; t++)
         worker_free(&ws[t]);
     rmtk__free(ws);
