@@ -342,6 +342,46 @@ static void test_nomem(void)
     CHECK(k > 10 && k < 5000);
 }
 
+/* Progress: one call per analysed matrix, counts 1..n in order, every name exactly once, even
+ * when several workers finish between two wake-ups of the reporting thread. */
+typedef struct {
+    size_t calls, last, n;
+    int order_ok, seen[64];
+} progress_log;
+
+static void on_progress(void *user, size_t done, size_t total, const char *name)
+{
+    progress_log *g = user;
+    g->order_ok &= done == g->last + 1 && total == g->n;
+    g->last = done;
+    g->calls++;
+    int i = -1;
+    if (name && sscanf(name, "m%d", &i) == 1 && i >= 0 && i < 64)
+        g->seen[i]++;
+}
+
+static void test_progress(void)
+{
+    enum { N = 48 };
+    rmtk_analysis_params p = params(0);
+    p.stats = RMTK_STATS_BASIC;
+    p.threads = 4;
+    rmtk_analysis *an = NULL;
+    CHECK_OK(rmtk_analysis_alloc(&p, &an));
+    char name[16];
+    for (int i = 0; i < N; i++) {
+        rmtk_matrix_view v = {w2 + i, 12, 16, 16, 1, RMTK_DTYPE_F32, 0, 0, 0};
+        snprintf(name, sizeof name, "m%d", i);
+        CHECK_OK(rmtk_analysis_add_matrix(an, name, v));
+    }
+    progress_log g = {0, 0, N, 1, {0}};
+    CHECK_OK(rmtk_analysis_run(an, on_progress, &g));
+    CHECK(g.calls == N && g.last == N && g.order_ok);
+    for (int i = 0; i < N; i++)
+        CHECK(g.seen[i] == 1);
+    rmtk_analysis_free(an);
+}
+
 int main(void)
 {
     fill();
@@ -350,5 +390,6 @@ int main(void)
     RUN(test_errors);
     RUN(test_fetch);
     RUN(test_nomem);
+    RUN(test_progress);
     return harness_done();
 }

@@ -736,7 +736,7 @@ typedef struct {
     pthread_cond_t cond;
     size_t next, done, total;
     size_t *order;         /* the analysed entries, largest first (schedule) */
-    const char *last_name;
+    const char **done_names; /* [total]: the names in the order they finished (progress) */
     int global_error;
     bool vectors, need_mat;
     rmtk_spectrum_params sp;
@@ -974,8 +974,7 @@ stages:
 done:
     e->status = st;
     pthread_mutex_lock(&pl->lock);
-    pl->done++;
-    pl->last_name = e->e.name;
+    pl->done_names[pl->done++] = e->e.name;
     if (st == RMTK_ERR_NOMEM)
         pl->global_error = st;
     pthread_cond_broadcast(&pl->cond);
@@ -1080,9 +1079,11 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
     if (pl.vectors)
         pl.sp.vectors = 1; /* the values stay those of the values-only route (spectrum.c) */
     pl.order = rmtk__malloc_array(total, sizeof(size_t));
+    pl.done_names = rmtk__malloc_array(total, sizeof *pl.done_names);
     sched_key *keys = rmtk__malloc_array(total, sizeof(sched_key));
-    if (!pl.order || !keys) {
+    if (!pl.order || !pl.done_names || !keys) {
         rmtk__free(pl.order);
+        rmtk__free(pl.done_names);
         rmtk__free(keys);
         return RMTK_ERR_NOMEM;
     }
@@ -1123,6 +1124,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
         }
         if (st) {
             rmtk__free(pl.order);
+            rmtk__free(pl.done_names);
             return st;
         }
         if (fit < nworkers) {
@@ -1136,6 +1138,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
     worker_ctx *ws = rmtk__calloc((size_t)nworkers, sizeof *ws);
     if (!ws) {
         rmtk__free(pl.order);
+        rmtk__free(pl.done_names);
         return RMTK_ERR_NOMEM;
     }
     int st = RMTK_OK;
@@ -1159,6 +1162,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
             worker_free(&ws[t]);
         rmtk__free(ws);
         rmtk__free(pl.order);
+        rmtk__free(pl.done_names);
         return st;
     }
     /* One BLAS thread, whatever --threads: OpenBLAS partitions its work by its thread count, and
@@ -1188,7 +1192,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
         for (size_t pos = 0; pos < total; pos++) {
             process(&ws[0], pos);
             if (progress)
-                progress(user, pl.done, total, pl.last_name);
+                progress(user, pl.done, total, pl.done_names[pl.done - 1]);
         }
     } else if (!st) {
         pthread_mutex_lock(&pl.lock);
@@ -1196,11 +1200,13 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
         while (reported < total) {
             while (pl.done == reported)
                 pthread_cond_wait(&pl.cond, &pl.lock);
-            reported = pl.done;
-            const char *name = pl.last_name;
+            size_t upto = pl.done;
             pthread_mutex_unlock(&pl.lock);
-            if (progress)
-                progress(user, reported, total, name);
+            /* one call per finished matrix, even when several finished since the last wake-up
+             * (done_names[0..upto) are written once and no longer change) */
+            for (; reported < upto; reported++)
+                if (progress)
+                    progress(user, reported + 1, total, pl.done_names[reported]);
             pthread_mutex_lock(&pl.lock);
         }
         pthread_mutex_unlock(&pl.lock);
@@ -1216,6 +1222,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
         worker_free(&ws[t]);
     rmtk__free(ws);
     rmtk__free(pl.order);
+    rmtk__free(pl.done_names);
     if (st)
         return st;
     if (pl.global_error)
