@@ -285,24 +285,57 @@ static double row_getter(const void *ctx, const char *column)
 
 enum { TABLE_W = 10 };
 
-/* Under the table: each heading with its summary.csv name (the name in report.json and
- * report.html) and the library's one-line description. */
-static void print_legend(const int *have)
+/* One legend line: PREFIX, then the words of DESC wrapped to WIDTH (0: one line), continuation
+ * lines indented to the descriptions' column. */
+static void print_legend_line(const char *prefix, const char *desc, size_t width)
 {
+    enum { INDENT = 15 };
+    fputs(prefix, stdout);
+    size_t used = cli_utf8_cols(prefix);
+    int line_start = 0;
+    while (*desc) {
+        size_t w = strcspn(desc, " "), cols = 0;
+        for (size_t i = 0; i < w; i++)
+            cols += ((unsigned char)desc[i] & 0xC0) != 0x80;
+        if (width && !line_start && used > INDENT && used + 1 + cols > width) {
+            printf("\n%*s", INDENT, "");
+            used = INDENT;
+            line_start = 1;
+        }
+        if (!line_start) {
+            putchar(' ');
+            used++;
+        }
+        fwrite(desc, 1, w, stdout);
+        used += cols;
+        line_start = 0;
+        desc += w;
+        while (*desc == ' ')
+            desc++;
+    }
+    putchar('\n');
+}
+
+/* Under the table: each heading with its summary.csv name (the name in report.json and
+ * report.html) and the library's one-line description, kept to the table's width. */
+static void print_legend(const int *have, size_t width)
+{
+    char prefix[128];
     printf("\ncolumns (heading = summary.csv/report.json name: meaning; docs/report.md):\n");
     for (size_t c = 0; c < cli_ntable_cols; c++) {
         if (!have[c])
             continue;
         const char *key = cli_table_cols[c].key, *desc = rmtk_report_key_describe(key);
         if (strcmp(cli_table_cols[c].head, key) != 0)
-            printf("  %-10s = %s: %s\n", cli_table_cols[c].head, key, desc ? desc : "");
+            snprintf(prefix, sizeof prefix, "  %-10s = %s:", cli_table_cols[c].head, key);
         else
-            printf("  %-10s : %s\n", key, desc ? desc : "");
+            snprintf(prefix, sizeof prefix, "  %-10s :", key);
+        print_legend_line(prefix, desc ? desc : "", width);
     }
-    printf("  -          : not computed, or its status (mp_fit_status, levels_status, "
-           "tails_status) is not ok\n"
-           "  verdict    : summary.csv verdict, with looks_random 1 (random), 0 (structure) "
-           "or empty (undetermined)\n");
+    print_legend_line("  -          :", "not computed, or its status (mp_fit_status, "
+                      "levels_status, tails_status) is not ok", width);
+    print_legend_line("  verdict    :", "summary.csv verdict, with looks_random 1 (random), 0 "
+                      "(structure) or empty (undetermined)", width);
 }
 
 /* The verdict from column `at` of a line `width` wide: words wrapped into the space left,
@@ -345,58 +378,83 @@ static void print_verdict(const char *v, size_t at, size_t width)
     putchar('\n');
 }
 
-/* The per-layer table, kept to the terminal's width (term.c): long names shortened in the middle,
- * a name that would then print like another row's on its own line ("#I NAME") with "#I" in the
- * row; wide: full names, verdicts on one line. */
 /* The model summary under the table: WeightWatcher's get_summary() keys, mean (median) over the
- * matrices of the model and of each module (model_summary.csv has every column). */
-static void print_model_summary(const rmtk_analysis *a)
+ * matrices of the model and of each module (model_summary.csv has every column). Kept to WIDTH
+ * (0: one block): the columns that do not fit beside the group names go to further blocks. */
+static void print_model_summary(const rmtk_analysis *a, size_t width)
 {
     static const char *const keys[] = {"log_norm",          "alpha",       "alpha_weighted",
                                        "log_alpha_norm",    "log_spectral_norm",
                                        "stable_rank",       "mp_softrank", "looks_random"};
     static const char *const heads[] = {"log_norm", "alpha",   "alpha_w", "log_a_norm",
                                         "log_spec", "st_rank", "softrank", "random"};
+    enum { NK = sizeof keys / sizeof keys[0], CELL = 17, GMAX = 32 };
     size_t n = rmtk_analysis_summary_count(a);
     if (n == 0)
         return;
-    printf("\nmodel summary: mean (median) per group; model_summary.csv has every column\n");
-    printf("  %-32s %5s", "group", "n"); /* indented: not a row of the layer table above */
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-        printf(" %17s", heads[k]);
-    printf("\n");
-    const char *group = NULL;
+    /* the group column: as wide as the longest group name, at most GMAX (longer names keep
+     * their end, where the module is) */
+    size_t gw = 5;
     for (size_t i = 0; i < n; i++) {
         rmtk_model_summary_row r;
-        if (rmtk_analysis_summary_get(a, i, &r) || r.group == group)
-            continue;
-        group = r.group;
         char gb[256];
-        const char *g = cli_safe(r.group, gb, sizeof gb);
-        size_t len = strlen(g);
-        uint64_t nmat = 0;
-        for (size_t j = i; j < n; j++) { /* n of the group: its matrices with a log_norm */
-            rmtk_model_summary_row q;
-            if (!rmtk_analysis_summary_get(a, j, &q) && q.group == group &&
-                !strcmp(q.key, "log_norm"))
-                nmat = q.n;
+        if (!rmtk_analysis_summary_get(a, i, &r)) {
+            size_t len = cli_utf8_cols(cli_safe(r.group, gb, sizeof gb));
+            gw = len > gw ? len : gw;
         }
-        printf("  %-32.32s %5llu", len > 32 ? g + len - 32 : g, (unsigned long long)nmat);
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            char cell[40] = "-";
-            for (size_t j = i; j < n; j++) {
-                rmtk_model_summary_row q;
-                if (rmtk_analysis_summary_get(a, j, &q) || q.group != group)
-                    break;
-                if (!strcmp(q.key, keys[k]) && q.n)
-                    snprintf(cell, sizeof cell, "%.3g (%.3g)", q.mean, q.median);
-            }
-            printf(" %17s", cell);
-        }
+    }
+    gw = gw > GMAX ? GMAX : gw;
+    size_t lead = 2 + gw + 6, per = NK;
+    if (width && width > lead + CELL + 1 && (width - lead) / (CELL + 1) < NK)
+        per = (width - lead) / (CELL + 1);
+    else if (width && width <= lead + CELL + 1)
+        per = 1;
+    printf("\nmodel summary: mean (median) per group; model_summary.csv has every column\n");
+    for (size_t k0 = 0; k0 < NK; k0 += per) {
+        size_t k1 = k0 + per < NK ? k0 + per : NK;
+        if (k0)
+            printf("\n");
+        printf("  %-*s %5s", (int)gw, "group", "n"); /* indented: not a row of the layer table */
+        for (size_t k = k0; k < k1; k++)
+            printf(" %*s", CELL, heads[k]);
         printf("\n");
+        const char *group = NULL;
+        for (size_t i = 0; i < n; i++) {
+            rmtk_model_summary_row r;
+            if (rmtk_analysis_summary_get(a, i, &r) || r.group == group)
+                continue;
+            group = r.group;
+            char gb[256];
+            const char *g = cli_safe(r.group, gb, sizeof gb);
+            size_t len = strlen(g);
+            uint64_t nmat = 0;
+            for (size_t j = i; j < n; j++) { /* n of the group: its matrices with a log_norm */
+                rmtk_model_summary_row q;
+                if (!rmtk_analysis_summary_get(a, j, &q) && q.group == group &&
+                    !strcmp(q.key, "log_norm"))
+                    nmat = q.n;
+            }
+            printf("  %-*.*s %5llu", (int)gw, (int)gw, len > gw ? g + len - gw : g,
+                   (unsigned long long)nmat);
+            for (size_t k = k0; k < k1; k++) {
+                char cell[40] = "-";
+                for (size_t j = i; j < n; j++) {
+                    rmtk_model_summary_row q;
+                    if (rmtk_analysis_summary_get(a, j, &q) || q.group != group)
+                        break;
+                    if (!strcmp(q.key, keys[k]) && q.n)
+                        snprintf(cell, sizeof cell, "%.3g (%.3g)", q.mean, q.median);
+                }
+                printf(" %*s", CELL, cell);
+            }
+            printf("\n");
+        }
     }
 }
 
+/* The per-layer table, kept to the terminal's width (term.c): long names shortened in the middle,
+ * a name that would then print like another row's on its own line ("#I NAME") with "#I" in the
+ * row; wide: full names, verdicts on one line. */
 static void print_table(const rmtk_analysis *a, int wide)
 {
     /* The columns shown are those of the statistics computed (all are in summary.csv). */
@@ -499,7 +557,7 @@ static void print_table(const rmtk_analysis *a, int wide)
     }
     nskip = n - nrow;
     if (n > nskip)
-        print_legend(have);
+        print_legend(have, width);
     if (nskip) {
         printf("\nskipped %zu tensor%s:\n", nskip, nskip == 1 ? "" : "s");
         size_t listed = 0;
@@ -989,7 +1047,7 @@ int cmd_analyze(int argc, char **argv)
             st = cli_outdir_commit(&od);
         if (!quiet && !json) {
             print_table(an, wide);
-            print_model_summary(an);
+            print_model_summary(an, wide ? 0 : (size_t)cli_term_width());
         }
         if (!st && !quiet && !json && out)
             printf("\nwrote %s/summary.csv, %s/report.json%s (%.1f s)\n", out, out,

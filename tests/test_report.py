@@ -381,8 +381,9 @@ def test_terminal_table_quiet_json_progress(out, report, tmp_path):
     k = next(j for j, l in enumerate(lines) if l.startswith("fc1.weight"))
     assert "bulk random (GOE)" in " ".join(lines[k:k + 5])
     # not a terminal, no $COLUMNS: 100 columns (test_terminal_never_prints_two_rows_with_one_name)
-    table = p.stdout.split("\n\ncolumns")[0].splitlines()
-    assert max(len(l) for l in table) <= 100 or "COLUMNS" in os.environ
+    # and so do the legend and the model summary under it (not the "wrote PATH" line)
+    text = [l for l in p.stdout.splitlines() if not l.startswith("wrote ")]
+    assert max(len(l) for l in text) <= 100 or "COLUMNS" in os.environ
     # stderr is not a terminal here: a line per 10 % step at most, nothing from PLplot
     err = [l for l in p.stderr.splitlines() if l.strip()]
     assert 1 <= len(err) <= 11 and all(l.startswith("rmtk: analysed ") for l in err), p.stderr
