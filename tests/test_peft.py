@@ -224,12 +224,17 @@ def test_describe_lists_products(tmp_path):
 def test_gpt2_conv1d_base(tmp_path):
     """fan_in_fan_out (GPT-2 Conv1D stores W as (in, out)): Delta W = s B A is (out x in), the
     merged weight is W + Delta W^T, for a non-square c_fc (the shapes say so) and a square
-    c_proj (the config's fan_in_fan_out says so)."""
+    c_proj (the config's fan_in_fan_out says so), and a fused c_attn merged whole. The c_attn
+    [d, 3d] makes the base a GPT-2 model whose Conv1D weights are read transposed: the square
+    c_proj then takes Delta W itself (before the fix it added Delta W^T to the transposed base)."""
     rng = np.random.default_rng(21)
     hid, ff, r, alpha = 64, 256, 4, 8.0
     base, adapter, truth = {}, {}, {}
+    # c_attn is a fused q/k/v projection: the base's layers split it into parts for analysis,
+    # but the adapter updates the whole fused weight, so that is what merges
     for name, (inp, out) in {"transformer.h.0.mlp.c_fc": (hid, ff),
-                             "transformer.h.0.attn.c_proj": (hid, hid)}.items():
+                             "transformer.h.0.attn.c_proj": (hid, hid),
+                             "transformer.h.0.attn.c_attn": (hid, 3 * hid)}.items():
         wb, w = f32(rng.standard_normal((inp, out)) * 0.05)  # Conv1D: (in, out)
         base[name + ".weight"] = wb
         ea, a = f32(rng.standard_normal((r, inp)) * 0.1)
@@ -243,8 +248,10 @@ def test_gpt2_conv1d_base(tmp_path):
     write_safetensors(tmp_path / "base" / "model.safetensors", base)
     (tmp_path / "adapter" / "adapter_config.json").write_text(json.dumps(
         {"peft_type": "LORA", "r": r, "lora_alpha": alpha, "fan_in_fan_out": True,
-         "target_modules": ["c_fc", "c_proj"]}))
-    mats, _, _ = analyse(tmp_path, "--base", tmp_path / "base")
+         "target_modules": ["c_fc", "c_proj", "c_attn"]}))
+    mats, skipped, _ = analyse(tmp_path, "--base", tmp_path / "base")
+    # the adapter's factors are not split by the name of the module they adapt
+    assert not any("[" in n for n in skipped) and PFX + "transformer.h.0.attn.c_attn.lora_B.weight" in skipped
     for module, (delta, w) in truth.items():
         m = mats[module + ".lora_delta"]
         assert (m["rows"], m["cols"]) == delta.shape

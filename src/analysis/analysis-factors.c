@@ -274,7 +274,11 @@ int rmtk_analysis_add_base(rmtk_analysis *a, rmtk_model *base, const char *path)
         rmtk__free(ref->path);
         return RMTK_ERR_NOMEM;
     }
-    int st = rmtk_layers_alloc(base, &a->p.extract, &ref->layers);
+    /* The adapter updates a fused projection (GPT-2 c_attn, query_key_value) as one weight:
+     * the base's fused tensors are kept whole here, whatever --fused says for the analysis. */
+    rmtk_extract_params bx = a->p.extract;
+    bx.fused = RMTK_FUSED_KEEP;
+    int st = rmtk_layers_alloc(base, &bx, &ref->layers);
     if (st) {
         rmtk__fail(a->errmsg, st, "%s: %s", path, rmtk_model_errmsg(base));
         rmtk__free(ref->path);
@@ -345,8 +349,13 @@ int rmtk_analysis_add_base(rmtk_analysis *a, rmtk_model *base, const char *path)
             e->fe = *pe;
             int same = be.rows == pe->rows && be.cols == pe->cols;
             int swapped = be.rows == pe->cols && be.cols == pe->rows;
+            /* Delta W is (out x in). A square base weight stored (in, out) (the adapter's
+             * fan_in_fan_out) takes Delta W^T, unless the base is already presented (out x in):
+             * by its reader (a stored layout) or by the layers' strides (GPT-2 Conv1D read
+             * transposed: column stride != 1). */
             rmtk_tensor_info ti;
-            int presented = rmtk_model_tensor_info(base, be.tensor, &ti) == RMTK_OK && ti.layout;
+            int presented = (rmtk_model_tensor_info(base, be.tensor, &ti) == RMTK_OK &&
+                             ti.layout) || (be.geometry && be.col_stride != 1);
             e->delta_t = same && swapped ? pe->base_t && !presented : !same;
         }
         a->nentries++;

@@ -560,6 +560,12 @@ static int structured(rmtk_layers *l, const ctx *c, const rmtk_tensor_info *ti, 
     }
     if (p->as_stored)
         return 0;
+    /* A PEFT LoRA factor (peft.c pairs it into a product entry): never split or re-presented by
+     * the name of the module it adapts ("...c_attn.lora_B.weight" is r columns of the update,
+     * not a fused q|k|v weight). */
+    if (strstr(ti->name, ".lora_A.") || strstr(ti->name, ".lora_B.") ||
+        strstr(ti->name, ".lora_embedding_A") || strstr(ti->name, ".lora_embedding_B"))
+        return 0;
     if (ti->ndim == 3) {
         if (onnx_rnn_split(l, c, ti, i, shp, st))
             return 1;
