@@ -251,7 +251,7 @@ def test_gpt2_conv1d_base(tmp_path):
          "target_modules": ["c_fc", "c_proj", "c_attn"]}))
     mats, skipped, _ = analyse(tmp_path, "--base", tmp_path / "base")
     # the adapter's factors are not split by the name of the module they adapt
-    assert not any("[" in n for n in skipped) and PFX + "transformer.h.0.attn.c_attn.lora_B.weight" in skipped
+    assert not any("[" in n for n in skipped) and PFX + "transformer.h.0.attn.c_attn.lora_A.weight" in skipped
     for module, (delta, w) in truth.items():
         m = mats[module + ".lora_delta"]
         assert (m["rows"], m["cols"]) == delta.shape
