@@ -200,3 +200,59 @@ def test_onnx_lstm_gru(tmp_path):
                 assert np.max(np.abs(sv - ref)) <= 1e-12 * ref[0]
                 n += 1
     assert n == len(got) == 2 * 4 * 2 + 3 * 2
+
+
+def _gguf(path, arch, meta_u32, tensors):
+    """A GGUF v3 file (F32 tensors, ggml order: ne[0] is the row length) with string metadata
+    general.architecture and u32 metadata META_U32, written by hand from the format spec
+    (github.com/ggerganov/ggml docs/gguf.md), independent of rmtk's reader."""
+    import struct
+
+    def gstr(s):
+        b = s.encode()
+        return struct.pack("<Q", len(b)) + b
+    kvs = [gstr("general.architecture") + struct.pack("<I", 8) + gstr(arch)]
+    kvs += [gstr(k) + struct.pack("<II", 4, v) for k, v in meta_u32.items()]
+    infos, data = [], b""
+    for name, w in tensors.items():
+        data += b"\0" * ((-len(data)) % 32)
+        ne = list(w.shape[::-1])  # ggml: the fastest dimension first
+        infos.append(gstr(name) + struct.pack("<I", len(ne)) +
+                     b"".join(struct.pack("<q", n) for n in ne) + struct.pack("<IQ", 0, len(data)))
+        data += np.ascontiguousarray(w, dtype="<f4").tobytes()
+    h = b"GGUF" + struct.pack("<IQQ", 3, len(infos), len(kvs)) + b"".join(kvs) + b"".join(infos)
+    h += b"\0" * ((-len(h)) % 32)
+    path.write_bytes(h + data)
+
+
+@pytest.mark.parametrize("kv_heads", [4, 2])
+def test_gguf_attn_qkv(tmp_path, kv_heads):
+    """llama.cpp's fused blk.N.attn_qkv.weight (phi2, phi3, ...): rows [q; k; v] of the
+    presented (out x in) matrix, with the key/value widths from the GGUF metadata's
+    head_count_kv (grouped-query attention when 2 < 4 heads)."""
+    hidden, heads = 32, 4
+    hd = hidden // heads
+    out = hidden + 2 * kv_heads * hd
+    r = np.random.default_rng(5)
+    w = r.standard_normal((out, hidden)).astype(np.float32)
+    o = r.standard_normal((hidden, hidden)).astype(np.float32)
+    _gguf(tmp_path / "m.gguf", "phi2",
+          {"phi2.block_count": 1, "phi2.attention.head_count": heads,
+           "phi2.attention.head_count_kv": kv_heads, "phi2.embedding_length": hidden},
+          {"blk.0.attn_qkv.weight": w, "blk.0.attn_output.weight": o})
+    rep = analyze(tmp_path / "m.gguf", tmp_path / "out")
+    got = {x["name"]: x for x in rep["matrices"]}
+    kv = kv_heads * hd
+    expect = {"blk.0.attn_qkv.weight[q]": (w[:hidden], "attn_q"),
+              "blk.0.attn_qkv.weight[k]": (w[hidden:hidden + kv], "attn_k"),
+              "blk.0.attn_qkv.weight[v]": (w[hidden + kv:], "attn_v"),
+              "blk.0.attn_output.weight": (o, "attn_o")}
+    assert set(got) == set(expect), sorted(got)
+    for name, (m, module) in expect.items():
+        g = got[name]
+        assert (g["rows"], g["cols"], g["block"], g["module"]) == (*m.shape, 0, module), name
+        ref = np.linalg.svd(m.astype(float), compute_uv=False)
+        sv = np.asarray(g["arrays"]["singular_values"], dtype=float)
+        assert np.max(np.abs(sv - ref)) <= 1e-12 * ref[0], name
+    skipped = {x["name"]: x for x in rep["skipped"]}
+    assert skipped["blk.0.attn_qkv.weight"]["skip"] == "fused"
