@@ -256,3 +256,44 @@ def test_gguf_attn_qkv(tmp_path, kv_heads):
         assert np.max(np.abs(sv - ref)) <= 1e-12 * ref[0], name
     skipped = {x["name"]: x for x in rep["skipped"]}
     assert skipped["blk.0.attn_qkv.weight"]["skip"] == "fused"
+
+
+def test_keras_gru(tmp_path):
+    """A Keras 2 GRU (h5py writes the model.save layout, as tests/data/gen-keras.py): the kernel
+    [in, 3H] and recurrent_kernel [H, 3H] are presented transposed and split into Keras's gate
+    order z r h (the candidate gate named [n] as PyTorch's), each part against numpy."""
+    h5py = pytest.importorskip("h5py")
+    H, inp = 12, 16
+    r = np.random.default_rng(9)
+    k = r.standard_normal((inp, 3 * H)).astype(np.float32)
+    rk = r.standard_normal((H, 3 * H)).astype(np.float32)
+    b = r.standard_normal((2, 3 * H)).astype(np.float32)  # reset_after=True: two biases
+    ws = [("gru_cell/kernel:0", k), ("gru_cell/recurrent_kernel:0", rk), ("gru_cell/bias:0", b)]
+    cfg = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "GRU", "config": {"name": "gru", "units": H}}]}}
+    with h5py.File(tmp_path / "gru.h5", "w") as f:
+        f.attrs["keras_version"] = b"2.13.1"
+        f.attrs["backend"] = np.bytes_(b"tensorflow")
+        f.attrs["model_config"] = json.dumps(cfg).encode()
+        g = f.create_group("model_weights")
+        g.attrs["layer_names"] = np.array([b"gru"])
+        lg = g.create_group("gru")
+        lg.attrs["weight_names"] = np.array([("gru/" + w).encode() for w, _ in ws])
+        for w, a in ws:
+            lg.create_dataset("gru/" + w, data=a)
+    rep = analyze(tmp_path / "gru.h5", tmp_path / "out")
+    got = {x["name"]: x for x in rep["matrices"]}
+    expect = {}
+    for tensor, m in (("gru.gru_cell.kernel", k.T), ("gru.gru_cell.recurrent_kernel", rk.T)):
+        for q, gate in enumerate("zrn"):
+            expect["%s[%s]" % (tensor, gate)] = m[q * H:(q + 1) * H]
+    assert set(got) == set(expect), sorted(got)
+    for name, m in expect.items():
+        g = got[name]
+        assert (g["rows"], g["cols"]) == m.shape, name
+        ref = np.linalg.svd(m.astype(float), compute_uv=False)
+        sv = np.asarray(g["arrays"]["singular_values"], dtype=float)
+        assert np.max(np.abs(sv - ref)) <= 1e-12 * ref[0], name
+    skipped = {x["name"]: x for x in rep["skipped"]}
+    assert skipped["gru.gru_cell.kernel"]["skip"] == "fused"
+    assert "z r h" in skipped["gru.gru_cell.kernel"]["reason"]
