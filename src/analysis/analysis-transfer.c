@@ -163,41 +163,20 @@ static const unsigned char *take(rbuf *r, size_t n)
     return q;
 }
 
-static uint64_t get_u64(rbuf *r)
+/* n bytes into *v, zeros when the blob is short (r->bad is then set) */
+static void get(rbuf *r, void *v, size_t n)
 {
-    uint64_t v = 0;
-    const unsigned char *q = take(r, sizeof v);
+    const unsigned char *q = take(r, n);
     if (q)
-        memcpy(&v, q, sizeof v);
-    return v;
+        memcpy(v, q, n);
+    else
+        memset(v, 0, n);
 }
 
-static int64_t get_i64(rbuf *r)
-{
-    int64_t v = 0;
-    const unsigned char *q = take(r, sizeof v);
-    if (q)
-        memcpy(&v, q, sizeof v);
-    return v;
-}
-
-static int32_t get_i32(rbuf *r)
-{
-    int32_t v = 0;
-    const unsigned char *q = take(r, sizeof v);
-    if (q)
-        memcpy(&v, q, sizeof v);
-    return v;
-}
-
-static uint32_t get_u32(rbuf *r)
-{
-    uint32_t v = 0;
-    const unsigned char *q = take(r, sizeof v);
-    if (q)
-        memcpy(&v, q, sizeof v);
-    return v;
-}
+static uint64_t get_u64(rbuf *r) { uint64_t v; get(r, &v, sizeof v); return v; }
+static int64_t get_i64(rbuf *r) { int64_t v; get(r, &v, sizeof v); return v; }
+static int32_t get_i32(rbuf *r) { int32_t v; get(r, &v, sizeof v); return v; }
+static uint32_t get_u32(rbuf *r) { uint32_t v; get(r, &v, sizeof v); return v; }
 
 /* A string field: its bytes (not NUL-terminated) and length. */
 static const char *get_str(rbuf *r, size_t *n)
