@@ -90,6 +90,9 @@ static void usage(FILE *f)
             "                     (default none; docs/methods/tails.md)\n"
             "  --ww-xmax K        alpha: WeightWatcher's integer xmax, drop the K largest\n"
             "                     eigenvalues before the fit (default 0; not with --fix-fingers)\n"
+            "  --fit F            alpha: also WeightWatcher's truncated power law, tpl or e_tpl\n"
+            "                     (fit='TPL'/'E_TPL'; tpl_* columns, O(n^2) per matrix; default\n"
+            "                     pl = none)\n"
             "  --multitest M      control of the tests across the matrices of a model:\n"
             "                     bh (Benjamini-Hochberg false discovery rate; default),\n"
             "                     holm (family-wise error) or none (each matrix alone)\n"
@@ -774,6 +777,19 @@ int cmd_analyze(int argc, char **argv)
                 p.tails.ww.fix_fingers = RMTK_WW_CLIP_XMAX;
             } else {
                 cli_error("--fix-fingers: '%s' is not none, xmin_peak or clip_xmax", v);
+                return RMTK_ERR_ARG;
+            }
+        } else if (strcmp(a, "--fit") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)))
+                return st;
+            if (strcmp(v, "pl") == 0) {
+                p.tails.ww.fit = RMTK_WW_FIT_PL;
+            } else if (strcmp(v, "tpl") == 0) {
+                p.tails.ww.fit = RMTK_WW_FIT_TPL;
+            } else if (strcmp(v, "e_tpl") == 0) {
+                p.tails.ww.fit = RMTK_WW_FIT_E_TPL;
+            } else {
+                cli_error("--fit: '%s' is not pl, tpl or e_tpl", v);
                 return RMTK_ERR_ARG;
             }
         } else if (strcmp(a, "--ww-xmax") == 0) {

@@ -104,6 +104,13 @@ enum rmtk__col {
     COL_TAILS_STATUS,
     COL_WW_WARNING,
     COL_NUM_FINGERS,
+    COL_TPL_ALPHA,
+    COL_TPL_LAMBDA,
+    COL_TPL_XMIN,
+    COL_TPL_KS_D,
+    COL_TPL_N_TAIL,
+    COL_TPL_R,
+    COL_TPL_P,
     /* vectors */
     COL_PT_FRAC_REJECTED,
     COL_PT_TOP_DECILE_FRAC_REJECTED,

@@ -255,6 +255,9 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
         rmtk__json_kv_int(s, "max_fingers", (long long)p->tails.ww.max_fingers);
         rmtk__json_kv_number(s, "finger_thresh", p->tails.ww.finger_thresh);
         rmtk__json_kv_int(s, "xmax", (long long)p->tails.ww.xmax_clip);
+        static const char *const fk[] = {"PL", "TPL", "E_TPL"};
+        int k = p->tails.ww.fit;
+        rmtk__json_kv_string(s, "fit", k >= 0 && k <= 2 ? fk[k] : "");
         rmtk__json_end(s, '}');
     }
     if (p->stats & RMTK_STATS_TAILS) {

@@ -201,6 +201,23 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_NUM_FINGERS] = {"num_fingers", RMTK_STATS_ALPHA, 0, 1,
         "WeightWatcher's num_fingers: largest values clipped by --fix-fingers clip_xmax "
         "(empty with other fits)"},
+    [COL_TPL_ALPHA] = {"tpl_alpha", RMTK_STATS_ALPHA, 0, 0,
+        "--fit tpl|e_tpl: exponent of the truncated power law x^-alpha e^(-lambda x) "
+        "(WeightWatcher's alpha with fit='TPL'/'E_TPL')"},
+    [COL_TPL_LAMBDA] = {"tpl_lambda", RMTK_STATS_ALPHA, 0, 0,
+        "--fit tpl|e_tpl: cutoff rate lambda of the truncated power law (WeightWatcher's Lambda)"},
+    [COL_TPL_XMIN] = {"tpl_xmin", RMTK_STATS_ALPHA, 0, 0,
+        "--fit tpl|e_tpl: xmin of the truncated power law (smallest KS distance of the TPL)"},
+    [COL_TPL_KS_D] = {"tpl_ks_d", RMTK_STATS_ALPHA, 0, 0,
+        "--fit tpl|e_tpl: KS distance of the truncated power law at tpl_xmin"},
+    [COL_TPL_N_TAIL] = {"tpl_n_tail", RMTK_STATS_ALPHA, 0, 1,
+        "--fit tpl|e_tpl: eigenvalues >= tpl_xmin"},
+    [COL_TPL_R] = {"tpl_R", RMTK_STATS_ALPHA, 0, 0,
+        "--fit tpl|e_tpl: normalised log-likelihood ratio truncated vs pure power law at "
+        "tpl_xmin (> 0 favours the cutoff)"},
+    [COL_TPL_P] = {"tpl_p", RMTK_STATS_ALPHA, 0, 0,
+        "--fit tpl|e_tpl: nested likelihood-ratio p-value (chi2, 1 dof) of tpl_R; small = the "
+        "cutoff is significant"},
     [COL_PT_FRAC_REJECTED] = {"pt_frac_rejected", RMTK_STATS_VECTORS, 0, 0,
         "fraction of ALL tested singular vectors failing the Porter-Thomas test at the "
         "significance level"},
@@ -347,6 +364,8 @@ int rmtk_analysis_alloc(const rmtk_analysis_params *p, rmtk_analysis **out)
         prm.tails.ww.fix_fingers < RMTK_WW_FINGERS_NONE ||
         prm.tails.ww.fix_fingers > RMTK_WW_CLIP_XMAX || prm.tails.ww.xmax_clip < 0 ||
         (prm.tails.ww.fix_fingers != RMTK_WW_FINGERS_NONE && prm.tails.ww.xmax_clip > 0) ||
+        prm.tails.ww.fit < RMTK_WW_FIT_PL || prm.tails.ww.fit > RMTK_WW_FIT_E_TPL ||
+        (prm.tails.ww.fit == RMTK_WW_FIT_E_TPL && prm.tails.ww.xmax_clip > 0) ||
         prm.multitest < RMTK_MULTITEST_BH || prm.multitest > RMTK_MULTITEST_NONE ||
         (prm.stats & ~(uint32_t)RMTK__STATS_IMPLEMENTED) != 0)
         return RMTK_ERR_ARG;
