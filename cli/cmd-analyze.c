@@ -56,7 +56,9 @@ static void usage(FILE *f)
             "                     polynomial fit of the staircase) or mp (fitted MP law)\n"
             "  --sigma2-mc        levels: the paper's Monte-Carlo number variance (default exact)\n"
             "  --conv MODE        convolution kernels (4-D, and 3-D Conv1d): flatten (out,\n"
-            "                     in*kh*kw; default) or slices (one (out, in) per position)\n"
+            "                     in*kh*kw; default), slices (one (out, in) per position) or\n"
+            "                     pooled (4-D: WeightWatcher's pooled ESD of all positions;\n"
+            "                     basic, alpha, tails only)\n"
             "  --fused MODE       fused q/k/v, gate/up and recurrent gates: split (analyse the\n"
             "                     parts; default), keep (the fused matrix) or both\n"
             "  --stack3d MODE     3-D tensors of unknown meaning: auto (Conv1d when the name\n"
@@ -680,8 +682,10 @@ int cmd_analyze(int argc, char **argv)
                 p.extract.conv_mode = RMTK_CONV_FLATTEN;
             else if (strcmp(v, "slices") == 0)
                 p.extract.conv_mode = RMTK_CONV_SLICES;
+            else if (strcmp(v, "pooled") == 0)
+                p.extract.conv_mode = RMTK_CONV_POOLED;
             else {
-                cli_error("--conv: '%s' is not flatten or slices", v);
+                cli_error("--conv: '%s' is not flatten, slices or pooled", v);
                 return RMTK_ERR_ARG;
             }
         } else if (strcmp(a, "--fused") == 0) {

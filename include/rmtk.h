@@ -424,7 +424,13 @@ RMTK_API int rmtk_matrix_to_double(rmtk_matrix_view v, double *dst);
 /* How 4-D convolution kernels (out, in, kh, kw) become matrices. */
 enum rmtk_conv_mode {
     RMTK_CONV_FLATTEN = 0, /* one (out, in*kh*kw) matrix (default) */
-    RMTK_CONV_SLICES = 1   /* kh*kw matrices (out, in), one per kernel position (WeightWatcher) */
+    RMTK_CONV_SLICES = 1,  /* kh*kw matrices (out, in), one per kernel position (WeightWatcher's
+                              pool=False / ww2x) */
+    /* One entry per 4-D kernel whose spectrum pools the singular values of its kh*kw slices
+     * W[:, :, i, j] (out, in) into one ESD: WeightWatcher's default (pool=True). The entry has
+     * slice -1, rows x cols = out x in and pooled = kh*kw (rmtk_matrix_entry). 3-D Conv1d kernels
+     * are flattened as with RMTK_CONV_FLATTEN. */
+    RMTK_CONV_POOLED = 2
 };
 
 /* Why a tensor (or matrix) is not analysed. Values are appended, never renumbered. */
@@ -517,6 +523,9 @@ typedef struct rmtk_matrix_entry {
     int32_t geometry;   /* 1 when the five fields above are set */
     int32_t part;       /* index of a split part (q 0, k 1, v 2; gate 0, up 1; recurrent gates
                            in stored order), -1 when the matrix is not a part */
+    int64_t pooled;     /* RMTK_CONV_POOLED: P = kh*kw >= 1, the number of kernel slices (rows x
+                           cols each) whose singular values form the entry's spectrum (slice -1);
+                           rmtk_layers_view views slice k of a copy with slice = k. 0 otherwise */
 } rmtk_matrix_entry;
 
 /* What a tensor name means in a transformer-style architecture, from the name alone. */

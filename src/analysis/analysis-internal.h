@@ -42,6 +42,7 @@ enum rmtk__col {
     COL_N_NULL,
     COL_DEGENERATE,
     COL_FACTOR_INNER,
+    COL_CONV_POOLED,
     COL_DELTA_FRO2_FRAC,
     /* mp */
     COL_MP_SIGMA2,
