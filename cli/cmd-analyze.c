@@ -56,7 +56,9 @@ static void usage(FILE *f)
             "                     polynomial fit of the staircase) or mp (fitted MP law)\n"
             "  --sigma2-mc        levels: the paper's Monte-Carlo number variance (default exact)\n"
             "  --conv MODE        convolution kernels (4-D, and 3-D Conv1d): flatten (out,\n"
-            "                     in*kh*kw; default) or slices (one (out, in) per position)\n"
+            "                     in*kh*kw; default), slices (one (out, in) per position) or\n"
+            "                     pooled (4-D: WeightWatcher's pooled ESD of all positions;\n"
+            "                     basic, alpha, tails only)\n"
             "  --fused MODE       fused q/k/v, gate/up and recurrent gates: split (analyse the\n"
             "                     parts; default), keep (the fused matrix) or both\n"
             "  --stack3d MODE     3-D tensors of unknown meaning: auto (Conv1d when the name\n"
@@ -90,6 +92,9 @@ static void usage(FILE *f)
             "                     (default none; docs/methods/tails.md)\n"
             "  --ww-xmax K        alpha: WeightWatcher's integer xmax, drop the K largest\n"
             "                     eigenvalues before the fit (default 0; not with --fix-fingers)\n"
+            "  --fit F            alpha: also WeightWatcher's truncated power law, tpl or e_tpl\n"
+            "                     (fit='TPL'/'E_TPL'; tpl_* columns, O(n^2) per matrix; default\n"
+            "                     pl = none)\n"
             "  --multitest M      control of the tests across the matrices of a model:\n"
             "                     bh (Benjamini-Hochberg false discovery rate; default),\n"
             "                     holm (family-wise error) or none (each matrix alone)\n"
@@ -735,8 +740,10 @@ int cmd_analyze(int argc, char **argv)
                 p.extract.conv_mode = RMTK_CONV_FLATTEN;
             else if (strcmp(v, "slices") == 0)
                 p.extract.conv_mode = RMTK_CONV_SLICES;
+            else if (strcmp(v, "pooled") == 0)
+                p.extract.conv_mode = RMTK_CONV_POOLED;
             else {
-                cli_error("--conv: '%s' is not flatten or slices", v);
+                cli_error("--conv: '%s' is not flatten, slices or pooled", v);
                 return RMTK_ERR_ARG;
             }
         } else if (strcmp(a, "--fused") == 0) {
@@ -832,6 +839,19 @@ int cmd_analyze(int argc, char **argv)
                 p.tails.ww.fix_fingers = RMTK_WW_CLIP_XMAX;
             } else {
                 cli_error("--fix-fingers: '%s' is not none, xmin_peak or clip_xmax", v);
+                return RMTK_ERR_ARG;
+            }
+        } else if (strcmp(a, "--fit") == 0) {
+            if ((st = cli_optarg(argc, argv, &i, &v)))
+                return st;
+            if (strcmp(v, "pl") == 0) {
+                p.tails.ww.fit = RMTK_WW_FIT_PL;
+            } else if (strcmp(v, "tpl") == 0) {
+                p.tails.ww.fit = RMTK_WW_FIT_TPL;
+            } else if (strcmp(v, "e_tpl") == 0) {
+                p.tails.ww.fit = RMTK_WW_FIT_E_TPL;
+            } else {
+                cli_error("--fit: '%s' is not pl, tpl or e_tpl", v);
                 return RMTK_ERR_ARG;
             }
         } else if (strcmp(a, "--ww-xmax") == 0) {

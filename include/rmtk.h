@@ -424,7 +424,13 @@ RMTK_API int rmtk_matrix_to_double(rmtk_matrix_view v, double *dst);
 /* How 4-D convolution kernels (out, in, kh, kw) become matrices. */
 enum rmtk_conv_mode {
     RMTK_CONV_FLATTEN = 0, /* one (out, in*kh*kw) matrix (default) */
-    RMTK_CONV_SLICES = 1   /* kh*kw matrices (out, in), one per kernel position (WeightWatcher) */
+    RMTK_CONV_SLICES = 1,  /* kh*kw matrices (out, in), one per kernel position (WeightWatcher's
+                              pool=False / ww2x) */
+    /* One entry per 4-D kernel whose spectrum pools the singular values of its kh*kw slices
+     * W[:, :, i, j] (out, in) into one ESD: WeightWatcher's default (pool=True). The entry has
+     * slice -1, rows x cols = out x in and pooled = kh*kw (rmtk_matrix_entry). 3-D Conv1d kernels
+     * are flattened as with RMTK_CONV_FLATTEN. */
+    RMTK_CONV_POOLED = 2
 };
 
 /* Why a tensor (or matrix) is not analysed. Values are appended, never renumbered. */
@@ -517,6 +523,9 @@ typedef struct rmtk_matrix_entry {
     int32_t geometry;   /* 1 when the five fields above are set */
     int32_t part;       /* index of a split part (q 0, k 1, v 2; gate 0, up 1; recurrent gates
                            in stored order), -1 when the matrix is not a part */
+    int64_t pooled;     /* RMTK_CONV_POOLED: P = kh*kw >= 1, the number of kernel slices (rows x
+                           cols each) whose singular values form the entry's spectrum (slice -1);
+                           rmtk_layers_view views slice k of a copy with slice = k. 0 otherwise */
 } rmtk_matrix_entry;
 
 /* What a tensor name means in a transformer-style architecture, from the name alone. */
@@ -1631,6 +1640,10 @@ typedef struct rmtk_ww_params {
     int64_t xmax_clip;    /* WeightWatcher's integer xmax = K: the K largest values are dropped
                              before any fit (n_tail counts the rest); 0 = none (default). Must be
                              <= half the values (else RMTK_ERR_ARG, as WeightWatcher's FAILED) */
+    int32_t fit;          /* enum rmtk_ww_fit_kind: WeightWatcher's fit= ; RMTK_WW_FIT_PL (default)
+                             = the power law only; TPL / E_TPL add rmtk_tpl_fit_run (rmtk analyze:
+                             the tpl_* columns). The alpha columns stay the power law's. */
+    int32_t pad;
 } rmtk_ww_params;
 RMTK_API rmtk_ww_params rmtk_ww_params_default(void);
 /* rmtk_ww_fit_run with a variant. alpha_weighted and log_alpha_norm use every kept value (those
@@ -1639,6 +1652,55 @@ RMTK_API rmtk_ww_params rmtk_ww_params_default(void);
  * no xmin candidate lies in the xmin_peak range; RMTK_ERR_ARG for bad params. Thread-safe. */
 RMTK_API int rmtk_ww_fit_ex(const double *lam, size_t n, const rmtk_ww_params *p,
                             rmtk_ww_fit *out);
+
+/* WeightWatcher's fit='TPL' / 'E_TPL': the truncated power law (docs/methods/tails.md,
+ * "Truncated power law"). REF: weightwatcher 0.7.5 fit_powerlaw with the powerlaw package 1.5
+ * (Alstott et al., PLoS ONE 9 (2014) e85777): Fit(..., distribution='truncated_power_law',
+ * xmin_distribution='truncated_power_law'); Clauset, Shalizi, Newman, SIAM Rev. 51 (2009) 661,
+ * Sec. 5. */
+enum rmtk_ww_fit_kind {
+    RMTK_WW_FIT_PL = 0,   /* fit='PL' (default): the power law of rmtk_ww_fit_ex */
+    /* fit='TPL': on lambda > 1e-5 (after an integer xmax_clip), every distinct value but the
+     * largest is an xmin candidate; at each, the maximum-likelihood truncated power law
+     * p(x) = x^-alpha e^{-lambda x} lambda^{1-alpha} / Gamma(1 - alpha, lambda xmin) on x >= xmin
+     * (alpha >= 1, lambda >= 0, as the powerlaw package keeps alpha > 1, lambda > 0) and its KS
+     * distance against the lower ECDF at the distinct tail values; xmin = the smallest D (first on
+     * ties). */
+    RMTK_WW_FIT_TPL = 1,
+    /* fit='E_TPL' (WeightWatcher: TPL with fix_fingers='xmin_peak'): as TPL with the candidates
+     * restricted to [log10(0.95 peak), 1.5 peak] (the xmin_peak range of rmtk_ww_params), the
+     * largest distinct value in that range excluded (the powerlaw package's unique(...)[:-1]).
+     * Not with xmax_clip (RMTK_ERR_ARG, as WeightWatcher). */
+    RMTK_WW_FIT_E_TPL = 2
+};
+
+typedef struct rmtk_tpl_fit {
+    int32_t reason;  /* RMTK_TAIL_OK or why there is no fit */
+    int32_t pad;
+    double alpha;    /* TPL exponent: WeightWatcher's alpha with fit='TPL' [tpl_alpha] */
+    double lambda;   /* cutoff rate in the units of the eigenvalues: WW's Lambda [tpl_lambda] */
+    double xmin;     /* [tpl_xmin] */
+    double ks_d;     /* KS distance of the TPL at xmin: WW's D with fit='TPL' [tpl_ks_d] */
+    uint64_t n_tail; /* values >= xmin: WW's num_pl_spikes [tpl_n_tail] */
+    double pl_alpha; /* the power law fitted at the same xmin: 1 + m / sum ln(x/xmin) */
+    double lr;       /* R = sum_i ln p_TPL(x_i) - ln p_PL(x_i) over the tail, >= 0 (> 0 favours
+                        the TPL; 0 when the MLE has lambda = 0, the power law itself) */
+    double lr_norm;  /* R / (sd sqrt(n_tail)), sd^2 the 1/n variance of the pointwise log-ratios
+                        (powerlaw's normalized_ratio; WW's pl_compare(fit, 'power_law') returns
+                        -lr_norm) [tpl_R]; 0 when lambda = 0 */
+    double p;        /* nested (Wilks) p-value P(chi2_1 > 2R) = erfc(sqrt R): a small p rejects
+                        the pure power law in favour of the cutoff [tpl_p]; 1 when lambda = 0 */
+} rmtk_tpl_fit;
+
+/* The truncated power law of p->fit (TPL or E_TPL) on the eigenvalues lam[0..n) (any order;
+ * values <= 1e-5 dropped), with p->xmax_clip; the other fields of p are ignored. Cost: one 2-D
+ * maximisation per candidate (sufficient statistics, O(1) each) and an O(n_tail) KS distance
+ * with one incomplete gamma function per distinct value: O(n^2) in all. Status: RMTK_OK;
+ * RMTK_ERR_NUMERIC with out->reason (fewer than 2 values, no candidate in range, all equal);
+ * RMTK_ERR_ARG (NULL, a NaN, p->fit not TPL/E_TPL, xmax_clip < 0 or > half the values, or with
+ * E_TPL); RMTK_ERR_NOMEM. Thread-safe. */
+RMTK_API int rmtk_tpl_fit_run(const double *lam, size_t n, const rmtk_ww_params *p,
+                              rmtk_tpl_fit *out);
 
 /* ---- Per-matrix entry point (for rmtk analyze) ---------------------------------------------- */
 

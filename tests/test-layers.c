@@ -131,6 +131,24 @@ static void test_rules(void)
     CHECK_OK(rmtk_layers_alloc(m, &p, &l));
     CHECK(rmtk_layers_count(l) == 34);
     CHECK(find_entry(l, "conv[8]", &e) && e.rows == 16 && e.cols == 12 && e.slice == 8);
+    rmtk_matrix_view vs;
+    CHECK_OK(rmtk_layers_view(m, &e, &vs));
+    rmtk_layers_free(l);
+
+    /* pooled: one entry for the kernel, pooled = 9; its slice k views as the slices entry */
+    p.conv_mode = RMTK_CONV_POOLED;
+    CHECK_OK(rmtk_layers_alloc(m, &p, &l));
+    CHECK(rmtk_layers_count(l) == 26);
+    CHECK(find_entry(l, "conv", &e) && e.rows == 16 && e.cols == 12 && e.slice == -1 &&
+          e.pooled == 9);
+    rmtk_matrix_view vp;
+    CHECK_STATUS(rmtk_layers_view(m, &e, &vp), RMTK_ERR_ARG);
+    CHECK(strstr(rmtk_model_errmsg(m), "pools 9 kernel slices") != NULL);
+    e.slice = 8;
+    CHECK_OK(rmtk_layers_view(m, &e, &vp));
+    CHECK(vp.data == vs.data && vp.row_stride == vs.row_stride &&
+          vp.col_stride == vs.col_stride && vp.rows == 16 && vp.cols == 12);
+    CHECK(find_entry(l, "w_f32", &e) && e.pooled == 0);
     rmtk_layers_free(l);
 
     /* min_side */

@@ -324,3 +324,17 @@ def test_simulate_samplers():
     assert len(jac) == 200
     with pytest.raises(rmtk.ArgError):
         rmtk.simulate.goe(0)
+
+
+def test_tpl_fit_matches_c_api():
+    """rmtk.tpl_fit is rmtk_tpl_fit_run (tests/test_tpl.py checks that against an oracle)."""
+    from test_tpl import c_fit, lib
+    rng = np.random.default_rng(2)
+    lam = 1 + rng.pareto(1.5, 200)
+    for kind in ("TPL", "E_TPL"):
+        f = rmtk.tpl_fit(lam, kind)
+        st, c = c_fit(lib(), lam, kind)
+        assert st == 0 and f.reason == 0
+        for k in ("alpha", "lambda_", "xmin", "ks_d", "lr", "lr_norm", "p"):
+            assert f[k] == getattr(c, k), k
+        assert f.n_tail == c.n_tail

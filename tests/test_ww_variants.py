@@ -159,7 +159,8 @@ class WWFit(ctypes.Structure):
 
 class WWParams(ctypes.Structure):
     _fields_ = [("fix_fingers", ctypes.c_int32), ("max_fingers", ctypes.c_int32),
-                ("finger_thresh", ctypes.c_double), ("xmax_clip", ctypes.c_int64)]
+                ("finger_thresh", ctypes.c_double), ("xmax_clip", ctypes.c_int64),
+                ("fit", ctypes.c_int32), ("pad", ctypes.c_int32)]
 
 
 def lib():
@@ -184,7 +185,7 @@ def test_clip_xmax_branch_through_c_api():
     for trial in range(40):
         ev = np.sort(1 + rng.pareto(rng.uniform(1.5, 4), int(rng.integers(40, 120))))
         for ff, name in ((1, "xmin_peak"), (2, "clip_xmax")):
-            prm = WWParams(ff, 10, 0.0, 0)
+            prm = WWParams(ff, 10, 0.0, 0, 0, 0)
             out = WWFit()
             x = (ctypes.c_double * len(ev))(*ev)
             st = L.rmtk_ww_fit_ex(x, len(ev), ctypes.byref(prm), ctypes.byref(out))

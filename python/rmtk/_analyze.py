@@ -78,9 +78,9 @@ def _params(stats, threads, seed, include, exclude, conv, min_side, extra):
     p.threads = 0 if threads is None else int(threads)
     p.seed = int(seed)
     p.extract.min_side = int(min_side)
-    if conv not in ("flatten", "slices"):
-        raise _lib.ArgError("conv: %r is not flatten or slices" % (conv,), 5)
-    p.extract.conv_mode = 0 if conv == "flatten" else 1
+    if conv not in ("flatten", "slices", "pooled"):
+        raise _lib.ArgError("conv: %r is not flatten, slices or pooled" % (conv,), 5)
+    p.extract.conv_mode = {"flatten": 0, "slices": 1, "pooled": 2}[conv]
     keep = []
     for field, pat in (("include", include), ("exclude", exclude)):
         if pat is not None:

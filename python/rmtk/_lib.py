@@ -176,7 +176,7 @@ class HillParams(Structure):
 
 class WWParams(Structure):
     _fields_ = [("fix_fingers", c_int32), ("max_fingers", c_int32), ("finger_thresh", c_double),
-                ("xmax_clip", c_int64)]
+                ("xmax_clip", c_int64), ("fit", c_int32), ("pad", c_int32)]
 
 
 class TailsParams(Structure):
@@ -285,6 +285,13 @@ class WWFit(Structure):
                 ("num_fingers", c_uint64), ("raw_alpha", c_double)]
 
 
+class TPLFit(Structure):
+    _fields_ = [("reason", c_int32), ("pad", c_int32), ("alpha", c_double), ("lambda_", c_double),
+                ("xmin", c_double), ("ks_d", c_double), ("n_tail", c_uint64),
+                ("pl_alpha", c_double), ("lr", c_double), ("lr_norm", c_double),
+                ("p", c_double)]
+
+
 MAX_LAYERS = 64
 LAW_MAX_EDGES = 16
 
@@ -329,7 +336,7 @@ _MIRRORS = {
     AnalysisParams: "rmtk_analysis_params", AnalysisRow: "rmtk_analysis_row",
     MPLaw: "rmtk_mp_law", MPPaperFit: "rmtk_mp_paper_fit", MPRobustFit: "rmtk_mp_robust_fit",
     MPResult: "rmtk_mp_result", HillPlateau: "rmtk_hill_plateau",
-    PowerlawFit: "rmtk_powerlaw_fit", LRTest: "rmtk_lr_test", WWFit: "rmtk_ww_fit",
+    PowerlawFit: "rmtk_powerlaw_fit", LRTest: "rmtk_lr_test", WWFit: "rmtk_ww_fit", TPLFit: "rmtk_tpl_fit",
     FitlawParams: "rmtk_fitlaw_params", LawParams: "rmtk_law_params", LawInfo: "rmtk_law_info", EnsembleParams: "rmtk_ensemble_params",
 }
 for _cls, _cname in _MIRRORS.items():

@@ -24,7 +24,7 @@ __all__ = ["Result", "svd", "mp_pdf", "mp_cdf", "mp_quantile", "mp_support", "mp
            "number_variance", "delta3", "sigma2_ref", "delta3_ref", "wigner_surmise_pdf",
            "wigner_surmise_cdf", "ratio_surmise_pdf", "ratio_surmise_cdf", "spacing_exact",
            "pt_cdf", "ipr", "pt_test", "hill_curve", "hill_plateau", "powerlaw_fit",
-           "powerlaw_compare", "ww_fit", "ks_pvalue"]
+           "powerlaw_compare", "ww_fit", "tpl_fit", "ks_pvalue"]
 
 _D = POINTER(c_double)
 _P = c_void_p
@@ -550,6 +550,8 @@ _proto("rmtk_powerlaw_fit_run", c_int, _D, c_size_t, POINTER(_lib.PowerlawParams
 _proto("rmtk_powerlaw_compare", c_int, _D, c_size_t, POINTER(_lib.PowerlawFit), c_int,
        POINTER(_lib.LRTest))
 _proto("rmtk_ww_fit_run", c_int, _D, c_size_t, POINTER(_lib.WWFit))
+_proto("rmtk_ww_params_default", _lib.WWParams)
+_proto("rmtk_tpl_fit_run", c_int, _D, c_size_t, POINTER(_lib.WWParams), POINTER(_lib.TPLFit))
 _proto("rmtk_tail_reason_str", ctypes.c_char_p, c_int)
 
 
@@ -631,4 +633,22 @@ def ww_fit(lam):
     a, ap = _vec(lam)
     out = _lib.WWFit()
     check(lib.rmtk_ww_fit_run(ap, len(a), byref(out)))
+    return _res(out)
+
+
+def tpl_fit(lam, fit="TPL", xmax=0):
+    """WeightWatcher's truncated power law (fit='TPL' or 'E_TPL') on eigenvalues lambda
+    (> 1e-5 kept), xmax: WeightWatcher's integer xmax (the xmax largest dropped; not with
+    E_TPL). Result(reason, alpha, lambda_, xmin, ks_d, n_tail, pl_alpha, lr, lr_norm, p):
+    summary.csv's tpl_alpha, tpl_lambda, tpl_xmin, tpl_ks_d, tpl_n_tail, tpl_R (= lr_norm),
+    tpl_p. REF: rmtk.h rmtk_tpl_fit_run; docs/methods/tails.md, "Truncated power law"."""
+    kinds = {"TPL": 1, "E_TPL": 2}
+    if fit not in kinds:
+        raise _lib.ArgError("fit: %r is not TPL or E_TPL" % (fit,), 5)
+    a, ap = _vec(lam)
+    prm = lib.rmtk_ww_params_default()
+    prm.fit = kinds[fit]
+    prm.xmax_clip = int(xmax)
+    out = _lib.TPLFit()
+    check(lib.rmtk_tpl_fit_run(ap, len(a), byref(prm), byref(out)))
     return _res(out)

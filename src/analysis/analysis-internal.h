@@ -42,6 +42,7 @@ enum rmtk__col {
     COL_N_NULL,
     COL_DEGENERATE,
     COL_FACTOR_INNER,
+    COL_CONV_POOLED,
     COL_DELTA_FRO2_FRAC,
     /* mp */
     COL_MP_SIGMA2,
@@ -104,6 +105,13 @@ enum rmtk__col {
     COL_TAILS_STATUS,
     COL_WW_WARNING,
     COL_NUM_FINGERS,
+    COL_TPL_ALPHA,
+    COL_TPL_LAMBDA,
+    COL_TPL_XMIN,
+    COL_TPL_KS_D,
+    COL_TPL_N_TAIL,
+    COL_TPL_R,
+    COL_TPL_P,
     /* vectors */
     COL_PT_FRAC_REJECTED,
     COL_PT_TOP_DECILE_FRAC_REJECTED,

@@ -157,6 +157,11 @@ static int add_tensor(rmtk_analysis *a, const char *name, const void *data, int3
                              name);
             break;
         }
+        if (e.pooled > 0) {
+            st_ = rmtk__fail(a->errmsg, RMTK_ERR_UNSUPPORTED, "%s: conv_mode pooled reads model "
+                             "files; an in-memory kernel is read flattened or as slices", name);
+            break;
+        }
         rmtk_matrix_view v;
         size_t off = 0;
         st_ = tensor_view(a, e.name, esz, ndim, shape, st, &e, &v, &off);

@@ -165,8 +165,9 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
         if (p->stats & (1u << b))
             rmtk__json_string(s, names[b]);
     rmtk__json_end(s, ']');
-    rmtk__json_kv_string(s, "conv", p->extract.conv_mode == RMTK_CONV_SLICES ? "slices"
-                                                                              : "flatten");
+    rmtk__json_kv_string(s, "conv", p->extract.conv_mode == RMTK_CONV_SLICES   ? "slices"
+                                    : p->extract.conv_mode == RMTK_CONV_POOLED ? "pooled"
+                                                                               : "flatten");
     rmtk__json_kv_int(s, "min_side", (long long)p->extract.min_side);
     rmtk__json_key(s, "include");
     if (p->extract.include)
@@ -255,6 +256,9 @@ static void emit_params(rmtk__sink *s, const rmtk_analysis_params *p, int32_t th
         rmtk__json_kv_int(s, "max_fingers", (long long)p->tails.ww.max_fingers);
         rmtk__json_kv_number(s, "finger_thresh", p->tails.ww.finger_thresh);
         rmtk__json_kv_int(s, "xmax", (long long)p->tails.ww.xmax_clip);
+        static const char *const fk[] = {"PL", "TPL", "E_TPL"};
+        int k = p->tails.ww.fit;
+        rmtk__json_kv_string(s, "fit", k >= 0 && k <= 2 ? fk[k] : "");
         rmtk__json_end(s, '}');
     }
     if (p->stats & RMTK_STATS_TAILS) {

@@ -212,7 +212,9 @@ static double ok_or_nan(int reason, double x)
  * ok (n_tail >= RMTK_ANALYSIS_MIN_TAIL), else too_few. ww_warning: WeightWatcher's
  * 'over-trained' (alpha < 2) = 1 and 'under-trained' (alpha > 6) = 2 flags, 0 otherwise; a
  * heuristic of that literature (Martin & Mahoney, JMLR 22 (2021) 165; weightwatcher's
- * ALPHA_WARNING thresholds), kept out of rmtk's verdict. REF: methods.md 1.4 G. */
+ * ALPHA_WARNING thresholds), kept out of rmtk's verdict. With --fit tpl|e_tpl also
+ * WeightWatcher's truncated power law (rmtk_tpl_fit_run; tpl_* columns, O(n^2)). REF: methods.md
+ * 1.4 G. */
 int rmtk__stage_alpha(rmtk__ctx *c)
 {
     size_t k = c->rank;
@@ -228,6 +230,25 @@ int rmtk__stage_alpha(rmtk__ctx *c)
     rmtk_ww_fit ww;
     memset(&ww, 0, sizeof ww);
     int st = rmtk_ww_fit_ex(lam, k, &c->a->p.tails.ww, &ww);
+    if ((st == RMTK_OK || st == RMTK_ERR_NUMERIC || st == RMTK_ERR_ARG) &&
+        c->a->p.tails.ww.fit != RMTK_WW_FIT_PL) {
+        /* --fit tpl|e_tpl: WeightWatcher's truncated power law beside the power law */
+        rmtk_tpl_fit t;
+        int st2 = rmtk_tpl_fit_run(lam, k, &c->a->p.tails.ww, &t);
+        if (st2 == RMTK_ERR_NOMEM) {
+            rmtk__free(lam);
+            return st2;
+        }
+        if (st2 == RMTK_OK && t.reason == RMTK_TAIL_OK) {
+            v[COL_TPL_ALPHA] = t.alpha;
+            v[COL_TPL_LAMBDA] = t.lambda;
+            v[COL_TPL_XMIN] = t.xmin;
+            v[COL_TPL_KS_D] = t.ks_d;
+            v[COL_TPL_N_TAIL] = (double)t.n_tail;
+            v[COL_TPL_R] = t.lr_norm;
+            v[COL_TPL_P] = t.p;
+        }
+    }
     rmtk__free(lam);
     if (st == RMTK_ERR_NUMERIC || st == RMTK_ERR_ARG)
         return RMTK_OK; /* fewer than 2 kept values, all equal, no xmin_peak candidate, an

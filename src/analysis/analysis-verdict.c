@@ -183,6 +183,13 @@ int rmtk_verdict_eval(rmtk_metric_fn get, const void *ctx, double significance, 
         append(buf, n, len, part);
         return RMTK_VERDICT_UNDETERMINED;
     }
+    double pooled = get(ctx, "conv_pooled");
+    if (!isnan(pooled)) { /* --conv pooled: the union of several matrices' spectra */
+        snprintf(part, sizeof part, "pooled convolution ESD (%.0f kernel slices): alpha and tail "
+                 "fits only, no bulk statistics", pooled);
+        append(buf, n, len, part);
+        return RMTK_VERDICT_UNDETERMINED;
+    }
     if (get(ctx, "degenerate") == 1) {
         append(buf, n, len, "flat spectrum (orthogonal-like): all singular values equal to the "
                             "storage precision, no level or tail statistics");

@@ -74,6 +74,10 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_FACTOR_INNER] = {"factor_inner", RMTK_STATS_BASIC, 0, 1,
         "r, the inner dimension of a matrix given as factors X = s L R (a LoRA update): at most "
         "r non-zero singular values, no bulk statistics; empty for a dense matrix"},
+    [COL_CONV_POOLED] = {"conv_pooled", RMTK_STATS_BASIC, 0, 1,
+        "--conv pooled: kernel slices (kh*kw) whose singular values, scaled by WeightWatcher's "
+        "conv2d_norm sqrt(1/2), form the pooled ESD (only basic, alpha, tails run); empty "
+        "otherwise"},
     [COL_DELTA_FRO2_FRAC] = {"delta_fro2_frac", RMTK_STATS_BASIC, 0, 0,
         "||Delta W||_F^2 / ||W||_F^2 of a merged W + Delta W (rmtk analyze --base): the fraction "
         "of the base weight's squared Frobenius norm the adapter moves; empty otherwise"},
@@ -201,6 +205,23 @@ const rmtk__column rmtk__columns[RMTK__NCOLS] = {
     [COL_NUM_FINGERS] = {"num_fingers", RMTK_STATS_ALPHA, 0, 1,
         "WeightWatcher's num_fingers: largest values clipped by --fix-fingers clip_xmax "
         "(empty with other fits)"},
+    [COL_TPL_ALPHA] = {"tpl_alpha", RMTK_STATS_ALPHA, 0, 0,
+        "--fit tpl|e_tpl: exponent of the truncated power law x^-alpha e^(-lambda x) "
+        "(WeightWatcher's alpha with fit='TPL'/'E_TPL')"},
+    [COL_TPL_LAMBDA] = {"tpl_lambda", RMTK_STATS_ALPHA, 0, 0,
+        "--fit tpl|e_tpl: cutoff rate lambda of the truncated power law (WeightWatcher's Lambda)"},
+    [COL_TPL_XMIN] = {"tpl_xmin", RMTK_STATS_ALPHA, 0, 0,
+        "--fit tpl|e_tpl: xmin of the truncated power law (smallest KS distance of the TPL)"},
+    [COL_TPL_KS_D] = {"tpl_ks_d", RMTK_STATS_ALPHA, 0, 0,
+        "--fit tpl|e_tpl: KS distance of the truncated power law at tpl_xmin"},
+    [COL_TPL_N_TAIL] = {"tpl_n_tail", RMTK_STATS_ALPHA, 0, 1,
+        "--fit tpl|e_tpl: eigenvalues >= tpl_xmin"},
+    [COL_TPL_R] = {"tpl_R", RMTK_STATS_ALPHA, 0, 0,
+        "--fit tpl|e_tpl: normalised log-likelihood ratio truncated vs pure power law at "
+        "tpl_xmin (> 0 favours the cutoff)"},
+    [COL_TPL_P] = {"tpl_p", RMTK_STATS_ALPHA, 0, 0,
+        "--fit tpl|e_tpl: nested likelihood-ratio p-value (chi2, 1 dof) of tpl_R; small = the "
+        "cutoff is significant"},
     [COL_PT_FRAC_REJECTED] = {"pt_frac_rejected", RMTK_STATS_VECTORS, 0, 0,
         "fraction of ALL tested singular vectors failing the Porter-Thomas test at the "
         "significance level"},
@@ -347,6 +368,8 @@ int rmtk_analysis_alloc(const rmtk_analysis_params *p, rmtk_analysis **out)
         prm.tails.ww.fix_fingers < RMTK_WW_FINGERS_NONE ||
         prm.tails.ww.fix_fingers > RMTK_WW_CLIP_XMAX || prm.tails.ww.xmax_clip < 0 ||
         (prm.tails.ww.fix_fingers != RMTK_WW_FINGERS_NONE && prm.tails.ww.xmax_clip > 0) ||
+        prm.tails.ww.fit < RMTK_WW_FIT_PL || prm.tails.ww.fit > RMTK_WW_FIT_E_TPL ||
+        (prm.tails.ww.fit == RMTK_WW_FIT_E_TPL && prm.tails.ww.xmax_clip > 0) ||
         prm.multitest < RMTK_MULTITEST_BH || prm.multitest > RMTK_MULTITEST_NONE ||
         (prm.stats & ~(uint32_t)RMTK__STATS_IMPLEMENTED) != 0)
         return RMTK_ERR_ARG;
@@ -846,6 +869,65 @@ static void prefetch_next(pool *pl, size_t pos)
     (void)madvise((void *)base, (size_t)(start - base + ti.nbytes), MADV_WILLNEED);
 }
 
+/* A pooled convolution entry (RMTK_CONV_POOLED, e->e.pooled = P slices of rows x cols): the
+ * singular values of every slice W[:, :, i, j], each viewed and loaded under the lock as a model
+ * matrix and decomposed alone (values only), into sv[p k .. (p+1) k), then scaled by
+ * WeightWatcher's conv2d_norm factor sqrt(1/2) (weightwatcher 0.7.5 apply_normalize_Wmats:
+ * W * sqrt(conv2d_count / 2) with conv2d_count = 1 when pooling, i.e. lambda / 2) and sorted
+ * largest first: the pooled ESD of WeightWatcher's combined_eigenvalues. The spectra of the
+ * slices are those of the block-diagonal matrix diag(W_1 .. W_P), the shape the stages see
+ * (docs/report.md, "Pooled convolutions"). info: the route of the last slice, the largest
+ * err_bound (scaled as lambda). */
+#define RMTK__CONV2D_NORM2 0.5
+static int pooled_spectrum(worker_ctx *w, rmtk__entry *e, size_t pos, rmtk_spectrum_info *info)
+{
+    pool *pl = w->pl;
+    rmtk_analysis *a = pl->a;
+    rmtk_model *model = a->models[e->model].model;
+    size_t ks = (size_t)RMTK_MIN(e->e.rows, e->e.cols), P = (size_t)e->e.pooled;
+    int st = worker_fit(w, e->e.rows, e->e.cols);
+    double err = 0.0;
+    for (size_t p = 0; !st && p < P; p++) {
+        rmtk_matrix_entry se = e->e;
+        se.slice = (int64_t)p;
+        rmtk_matrix_view view;
+        pthread_mutex_lock(&pl->lock);
+        st = rmtk_layers_view(model, &se, &view);
+        const char *msg = st ? rmtk_model_errmsg(model) : "";
+        if (!st) {
+            st = rmtk_spectrum_load(w->plan, view);
+            msg = rmtk_spectrum_errmsg(w->plan);
+        }
+        if (st)
+            e->errmsg = rmtk__strdup(msg);
+        if (st || p + 1 == P)
+            prefetch_next(pl, pos);
+        pthread_mutex_unlock(&pl->lock);
+        const double *u = NULL, *v = NULL;
+        if (!st) {
+            st = rmtk__spectrum_run_keep(w->plan, w->sv + p * ks, false, &u, &v, info);
+            if (st)
+                e->errmsg = rmtk__strdup(rmtk_spectrum_errmsg(w->plan));
+            else if (info->err_bound > err)
+                err = info->err_bound;
+        }
+    }
+    if (st)
+        return st;
+    double s = sqrt(RMTK__CONV2D_NORM2);
+    for (size_t i = 0; i < P * ks; i++)
+        w->sv[i] *= s;
+    rmtk_sort(w->sv, P * ks); /* ascending; reverse to largest first */
+    for (size_t i = 0, j = P * ks - 1; i < j; i++, j--) {
+        double t = w->sv[i];
+        w->sv[i] = w->sv[j];
+        w->sv[j] = t;
+    }
+    info->k = (int64_t)(P * ks);
+    info->err_bound = err * RMTK__CONV2D_NORM2;
+    return RMTK_OK;
+}
+
 static void process(worker_ctx *w, size_t pos)
 {
     pool *pl = w->pl;
@@ -857,9 +939,11 @@ static void process(worker_ctx *w, size_t pos)
     memset(&c, 0, sizeof c);
     int st = RMTK_OK;
     bool given = e->given_sv != NULL, product = e->e.inner > 0;
+    bool pooled = !given && !product && e->e.pooled > 0 && e->fmodel == RMTK__NO_MODEL &&
+                  !e->has_view && !e->fetch && e->model != RMTK__NO_MODEL;
     double factor_eps = 0, delta_frac = NAN;
     const double *u = NULL, *v = NULL;
-    size_t k = (size_t)RMTK_MIN(e->e.rows, e->e.cols);
+    size_t k = (size_t)RMTK_MIN(e->e.rows, e->e.cols) * (pooled ? (size_t)e->e.pooled : 1);
     if (k > w->sv_cap) {
         rmtk__free(w->sv);
         w->sv_cap = 0;
@@ -876,6 +960,10 @@ static void process(worker_ctx *w, size_t pos)
     }
     if (!st && product) { /* given as factors: the low-rank route (analysis-factors.c) */
         st = rmtk__product_spectrum(a, e, &pl->lock, w->sv, &c.info, &factor_eps);
+        goto stages;
+    }
+    if (!st && pooled) { /* --conv pooled: the slices' values in one ESD */
+        st = pooled_spectrum(w, e, pos, &c.info);
         goto stages;
     }
     if (!st)
@@ -938,17 +1026,18 @@ stages:
         e->fallback = c.info.fallback;
         c.a = a;
         c.e = e;
-        c.rows = e->e.rows;
-        c.cols = e->e.cols;
+        /* a pooled entry is seen as diag(W_1 .. W_P): (P rows) x (P cols), k = P min */
+        c.rows = e->e.rows * (pooled ? e->e.pooled : 1);
+        c.cols = e->e.cols * (pooled ? e->e.pooled : 1);
         c.k = k;
         c.sv = w->sv;
         c.eps = product ? factor_eps : rmtk_dtype_eps(given ? RMTK_DTYPE_F64 : e->e.dtype);
         c.tol = rmtk__rank_tol(c.sv, c.k, c.rows, c.cols, c.eps);
         c.rank = rmtk__numerical_rank(c.sv, c.k, c.rows, c.cols, c.eps);
         c.degenerate = c.rank >= 2 && c.sv[0] - c.sv[c.rank - 1] <= 2.0 * c.tol;
-        c.u = given || product ? NULL : u; /* the plan's own vectors: no copies */
-        c.v = given || product ? NULL : v;
-        c.mat = given || product ? NULL : w->mat;
+        c.u = given || product || pooled ? NULL : u; /* the plan's own vectors: no copies */
+        c.v = given || product || pooled ? NULL : v;
+        c.mat = given || product || pooled ? NULL : w->mat;
         c.plan = w->plan;
         c.seed = rmtk__matrix_seed(a->p.seed, idx);
         c.vws = w->vws;
@@ -957,10 +1046,20 @@ stages:
         /* A product of inner dimension r has at most r non-zero values: no bulk statistics
          * (MP, levels, tails), their statuses too_few (docs/report.md, "factor_inner"). */
         const uint32_t bulk = RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_TAILS;
+        /* A pooled ESD is the union of P independent spectra: no single matrix (no vectors,
+         * no replica), and the MP edge, level statistics and law selection of one matrix do not
+         * describe a union; only basic, alpha and tails run (docs/report.md). */
+        const uint32_t one_matrix = RMTK_STATS_MP | RMTK_STATS_LEVELS | RMTK_STATS_VECTORS |
+                                    RMTK_STATS_NULL | RMTK_STATS_LAWS;
         for (size_t s = 0; !st && s < rmtk__nstages; s++) {
             uint32_t f = rmtk__stages[s].stats;
-            if ((a->p.stats & f) && !(product && (f & bulk)))
+            if ((a->p.stats & f) && !(product && (f & bulk)) && !(pooled && (f & one_matrix)))
                 st = rmtk__stages[s].run(&c);
+        }
+        if (pooled) {
+            e->values[COL_CONV_POOLED] = (double)e->e.pooled;
+            e->values[COL_MP_FIT_STATUS] = e->values[COL_MP_PAPER_STATUS] = RMTK_STAT_TOO_FEW;
+            e->values[COL_LEVELS_STATUS] = RMTK_STAT_TOO_FEW;
         }
         if (product) {
             e->values[COL_FACTOR_INNER] = (double)e->e.inner;

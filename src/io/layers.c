@@ -2,7 +2,8 @@
  * layers.c: from a model's tensor index to the list of matrices to analyse, and strided views of
  * them. The rules (documented in rmtk.h and docs/formats.md): 2-D tensors as stored; 3-D as a
  * stack of matrices; 4-D convolution kernels (out, in, kh, kw) flattened to (out, in*kh*kw) or
- * split into kh*kw per-position (out, in) matrices; 5-D and up as (shape[0], rest). Everything
+ * split into kh*kw per-position (out, in) matrices, or one entry pooling those (WeightWatcher's
+ * pooled ESD: the analysis views each slice); 5-D and up as (shape[0], rest). Everything
  * else becomes a skipped entry whose reason names the values. Views carry strides, so slices of
  * stacks and kernels and Fortran-ordered data are used in place without copies;
  * rmtk_matrix_to_double gathers any view into row-major doubles, walking the source in its
@@ -673,6 +674,10 @@ static int extract(rmtk_layers *l, const ctx *c, const rmtk_tensor_info *ti, siz
         rows = ti->shape[0];
         cols = ti->shape[1];
         sliced = 1;
+    } else if (ti->ndim == 4 && p->conv_mode == RMTK_CONV_POOLED) {
+        count = ti->shape[2] * ti->shape[3]; /* one entry pooling its count slices */
+        rows = ti->shape[0];
+        cols = ti->shape[1];
     } else {
         rows = ti->shape[0];
         cols = (int64_t)(ti->numel / (uint64_t)rows);
@@ -687,8 +692,12 @@ static int extract(rmtk_layers *l, const ctx *c, const rmtk_tensor_info *ti, siz
                                : "");
         return push(l, ti, i, -1, rows, cols, RMTK_SKIP_SMALL, why);
     }
-    if (!sliced)
-        return push(l, ti, i, -1, rows, cols, RMTK_SKIP_NONE, "");
+    if (!sliced) {
+        int st = push(l, ti, i, -1, rows, cols, RMTK_SKIP_NONE, "");
+        if (!st && ti->ndim == 4 && p->conv_mode == RMTK_CONV_POOLED)
+            l->e[l->n - 1].pooled = count;
+        return st;
+    }
     for (int64_t k = 0; k < count; k++) {
         int st = push(l, ti, i, k, rows, cols, RMTK_SKIP_NONE, "");
         if (st)
@@ -868,7 +877,8 @@ int rmtk_layers_alloc(rmtk_model *m, const rmtk_extract_params *p, rmtk_layers *
     rmtk_extract_params def = rmtk_extract_params_default();
     if (!p)
         p = &def;
-    if (p->conv_mode != RMTK_CONV_FLATTEN && p->conv_mode != RMTK_CONV_SLICES)
+    if (p->conv_mode != RMTK_CONV_FLATTEN && p->conv_mode != RMTK_CONV_SLICES &&
+        p->conv_mode != RMTK_CONV_POOLED)
         return rmtk__fail(m->errmsg, RMTK_ERR_ARG, "conv_mode %d is not a rmtk_conv_mode",
                           (int)p->conv_mode);
     if (p->min_side < 0)
@@ -988,6 +998,10 @@ int rmtk_layers_view(rmtk_model *m, const rmtk_matrix_entry *e, rmtk_matrix_view
     if (e->inner > 0)
         return rmtk__fail(m->errmsg, RMTK_ERR_ARG, "'%s' is a product of two factors: view them "
                           "with rmtk_layers_factor_view", e->name);
+    if (e->pooled > 0 && (e->slice < 0 || e->slice >= e->pooled))
+        return rmtk__fail(m->errmsg, RMTK_ERR_ARG, "'%s' pools %lld kernel slices: view slice k "
+                          "(0 <= k < %lld) through a copy of the entry with slice = k", e->name,
+                          (long long)e->pooled, (long long)e->pooled);
     rmtk_tensor_info ti;
     int st = rmtk_model_tensor_info(m, e->tensor, &ti);
     if (st)

@@ -9,7 +9,9 @@
  *    (typically O(log^2 n) work each instead of the O(n) of the peers), the semi-parametric
  *    bootstrap p-value (threaded, identical for any thread count) and Vuong likelihood-ratio
  *    tests against four alternatives fitted by maximum likelihood.
- *  - WeightWatcher's default alpha on lambda = sigma^2, reproduced so numbers compare.
+ *  - WeightWatcher's default alpha on lambda = sigma^2, reproduced so numbers compare, its
+ *    fit variants, and its truncated power law (fit='TPL' / 'E_TPL') with the likelihood-ratio
+ *    test against the power law.
  *  - One per-matrix entry point for `rmtk analyze`.
  * REF: methods.md 1.4 G-H, 4.10; Clauset, Shalizi, Newman, SIAM Rev. 51 (2009) 661; Hill, Ann.
  * Stat. 3 (1975) 1163; Vuong, Econometrica 57 (1989) 307. The maths is in docs/methods/tails.md.
@@ -1358,6 +1360,7 @@ rmtk_ww_params rmtk_ww_params_default(void)
     p.max_fingers = 10;
     p.finger_thresh = 1.0;
     p.xmax_clip = 0;
+    p.fit = RMTK_WW_FIT_PL;
     return p;
 }
 
@@ -1535,6 +1538,390 @@ int rmtk_ww_fit_ex(const double *lam, size_t n, const rmtk_ww_params *p, rmtk_ww
     }
     rmtk__free(a);
     return st;
+}
+
+/* =========================================================================================== */
+/* WeightWatcher's truncated power law (fit='TPL' / 'E_TPL')                                    */
+/* =========================================================================================== */
+
+/* REF: weightwatcher 0.7.5 WeightWatcher.fit_powerlaw / WW_powerlaw.pl_fit: fit='TPL' calls
+ * powerlaw.Fit(evals[evals > 1e-5], distribution='truncated_power_law',
+ * xmin_distribution='truncated_power_law'), fit='E_TPL' the same with fix_fingers='xmin_peak'
+ * (xmin range from the ESD's peak); powerlaw 1.5 (Alstott, Bullmore, Plenz, PLoS ONE 9 (2014)
+ * e85777) Truncated_Power_Law, Fit.find_xmin, loglikelihood_ratio; Clauset, Shalizi, Newman,
+ * SIAM Rev. 51 (2009) 661, Sec. 5 and Appendix; Vuong, Econometrica 57 (1989) 307. Read for the
+ * algorithm, rewritten here (docs/methods/tails.md, "Truncated power law").
+ *
+ * Model on x >= xmin: p(x) = x^-alpha e^{-lambda x} / Z, Z = int_xmin^inf t^-alpha e^{-lambda t}dt
+ * = lambda^{alpha-1} Gamma(1 - alpha, lambda xmin) (upper incomplete gamma function; powerlaw's
+ * normaliser, mpmath.gammainc). In units y = x/xmin, c = lambda xmin:
+ *   I(alpha, c) = int_1^inf y^-alpha e^{-c y} dy = e^{-c} r(1 - alpha, c),
+ *   r(s, z) = Gamma(s, z) z^-s e^z (the scaled upper incomplete gamma, O(1/z), no overflow),
+ *   ln p(x_i) = -alpha ln y_i - c (y_i - 1) - ln r(1 - alpha, c) - ln xmin,
+ *   1 - F(x) = y^{1-alpha} e^{-c (y - 1)} r(1 - alpha, c y) / r(1 - alpha, c),
+ * so the log-likelihood depends on the data only through A = mean ln y, B = mean y. */
+
+/* r(s, z) = Gamma(s, z) z^-s e^z for real s <= 1 and z > 0.
+ *  z >= 2: Legendre's continued fraction Gamma(s,z) = e^-z z^s / (z+1-s- 1(1-s)/(z+3-s- 2(2-s)/
+ *    (z+5-s- ...))), modified Lentz (Numerical Recipes 6.2), converges for every real s.
+ *  z < 2: s0 = s if s > 0, else s - ceil(s) in (-1, 0]; the series
+ *    Gamma(s0, z) = (Gamma(1+s0) - 1)/s0 - (z^s0 - 1)/s0 - sum_{k>=1} (-1)^k z^{s0+k}/(k!(s0+k))
+ *    (Gamma(s0) - gamma(s0, z) with the k = 0 term of gamma(s0, z) = sum (-1)^k z^{s0+k}/(k!(s0+k))
+ *    joined to Gamma(s0) = Gamma(1+s0)/s0; at s0 = 0 the limits -Euler's gamma and ln z, which
+ *    give E1(z)), then the downward recurrence Gamma(t, z) = (Gamma(t+1, z) - z^t e^-z)/t, i.e.
+ *    r(t) = (z r(t+1) - 1)/t, t = s0-1, ..., s. For t <= -1 and z < 2 the subtracted terms are
+ *    at most ~0.7 of each other (Gamma(t+1,z) <= z^t e^-z for t < 0), so no digits are lost.
+ * REF: Abramowitz & Stegun 6.5.29-32; DLMF 8.7.3, 8.9.2, 8.8.2. */
+static double gamma_upper_scaled(double s, double z)
+{
+    if (z >= 2.0) {
+        const double tiny = 1e-300;
+        double b = z + 1.0 - s, c = 1.0 / tiny, d = 1.0 / b, h = d;
+        for (int i = 1; i < 10000; i++) {
+            double an = -(double)i * ((double)i - s);
+            b += 2.0;
+            d = an * d + b;
+            if (fabs(d) < tiny)
+                d = tiny;
+            c = b + an / c;
+            if (fabs(c) < tiny)
+                c = tiny;
+            d = 1.0 / d;
+            double del = d * c;
+            h *= del;
+            if (fabs(del - 1.0) < 1e-16)
+                break;
+        }
+        return h;
+    }
+    double s0 = s > 0.0 ? s : s - ceil(s);
+    double lz = log(z);
+    double g1 = s0 == 0.0 ? -0.57721566490153286061 : expm1(lgamma(1.0 + s0)) / s0;
+    double p1 = s0 == 0.0 ? lz : expm1(s0 * lz) / s0;
+    double sum = 0.0, term = 1.0; /* term = (-z)^k / k! */
+    for (int k = 1; k < 200; k++) {
+        term *= -z / (double)k;
+        double add = term / (s0 + (double)k);
+        sum += add;
+        if (fabs(add) < 1e-18 * fabs(sum))
+            break;
+    }
+    /* sum_{k>=1} (-1)^k z^{s0+k}/(k!(s0+k)) = z^s0 * sum */
+    double g = g1 - p1 - exp(s0 * lz) * sum; /* Gamma(s0, z) */
+    double r = g * exp(z - s0 * lz);
+    for (double t = s0 - 1.0; t >= s - 0.5; t -= 1.0)
+        r = (z * r - 1.0) / t;
+    return r;
+}
+
+/* ln I(alpha, c) = -c + ln r(1 - alpha, c) for c > 0; the power law -ln(alpha - 1) at c = 0. */
+static double tpl_log_norm(double alpha, double c)
+{
+    if (c == 0.0)
+        return alpha > 1.0 ? -log(alpha - 1.0) : INFINITY;
+    return -c + log(gamma_upper_scaled(1.0 - alpha, c));
+}
+
+/* E[ln y] = -d ln I / d alpha by the central difference with step h = 1e-5 (1 + alpha): the
+ * truncation error h^2 |d^3 ln I| / 6 ~ 1e-10 and the rounding error eps |ln I| / h ~ 1e-11. */
+static double tpl_mean_log(double alpha, double c)
+{
+    double h = 1e-5 * (1.0 + fabs(alpha));
+    return -(tpl_log_norm(alpha + h, c) - tpl_log_norm(alpha - h, c)) / (2.0 * h);
+}
+
+/* E[y] = I(alpha - 1, c) / I(alpha, c) = r(2 - alpha, c) / r(1 - alpha, c) (exact); at c = 0 the
+ * power law's (alpha - 1)/(alpha - 2), +inf for alpha <= 2. */
+static double tpl_mean_y(double alpha, double c)
+{
+    if (c == 0.0)
+        return alpha > 2.0 ? (alpha - 1.0) / (alpha - 2.0) : INFINITY;
+    return gamma_upper_scaled(2.0 - alpha, c) / gamma_upper_scaled(1.0 - alpha, c);
+}
+
+/* Root of a decreasing function on [lo, hi] with f(lo) > 0 > f(hi): the Illinois variant of
+ * regula falsi (superlinear, always bracketed), to |hi - lo| <= tol. */
+typedef double (*tpl_fn)(double x, const void *ctx);
+static double illinois(tpl_fn f, const void *ctx, double lo, double flo, double hi, double fhi,
+                       double tol)
+{
+    int side = 0;
+    for (int it = 0; it < 200 && hi - lo > tol; it++) {
+        double x = (lo * fhi - hi * flo) / (fhi - flo);
+        if (!(x > lo && x < hi))
+            x = 0.5 * (lo + hi);
+        double fx = f(x, ctx);
+        if (fx > 0.0) {
+            lo = x;
+            flo = fx;
+            if (side == 1)
+                fhi *= 0.5;
+            side = 1;
+        } else if (fx < 0.0) {
+            hi = x;
+            fhi = fx;
+            if (side == -1)
+                flo *= 0.5;
+            side = -1;
+        } else {
+            return x;
+        }
+    }
+    return 0.5 * (lo + hi);
+}
+
+typedef struct {
+    double A, B; /* mean ln y, mean y of the tail */
+    double c;
+} tpl_ctx;
+
+/* d/dalpha of the mean log-likelihood -alpha A - c (B - 1) - ln r(1 - alpha, c): E[ln y] - A,
+ * decreasing in alpha (the log-likelihood is concave: an exponential family in (alpha, c)). */
+static double tpl_dalpha(double alpha, const void *v)
+{
+    const tpl_ctx *t = v;
+    return tpl_mean_log(alpha, t->c) - t->A;
+}
+
+/* The MLE of alpha >= 1 at fixed c (powerlaw keeps alpha > 1: out-of-range parameters get the
+ * likelihood 1e-308 per value). At c = 0 the power law's 1 + 1/A. */
+static double tpl_alpha_at(const tpl_ctx *t)
+{
+    if (t->c == 0.0)
+        return 1.0 + 1.0 / t->A;
+    double f1 = tpl_dalpha(1.0, t);
+    if (!(f1 > 0.0))
+        return 1.0;
+    double lo = 1.0, hi = 1.0 + 1.0 / t->A, fhi;
+    if (hi < 2.0)
+        hi = 2.0;
+    for (int i = 0; i < 60 && (fhi = tpl_dalpha(hi, t)) > 0.0; i++) {
+        lo = hi;
+        f1 = fhi;
+        hi = 1.0 + 2.0 * (hi - 1.0);
+    }
+    return illinois(tpl_dalpha, t, lo, f1, hi, fhi, 1e-13 * hi);
+}
+
+/* Profile slope in u = ln c: dP/dc = E[y](alpha*(c), c) - B (envelope theorem), decreasing. */
+static double tpl_dlogc(double u, const void *v)
+{
+    tpl_ctx t = *(const tpl_ctx *)v;
+    t.c = exp(u);
+    double a = tpl_alpha_at(&t);
+    return tpl_mean_y(a, t.c) - t.B;
+}
+
+/* The MLE of (alpha >= 1, c >= 0) from A = mean ln y > 0, B = mean y > 1: the profile
+ * likelihood P(c) = max_alpha L(alpha, c) is concave; c = 0 when P'(0) = E_PL[y] - B <= 0, else
+ * the root of P'(ln c) bracketed by halving/doubling from c = 1/B (powerlaw's start,
+ * lambda = 1/mean x), solved to 1e-13 in ln c. */
+static void tpl_mle(double A, double B, double *alpha, double *c)
+{
+    tpl_ctx t = {A, B, 0.0};
+    double a0 = tpl_alpha_at(&t);
+    if (!(tpl_mean_y(a0, 0.0) - B > 0.0)) {
+        *alpha = a0;
+        *c = 0.0;
+        return;
+    }
+    double u = -log(B), f = tpl_dlogc(u, &t);
+    double lo, hi, flo, fhi;
+    if (f > 0.0) {
+        lo = u;
+        flo = f;
+        hi = u + 1.0;
+        while ((fhi = tpl_dlogc(hi, &t)) > 0.0 && hi < 700.0) {
+            lo = hi;
+            flo = fhi;
+            hi += 2.0 * (hi - u);
+        }
+    } else {
+        hi = u;
+        fhi = f;
+        lo = u - 1.0;
+        while ((flo = tpl_dlogc(lo, &t)) <= 0.0 && lo > -700.0) {
+            hi = lo;
+            fhi = flo;
+            lo -= 2.0 * (u - lo);
+        }
+        if (flo <= 0.0) { /* the slope stays negative down to c ~ e^-700: c = 0 */
+            *alpha = a0;
+            *c = 0.0;
+            return;
+        }
+    }
+    double uu = illinois(tpl_dlogc, &t, lo, flo, hi, fhi, 1e-13 * (1.0 + fabs(lo)));
+    t.c = exp(uu);
+    *alpha = tpl_alpha_at(&t);
+    *c = t.c;
+}
+
+/* KS distance of the fitted TPL on the tail x[s..n) (ascending), as powerlaw's
+ * Distribution.KS with a parent Fit: at each distinct value x_j >= xmin (j its first index), the
+ * lower ECDF (j - s)/m against F(x_j); D = max |F - ECDF|. */
+static double tpl_ks(const double *x, size_t n, size_t s, double alpha, double c)
+{
+    size_t m = n - s;
+    double xmin = x[s], r0 = c > 0.0 ? gamma_upper_scaled(1.0 - alpha, c) : 0.0, d = 0.0;
+    for (size_t j = s; j < n; j++) {
+        if (j > s && x[j] == x[j - 1])
+            continue;
+        double y = x[j] / xmin, sf;
+        if (c > 0.0)
+            sf = exp((1.0 - alpha) * log(y) - c * (y - 1.0)) *
+                 (gamma_upper_scaled(1.0 - alpha, c * y) / r0);
+        else
+            sf = exp((1.0 - alpha) * log(y));
+        double dev = fabs((1.0 - sf) - (double)(j - s) / (double)m);
+        if (dev > d)
+            d = dev;
+    }
+    return d;
+}
+
+static rmtk_tpl_fit tpl_unset(int reason)
+{
+    rmtk_tpl_fit f;
+    memset(&f, 0, sizeof f);
+    f.reason = reason;
+    f.alpha = f.lambda = f.xmin = f.ks_d = f.pl_alpha = NAN;
+    f.lr = f.lr_norm = f.p = NAN;
+    return f;
+}
+
+int rmtk_tpl_fit_run(const double *lam, size_t n, const rmtk_ww_params *p, rmtk_tpl_fit *out)
+{
+    if (!lam || !out || !p || (p->fit != RMTK_WW_FIT_TPL && p->fit != RMTK_WW_FIT_E_TPL) ||
+        p->xmax_clip < 0 || (p->fit == RMTK_WW_FIT_E_TPL && p->xmax_clip > 0))
+        return RMTK_ERR_ARG;
+    for (size_t i = 0; i < n; i++)
+        if (isnan(lam[i]))
+            return RMTK_ERR_ARG;
+    *out = tpl_unset(RMTK_TAIL_TOO_FEW);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m += lam[i] > WW_THRESHOLD && isfinite(lam[i]);
+    double *a = rmtk__malloc_array(m ? m : 1, sizeof *a);
+    if (!a)
+        return RMTK_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (lam[i] > WW_THRESHOLD && isfinite(lam[i]))
+            a[k++] = lam[i];
+    rmtk_sort(a, m);
+    if ((size_t)p->xmax_clip > m / 2) {
+        rmtk__free(a);
+        return RMTK_ERR_ARG;
+    }
+    m -= (size_t)p->xmax_clip;
+    if (m < 2) {
+        rmtk__free(a);
+        return RMTK_ERR_NUMERIC;
+    }
+    /* Candidates (powerlaw 1.5 Fit.find_xmin): the distinct values, the largest excluded; for
+     * E_TPL only those in [log10(0.95 peak), 1.5 peak] (WeightWatcher's xmin range, as for
+     * xmin_peak), the largest distinct value in that range excluded (unique(possible)[:-1]). */
+    size_t s_lo = 0, s_hi = m; /* candidate indices in [s_lo, s_hi) */
+    if (p->fit == RMTK_WW_FIT_E_TPL) {
+        size_t count[100];
+        double peak = ww_peak(a, m, count);
+        double lo = log10(0.95 * peak), hi = 1.5 * peak;
+        while (s_lo < m && a[s_lo] < lo)
+            s_lo++;
+        s_hi = s_lo;
+        while (s_hi < m && a[s_hi] <= hi)
+            s_hi++;
+        if (s_hi > s_lo) { /* drop the last distinct value of the range */
+            double last = a[s_hi - 1];
+            while (s_hi > s_lo && a[s_hi - 1] == last)
+                s_hi--;
+        }
+    } else {
+        double last = a[m - 1];
+        while (s_hi > 0 && a[s_hi - 1] == last)
+            s_hi--;
+    }
+    /* suffix sums of ln x and x, in long double */
+    long double *sl = rmtk__malloc_array(m + 1, sizeof *sl);
+    long double *sx = rmtk__malloc_array(m + 1, sizeof *sx);
+    if (!sl || !sx) {
+        rmtk__free(a);
+        rmtk__free(sl);
+        rmtk__free(sx);
+        return RMTK_ERR_NOMEM;
+    }
+    sl[m] = sx[m] = 0.0L;
+    for (size_t i = m; i-- > 0;) {
+        sl[i] = sl[i + 1] + (long double)log(a[i]);
+        sx[i] = sx[i + 1] + (long double)a[i];
+    }
+    int found = 0;
+    size_t best_s = 0;
+    double best_d = INFINITY, best_a = NAN, best_c = NAN;
+    for (size_t s = s_lo; s < s_hi; s++) {
+        if (s > 0 && a[s] == a[s - 1])
+            continue;
+        size_t mt = m - s;
+        double xmin = a[s];
+        double A = (double)((sl[s] - (long double)mt * (long double)log(xmin)) / (long double)mt);
+        double B = (double)(sx[s] / ((long double)mt * (long double)xmin));
+        if (!(A > 0.0) || !(B > 1.0))
+            continue;
+        double alpha, c;
+        tpl_mle(A, B, &alpha, &c);
+        double d = tpl_ks(a, m, s, alpha, c);
+        if (d < best_d) { /* first minimum, as numpy.argmin */
+            best_d = d;
+            best_s = s;
+            best_a = alpha;
+            best_c = c;
+            found = 1;
+        }
+    }
+    if (!found) {
+        out->reason = s_hi > s_lo ? RMTK_TAIL_DEGENERATE : RMTK_TAIL_TOO_FEW;
+        rmtk__free(a);
+        rmtk__free(sl);
+        rmtk__free(sx);
+        return RMTK_ERR_NUMERIC;
+    }
+    size_t mt = m - best_s;
+    double xmin = a[best_s];
+    out->reason = RMTK_TAIL_OK;
+    out->alpha = best_a;
+    out->lambda = best_c / xmin;
+    out->xmin = xmin;
+    out->ks_d = best_d;
+    out->n_tail = mt;
+    /* The power law at the same xmin (powerlaw's fit.power_law: 1 + m / sum ln(x/xmin)) and the
+     * nested likelihood-ratio test (powerlaw's distribution_compare('truncated_power_law',
+     * 'power_law'): R = sum (ln p_TPL - ln p_PL), p = 1 - chi2_1.cdf(2|R|) = erfc(sqrt|R|);
+     * normalised R / (sd sqrt(m)) with sd^2 the (1/m) variance of the pointwise differences. */
+    double A = (double)((sl[best_s] - (long double)mt * (long double)log(xmin)) / (long double)mt);
+    double apl = 1.0 + 1.0 / A;
+    out->pl_alpha = apl;
+    /* ln p(y) = -alpha ln y - c y - ln I(alpha, c) (TPL), ln(alpha_pl - 1) - alpha_pl ln y (PL) */
+    double ln_tpl = tpl_log_norm(best_a, best_c), ln_pl = -log(apl - 1.0);
+    long double sum = 0.0L;
+    for (size_t i = best_s; i < m; i++) {
+        double y = a[i] / xmin, ly = log(y);
+        sum += (-best_a * ly - best_c * y - ln_tpl) - (-apl * ly - ln_pl);
+    }
+    double r = (double)sum, mean = (double)(sum / (long double)mt), var = 0.0;
+    for (size_t i = best_s; i < m; i++) { /* second pass: the variance without cancellation */
+        double y = a[i] / xmin, ly = log(y);
+        double di = (-best_a * ly - best_c * y - ln_tpl) - (-apl * ly - ln_pl) - mean;
+        var += di * di;
+    }
+    var /= (double)mt;
+    out->lr = r;
+    out->lr_norm = var > 0.0 && best_c > 0.0 ? r / sqrt((double)mt * var) : 0.0;
+    out->p = best_c > 0.0 ? erfc(sqrt(fabs(r))) : 1.0;
+    rmtk__free(a);
+    rmtk__free(sl);
+    rmtk__free(sx);
+    return RMTK_OK;
 }
 
 /* =========================================================================================== */
