@@ -61,6 +61,20 @@ const char *cli_safe(const char *s, char *buf, size_t size);
 /* s as a JSON string to f: control characters escaped, bytes that are not UTF-8 as U+FFFD. */
 void cli_json_string(FILE *f, const char *s);
 
+/* ---- 1-D data (cli-util.c; rmtk tail, rmtk fitlaw) ---------------------------------------- */
+int cli_has_suffix(const char *s, const char *suffix);
+/* The numbers of a text file (path, or stdin for "-"): one per line, '#' starts a comment, blank
+ * lines are skipped; a token that is not a finite number is an error naming file, line and
+ * token. With excluded non-NULL, values <= 0 are left out and counted there. *x malloc'ed (free
+ * it). Errors printed; returns an rmtk status. */
+int cli_read_numbers(const char *path, double **x, size_t *n, size_t *excluded);
+/* The entries of tensor idx of m, flattened and converted to double, the same way (a
+ * non-finite entry is an error naming path, tensor and element; excluded as above). */
+int cli_read_tensor_values(const char *path, rmtk_model *m, size_t idx, double **x, size_t *n,
+                           size_t *excluded);
+/* A JSON number ("%.17g"), or null when v is not finite. */
+void cli_json_number(FILE *f, double v);
+
 /* ---- reading a saved report.json (plot-util.c) -------------------------------------------- */
 /* Parses path; checks the schema. Prints "rmtk: ..." and returns a status on error. */
 int cli_report_load(const char *path, cJSON **out);
