@@ -549,3 +549,32 @@ void cli_json_number(FILE *f, double v)
     else
         fputs("null", f);
 }
+
+/* ---- options shared by analyze, compare and track ----------------------------------------- */
+
+int cli_analysis_option(int argc, char **argv, int *i, rmtk_analysis_params *p, int *status)
+{
+    const char *a = argv[*i], *v;
+    int64_t iv;
+    int st = RMTK_OK;
+    if (strcmp(a, "--include") == 0) {
+        st = cli_optarg(argc, argv, i, &p->extract.include);
+    } else if (strcmp(a, "--exclude") == 0) {
+        st = cli_optarg(argc, argv, i, &p->extract.exclude);
+    } else if (strcmp(a, "--min-side") == 0) {
+        if (!(st = cli_optarg(argc, argv, i, &v)) &&
+            !(st = cli_parse_i64(a, v, 1, INT64_MAX, &iv)))
+            p->extract.min_side = iv;
+    } else if (strcmp(a, "--threads") == 0) {
+        if (!(st = cli_optarg(argc, argv, i, &v)) && !(st = cli_parse_i64(a, v, 1, 4096, &iv)))
+            p->threads = (int32_t)iv;
+    } else if (strcmp(a, "--seed") == 0) {
+        st = cli_optarg(argc, argv, i, &v);
+        if (!st)
+            st = cli_parse_u64(a, v, &p->seed);
+    } else {
+        return 0;
+    }
+    *status = st;
+    return 1;
+}

@@ -222,6 +222,11 @@ int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
 int cli_parse_i64_list(const char *opt, const char *s, int64_t *out, size_t cap, size_t *n);
 /* The value of an option that takes one: advances *i; error if argv ends. */
 int cli_optarg(int argc, char **argv, int *i, const char **val);
+/* The options that rmtk analyze, compare and track share, into p: --include REGEX, --exclude
+ * REGEX, --min-side N (p->extract), --threads N, --seed N. Returns 1 when argv[*i] is one of them
+ * (consumed with its value, *i advanced; *status RMTK_OK, or RMTK_ERR_ARG for a bad or missing
+ * value, printed), 0 when it is not (*status untouched). */
+int cli_analysis_option(int argc, char **argv, int *i, rmtk_analysis_params *p, int *status);
 /* --stats LIST: comma-separated basic, mp, levels, vectors, null, tails, all. */
 int cli_parse_stats(const char *s, uint32_t *out);
 /* The whole file, NUL-terminated (length in *len); NULL with errno set on failure (nothing
