@@ -578,3 +578,35 @@ int cli_analysis_option(int argc, char **argv, int *i, rmtk_analysis_params *p, 
     *status = st;
     return 1;
 }
+
+int cli_matrix_spectrum(const char *path, rmtk_model *m, const rmtk_matrix_entry *pick,
+                        double **x, size_t *n)
+{
+    rmtk_matrix_view view;
+    rmtk_spectrum_params sp = rmtk_spectrum_params_default();
+    rmtk_spectrum_plan *plan = NULL;
+    double *v = NULL;
+    int st = rmtk_layers_view(m, pick, &view);
+    if (st) {
+        cli_error("%s", rmtk_model_errmsg(m));
+        return st;
+    }
+    if ((st = rmtk_spectrum_plan_alloc(view.rows, view.cols, &sp, &plan))) {
+        cli_error("cannot plan a %lld x %lld spectrum: %s", (long long)view.rows,
+                  (long long)view.cols, rmtk_status_str(st));
+        return st;
+    }
+    size_t k = (size_t)(view.rows < view.cols ? view.rows : view.cols);
+    v = malloc((k ? k : 1) * sizeof *v);
+    if (!v) {
+        st = RMTK_ERR_NOMEM;
+    } else if ((st = rmtk_spectrum_execute(plan, view, v, NULL, NULL, NULL))) {
+        cli_error("%s: tensor '%s': %s", path, pick->name, rmtk_spectrum_errmsg(plan));
+        free(v);
+    } else {
+        *x = v;
+        *n = k;
+    }
+    rmtk_spectrum_plan_free(plan);
+    return st;
+}

@@ -72,6 +72,10 @@ int cli_read_numbers(const char *path, double **x, size_t *n, size_t *excluded);
  * non-finite entry is an error naming path, tensor and element; excluded as above). */
 int cli_read_tensor_values(const char *path, rmtk_model *m, size_t idx, double **x, size_t *n,
                            size_t *excluded);
+/* The singular values of the matrix pick of m (an entry of rmtk_layers), largest first, in *x
+ * (malloc'ed, *n = min(rows, cols)), with the default spectrum parameters; errors printed. */
+int cli_matrix_spectrum(const char *path, rmtk_model *m, const rmtk_matrix_entry *pick,
+                        double **x, size_t *n);
 /* A JSON number ("%.17g"), or null when v is not finite. */
 void cli_json_number(FILE *f, double v);
 

@@ -48,7 +48,6 @@ static int read_tensor(const char *path, const char *name, int64_t slice, double
 {
     rmtk_model *m = NULL;
     rmtk_layers *l = NULL;
-    rmtk_spectrum_plan *plan = NULL;
     double *v = NULL;
     size_t idx = 0;
     int st = rmtk_model_open(path, &m);
@@ -98,28 +97,8 @@ static int read_tensor(const char *path, const char *name, int64_t slice, double
         st = RMTK_ERR_ARG;
         goto done;
     }
-    rmtk_matrix_view view;
-    rmtk_spectrum_params sp = rmtk_spectrum_params_default();
-    if ((st = rmtk_layers_view(m, &pick, &view))) {
-        cli_error("%s", rmtk_model_errmsg(m));
+    if ((st = cli_matrix_spectrum(path, m, &pick, &v, n)))
         goto done;
-    }
-    if ((st = rmtk_spectrum_plan_alloc(view.rows, view.cols, &sp, &plan))) {
-        cli_error("cannot plan a %lld x %lld spectrum: %s", (long long)view.rows,
-                  (long long)view.cols, rmtk_status_str(st));
-        goto done;
-    }
-    size_t k = (size_t)(view.rows < view.cols ? view.rows : view.cols);
-    v = malloc((k ? k : 1) * sizeof *v);
-    if (!v) {
-        st = RMTK_ERR_NOMEM;
-        goto done;
-    }
-    if ((st = rmtk_spectrum_execute(plan, view, v, NULL, NULL, NULL))) {
-        cli_error("%s: tensor '%s': %s", path, pick.name, rmtk_spectrum_errmsg(plan));
-        goto done;
-    }
-    *n = k;
     *rows = pick.rows;
     *cols = pick.cols;
     snprintf(what, what_n, "lambda = sigma^2 / max(N, M) of %s (%lld x %lld)", pick.name,
@@ -129,7 +108,6 @@ ok:
     v = NULL;
 done:
     free(v);
-    rmtk_spectrum_plan_free(plan);
     rmtk_layers_free(l);
     rmtk_model_close(m);
     return st;

@@ -72,8 +72,6 @@ static int tensor_spectrum(const char *path, rmtk_model *m, size_t idx, int64_t 
     ep.fused = RMTK_FUSED_KEEP;
     ep.min_side = 1;
     rmtk_layers *l = NULL;
-    rmtk_spectrum_params sp = rmtk_spectrum_params_default();
-    rmtk_spectrum_plan *plan = NULL;
     double *sv = NULL;
     int st = rmtk_layers_alloc(m, &ep, &l);
     if (st) {
@@ -109,36 +107,16 @@ static int tensor_spectrum(const char *path, rmtk_model *m, size_t idx, int64_t 
     }
     stage("%s: a %lld x %lld matrix: computing its singular values", pick.name,
           (long long)pick.rows, (long long)pick.cols);
-    rmtk_matrix_view view;
-    if ((st = rmtk_layers_view(m, &pick, &view))) {
-        cli_error("%s", rmtk_model_errmsg(m));
+    if ((st = cli_matrix_spectrum(path, m, &pick, &sv, n)))
         goto done;
-    }
-    if ((st = rmtk_spectrum_plan_alloc(view.rows, view.cols, &sp, &plan))) {
-        cli_error("cannot plan a %lld x %lld spectrum: %s", (long long)view.rows,
-                  (long long)view.cols, rmtk_status_str(st));
-        goto done;
-    }
-    size_t k = (size_t)(view.rows < view.cols ? view.rows : view.cols);
-    sv = malloc((k ? k : 1) * sizeof *sv);
-    if (!sv) {
-        st = RMTK_ERR_NOMEM;
-        goto done;
-    }
-    if ((st = rmtk_spectrum_execute(plan, view, sv, NULL, NULL, NULL))) {
-        cli_error("%s: tensor '%s': %s", path, pick.name, rmtk_spectrum_errmsg(plan));
-        goto done;
-    }
     snprintf(what, what_n,
              "lambda = sigma^2, the squared singular values of %s (%lld x %lld; --entries: its "
              "raw entries)",
              pick.name, (long long)pick.rows, (long long)pick.cols);
     *x = sv;
     sv = NULL;
-    *n = k;
 done:
     free(sv);
-    rmtk_spectrum_plan_free(plan);
     rmtk_layers_free(l);
     return st;
 }
