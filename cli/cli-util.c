@@ -4,7 +4,9 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,4 +421,192 @@ void cli_unknown_tensor(const char *file, const rmtk_model *m, const char *name)
                   name, list, file, nt);
     else
         cli_error("%s: no tensor named '%s'; the file holds no tensors", file, name);
+}
+
+/* ---- 1-D data (rmtk tail, rmtk fitlaw) ------------------------------------------------------ */
+
+int cli_has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Keeps d in v (growing it): all values, or with excluded only d > 0 (the others counted). */
+static int keep_value(double d, double **v, size_t *len, size_t *cap, size_t *excluded)
+{
+    if (excluded && !(d > 0.0)) {
+        (*excluded)++;
+        return RMTK_OK;
+    }
+    if (*len == *cap) {
+        double *nv = realloc(*v, 2 * *cap * sizeof **v);
+        if (!nv)
+            return RMTK_ERR_NOMEM;
+        *v = nv;
+        *cap *= 2;
+    }
+    (*v)[(*len)++] = d;
+    return RMTK_OK;
+}
+
+int cli_read_numbers(const char *path, double **x, size_t *n, size_t *excluded)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "r");
+    if (!f) {
+        cli_error("%s: cannot open: %s", path, strerror(errno));
+        return RMTK_ERR_IO;
+    }
+    size_t cap = 1024, len = 0, lineno = 0;
+    if (excluded)
+        *excluded = 0;
+    double *v = malloc(cap * sizeof *v);
+    char *line = NULL;
+    size_t lcap = 0;
+    int status = v ? RMTK_OK : RMTK_ERR_NOMEM;
+    while (status == RMTK_OK && getline(&line, &lcap, f) >= 0) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *p = line;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == '\0')
+            continue;
+        char *end;
+        errno = 0;
+        double d = strtod(p, &end);
+        char *q = end;
+        while (isspace((unsigned char)*q))
+            q++;
+        if (end == p || *q != '\0' || isnan(d) || isinf(d)) {
+            char *e = p;
+            while (*e && !isspace((unsigned char)*e))
+                e++;
+            *e = '\0';
+            cli_error("%s:%zu: '%s' is not a finite number (one number per line)", path, lineno,
+                      p);
+            status = RMTK_ERR_FORMAT;
+            break;
+        }
+        status = keep_value(d, &v, &len, &cap, excluded);
+    }
+    if (status == RMTK_OK && ferror(f)) {
+        cli_error("%s: read error", path);
+        status = RMTK_ERR_IO;
+    }
+    free(line);
+    if (!is_stdin)
+        fclose(f);
+    if (status != RMTK_OK) {
+        free(v);
+        return status;
+    }
+    *x = v;
+    *n = len;
+    return RMTK_OK;
+}
+
+int cli_read_tensor_values(const char *path, rmtk_model *m, size_t idx, double **x, size_t *n,
+                           size_t *excluded)
+{
+    rmtk_tensor_info ti;
+    rmtk_model_tensor_info(m, idx, &ti);
+    double *v = malloc((ti.numel ? ti.numel : 1) * sizeof *v);
+    if (!v)
+        return RMTK_ERR_NOMEM;
+    int st = rmtk_model_read_f64(m, idx, v, ti.numel);
+    if (st) {
+        cli_error("%s", rmtk_model_errmsg(m));
+        free(v);
+        return st;
+    }
+    size_t len = 0, nexcl = 0;
+    for (uint64_t i = 0; i < ti.numel; i++) {
+        if (!isfinite(v[i])) {
+            cli_error("%s: tensor '%s': element %llu is %g (not finite)", path, ti.name,
+                      (unsigned long long)i, v[i]);
+            free(v);
+            return RMTK_ERR_FORMAT;
+        }
+        if (excluded && !(v[i] > 0))
+            nexcl++;
+        else
+            v[len++] = v[i];
+    }
+    if (excluded)
+        *excluded = nexcl;
+    *x = v;
+    *n = len;
+    return RMTK_OK;
+}
+
+void cli_json_number(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.17g", v);
+    else
+        fputs("null", f);
+}
+
+/* ---- options shared by analyze, compare and track ----------------------------------------- */
+
+int cli_analysis_option(int argc, char **argv, int *i, rmtk_analysis_params *p, int *status)
+{
+    const char *a = argv[*i], *v;
+    int64_t iv;
+    int st = RMTK_OK;
+    if (strcmp(a, "--include") == 0) {
+        st = cli_optarg(argc, argv, i, &p->extract.include);
+    } else if (strcmp(a, "--exclude") == 0) {
+        st = cli_optarg(argc, argv, i, &p->extract.exclude);
+    } else if (strcmp(a, "--min-side") == 0) {
+        if (!(st = cli_optarg(argc, argv, i, &v)) &&
+            !(st = cli_parse_i64(a, v, 1, INT64_MAX, &iv)))
+            p->extract.min_side = iv;
+    } else if (strcmp(a, "--threads") == 0) {
+        if (!(st = cli_optarg(argc, argv, i, &v)) && !(st = cli_parse_i64(a, v, 1, 4096, &iv)))
+            p->threads = (int32_t)iv;
+    } else if (strcmp(a, "--seed") == 0) {
+        st = cli_optarg(argc, argv, i, &v);
+        if (!st)
+            st = cli_parse_u64(a, v, &p->seed);
+    } else {
+        return 0;
+    }
+    *status = st;
+    return 1;
+}
+
+int cli_matrix_spectrum(const char *path, rmtk_model *m, const rmtk_matrix_entry *pick,
+                        double **x, size_t *n)
+{
+    rmtk_matrix_view view;
+    rmtk_spectrum_params sp = rmtk_spectrum_params_default();
+    rmtk_spectrum_plan *plan = NULL;
+    double *v = NULL;
+    int st = rmtk_layers_view(m, pick, &view);
+    if (st) {
+        cli_error("%s", rmtk_model_errmsg(m));
+        return st;
+    }
+    if ((st = rmtk_spectrum_plan_alloc(view.rows, view.cols, &sp, &plan))) {
+        cli_error("cannot plan a %lld x %lld spectrum: %s", (long long)view.rows,
+                  (long long)view.cols, rmtk_status_str(st));
+        return st;
+    }
+    size_t k = (size_t)(view.rows < view.cols ? view.rows : view.cols);
+    v = malloc((k ? k : 1) * sizeof *v);
+    if (!v) {
+        st = RMTK_ERR_NOMEM;
+    } else if ((st = rmtk_spectrum_execute(plan, view, v, NULL, NULL, NULL))) {
+        cli_error("%s: tensor '%s': %s", path, pick->name, rmtk_spectrum_errmsg(plan));
+        free(v);
+    } else {
+        *x = v;
+        *n = k;
+    }
+    rmtk_spectrum_plan_free(plan);
+    return st;
 }

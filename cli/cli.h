@@ -61,6 +61,24 @@ const char *cli_safe(const char *s, char *buf, size_t size);
 /* s as a JSON string to f: control characters escaped, bytes that are not UTF-8 as U+FFFD. */
 void cli_json_string(FILE *f, const char *s);
 
+/* ---- 1-D data (cli-util.c; rmtk tail, rmtk fitlaw) ---------------------------------------- */
+int cli_has_suffix(const char *s, const char *suffix);
+/* The numbers of a text file (path, or stdin for "-"): one per line, '#' starts a comment, blank
+ * lines are skipped; a token that is not a finite number is an error naming file, line and
+ * token. With excluded non-NULL, values <= 0 are left out and counted there. *x malloc'ed (free
+ * it). Errors printed; returns an rmtk status. */
+int cli_read_numbers(const char *path, double **x, size_t *n, size_t *excluded);
+/* The entries of tensor idx of m, flattened and converted to double, the same way (a
+ * non-finite entry is an error naming path, tensor and element; excluded as above). */
+int cli_read_tensor_values(const char *path, rmtk_model *m, size_t idx, double **x, size_t *n,
+                           size_t *excluded);
+/* The singular values of the matrix pick of m (an entry of rmtk_layers), largest first, in *x
+ * (malloc'ed, *n = min(rows, cols)), with the default spectrum parameters; errors printed. */
+int cli_matrix_spectrum(const char *path, rmtk_model *m, const rmtk_matrix_entry *pick,
+                        double **x, size_t *n);
+/* A JSON number ("%.17g"), or null when v is not finite. */
+void cli_json_number(FILE *f, double v);
+
 /* ---- reading a saved report.json (plot-util.c) -------------------------------------------- */
 /* Parses path; checks the schema. Prints "rmtk: ..." and returns a status on error. */
 int cli_report_load(const char *path, cJSON **out);
@@ -208,6 +226,11 @@ int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
 int cli_parse_i64_list(const char *opt, const char *s, int64_t *out, size_t cap, size_t *n);
 /* The value of an option that takes one: advances *i; error if argv ends. */
 int cli_optarg(int argc, char **argv, int *i, const char **val);
+/* The options that rmtk analyze, compare and track share, into p: --include REGEX, --exclude
+ * REGEX, --min-side N (p->extract), --threads N, --seed N. Returns 1 when argv[*i] is one of them
+ * (consumed with its value, *i advanced; *status RMTK_OK, or RMTK_ERR_ARG for a bad or missing
+ * value, printed), 0 when it is not (*status untouched). */
+int cli_analysis_option(int argc, char **argv, int *i, rmtk_analysis_params *p, int *status);
 /* --stats LIST: comma-separated basic, mp, levels, vectors, null, tails, all. */
 int cli_parse_stats(const char *s, uint32_t *out);
 /* The whole file, NUL-terminated (length in *len); NULL with errno set on failure (nothing

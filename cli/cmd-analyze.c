@@ -776,11 +776,9 @@ int cmd_analyze(int argc, char **argv)
             p.extract.skip_embeddings = 1;
         } else if (strcmp(a, "--keep-tied") == 0) {
             p.extract.keep_tied = 1;
-        } else if (strcmp(a, "--min-side") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &v)) ||
-                (st = cli_parse_i64(a, v, 1, INT64_MAX, &iv)))
+        } else if (cli_analysis_option(argc, argv, &i, &p, &st)) {
+            if (st)
                 return st;
-            p.extract.min_side = iv;
         } else if (strcmp(a, "--label") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)))
                 return st;
@@ -789,12 +787,6 @@ int cmd_analyze(int argc, char **argv)
                 return RMTK_ERR_ARG;
             }
             labels[nlabels++] = v;
-        } else if (strcmp(a, "--include") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &p.extract.include)))
-                return st;
-        } else if (strcmp(a, "--exclude") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &p.extract.exclude)))
-                return st;
         } else if (strcmp(a, "--base") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &base)))
                 return st;
@@ -821,13 +813,6 @@ int cmd_analyze(int argc, char **argv)
                 return RMTK_ERR_ARG;
             }
             p.max_memory = (uint64_t)(x * mul);
-        } else if (strcmp(a, "--threads") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_i64(a, v, 1, 4096, &iv)))
-                return st;
-            p.threads = (int32_t)iv;
-        } else if (strcmp(a, "--seed") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_u64(a, v, &p.seed)))
-                return st;
         } else if (strcmp(a, "--fix-fingers") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &v)))
                 return st;

@@ -1031,6 +1031,9 @@ int cmd_compare(int argc, char **argv)
         if (cli_is_help(a)) {
             usage(stdout);
             return 0;
+        } else if (cli_analysis_option(argc, argv, &i, &p, &st)) {
+            if (st)
+                return st;
         } else if (strcmp(a, "--out") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &out)))
                 return st;
@@ -1072,24 +1075,6 @@ int cmd_compare(int argc, char **argv)
                 return RMTK_ERR_ARG;
             }
             labels[nlabels++] = v;
-        } else if (strcmp(a, "--include") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &p.extract.include)))
-                return st;
-        } else if (strcmp(a, "--exclude") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &p.extract.exclude)))
-                return st;
-        } else if (strcmp(a, "--min-side") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &v)) ||
-                (st = cli_parse_i64(a, v, 1, INT64_MAX, &iv)))
-                return st;
-            p.extract.min_side = iv;
-        } else if (strcmp(a, "--threads") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_i64(a, v, 1, 4096, &iv)))
-                return st;
-            p.threads = (int32_t)iv;
-        } else if (strcmp(a, "--seed") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_u64(a, v, &p.seed)))
-                return st;
         } else if (strcmp(a, "--no-plots") == 0) {
             plots = 0;
         } else if (strcmp(a, "--quiet") == 0) {

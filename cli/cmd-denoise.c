@@ -39,7 +39,10 @@ static void usage(FILE *f)
             "  --energy F         same as --method energy F\n"
             "  --alpha A          Tracy-Widom level of mp-edge (default 0.05)\n"
             "  --noise S          known noise level (entry standard deviation) for\n"
-            "                     gavish-donoho and shrink (default: estimated per matrix)\n"
+            "                     gavish-donoho and shrink (default: estimated per matrix\n"
+            "                     from the median singular value); --noise mp takes it per\n"
+            "                     matrix from the robust MP fit (at --alpha) and uses the\n"
+            "                     known-noise threshold\n"
             "  --min-values N     leave matrices with fewer than N singular values unchanged\n"
             "                     under gavish-donoho, mp-edge and shrink: too few for a noise\n"
             "                     estimate (default 50, the minimum of the MP fit)\n"
@@ -337,9 +340,16 @@ int cmd_denoise(int argc, char **argv)
                 return RMTK_ERR_ARG;
             }
         } else if (strcmp(a, "--noise") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &v)) ||
-                (st = cli_parse_double(a, v, &c.dp.noise)))
+            if ((st = cli_optarg(argc, argv, &i, &v)))
                 return st;
+            if (strcmp(v, "mp") == 0) {
+                c.dp.noise = 0.0;
+                c.dp.noise_from = RMTK_DENOISE_NOISE_MP;
+                continue;
+            }
+            if ((st = cli_parse_double(a, v, &c.dp.noise)))
+                return st;
+            c.dp.noise_from = RMTK_DENOISE_NOISE_MEDIAN;
             if (!(c.dp.noise > 0.0) || !isfinite(c.dp.noise)) {
                 cli_error("--noise: %s is not a positive number", v);
                 return RMTK_ERR_ARG;
@@ -552,7 +562,12 @@ int cmd_denoise(int argc, char **argv)
             snprintf(val, sizeof val, "%.17g", c.dp.energy);
             st = rmtk_safetensors_writer_metadata(w, "rmtk.denoise.energy", val);
         }
-        if (!st && c.dp.method == RMTK_DENOISE_MP_EDGE) {
+        int mp_noise = c.dp.noise_from == RMTK_DENOISE_NOISE_MP && !(c.dp.noise > 0.0) &&
+                       (c.dp.method == RMTK_DENOISE_GAVISH_DONOHO ||
+                        c.dp.method == RMTK_DENOISE_SHRINK);
+        if (!st && mp_noise)
+            st = rmtk_safetensors_writer_metadata(w, "rmtk.denoise.noise", "mp");
+        if (!st && (c.dp.method == RMTK_DENOISE_MP_EDGE || mp_noise)) {
             snprintf(val, sizeof val, "%.17g", c.dp.alpha);
             st = rmtk_safetensors_writer_metadata(w, "rmtk.denoise.alpha", val);
         }

@@ -9,8 +9,6 @@
  */
 #include "cli.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -43,67 +41,6 @@ static void usage(FILE *f)
             "  --json         one JSON object on stdout\n");
 }
 
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-/* Numbers of a text file (one per line), malloc'd into *x. */
-static int read_text(const char *path, double **x, size_t *n)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f) {
-        cli_error("%s: cannot open: %s", path, strerror(errno));
-        return RMTK_ERR_IO;
-    }
-    size_t cap = 1024, len = 0, lineno = 0;
-    double *v = malloc(cap * sizeof *v);
-    char *line = NULL;
-    size_t lcap = 0;
-    int st = v ? RMTK_OK : RMTK_ERR_NOMEM;
-    while (st == RMTK_OK && getline(&line, &lcap, f) >= 0) {
-        lineno++;
-        char *h = strchr(line, '#');
-        if (h)
-            *h = '\0';
-        char *p = line;
-        while (isspace((unsigned char)*p))
-            p++;
-        if (!*p)
-            continue;
-        char *end;
-        double d = strtod(p, &end);
-        while (isspace((unsigned char)*end))
-            end++;
-        if (end == p || *end || !isfinite(d)) {
-            cli_error("%s:%zu: not a finite number (one number per line)", path, lineno);
-            st = RMTK_ERR_FORMAT;
-            break;
-        }
-        if (len == cap) {
-            double *nv = realloc(v, 2 * cap * sizeof *v);
-            if (!nv) {
-                st = RMTK_ERR_NOMEM;
-                break;
-            }
-            v = nv;
-            cap *= 2;
-        }
-        v[len++] = d;
-    }
-    free(line);
-    if (f != stdin)
-        fclose(f);
-    if (st) {
-        free(v);
-        return st;
-    }
-    *x = v;
-    *n = len;
-    return RMTK_OK;
-}
-
 /* A tensor: a matrix's singular values (*rows, *cols set) or a 1-D tensor's entries
  * (*rows = 0). */
 static int read_tensor(const char *path, const char *name, int64_t slice, double **x, size_t *n,
@@ -111,7 +48,6 @@ static int read_tensor(const char *path, const char *name, int64_t slice, double
 {
     rmtk_model *m = NULL;
     rmtk_layers *l = NULL;
-    rmtk_spectrum_plan *plan = NULL;
     double *v = NULL;
     size_t idx = 0;
     int st = rmtk_model_open(path, &m);
@@ -133,16 +69,8 @@ static int read_tensor(const char *path, const char *name, int64_t slice, double
     rmtk_tensor_info ti;
     rmtk_model_tensor_info(m, idx, &ti);
     if (ti.ndim < 2) {
-        v = malloc((ti.numel ? ti.numel : 1) * sizeof *v);
-        if (!v) {
-            st = RMTK_ERR_NOMEM;
+        if ((st = cli_read_tensor_values(path, m, idx, &v, n, NULL)))
             goto done;
-        }
-        if ((st = rmtk_model_read_f64(m, idx, v, ti.numel))) {
-            cli_error("%s", rmtk_model_errmsg(m));
-            goto done;
-        }
-        *n = ti.numel;
         *rows = 0;
         snprintf(what, what_n, "the entries of %s (eigenvalues)", ti.name);
         goto ok;
@@ -169,28 +97,8 @@ static int read_tensor(const char *path, const char *name, int64_t slice, double
         st = RMTK_ERR_ARG;
         goto done;
     }
-    rmtk_matrix_view view;
-    rmtk_spectrum_params sp = rmtk_spectrum_params_default();
-    if ((st = rmtk_layers_view(m, &pick, &view))) {
-        cli_error("%s", rmtk_model_errmsg(m));
+    if ((st = cli_matrix_spectrum(path, m, &pick, &v, n)))
         goto done;
-    }
-    if ((st = rmtk_spectrum_plan_alloc(view.rows, view.cols, &sp, &plan))) {
-        cli_error("cannot plan a %lld x %lld spectrum: %s", (long long)view.rows,
-                  (long long)view.cols, rmtk_status_str(st));
-        goto done;
-    }
-    size_t k = (size_t)(view.rows < view.cols ? view.rows : view.cols);
-    v = malloc((k ? k : 1) * sizeof *v);
-    if (!v) {
-        st = RMTK_ERR_NOMEM;
-        goto done;
-    }
-    if ((st = rmtk_spectrum_execute(plan, view, v, NULL, NULL, NULL))) {
-        cli_error("%s: tensor '%s': %s", path, pick.name, rmtk_spectrum_errmsg(plan));
-        goto done;
-    }
-    *n = k;
     *rows = pick.rows;
     *cols = pick.cols;
     snprintf(what, what_n, "lambda = sigma^2 / max(N, M) of %s (%lld x %lld)", pick.name,
@@ -200,33 +108,9 @@ ok:
     v = NULL;
 done:
     free(v);
-    rmtk_spectrum_plan_free(plan);
     rmtk_layers_free(l);
     rmtk_model_close(m);
     return st;
-}
-
-static void jnum(FILE *o, double v)
-{
-    if (isfinite(v))
-        fprintf(o, "%.17g", v);
-    else
-        fputs("null", o);
-}
-
-static void jstr(FILE *o, const char *s)
-{
-    fputc('"', o);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(o, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(o, "\\u%04x", c);
-        else
-            fputc(c, o);
-    }
-    fputc('"', o);
 }
 
 int cmd_fitlaw(int argc, char **argv)
@@ -293,12 +177,12 @@ int cmd_fitlaw(int argc, char **argv)
     size_t n = 0;
     int64_t rows = 0, cols = 0;
     char what[512] = "the values of the text file (eigenvalues)";
-    int is_tensor = tensor || has_suffix(path, ".npy") || has_suffix(path, ".npz") ||
-                    has_suffix(path, ".safetensors") || has_suffix(path, ".json") ||
-                    has_suffix(path, ".gguf") || has_suffix(path, ".pt") ||
-                    has_suffix(path, ".onnx");
+    int is_tensor = tensor || cli_has_suffix(path, ".npy") || cli_has_suffix(path, ".npz") ||
+                    cli_has_suffix(path, ".safetensors") || cli_has_suffix(path, ".json") ||
+                    cli_has_suffix(path, ".gguf") || cli_has_suffix(path, ".pt") ||
+                    cli_has_suffix(path, ".onnx");
     int st = is_tensor ? read_tensor(path, tensor, slice, &x, &n, &rows, &cols, what, sizeof what)
-                       : read_text(path, &x, &n);
+                       : cli_read_numbers(path, &x, &n, NULL);
     if (st)
         return st;
     for (size_t i = 0; i < n; i++)
@@ -361,23 +245,23 @@ int cmd_fitlaw(int argc, char **argv)
     rmtk_fitlaw_verdict(&res, verdict, sizeof verdict);
     if (json) {
         printf("{\"data\": ");
-        jstr(stdout, what);
+        cli_json_string(stdout, what);
         printf(", \"n\": %zu, \"n_outliers\": %zu, \"n_null\": %zu, \"zero_atom\": ", res.n,
                n_out, n_null);
-        jnum(stdout, atom);
+        cli_json_number(stdout, atom);
         printf(", \"best\": ");
-        jstr(stdout, res.best >= 0 ? res.cand[res.best].name : "");
+        cli_json_string(stdout, res.best >= 0 ? res.cand[res.best].name : "");
         printf(", \"best_code\": %d, \"delta_bic\": ", res.best_code);
-        jnum(stdout, res.delta_bic);
+        cli_json_number(stdout, res.delta_bic);
         printf(", \"verdict\": ");
-        jstr(stdout, verdict);
+        cli_json_string(stdout, verdict);
         printf(", \"candidates\": [");
         for (size_t c = 0; c < res.n_cand; c++) {
             const rmtk_fitlaw_candidate *d = &res.cand[c];
             printf("%s{\"name\": ", c ? ", " : "");
-            jstr(stdout, d->name);
+            cli_json_string(stdout, d->name);
             printf(", \"code\": %d, \"status\": ", d->code);
-            jstr(stdout, d->status ? rmtk_status_str(d->status) : "ok");
+            cli_json_string(stdout, d->status ? rmtk_status_str(d->status) : "ok");
             printf(", \"n_params\": %d", d->n_params);
             const char *keys[] = {"scale", "scale_err", "shape", "shape_err", "atom", "cvm",
                                   "ks", "ks_p", "l1", "loglik", "aic", "bic"};
@@ -385,7 +269,7 @@ int cmd_fitlaw(int argc, char **argv)
                              d->ks, d->ks_p, d->l1, d->loglik, d->aic, d->bic};
             for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
                 printf(", \"%s\": ", keys[k]);
-                jnum(stdout, vals[k]);
+                cli_json_number(stdout, vals[k]);
             }
             printf("}");
         }

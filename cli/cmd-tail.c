@@ -7,8 +7,6 @@
  */
 #include "cli.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -47,84 +45,6 @@ static void usage(FILE *f)
             "exponent - 1). For lambda = sigma^2: alpha_ccdf(lambda) = alpha_ccdf(sigma)/2.\n");
 }
 
-/* Read the numbers of `path`. *x is malloc'd. Returns an rmtk status (errors printed). */
-static int read_text(const char *path, double **x, size_t *n, size_t *excluded)
-{
-    int is_stdin = strcmp(path, "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(path, "r");
-    if (!f) {
-        cli_error("%s: cannot open: %s", path, strerror(errno));
-        return RMTK_ERR_IO;
-    }
-    size_t cap = 1024, len = 0, lineno = 0, nexcl = 0;
-    double *v = malloc(cap * sizeof *v);
-    char *line = NULL;
-    size_t lcap = 0;
-    int status = v ? RMTK_OK : RMTK_ERR_NOMEM;
-    while (status == RMTK_OK && getline(&line, &lcap, f) >= 0) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *p = line;
-        while (isspace((unsigned char)*p))
-            p++;
-        if (*p == '\0')
-            continue;
-        char *end;
-        errno = 0;
-        double d = strtod(p, &end);
-        char *q = end;
-        while (isspace((unsigned char)*q))
-            q++;
-        if (end == p || *q != '\0' || isnan(d) || isinf(d)) {
-            char *e = p;
-            while (*e && !isspace((unsigned char)*e))
-                e++;
-            *e = '\0';
-            cli_error("%s:%zu: '%s' is not a finite number (one number per line)", path, lineno,
-                      p);
-            status = RMTK_ERR_FORMAT;
-            break;
-        }
-        if (!(d > 0.0)) {
-            nexcl++;
-            continue;
-        }
-        if (len == cap) {
-            double *nv = realloc(v, 2 * cap * sizeof *v);
-            if (!nv) {
-                status = RMTK_ERR_NOMEM;
-                break;
-            }
-            v = nv;
-            cap *= 2;
-        }
-        v[len++] = d;
-    }
-    if (status == RMTK_OK && ferror(f)) {
-        cli_error("%s: read error", path);
-        status = RMTK_ERR_IO;
-    }
-    free(line);
-    if (!is_stdin)
-        fclose(f);
-    if (status != RMTK_OK) {
-        free(v);
-        return status;
-    }
-    *x = v;
-    *n = len;
-    *excluded = nexcl;
-    return RMTK_OK;
-}
-
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 /* Stage lines on stderr ("rmtk: tail: ..."), when asked (a terminal, or --progress). */
 static int show_progress;
 
@@ -152,8 +72,6 @@ static int tensor_spectrum(const char *path, rmtk_model *m, size_t idx, int64_t 
     ep.fused = RMTK_FUSED_KEEP;
     ep.min_side = 1;
     rmtk_layers *l = NULL;
-    rmtk_spectrum_params sp = rmtk_spectrum_params_default();
-    rmtk_spectrum_plan *plan = NULL;
     double *sv = NULL;
     int st = rmtk_layers_alloc(m, &ep, &l);
     if (st) {
@@ -189,36 +107,16 @@ static int tensor_spectrum(const char *path, rmtk_model *m, size_t idx, int64_t 
     }
     stage("%s: a %lld x %lld matrix: computing its singular values", pick.name,
           (long long)pick.rows, (long long)pick.cols);
-    rmtk_matrix_view view;
-    if ((st = rmtk_layers_view(m, &pick, &view))) {
-        cli_error("%s", rmtk_model_errmsg(m));
+    if ((st = cli_matrix_spectrum(path, m, &pick, &sv, n)))
         goto done;
-    }
-    if ((st = rmtk_spectrum_plan_alloc(view.rows, view.cols, &sp, &plan))) {
-        cli_error("cannot plan a %lld x %lld spectrum: %s", (long long)view.rows,
-                  (long long)view.cols, rmtk_status_str(st));
-        goto done;
-    }
-    size_t k = (size_t)(view.rows < view.cols ? view.rows : view.cols);
-    sv = malloc((k ? k : 1) * sizeof *sv);
-    if (!sv) {
-        st = RMTK_ERR_NOMEM;
-        goto done;
-    }
-    if ((st = rmtk_spectrum_execute(plan, view, sv, NULL, NULL, NULL))) {
-        cli_error("%s: tensor '%s': %s", path, pick.name, rmtk_spectrum_errmsg(plan));
-        goto done;
-    }
     snprintf(what, what_n,
              "lambda = sigma^2, the squared singular values of %s (%lld x %lld; --entries: its "
              "raw entries)",
              pick.name, (long long)pick.rows, (long long)pick.cols);
     *x = sv;
     sv = NULL;
-    *n = k;
 done:
     free(sv);
-    rmtk_spectrum_plan_free(plan);
     rmtk_layers_free(l);
     return st;
 }
@@ -262,61 +160,15 @@ static int read_tensor(const char *path, const char *name, int entries, int64_t 
         goto done;
     }
     stage("%s: reading %llu entries", ti.name, (unsigned long long)ti.numel);
-    v = malloc((ti.numel ? ti.numel : 1) * sizeof *v);
-    if (!v) {
-        st = RMTK_ERR_NOMEM;
+    if ((st = cli_read_tensor_values(path, m, idx, &v, n, excluded)))
         goto done;
-    }
-    if ((st = rmtk_model_read_f64(m, idx, v, ti.numel))) {
-        cli_error("%s", rmtk_model_errmsg(m));
-        goto done;
-    }
-    size_t len = 0, nexcl = 0;
-    for (uint64_t i = 0; i < ti.numel; i++) {
-        if (!isfinite(v[i])) {
-            cli_error("%s: tensor '%s': element %llu is %g (not finite)", path, ti.name,
-                      (unsigned long long)i, v[i]);
-            st = RMTK_ERR_FORMAT;
-            goto done;
-        }
-        if (v[i] > 0)
-            v[len++] = v[i];
-        else
-            nexcl++;
-    }
     snprintf(what, what_n, "the entries of %s as read", ti.name);
     *x = v;
     v = NULL;
-    *n = len;
-    *excluded = nexcl;
 done:
     free(v);
     rmtk_model_close(m);
     return st;
-}
-
-/* JSON number or null. */
-static void jnum(FILE *o, double v)
-{
-    if (isfinite(v))
-        fprintf(o, "%.17g", v);
-    else
-        fputs("null", o);
-}
-
-static void jstr(FILE *o, const char *s)
-{
-    fputc('"', o);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(o, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(o, "\\u%04x", c);
-        else
-            fputc(c, o);
-    }
-    fputc('"', o);
 }
 
 static const char *alt_names[4] = {"exponential", "lognormal", "stretched_exponential",
@@ -391,11 +243,11 @@ int cmd_tail(int argc, char **argv)
     double *x = NULL;
     size_t n = 0, excluded = 0;
     show_progress = progress < 0 ? isatty(2) : progress;
-    int st = (has_suffix(path, ".npy") || has_suffix(path, ".npz") ||
-              has_suffix(path, ".safetensors") || has_suffix(path, ".json") || tensor)
+    int st = (cli_has_suffix(path, ".npy") || cli_has_suffix(path, ".npz") ||
+              cli_has_suffix(path, ".safetensors") || cli_has_suffix(path, ".json") || tensor)
                  ? read_tensor(path, tensor, entries, slice, &x, &n, &excluded, &is_sv, what,
                                sizeof what)
-                 : read_text(path, &x, &n, &excluded);
+                 : cli_read_numbers(path, &x, &n, &excluded);
     if (st != RMTK_OK)
         return st;
     if (is_sv && sv) {
@@ -463,66 +315,66 @@ int cmd_tail(int argc, char **argv)
     FILE *o = stdout;
     if (json) {
         fprintf(o, "{\"input\": {\"file\": ");
-        jstr(o, path);
+        cli_json_string(o, path);
         fprintf(o, ", \"n\": %zu, \"excluded_nonpositive\": %zu, \"data\": ", n, excluded);
-        jstr(o, data);
+        cli_json_string(o, data);
         fprintf(o, "},\n \"csn\": {\"exponent\": \"density\", \"reason\": ");
-        jstr(o, rmtk_tail_reason_str(fit.reason));
+        cli_json_string(o, rmtk_tail_reason_str(fit.reason));
         fprintf(o, ", \"alpha\": ");
-        jnum(o, fit.alpha);
+        cli_json_number(o, fit.alpha);
         fprintf(o, ", \"alpha_err\": ");
-        jnum(o, fit.alpha_err);
+        cli_json_number(o, fit.alpha_err);
         fprintf(o, ", \"xmin\": ");
-        jnum(o, fit.xmin);
+        cli_json_number(o, fit.xmin);
         fprintf(o, ", \"xmax\": ");
-        jnum(o, fit.xmax);
+        cli_json_number(o, fit.xmax);
         fprintf(o, ", \"ks_d\": ");
-        jnum(o, fit.ks_d);
+        cli_json_number(o, fit.ks_d);
         fprintf(o, ", \"n_tail\": %llu, \"n_candidates\": %llu, \"p_gof\": ",
                 (unsigned long long)fit.n_tail, (unsigned long long)fit.n_candidates);
-        jnum(o, fit.p_gof);
+        cli_json_number(o, fit.p_gof);
         fprintf(o, ", \"plausible\": %s, \"bootstrap\": %llu, \"replicas_ok\": %llu, "
                    "\"seed\": %llu},\n \"lr\": {",
                 fit.plausible ? "true" : "false", (unsigned long long)pp.bootstrap,
                 (unsigned long long)fit.replicas_ok, (unsigned long long)pp.seed);
         for (int a = 0; a < 4; a++) {
             fprintf(o, "%s\"%s\": {\"reason\": ", a ? ", " : "", alt_names[a]);
-            jstr(o, rmtk_tail_reason_str(lr[a].reason));
+            cli_json_string(o, rmtk_tail_reason_str(lr[a].reason));
             fprintf(o, ", \"R\": ");
-            jnum(o, lr[a].r);
+            cli_json_number(o, lr[a].r);
             fprintf(o, ", \"R_norm\": ");
-            jnum(o, lr[a].r_norm);
+            cli_json_number(o, lr[a].r_norm);
             fprintf(o, ", \"p\": ");
-            jnum(o, lr[a].p);
+            cli_json_number(o, lr[a].p);
             fprintf(o, ", \"nested\": %s, \"params\": [", lr[a].nested ? "true" : "false");
-            jnum(o, lr[a].params[0]);
+            cli_json_number(o, lr[a].params[0]);
             fprintf(o, ", ");
-            jnum(o, lr[a].params[1]);
+            cli_json_number(o, lr[a].params[1]);
             fprintf(o, "]}");
         }
         fprintf(o, "},\n \"ww\": {\"exponent\": \"density\", \"reason\": ");
-        jstr(o, rmtk_tail_reason_str(ww.reason));
+        cli_json_string(o, rmtk_tail_reason_str(ww.reason));
         fprintf(o, ", \"alpha\": ");
-        jnum(o, ww.alpha);
+        cli_json_number(o, ww.alpha);
         fprintf(o, ", \"alpha_err\": ");
-        jnum(o, ww.alpha_err);
+        cli_json_number(o, ww.alpha_err);
         fprintf(o, ", \"alpha_weighted\": ");
-        jnum(o, ww.alpha_weighted);
+        cli_json_number(o, ww.alpha_weighted);
         fprintf(o, ", \"log_alpha_norm\": ");
-        jnum(o, ww.log_alpha_norm);
+        cli_json_number(o, ww.log_alpha_norm);
         fprintf(o, ", \"xmin\": ");
-        jnum(o, ww.xmin);
+        cli_json_number(o, ww.xmin);
         fprintf(o, ", \"ks_d\": ");
-        jnum(o, ww.ks_d);
+        cli_json_number(o, ww.ks_d);
         fprintf(o, ", \"num_pl_spikes\": %llu, \"n_kept\": %llu},\n",
                 (unsigned long long)ww.num_pl_spikes, (unsigned long long)ww.n_kept);
         fprintf(o, " \"hill\": {\"exponent\": \"ccdf\", \"defined\": %s, \"reason\": ",
                 hill.defined ? "true" : "false");
-        jstr(o, rmtk_tail_reason_str(hill.reason));
+        cli_json_string(o, rmtk_tail_reason_str(hill.reason));
         fprintf(o, ", \"alpha\": ");
-        jnum(o, hill.alpha);
+        cli_json_number(o, hill.alpha);
         fprintf(o, ", \"alpha_err\": ");
-        jnum(o, hill.alpha_err);
+        cli_json_number(o, hill.alpha_err);
         fprintf(o, ", \"k1\": %llu, \"k2\": %llu}}\n", (unsigned long long)hill.k1,
                 (unsigned long long)hill.k2);
     } else {

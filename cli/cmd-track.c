@@ -290,11 +290,13 @@ int cmd_track(int argc, char **argv)
     } while (0)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
-        int64_t iv;
         st = RMTK_OK;
         if (cli_is_help(a)) {
             usage(stdout);
             goto done;
+        } else if (cli_analysis_option(argc, argv, &i, &p, &st)) {
+            if (st)
+                goto done;
         } else if (strcmp(a, "--out") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &out)))
                 goto done;
@@ -322,24 +324,6 @@ int cmd_track(int argc, char **argv)
         } else if (strcmp(a, "--stats") == 0) {
             if ((st = cli_optarg(argc, argv, &i, &stats)) ||
                 (st = cli_parse_stats(stats, &p.stats)))
-                goto done;
-        } else if (strcmp(a, "--include") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &p.extract.include)))
-                goto done;
-        } else if (strcmp(a, "--exclude") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &p.extract.exclude)))
-                goto done;
-        } else if (strcmp(a, "--min-side") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &v)) ||
-                (st = cli_parse_i64(a, v, 1, INT64_MAX, &iv)))
-                goto done;
-            p.extract.min_side = iv;
-        } else if (strcmp(a, "--threads") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_i64(a, v, 1, 4096, &iv)))
-                goto done;
-            p.threads = (int32_t)iv;
-        } else if (strcmp(a, "--seed") == 0) {
-            if ((st = cli_optarg(argc, argv, &i, &v)) || (st = cli_parse_u64(a, v, &p.seed)))
                 goto done;
         } else if (strcmp(a, "--no-plots") == 0) {
             plots = 0;

@@ -2595,20 +2595,32 @@ enum rmtk_denoise_method {
     RMTK_DENOISE_GAVISH_DONOHO = 0, /* hard threshold tau = omega(beta) median(s_i) (s unknown)
                                        or lambda*(beta) sqrt(n) s (s given); Gavish-Donoho 2014 */
     RMTK_DENOISE_MP_EDGE = 1,       /* hard threshold at the robust MP fit's edge plus the TW_1
-                                       margin: tau^2 = v (mu_J + sigma_J q_{1-alpha}) */
+                                       margin: tau^2 = v (mu_J + sigma_J q_{1-alpha}), mu_J and
+                                       sigma_J of the fit's deflated (n - j) x (m - j) bulk: keeps
+                                       the fit's j excluded values */
     RMTK_DENOISE_SHRINK = 2,        /* optimal Frobenius shrinker (Gavish-Donoho 2017) */
     RMTK_DENOISE_RANK = 3,          /* keep the `rank` largest values */
     RMTK_DENOISE_ENERGY = 4         /* keep the fewest largest values with sum s^2 >= energy
                                        times the total */
 };
 
+/* Where gavish-donoho and shrink take the noise level s from when params->noise is 0. */
+enum rmtk_denoise_noise_from {
+    RMTK_DENOISE_NOISE_MEDIAN = 0, /* s = median(s_i) / sqrt(n mu_beta), and gavish-donoho's
+                                      unknown-noise threshold omega(beta) median(s_i) (default) */
+    RMTK_DENOISE_NOISE_MP = 1      /* s = sqrt(v) of the robust MP fit (rmtk_mp_fit_robust at
+                                      alpha), used as a known level: lambda*(beta) sqrt(n) s */
+};
+
 typedef struct rmtk_denoise_params {
     int32_t method; /* enum rmtk_denoise_method; default RMTK_DENOISE_GAVISH_DONOHO */
-    int32_t pad;
+    int32_t noise_from; /* enum rmtk_denoise_noise_from, used when noise is 0; default
+                           RMTK_DENOISE_NOISE_MEDIAN */
     int64_t rank;   /* RMTK_DENOISE_RANK: values kept (>= 0); default 0 */
     double energy;  /* RMTK_DENOISE_ENERGY: fraction in (0, 1]; default 0.9 */
     double noise;   /* the noise level s when known (> 0); 0 = estimate it (default) */
-    double alpha;   /* RMTK_DENOISE_MP_EDGE: Tracy-Widom level in (0, 1); default 0.05 */
+    double alpha;   /* RMTK_DENOISE_MP_EDGE and RMTK_DENOISE_NOISE_MP: Tracy-Widom level of the
+                       robust MP fit in (0, 1); default 0.05 */
     int64_t min_values; /* gavish-donoho, mp-edge, shrink: a matrix with fewer singular values
                            (min(rows, cols) < min_values) has no usable noise estimate and is
                            RMTK_ERR_NUMERIC (left unchanged); default RMTK_ANALYSIS_MIN_LEVELS
@@ -2645,12 +2657,13 @@ typedef struct rmtk_denoise_result {
 /* The new singular values eta[0..k) of an N x M (rows x cols) matrix from its singular values
  * sv[0..k), k = min(rows, cols), largest first (as rmtk_spectrum_execute gives them); eta_i = 0
  * for a dropped value. The noise level is estimated when params->noise is 0: gavish-donoho and
- * shrink from the median, s = median(s_i) / sqrt(n mu_beta); mp-edge from the robust MP fit
- * (rmtk_mp_fit_robust at params->alpha), s = sqrt(v). Returns RMTK_ERR_ARG (NULL, k !=
+ * shrink from the median, s = median(s_i) / sqrt(n mu_beta) (or, with params->noise_from =
+ * RMTK_DENOISE_NOISE_MP, as mp-edge); mp-edge from the robust MP fit (rmtk_mp_fit_robust at
+ * params->alpha), s = sqrt(v). Returns RMTK_ERR_ARG (NULL, k !=
  * min(rows, cols), values negative, non-finite or not descending, bad parameters),
  * RMTK_ERR_NUMERIC (a zero matrix; k < params->min_values for the RMT methods; a median of 0:
  * no noise scale; a failed MP fit). Allocates
- * nothing except mp-edge's fit. Thread-safe. */
+ * nothing except the robust MP fit's buffer (mp-edge, noise_from MP). Thread-safe. */
 RMTK_API int rmtk_denoise_threshold(const double *sv, size_t k, int64_t rows, int64_t cols,
                                     const rmtk_denoise_params *params, double *eta,
                                     rmtk_denoise_result *res);

@@ -159,6 +159,38 @@ static void test_spiked(void)
     CHECK_REL(sqrt(loss_hard), sqrt(th_hard), 0.05);
     CHECK_REL(loss_mp, loss_hard, 0.05); /* same kept set, same unshrunk values */
 
+    /* mp-edge keeps exactly the robust MP fit's exclusions: its cut is the (1 - alpha) TW_1
+     * quantile of the fit's deflated (n - j) x (m - j) bulk (Johnstone's mu, sigma there) */
+    {
+        rmtk_denoise_params p = rmtk_denoise_params_default();
+        p.method = RMTK_DENOISE_MP_EDGE;
+        rmtk_denoise_result res;
+        CHECK_OK(rmtk_denoise_threshold(sv, k, N, M, &p, eta, &res));
+        rmtk_mp_params mpp = rmtk_mp_params_default();
+        mpp.alpha = p.alpha;
+        rmtk_mp_robust_fit fit;
+        CHECK_OK(rmtk_mp_fit_robust(sv, k, N, M, &mpp, &fit));
+        CHECK(res.kept == fit.n_excluded);
+        double mu_j, sig_j, q;
+        double nj = n - (double)fit.n_excluded, mj = (double)k - (double)fit.n_excluded;
+        CHECK_OK(rmtk_tw_johnstone(nj, mj, &mu_j, &sig_j));
+        CHECK_OK(rmtk_tw_quantile(1, 0.95, &q));
+        CHECK_REL(res.threshold, sqrt(fit.sigma2 * (mu_j + sig_j * q)), 1e-12);
+        CHECK_REL(res.noise, sqrt(fit.sigma2), 1e-15);
+        /* gavish-donoho with the fit's noise level as a known one: lambda*(beta) sqrt(n) s */
+        p.method = RMTK_DENOISE_GAVISH_DONOHO;
+        p.noise_from = RMTK_DENOISE_NOISE_MP;
+        CHECK_OK(rmtk_denoise_threshold(sv, k, N, M, &p, eta, &res));
+        CHECK_REL(res.threshold, lam * sqrt(n) * sqrt(fit.sigma2), 1e-12);
+        CHECK(res.kept == 3);
+        p.noise = 0.7 / sqrt(n); /* a given level wins over noise_from */
+        CHECK_OK(rmtk_denoise_threshold(sv, k, N, M, &p, eta, &res));
+        CHECK_REL(res.threshold, lam * 0.7, 1e-12);
+        p.noise = 0.0;
+        p.noise_from = 7;
+        CHECK_STATUS(rmtk_denoise_threshold(sv, k, N, M, &p, eta, &res), RMTK_ERR_ARG);
+    }
+
     /* reconstruction and factors against direct products: keep every value of the last X */
     for (size_t i = 0; i < k; i++)
         eta[i] = sv[i];

@@ -7,6 +7,7 @@
  * added as factors (rmtk_analysis_add_factors): its statistics, statuses and verdict.
  */
 #include "harness.h"
+#include "matrix-util.h"
 
 #include <float.h>
 
@@ -16,35 +17,6 @@ typedef struct {
     double scale;
     int ltrans;
 } lr_case;
-
-static int dtype_of(const char *s)
-{
-    if (!strcmp(s, "F64"))
-        return RMTK_DTYPE_F64;
-    if (!strcmp(s, "F32"))
-        return RMTK_DTYPE_F32;
-    if (!strcmp(s, "F16"))
-        return RMTK_DTYPE_F16;
-    return RMTK_DTYPE_BF16;
-}
-
-static void *read_file(const char *name, size_t *len)
-{
-    FILE *f = fopen(harness_data(name), "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *buf = malloc((size_t)sz + 1);
-    if (fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)sz;
-    return buf;
-}
 
 /* y = s L (R x): the product applied to a vector without forming it. */
 static void apply(const double *l, const double *r, double s, int64_t m, int64_t k, int64_t n,

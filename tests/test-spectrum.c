@@ -6,6 +6,7 @@
  * strided views, non-finite input and plan limits.
  */
 #include "harness.h"
+#include "matrix-util.h"
 
 #include <float.h>
 
@@ -13,35 +14,6 @@ typedef struct {
     char name[64], dtype[16], order[4];
     int64_t rows, cols;
 } spec_case;
-
-static int dtype_of(const char *s)
-{
-    if (!strcmp(s, "F64"))
-        return RMTK_DTYPE_F64;
-    if (!strcmp(s, "F32"))
-        return RMTK_DTYPE_F32;
-    if (!strcmp(s, "F16"))
-        return RMTK_DTYPE_F16;
-    return RMTK_DTYPE_BF16;
-}
-
-static void *read_file(const char *name, size_t *len)
-{
-    FILE *f = fopen(harness_data(name), "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *buf = malloc((size_t)sz + 1);
-    if (fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)sz;
-    return buf;
-}
 
 static rmtk_matrix_view make_view(const void *data, const spec_case *c)
 {

@@ -214,12 +214,46 @@ def test_example_accuracy(tmp_path):
         res[method] = denoise_eval.accuracy(out)[0]
     print(f"accuracy: original {base:.4f}, " +
           ", ".join(f"{m} {a:.4f}" for m, a in res.items()))
-    # Issue 18 asks for 0.5 points; measured (torch 1.13, CPU): mp-edge 89.33 % and
-    # gavish-donoho 88.95 % against 89.88 % (-0.55 and -0.93 points), so the target is NOT met
-    # and stays open (closing note). Asserted here: the measured values, with 0.1 point of
-    # slack for the CPU's float rounding, so that a change that loses accuracy fails.
-    assert res["mp-edge"] >= base - 0.0065
+    # Issue 18 asks for 0.5 points. Measured (torch 1.13, CPU) against 89.88 %: mp-edge 89.47 %
+    # (-0.41 points, kept 70 / 41, met) and gavish-donoho 88.95 % (-0.93 points, kept 42 / 22:
+    # NOT met; the threshold is the paper's, optimal for the Frobenius error under i.i.d. noise,
+    # not for accuracy; docs/methods/denoise.md). mp-edge is held to the issue's 0.5 points,
+    # gavish-donoho to its measured value with 0.1 point of slack for the CPU's float rounding,
+    # so that a change that loses accuracy fails.
+    assert res["mp-edge"] >= base - 0.005
     assert res["gavish-donoho"] >= base - 0.0103
+
+
+def test_example_mp_edge_is_mp_spikes(tmp_path):
+    """mp-edge keeps exactly the values that rmtk's mp statistics count as spikes (n_spikes of
+    rmtk analyze: the robust fit's step-down TW exclusions), on the example network (fc1 70,
+    fc2 41: the edge of the full n x m shape instead of the fit's deflated bulk kept 62 and 37);
+    --noise mp gives gavish-donoho the fit's noise level as a known one."""
+    if not os.path.exists(EXAMPLE):
+        pytest.skip("needs the example network")
+    out = str(tmp_path / "mp.safetensors")
+    s = json.loads(run("denoise", EXAMPLE, "--out", out, "--method", "mp-edge", "--json").stdout)
+    kept = {m["name"]: m["kept"] for m in s["matrices"] if m["status"] == "denoised"}
+    rep = json.loads(run("analyze", EXAMPLE, "--stats", "mp", "--json").stdout)
+    spikes = {m["name"]: m["metrics"]["n_spikes"] for m in rep["matrices"]}
+    noise = {m["name"]: np.sqrt(m["metrics"]["mp_sigma2"]) for m in rep["matrices"]}
+    assert set(kept) == {"fc1.weight", "fc2.weight"}
+    for name, r in kept.items():
+        assert r == spikes[name], (name, r, spikes[name])
+    out = str(tmp_path / "gdmp.safetensors")
+    s = json.loads(run("denoise", EXAMPLE, "--out", out, "--noise", "mp", "--json").stdout)
+    _, meta, _ = parse(out)
+    assert meta["rmtk.denoise.noise"] == "mp" and meta["rmtk.denoise.alpha"] == "0.050000000000000003"
+    for m in s["matrices"]:
+        if m["status"] != "denoised":
+            continue
+        rows, cols = m["rows"], m["cols"]
+        n, beta = max(rows, cols), min(rows, cols) / max(rows, cols)
+        b1 = beta + 1
+        lam = np.sqrt(2 * b1 + 8 * beta / (b1 + np.sqrt(beta ** 2 + 14 * beta + 1)))
+        # the analysis computes its spectrum by the Gram method: agreement to its accuracy
+        assert m["noise"] == pytest.approx(noise[m["name"]], rel=1e-6)
+        assert m["threshold"] == pytest.approx(lam * np.sqrt(n) * m["noise"], rel=1e-12)
 
 
 def test_other_formats(tmp_path):

@@ -261,31 +261,15 @@ int rmtk_analysis_add_base(rmtk_analysis *a, rmtk_model *base, const char *path)
 {
     if (!a || !base || !path)
         return RMTK_ERR_ARG;
-    rmtk__model_ref *models = rmtk__realloc(a->models, (a->nmodels + 1) * sizeof *models);
-    if (!models)
-        return RMTK_ERR_NOMEM;
-    a->models = models;
-    rmtk__model_ref *ref = &a->models[a->nmodels];
-    memset(ref, 0, sizeof *ref);
-    ref->model = base;
-    if (!(ref->path = rmtk__strdup(path)))
-        return RMTK_ERR_NOMEM;
-    if (!(ref->source = rmtk__strdup(""))) { /* the merged rows belong to the adapter's input */
-        rmtk__free(ref->path);
-        return RMTK_ERR_NOMEM;
-    }
+    rmtk__model_ref *ref;
     /* The adapter updates a fused projection (GPT-2 c_attn, query_key_value) as one weight:
      * the base's fused tensors are kept whole here, whatever --fused says for the analysis. */
     rmtk_extract_params bx = a->p.extract;
     bx.fused = RMTK_FUSED_KEEP;
-    int st = rmtk_layers_alloc(base, &bx, &ref->layers);
-    if (st) {
-        rmtk__fail(a->errmsg, st, "%s: %s", path, rmtk_model_errmsg(base));
-        rmtk__free(ref->path);
-        rmtk__free(ref->source);
-        ref->path = ref->source = NULL;
+    /* source "": the merged rows belong to the adapter's input */
+    int st = rmtk__add_model_ref(a, base, path, "", &bx, &ref);
+    if (st)
         return st;
-    }
     size_t bidx = a->nmodels++, n0 = a->nentries;
     const rmtk_layers *bl = ref->layers;
     for (size_t i = 0; i < n0 && !st; i++) {

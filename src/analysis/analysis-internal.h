@@ -305,6 +305,13 @@ extern const size_t rmtk__nstages;
 double rmtk__rank_tol(const double *sv, size_t k, int64_t rows, int64_t cols, double eps);
 size_t rmtk__numerical_rank(const double *sv, size_t k, int64_t rows, int64_t cols, double eps);
 int rmtk__stage_basic(rmtk__ctx *c);
+/* The model-reference setup of rmtk_analysis_add_model_labeled and rmtk_analysis_add_base
+ * (analysis.c): a new slot a->models[a->nmodels] (not counted: the caller increments nmodels
+ * once the model is in) holding m, copies of path and source (NULL: ""), and m's layers under
+ * extract (NULL: a->p.extract); *out points to it. On failure (RMTK_ERR_NOMEM, or the layers'
+ * error with a->errmsg naming path) nothing it allocated is kept. */
+int rmtk__add_model_ref(rmtk_analysis *a, rmtk_model *m, const char *path, const char *source,
+                        const rmtk_extract_params *extract, rmtk__model_ref **out);
 /* Append an entry that belongs to no model (analysis.c): a caller's matrix (view non-NULL,
  * skip RMTK_SKIP_NONE; the view is borrowed until rmtk_analysis_run returns) or a listed but
  * skipped tensor (view NULL, skip and reason as rmtk_layers gives them). name and reason are

@@ -440,11 +440,9 @@ int rmtk_analysis_add_model(rmtk_analysis *a, rmtk_model *m, const char *path)
     return rmtk_analysis_add_model_labeled(a, m, path, NULL);
 }
 
-int rmtk_analysis_add_model_labeled(rmtk_analysis *a, rmtk_model *m, const char *path,
-                                    const char *source)
+int rmtk__add_model_ref(rmtk_analysis *a, rmtk_model *m, const char *path, const char *source,
+                        const rmtk_extract_params *extract, rmtk__model_ref **out)
 {
-    if (!a || !m || !path)
-        return RMTK_ERR_ARG;
     rmtk__model_ref *models = rmtk__realloc(a->models, (a->nmodels + 1) * sizeof *models);
     if (!models)
         return RMTK_ERR_NOMEM;
@@ -456,15 +454,30 @@ int rmtk_analysis_add_model_labeled(rmtk_analysis *a, rmtk_model *m, const char 
         return RMTK_ERR_NOMEM;
     if (!(ref->source = rmtk__strdup(source ? source : ""))) {
         rmtk__free(ref->path);
+        ref->path = NULL;
         return RMTK_ERR_NOMEM;
     }
-    int st = rmtk_layers_alloc(m, &a->p.extract, &ref->layers);
+    int st = rmtk_layers_alloc(m, extract ? extract : &a->p.extract, &ref->layers);
     if (st) {
         rmtk__fail(a->errmsg, st, "%s: %s", path, rmtk_model_errmsg(m));
         rmtk__free(ref->path);
         rmtk__free(ref->source);
+        ref->path = ref->source = NULL;
         return st;
     }
+    *out = ref;
+    return RMTK_OK;
+}
+
+int rmtk_analysis_add_model_labeled(rmtk_analysis *a, rmtk_model *m, const char *path,
+                                    const char *source)
+{
+    if (!a || !m || !path)
+        return RMTK_ERR_ARG;
+    rmtk__model_ref *ref;
+    int st = rmtk__add_model_ref(a, m, path, source, NULL, &ref);
+    if (st)
+        return st;
     size_t n = rmtk_layers_count(ref->layers);
     rmtk__entry *entries = rmtk__realloc(a->entries, (a->nentries + n) * sizeof *entries);
     if (!entries) {

@@ -27,6 +27,7 @@ rmtk_denoise_params rmtk_denoise_params_default(void)
     p.energy = 0.9;
     p.noise = 0.0;
     p.alpha = 0.05;
+    p.noise_from = RMTK_DENOISE_NOISE_MEDIAN;
     p.min_values = RMTK_ANALYSIS_MIN_LEVELS;
     return p;
 }
@@ -102,6 +103,48 @@ static double median_desc(const double *s, size_t k)
     return k % 2 ? s[k / 2] : 0.5 * (s[k / 2 - 1] + s[k / 2]);
 }
 
+/* The robust Marchenko-Pastur fit at TW level alpha (rmtk_mp_fit_robust, docs/methods/mp.md):
+ * the step-down Tracy-Widom exclusions and the bulk's entry variance v. */
+static int robust_noise(const double *sv, size_t k, int64_t rows, int64_t cols, double alpha,
+                        rmtk_mp_robust_fit *fit)
+{
+    if (!(alpha > 0.0 && alpha < 1.0))
+        return RMTK_ERR_ARG;
+    rmtk_mp_params mpp = rmtk_mp_params_default();
+    mpp.alpha = alpha;
+    return rmtk_mp_fit_robust(sv, k, rows, cols, &mpp, fit);
+}
+
+/* The noise level s of gavish-donoho and shrink: the given one (p->noise > 0), sqrt(v) of the
+ * robust MP fit (p->noise_from = RMTK_DENOISE_NOISE_MP), or the median estimate s = median(s_i)
+ * / sqrt(n mu_beta) (the MP median of s_i^2 is n s^2 mu_beta; Gavish & Donoho 2014, eq. (4)).
+ * *known = 0 for the median estimate, 1 otherwise. */
+static int noise_level(const double *sv, size_t k, int64_t rows, int64_t cols,
+                       const rmtk_denoise_params *p, double n, double mu, double *s, int *known)
+{
+    *known = 1;
+    if (p->noise > 0.0) {
+        *s = p->noise;
+        return RMTK_OK;
+    }
+    if (p->noise_from == RMTK_DENOISE_NOISE_MP) {
+        rmtk_mp_robust_fit fit;
+        int st = robust_noise(sv, k, rows, cols, p->alpha, &fit);
+        if (st)
+            return st;
+        *s = sqrt(fit.sigma2);
+        return RMTK_OK;
+    }
+    if (p->noise_from != RMTK_DENOISE_NOISE_MEDIAN)
+        return RMTK_ERR_ARG;
+    *known = 0;
+    double med = median_desc(sv, k);
+    if (!(med > 0.0))
+        return RMTK_ERR_NUMERIC; /* half the values are 0: no noise scale */
+    *s = med / sqrt(n * mu);
+    return RMTK_OK;
+}
+
 int rmtk_denoise_threshold(const double *sv, size_t k, int64_t rows, int64_t cols,
                            const rmtk_denoise_params *p, double *eta, rmtk_denoise_result *res)
 {
@@ -129,59 +172,54 @@ int rmtk_denoise_threshold(const double *sv, size_t k, int64_t rows, int64_t col
         return RMTK_ERR_NUMERIC; /* too few values for a noise level */
     rmtk_mp_law law = {1.0, 1.0, beta, RMTK_MP_EIGEN, 0};
     switch (p->method) {
-    case RMTK_DENOISE_GAVISH_DONOHO:
-        if ((st = rmtk_denoise_gd_lambda(beta, &lam)) || (st = rmtk_mp_quantile(&law, 0.5, &mu)))
+    case RMTK_DENOISE_GAVISH_DONOHO: {
+        int known;
+        if ((st = rmtk_denoise_gd_lambda(beta, &lam)) || (st = rmtk_mp_quantile(&law, 0.5, &mu)) ||
+            (st = noise_level(sv, k, rows, cols, p, n, mu, &res->noise, &known)))
             return st;
-        if (p->noise > 0.0) {
-            res->noise = p->noise;
-            res->threshold = lam * sqrt(n) * p->noise;
+        if (known) {
+            res->threshold = lam * sqrt(n) * res->noise; /* eq. (11) */
         } else {
-            double med = median_desc(sv, k);
-            if (!(med > 0.0))
-                return RMTK_ERR_NUMERIC; /* half the values are 0: no noise scale */
             if ((st = rmtk_denoise_gd_omega(beta, &omega)))
                 return st;
-            res->threshold = omega * med;
-            res->noise = med / sqrt(n * mu);
+            res->threshold = omega * median_desc(sv, k); /* eq. (4) */
         }
         for (size_t i = 0; i < k; i++)
             eta[i] = sv[i] > res->threshold ? sv[i] : 0.0;
         break;
-    case RMTK_DENOISE_SHRINK:
-        if (p->noise > 0.0) {
-            res->noise = p->noise;
-        } else {
-            double med = median_desc(sv, k);
-            if (!(med > 0.0))
-                return RMTK_ERR_NUMERIC;
-            if ((st = rmtk_mp_quantile(&law, 0.5, &mu)))
-                return st;
-            res->noise = med / sqrt(n * mu); /* the MP median of s^2 is n s^2 mu_beta */
-        }
+    }
+    case RMTK_DENOISE_SHRINK: {
+        int known;
+        if ((st = rmtk_mp_quantile(&law, 0.5, &mu)) ||
+            (st = noise_level(sv, k, rows, cols, p, n, mu, &res->noise, &known)))
+            return st;
         res->threshold = (1.0 + sqrt(beta)) * sqrt(n) * res->noise;
         for (size_t i = 0; i < k; i++) {
             double scale = sqrt(n) * res->noise;
             eta[i] = scale * rmtk_denoise_shrink_frobenius(sv[i] / scale, beta);
         }
         break;
+    }
     case RMTK_DENOISE_MP_EDGE: {
-        if (!(p->alpha > 0.0 && p->alpha < 1.0))
-            return RMTK_ERR_ARG;
-        rmtk_mp_params mpp = rmtk_mp_params_default();
-        mpp.alpha = p->alpha;
         rmtk_mp_robust_fit fit;
-        if ((st = rmtk_mp_fit_robust(sv, k, rows, cols, &mpp, &fit)))
+        if ((st = robust_noise(sv, k, rows, cols, p->alpha, &fit)))
             return st;
+        /* The robust fit's bulk, after its j exclusions, is the spectrum of an (n - j) x (m - j)
+         * noise matrix of entry variance v (docs/methods/mp.md); the cut is the (1 - alpha)
+         * quantile of its largest eigenvalue (Johnstone 2001): tau^2 = v (mu_J + sigma_J
+         * q_{1-alpha}) with mu_J, sigma_J for (n - j) x (m - j), i.e. that bulk's upper edge
+         * v (sqrt(n - j) + sqrt(m - j))^2 plus the Tracy-Widom margin (tau^2 is never below the
+         * edge). The values above it are exactly the fit's j exclusions (each passed the same
+         * test under a larger v and shape), unless the fit was capped. */
+        double nj = n - (double)fit.n_excluded, mj = (double)k - (double)fit.n_excluded;
         double mu_j, sig_j, q;
-        if ((st = rmtk_tw_johnstone(n, (double)k, &mu_j, &sig_j)) ||
+        if ((st = rmtk_tw_johnstone(nj, mj, &mu_j, &sig_j)) ||
             (st = rmtk_tw_quantile(1, 1.0 - p->alpha, &q)))
             return st;
-        /* tau^2 = v (mu_J + sigma_J q_{1-alpha}): the (1 - alpha) quantile of the largest
-         * eigenvalue of pure noise of variance v (Johnstone 2001), i.e. the upper edge plus
-         * the Tracy-Widom margin. */
+        double edge = fit.sigma2 * (sqrt(nj) + sqrt(mj)) * (sqrt(nj) + sqrt(mj));
         double t2 = fit.sigma2 * (mu_j + sig_j * q);
-        if (t2 < fit.lambda_plus)
-            t2 = fit.lambda_plus;
+        if (t2 < edge)
+            t2 = edge;
         res->noise = sqrt(fit.sigma2);
         res->threshold = sqrt(t2);
         for (size_t i = 0; i < k; i++)
