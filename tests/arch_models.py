@@ -16,29 +16,16 @@ for the tensors that must be listed as skipped.
 """
 import json
 import os
-import struct
 import sys
 
 import numpy as np
+from stfile import write_f32 as write_safetensors  # noqa: E402
 
 V, D, HEADS, KV, HD, FF, LAYERS, E = 96, 64, 4, 2, 16, 96, 2, 4
 
 
 def rng(seed):
     return np.random.default_rng(seed)
-
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, a in tensors.items():
-        raw = np.ascontiguousarray(a, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def write_config(d, cfg):

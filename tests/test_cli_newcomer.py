@@ -6,12 +6,12 @@ import json
 import os
 import re
 import shutil
-import struct
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from stfile import write_f32 as write_safetensors  # noqa: E402
 
 CLI = os.environ.get("RMTK_CLI", "build/rmtk")
 SRC = os.environ.get("RMTK_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -26,19 +26,6 @@ def run(*args, check=True, env=None, umask=None):
     if check and p.returncode != 0:
         raise AssertionError(f"rmtk {' '.join(map(str, args))} -> {p.returncode}\n{p.stderr}")
     return p
-
-
-def write_safetensors(path, tensors):
-    """tensors: name -> float64 array, stored as F32 (an independent writer: struct + json)."""
-    header, blobs, off = {}, [], 0
-    for name, a in tensors.items():
-        raw = np.ascontiguousarray(a, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 @pytest.fixture(scope="module")

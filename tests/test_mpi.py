@@ -9,11 +9,11 @@ import json
 import os
 import re
 import shutil
-import struct
 import subprocess
 
 import numpy as np
 import pytest
+from stfile import write_raw as write_safetensors  # noqa: E402
 
 CLI = os.path.abspath(os.environ.get("RMTK_CLI", "build/rmtk"))
 SRC = os.environ.get("RMTK_SOURCE_DIR", os.path.join(os.path.dirname(__file__), ".."))
@@ -42,18 +42,6 @@ def rmtk(args, np_=None, env=None, cwd=None):
         cmd = [*MPI, "-np", str(np_), *cmd]
     return subprocess.run(cmd, capture_output=True, text=True, env=env or ENV, cwd=cwd,
                           timeout=600)
-
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, (dtype, shape, raw) in tensors.items():
-        header[name] = {"dtype": dtype, "shape": list(shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 PROV = re.compile(rb',"provenance":\{[^{}]*\}\}\n$')

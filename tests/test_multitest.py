@@ -11,12 +11,12 @@ Monte-Carlo bound below widens accordingly)."""
 import csv
 import json
 import os
-import struct
 import subprocess
 
 import numpy as np
 import pytest
 from scipy import stats
+from stfile import write_f32 as write_safetensors  # noqa: E402
 
 CLI = os.environ.get("RMTK_CLI", "build/rmtk")
 QUICK = bool(os.environ.get("RMTK_TEST_QUICK"))
@@ -29,19 +29,6 @@ def run(*args):
     p = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True)
     assert p.returncode == 0, f"rmtk {' '.join(map(str, args))} -> {p.returncode}\n{p.stderr}"
     return p
-
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, a in tensors.items():
-        raw = np.ascontiguousarray(a, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def noise_model(rng, planted=None):

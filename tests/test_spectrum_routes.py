@@ -7,27 +7,13 @@ network's trained weights, and rank-deficient matrices; the route each takes is 
 import csv
 import json
 import os
-import struct
 import subprocess
 
 import numpy as np
+from stfile import write_typed as write_safetensors  # noqa: E402
 
 CLI = os.environ.get("RMTK_CLI", "build/rmtk")
 SRC = os.environ.get("RMTK_SOURCE_DIR", ".")
-
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, a in tensors.items():
-        dtype = {np.float32: "F32", np.float64: "F64", np.uint16: "BF16"}[a.dtype.type]
-        raw = np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(a.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def bf16(a):

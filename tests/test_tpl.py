@@ -10,7 +10,6 @@ import ctypes
 import json
 import math
 import os
-import struct
 import subprocess
 
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 
 mpmath = pytest.importorskip("mpmath")
 from scipy import integrate, optimize, stats  # noqa: E402
+from stfile import write_f32 as write_safetensors  # noqa: E402
 
 CLI = os.environ.get("RMTK_CLI", "build/rmtk")
 THRESH = 1e-5
@@ -277,19 +277,6 @@ def test_lr_test_does_not_prefer_cutoff_on_pure_power_law():
     # the nested test at level 0.05: at most a chance rejection or two in 12
     assert sum(p < 0.05 for p in ps) <= 2, ps
     assert np.median(ps) > 0.2, ps
-
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, a in tensors.items():
-        raw = np.ascontiguousarray(a, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 @pytest.mark.parametrize("fit", ["tpl", "e_tpl"])

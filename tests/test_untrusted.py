@@ -11,25 +11,13 @@ import subprocess
 import zipfile
 
 import numpy as np
+from stfile import write_f32 as write_safetensors  # noqa: E402
 
 CLI = os.environ.get("RMTK_CLI", "build/rmtk")
 
 
 def run(*args):
     return subprocess.run([CLI, *map(str, args)], capture_output=True)
-
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, a in tensors.items():
-        raw = a.astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 EVIL = "evil\x1b[2J\x07\x9bname"

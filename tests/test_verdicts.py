@@ -6,11 +6,11 @@ used to draw the matrix) or from exact theory (an orthogonal matrix has one sing
 import csv
 import json
 import os
-import struct
 import subprocess
 
 import numpy as np
 import pytest
+from stfile import write_typed as write_safetensors  # noqa: E402
 
 CLI = os.environ.get("RMTK_CLI", "build/rmtk")
 OUT = {}  # the analysis output directory of the module's report
@@ -21,22 +21,6 @@ def run(*args, check=True):
     if check and p.returncode != 0:
         raise AssertionError(f"rmtk {' '.join(map(str, args))} -> {p.returncode}\n{p.stderr}")
     return p
-
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, a in tensors.items():
-        # uint16 arrays hold bfloat16 bit patterns (bf16() below)
-        dtype = {np.float32: "F32", np.float64: "F64", np.float16: "F16",
-                 np.uint16: "BF16"}[a.dtype.type]
-        raw = np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(a.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def bf16(a):

@@ -7,11 +7,11 @@ import csv
 import ctypes
 import json
 import os
-import struct
 import subprocess
 
 import numpy as np
 import pytest
+from stfile import write_f32 as write_safetensors  # noqa: E402
 
 CLI = os.environ.get("RMTK_CLI", "build/rmtk")
 THRESH = 1e-5
@@ -21,19 +21,6 @@ def run(*args):
     p = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True)
     assert p.returncode == 0, f"rmtk {' '.join(map(str, args))} -> {p.returncode}\n{p.stderr}"
     return p
-
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, a in tensors.items():
-        raw = np.ascontiguousarray(a, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def wwfit(data, every_position=True, lo=None, hi=None):
