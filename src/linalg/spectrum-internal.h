@@ -32,8 +32,8 @@ int rmtk__spectrum_load_gram(rmtk_spectrum_plan *p, rmtk_matrix_view v);
 #define RMTK__NEED_DENSE (-1)
 
 /* Bytes a streaming plan allocates, for one run, when a matrix of its largest shape needs the
- * dense A (rmtk_spectrum_load: A and the transposition bitmap); 0 for other plans, whose
- * rmtk_spectrum_plan_bytes includes them. */
+ * dense A (rmtk_spectrum_load: A, unless it fits in the plan's block buffer, and the
+ * transposition bitmap); 0 for other plans, whose rmtk_spectrum_plan_bytes includes them. */
 uint64_t rmtk__spectrum_dense_bytes(const rmtk_spectrum_plan *p);
 
 /* The plan's left-vector buffer (max_rows * max_cols doubles) when it computes vectors, else NULL.

@@ -1,9 +1,12 @@
 /*
  * spectrum.c: the CPU spectrum engine (LAPACK through OpenBLAS) behind a plan/execute interface.
  *
- * A plan allocates, once, the converted matrix A (float64), the Gram matrix and the LAPACK
- * workspaces for the largest shape it serves; execute converts a view of any dtype into A and
- * runs one of two routes:
+ * A plan allocates, once, the Gram matrix and the LAPACK workspaces for the largest shape it
+ * serves, and the converted matrix A (float64) when it computes vectors or only runs dgesdd;
+ * execute converts a view of any dtype into A and runs one of two routes. A values-only plan that
+ * may take the Gram route streams instead (rmtk__spectrum_load_gram): G accumulated from blocks
+ * of ~8 MB converted from the view, A converted whole (into memory allocated for that run) only
+ * when the contract below rejects the Gram values (see RMTK__GRAM_BLOCK_DOUBLES):
  *
  *  - Gram (values only): G = A A^T or A^T A of the smaller side (dsyrk), eigenvalues by dsyevd,
  *    sigma_i = sqrt(max(lambda_i, 0)). About 3x faster than dgesdd. Forming G squares the
@@ -30,7 +33,8 @@
  *   (3) rank, below (when r < k): sigma^_r^2 + delta <= tol^2: every value set aside is certainly
  *       below tol (for F64/F32-stored rank-deficient matrices Gram's noise floor sqrt(delta) is
  *       above tol, so they take dgesdd; for BF16 and coarser it is far below).
- * Otherwise the same buffer A (which dsyrk does not modify) goes through dgesdd. Checking the
+ * Otherwise the same buffer A (which dsyrk does not modify) goes through dgesdd; after a
+ * streamed G, the caller loads the view dense first (RMTK__NEED_DENSE). Checking the
  * contract costs O(k) after the decomposition: there is no shape rule any more (fallback 2 is
  * not produced).
  *
@@ -182,7 +186,8 @@ void rmtk_spectrum_plan_free(rmtk_spectrum_plan *p)
 {
     if (!p)
         return;
-    rmtk__free(p->a);
+    if (p->a != p->blk)
+        rmtk__free(p->a);
     rmtk__free(p->blk);
     rmtk__free(p->g);
     rmtk__free(p->w);
@@ -367,13 +372,16 @@ static int ensure_dense(rmtk_spectrum_plan *p, uint64_t na)
 {
     if (p->a && p->dense_cap >= na)
         return RMTK_OK;
-    rmtk__free(p->a);
+    if (p->a != p->blk)
+        rmtk__free(p->a);
     rmtk__free(p->seen);
     p->dense_cap = 0;
-    p->a = rmtk__malloc_aligned((size_t)na * sizeof(double));
+    /* a matrix that fits in the block buffer (one block: small matrices) is converted there */
+    p->a = na <= p->blk_cap ? p->blk : rmtk__malloc_aligned((size_t)na * sizeof(double));
     p->seen = rmtk__malloc_array((size_t)(na / 64 + 1), sizeof(uint64_t));
     if (!p->a || !p->seen) {
-        rmtk__free(p->a);
+        if (p->a != p->blk)
+            rmtk__free(p->a);
         rmtk__free(p->seen);
         p->a = NULL;
         p->seen = NULL;
@@ -388,7 +396,8 @@ static void drop_dense(rmtk_spectrum_plan *p)
 {
     if (!p->stream)
         return;
-    rmtk__free(p->a);
+    if (p->a != p->blk)
+        rmtk__free(p->a);
     rmtk__free(p->seen);
     p->a = NULL;
     p->seen = NULL;
@@ -400,7 +409,7 @@ uint64_t rmtk__spectrum_dense_bytes(const rmtk_spectrum_plan *p)
     if (!p || !p->stream)
         return 0;
     uint64_t na = (uint64_t)p->big * (uint64_t)p->small;
-    return 8 * (na + na / 64 + 1);
+    return 8 * ((na <= p->blk_cap ? 0 : na) + na / 64 + 1);
 }
 
 /* The segments of A: column j of A is row j of W (SEG_ROWS: A = W^T; SEG_QUANT: the same, in
