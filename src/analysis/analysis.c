@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "model-internal.h"
 #include "spectrum-internal.h"
 
 /* ---- columns ------------------------------------------------------------------------------- */
@@ -848,8 +849,10 @@ static void prefetch_next(pool *pl, size_t pos)
  * forms the Gram matrix from the mapped bytes; the null stage's copy is converted too) or, when
  * dense, converted whole (the second load of a matrix whose Gram values failed the contract). A
  * caller's matrix (rmtk_analysis_add_matrix) is read in place, in parallel (no mapping to
- * share); a model's is mapped and read under the lock, as is a fetched tensor's. Sets e->errmsg
- * on failure. */
+ * share); a model's is mapped under the lock, as is a fetched tensor's, and read under it too,
+ * except a raw file tensor streamed into the Gram matrix: that is read from a private second
+ * mapping of its bytes after the lock is released (rmtk__model_remap: the streamed dsyrk of one
+ * worker does not hold up the others' mapping). Sets e->errmsg on failure. */
 static int load_entry(worker_ctx *w, rmtk__entry *e, size_t pos, bool dense)
 {
     pool *pl = w->pl;
@@ -863,6 +866,8 @@ static int load_entry(worker_ctx *w, rmtk__entry *e, size_t pos, bool dense)
     int st = model ? rmtk_layers_view(model, &e->e, &view) : RMTK_OK;
     const char *msg = st ? rmtk_model_errmsg(model) : "";
     const void *block = NULL;
+    void *priv = NULL;
+    size_t priv_len = 0;
     if (!st && e->fetch) { /* a tensor produced on demand: view.data is an offset into it */
         st = e->fetch(e->fetch_user, &block);
         if (!st && !block)
@@ -870,6 +875,14 @@ static int load_entry(worker_ctx *w, rmtk__entry *e, size_t pos, bool dense)
         msg = st ? "the tensor's fetch callback failed" : "";
         if (!st)
             view.data = (const unsigned char *)block + (size_t)(uintptr_t)e->view.data;
+    } else if (!st && model && !dense) {
+        const void *q;
+        if (rmtk__model_remap(model, view.data, &q, &priv, &priv_len) == RMTK_OK)
+            view.data = q; /* else: read under the lock */
+    }
+    if (priv) {
+        prefetch_next(pl, pos);
+        pthread_mutex_unlock(&pl->lock);
     }
     if (!st) {
         st = dense ? rmtk_spectrum_load(w->plan, view) : rmtk__spectrum_load_gram(w->plan, view);
@@ -879,6 +892,10 @@ static int load_entry(worker_ctx *w, rmtk__entry *e, size_t pos, bool dense)
         st = rmtk_matrix_to_double(view, w->mat);
     if (st)
         e->errmsg = rmtk__strdup(msg);
+    if (priv) {
+        munmap(priv, priv_len);
+        return st;
+    }
     if (block && e->release)
         e->release(e->fetch_user);
     if (!locked)
