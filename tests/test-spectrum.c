@@ -7,8 +7,11 @@
  */
 #include "harness.h"
 #include "matrix-util.h"
+#include "spectrum-internal.h"
 
+#include <cblas.h>
 #include <float.h>
+#include <lapacke.h>
 
 typedef struct {
     char name[64], dtype[16], order[4];
@@ -553,6 +556,197 @@ static void test_two_stage(void)
     free(sv);
 }
 
+/* bf16 of a double (through float, round to nearest even) and back. */
+static uint16_t to_bf16(double x)
+{
+    float f = (float)x;
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u += 0x7FFFu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+static double from_bf16(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* The Gram matrix streamed from the stored tensor (rmtk__spectrum_load_gram: one block of about
+ * 8 MB converted at a time, no dense copy) against the dense load of the same view: bitwise the
+ * same values (the same blocks). Against the Gram route before streaming (one dsyrk over the
+ * whole matrix, then dsyevd, on the same doubles): every value within the contract's bound
+ * b_i = err_bound / sigma_i (measured: the largest |delta sigma_i| / b_i is printed). BF16, F32
+ * and Q8_0 storage; row-major tall and wide (both orientations of the Gram matrix: whole rows of
+ * W per block, or a block of columns of every row), column-major tall and wide; long sides that
+ * are not multiples of the block (k = 300: blocks of 3328; k = 400: 2560). */
+static void streamed_case(int64_t R, int64_t C, int dtype, int colmajor, uint64_t seed)
+{
+    size_t n = (size_t)R * (size_t)C;
+    double *x = malloc(sizeof(double) * n);
+    unsigned char *raw = malloc(n * 4 + 64);
+    fill_gauss(x, n, seed);
+    for (int64_t i = 0; i < R; i++) /* a few outliers above the bulk: a spread of scales */
+        for (int64_t j = 0; j < C; j++) {
+            size_t t = (size_t)i * (size_t)C + (size_t)j;
+            x[t] = 0.02 * x[t] + (i % 7 == 0 && j % 5 == 0 ? 0.05 : 0.0);
+            size_t at = colmajor ? (size_t)j * (size_t)R + (size_t)i : t;
+            if (dtype == RMTK_DTYPE_F32) {
+                float f = (float)x[t];
+                memcpy(raw + at * 4, &f, 4);
+                x[t] = f;
+            } else if (dtype == RMTK_DTYPE_BF16) {
+                uint16_t h = to_bf16(x[t]);
+                memcpy(raw + at * 2, &h, 2);
+                x[t] = from_bf16(h);
+            }
+        }
+    if (dtype == RMTK_DTYPE_Q8_0) /* row-major blocks of 32: d = 2^-7 (fp16 0x2000), q int8 */
+        for (size_t b = 0; b < n / 32; b++) {
+            unsigned char *blk = raw + b * 34;
+            blk[0] = 0x00;
+            blk[1] = 0x20;
+            for (size_t j = 0; j < 32; j++) {
+                double q = nearbyint(x[b * 32 + j] * 128.0 * 20.0);
+                q = q > 127 ? 127 : q < -127 ? -127 : q;
+                blk[2 + j] = (unsigned char)(int8_t)q;
+                x[b * 32 + j] = q / 128.0;
+            }
+        }
+    rmtk_matrix_view v = {raw, R, C, C, 1, dtype, 0, 0, 0};
+    if (colmajor) {
+        v.row_stride = 1;
+        v.col_stride = R;
+    }
+    int64_t k = R < C ? R : C;
+    double *s1 = malloc(sizeof(double) * (size_t)k), *s2 = malloc(sizeof(double) * (size_t)k);
+    double *g = malloc(sizeof(double) * (size_t)(k * k)), *w = malloc(sizeof(double) * (size_t)k);
+    rmtk_spectrum_params p = rmtk_spectrum_params_default();
+    rmtk_spectrum_plan *plan;
+    CHECK_OK(rmtk_spectrum_plan_alloc(R, C, &p, &plan));
+    /* a values-only plan holds no dense copy: the Gram matrix and one block */
+    CHECK(rmtk_spectrum_plan_bytes(plan) < 8 * ((uint64_t)k * (uint64_t)k + (1u << 20)) +
+                                             8 * (uint64_t)(R + C) * 64);
+    CHECK(rmtk__spectrum_dense_bytes(plan) >= 8 * (uint64_t)n);
+    rmtk_spectrum_info i1, i2;
+    CHECK_OK(rmtk__spectrum_load_gram(plan, v));
+    CHECK_OK(rmtk__spectrum_run_keep(plan, s1, false, NULL, NULL, &i1));
+    CHECK_OK(rmtk_spectrum_load(plan, v));
+    CHECK_OK(rmtk_spectrum_run(plan, s2, NULL, NULL, &i2));
+    CHECK(i1.method == RMTK_SPECTRUM_GRAM && i2.method == RMTK_SPECTRUM_GRAM);
+    CHECK(memcmp(s1, s2, sizeof(double) * (size_t)k) == 0);
+    CHECK(i1.err_bound == i2.err_bound);
+    /* the unblocked Gram: W^T W (R >= C) or W W^T of the row-major doubles */
+    if (R >= C)
+        cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)C, (int)R, 1.0, x, (int)C, 0.0,
+                    g, (int)k);
+    else
+        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)R, (int)C, 1.0, x, (int)C, 0.0,
+                    g, (int)k);
+    CHECK(LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'U', (int)k, g, (int)k, w) == 0);
+    double worst = 0, rel = 0;
+    for (int64_t i = 0; i < k; i++) {
+        double ref = sqrt(fmax(w[k - 1 - i], 0.0));
+        worst = fmax(worst, fabs(s1[i] - ref) / (i1.err_bound / s1[i]));
+        rel = fmax(rel, fabs(s1[i] - ref) / ref);
+    }
+    printf("    %lld x %lld %s %s: streamed = dense bitwise; vs unblocked Gram: max |d sigma| / "
+           "b_i %.2e, max relative %.2e\n", (long long)R, (long long)C,
+           rmtk_dtype_name(dtype), colmajor ? "col-major" : "row-major", worst, rel);
+    CHECK(worst <= 1.0);
+    CHECK(rel < 1e-12);
+    rmtk_spectrum_plan_free(plan);
+    free(x);
+    free(raw);
+    free(s1);
+    free(s2);
+    free(g);
+    free(w);
+}
+
+/* The rest of streaming: a matrix whose Gram values fail the contract (F32, rank 40 of 300)
+ * asks for the dense copy (RMTK__NEED_DENSE), and the dense run after it is dgesdd with
+ * fallback 1, bitwise --exact's values; rmtk_spectrum_execute does both steps. Extreme magnitudes
+ * (a second, scaled pass) give the dense load's values bitwise; a NaN is named at its (row,
+ * column) in both Gram orientations. */
+static void test_streamed_fallback(void)
+{
+    enum { R = 900, C = 300, RK = 40 };
+    double *l = malloc(sizeof(double) * R * RK), *r = malloc(sizeof(double) * RK * C);
+    float *a = malloc(sizeof(float) * R * C);
+    double *d = malloc(sizeof(double) * R * C);
+    fill_gauss(l, R * RK, 21);
+    fill_gauss(r, RK * C, 22);
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < C; j++) {
+            double s = 0;
+            for (int t = 0; t < RK; t++)
+                s += l[i * RK + t] * r[t * C + j];
+            a[i * C + j] = (float)s;
+        }
+    rmtk_matrix_view v = {a, R, C, C, 1, RMTK_DTYPE_F32, 0, 0, 0};
+    double s1[C], s2[C], s3[C];
+    rmtk_spectrum_params p = rmtk_spectrum_params_default();
+    rmtk_spectrum_plan *plan, *exact;
+    CHECK_OK(rmtk_spectrum_plan_alloc(R, C, &p, &plan));
+    rmtk_spectrum_info info;
+    CHECK_OK(rmtk__spectrum_load_gram(plan, v));
+    CHECK_STATUS(rmtk__spectrum_run_keep(plan, s1, false, NULL, NULL, &info), RMTK__NEED_DENSE);
+    CHECK_OK(rmtk_spectrum_load(plan, v));
+    CHECK_OK(rmtk__spectrum_run_keep(plan, s1, false, NULL, NULL, &info));
+    CHECK(info.method == RMTK_SPECTRUM_SVD && info.fallback == 1);
+    CHECK_OK(rmtk_spectrum_execute(plan, v, s2, NULL, NULL, &info));
+    CHECK(info.method == RMTK_SPECTRUM_SVD && info.fallback == 1);
+    p.method = RMTK_SPECTRUM_SVD;
+    CHECK_OK(rmtk_spectrum_plan_alloc(R, C, &p, &exact));
+    CHECK_OK(rmtk_spectrum_execute(exact, v, s3, NULL, NULL, NULL));
+    CHECK(memcmp(s1, s3, sizeof s1) == 0 && memcmp(s2, s3, sizeof s2) == 0);
+    rmtk_spectrum_plan_free(exact);
+    /* extreme magnitudes: 1e-170 and 1e155 (scaled by 2^-e in a second pass) */
+    fill_gauss(d, R * C, 23);
+    for (int si = 0; si < 2; si++) {
+        double f = si ? 1e155 : 1e-170;
+        double *dd = malloc(sizeof(double) * R * C);
+        for (int t = 0; t < R * C; t++)
+            dd[t] = d[t] * f;
+        for (int o = 0; o < 2; o++) { /* tall, wide */
+            rmtk_matrix_view dv = {dd, o ? C : R, o ? R : C, o ? R : C, 1, RMTK_DTYPE_F64, 0, 0, 0};
+            CHECK_OK(rmtk__spectrum_load_gram(plan, dv));
+            CHECK_OK(rmtk__spectrum_run_keep(plan, s1, false, NULL, NULL, &info));
+            CHECK_OK(rmtk_spectrum_load(plan, dv));
+            CHECK_OK(rmtk_spectrum_run(plan, s2, NULL, NULL, NULL));
+            CHECK(info.method == RMTK_SPECTRUM_GRAM && memcmp(s1, s2, sizeof s1) == 0);
+        }
+        free(dd);
+    }
+    for (int o = 0; o < 2; o++) {
+        rmtk_matrix_view dv = {d, o ? C : R, o ? R : C, o ? R : C, 1, RMTK_DTYPE_F64, 0, 0, 0};
+        d[(size_t)(o ? 251 : 777) * (size_t)(o ? R : C) + (o ? 613 : 123)] = NAN;
+        CHECK_STATUS(rmtk__spectrum_load_gram(plan, dv), RMTK_ERR_NUMERIC);
+        CHECK(strstr(rmtk_spectrum_errmsg(plan), o ? "(251, 613)" : "(777, 123)") != NULL);
+        d[(size_t)(o ? 251 : 777) * (size_t)(o ? R : C) + (o ? 613 : 123)] = 0.0;
+    }
+    rmtk_spectrum_plan_free(plan);
+    free(l);
+    free(r);
+    free(a);
+    free(d);
+}
+
+static void test_streamed_gram(void)
+{
+    streamed_case(7000, 300, RMTK_DTYPE_BF16, 0, 31);
+    streamed_case(300, 7000, RMTK_DTYPE_BF16, 0, 32);
+    streamed_case(7000, 300, RMTK_DTYPE_F32, 0, 33);
+    streamed_case(300, 7000, RMTK_DTYPE_F32, 0, 34);
+    streamed_case(5000, 400, RMTK_DTYPE_F32, 1, 35);
+    streamed_case(400, 5000, RMTK_DTYPE_BF16, 1, 36);
+    streamed_case(300, 7008, RMTK_DTYPE_Q8_0, 0, 37);
+    streamed_case(7000, 320, RMTK_DTYPE_Q8_0, 0, 38);
+}
+
 int main(void)
 {
     RUN(test_against_numpy);
@@ -562,5 +756,7 @@ int main(void)
     RUN(test_extreme_magnitudes);
     RUN(test_args_and_nomem);
     RUN(test_two_stage);
+    RUN(test_streamed_gram);
+    RUN(test_streamed_fallback);
     return harness_done();
 }

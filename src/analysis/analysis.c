@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "model-internal.h"
 #include "spectrum-internal.h"
 
 /* ---- columns ------------------------------------------------------------------------------- */
@@ -769,6 +770,7 @@ int32_t rmtk__threads_used(const rmtk_analysis *a)
 typedef struct {
     rmtk_analysis *a;
     pthread_mutex_t lock;  /* queue, mapping, progress */
+    pthread_mutex_t dense_lock; /* one dense fallback (dgesdd after a streamed Gram) at a time */
     pthread_cond_t cond;
     size_t next, done, total;
     size_t *order;         /* the analysed entries, largest first (schedule) */
@@ -941,13 +943,72 @@ static int pooled_spectrum(worker_ctx *w, rmtk__entry *e, size_t pos, rmtk_spect
     return RMTK_OK;
 }
 
+/* Maps (or fetches) entry e's matrix and loads it into the worker's plan: streamed (the plan
+ * forms the Gram matrix from the mapped bytes; the null stage's copy is converted too) or, when
+ * dense, converted whole (the second load of a matrix whose Gram values failed the contract). A
+ * caller's matrix (rmtk_analysis_add_matrix) is read in place, in parallel (no mapping to
+ * share); a model's is mapped under the lock, as is a fetched tensor's, and read under it too,
+ * except a raw file tensor streamed into the Gram matrix: that is read from a private second
+ * mapping of its bytes after the lock is released (rmtk__model_remap: the streamed dsyrk of one
+ * worker does not hold up the others' mapping). Sets e->errmsg on failure. */
+static int load_entry(worker_ctx *w, rmtk__entry *e, size_t pos, bool dense)
+{
+    pool *pl = w->pl;
+    rmtk_analysis *a = pl->a;
+    rmtk_model *model = e->has_view ? NULL : a->models[e->model].model;
+    bool locked = model || e->fetch; /* a fetch callback runs one at a time */
+
+    if (locked)
+        pthread_mutex_lock(&pl->lock);
+    rmtk_matrix_view view = e->view;
+    int st = model ? rmtk_layers_view(model, &e->e, &view) : RMTK_OK;
+    const char *msg = st ? rmtk_model_errmsg(model) : "";
+    const void *block = NULL;
+    void *priv = NULL;
+    size_t priv_len = 0;
+    if (!st && e->fetch) { /* a tensor produced on demand: view.data is an offset into it */
+        st = e->fetch(e->fetch_user, &block);
+        if (!st && !block)
+            st = RMTK_ERR_ARG;
+        msg = st ? "the tensor's fetch callback failed" : "";
+        if (!st)
+            view.data = (const unsigned char *)block + (size_t)(uintptr_t)e->view.data;
+    } else if (!st && model && !dense) {
+        const void *q;
+        if (rmtk__model_remap(model, view.data, &q, &priv, &priv_len) == RMTK_OK)
+            view.data = q; /* else: read under the lock */
+    }
+    if (priv) {
+        prefetch_next(pl, pos);
+        pthread_mutex_unlock(&pl->lock);
+    }
+    if (!st) {
+        st = dense ? rmtk_spectrum_load(w->plan, view) : rmtk__spectrum_load_gram(w->plan, view);
+        msg = rmtk_spectrum_errmsg(w->plan);
+    }
+    if (!st && w->mat && !dense)
+        st = rmtk_matrix_to_double(view, w->mat);
+    if (st)
+        e->errmsg = rmtk__strdup(msg);
+    if (priv) {
+        munmap(priv, priv_len);
+        return st;
+    }
+    if (block && e->release)
+        e->release(e->fetch_user);
+    if (!locked)
+        pthread_mutex_lock(&pl->lock);
+    prefetch_next(pl, pos);
+    pthread_mutex_unlock(&pl->lock);
+    return st;
+}
+
 static void process(worker_ctx *w, size_t pos)
 {
     pool *pl = w->pl;
     rmtk_analysis *a = pl->a;
     size_t idx = pl->order[pos];
     rmtk__entry *e = &a->entries[idx];
-    rmtk_matrix_view view;
     rmtk__ctx c;
     memset(&c, 0, sizeof c);
     int st = RMTK_OK;
@@ -994,43 +1055,19 @@ static void process(worker_ctx *w, size_t pos)
         }
         goto stages;
     }
-    /* A caller's matrix (rmtk_analysis_add_matrix) is read in place, in parallel (no mapping
-     * to share); a model's is mapped and converted under the lock, as is a fetched tensor's. */
-    rmtk_model *model = e->has_view ? NULL : a->models[e->model].model;
-    bool locked = model || e->fetch; /* a fetch callback runs one at a time */
-
-    if (locked)
-        pthread_mutex_lock(&pl->lock);
-    view = e->view;
-    st = model ? rmtk_layers_view(model, &e->e, &view) : RMTK_OK;
-    const char *msg = st ? rmtk_model_errmsg(model) : "";
-    const void *block = NULL;
-    if (!st && e->fetch) { /* a tensor produced on demand: view.data is an offset into it */
-        st = e->fetch(e->fetch_user, &block);
-        if (!st && !block)
-            st = RMTK_ERR_ARG;
-        msg = st ? "the tensor's fetch callback failed" : "";
-        if (!st)
-            view.data = (const unsigned char *)block + (size_t)(uintptr_t)e->view.data;
-    }
-    if (!st) {
-        st = rmtk_spectrum_load(w->plan, view);
-        msg = rmtk_spectrum_errmsg(w->plan);
-    }
-    if (!st && w->mat)
-        st = rmtk_matrix_to_double(view, w->mat);
-    if (st)
-        e->errmsg = rmtk__strdup(msg);
-    if (block && e->release)
-        e->release(e->fetch_user);
-    if (!locked)
-        pthread_mutex_lock(&pl->lock);
-    prefetch_next(pl, pos);
-    pthread_mutex_unlock(&pl->lock);
-
+    st = load_entry(w, e, pos, false);
     if (!st) {
         st = rmtk__spectrum_run_keep(w->plan, w->sv, pl->vectors, &u, &v, &c.info);
-        if (st)
+        if (st == RMTK__NEED_DENSE) {
+            /* The streamed Gram values failed the accuracy contract: dgesdd on the dense copy,
+             * one worker at a time (the --max-memory bound counts one dense copy). */
+            pthread_mutex_lock(&pl->dense_lock);
+            st = load_entry(w, e, pos, true);
+            if (!st)
+                st = rmtk__spectrum_run_keep(w->plan, w->sv, pl->vectors, &u, &v, &c.info);
+            pthread_mutex_unlock(&pl->dense_lock);
+        }
+        if (st && !e->errmsg)
             e->errmsg = rmtk__strdup(rmtk_spectrum_errmsg(w->plan));
     }
 stages:
@@ -1149,8 +1186,11 @@ static int by_size_desc(const void *x, const void *y)
 }
 
 /* Bytes one worker holds for matrices up to the entry's shape: the plan (its own accounting,
- * from an allocation that is never touched) and the null stage's two matrices. */
-static int worker_bytes(const pool *pl, const rmtk__entry *e, uint64_t *bytes)
+ * from an allocation that is never touched: values only, the Gram matrix k^2 and one streamed
+ * block; with vectors, or --exact, the dense A m n, the vectors and dgesdd's workspace) and the
+ * null stage's two matrices. *dense: what the plan allocates besides for one matrix whose Gram
+ * values fail the contract (the dense A for dgesdd; one worker at a time, pool.dense_lock). */
+static int worker_bytes(const pool *pl, const rmtk__entry *e, uint64_t *bytes, uint64_t *dense)
 {
     int64_t big = RMTK_MAX(e->e.rows, e->e.cols), small = RMTK_MIN(e->e.rows, e->e.cols);
     rmtk_spectrum_plan *plan;
@@ -1160,6 +1200,7 @@ static int worker_bytes(const pool *pl, const rmtk__entry *e, uint64_t *bytes)
     uint64_t nmat = pl->need_mat ? (pl->sp.vectors ? 1 : 2) : 0; /* mat, scratch (spare) */
     *bytes = rmtk_spectrum_plan_bytes(plan) + 8 * (uint64_t)small +
              8 * nmat * (uint64_t)big * (uint64_t)small;
+    *dense = rmtk__spectrum_dense_bytes(plan);
     rmtk_spectrum_plan_free(plan);
     return RMTK_OK;
 }
@@ -1211,24 +1252,27 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
     int threads = rmtk__threads_used(a);
     int nworkers = (size_t)threads < total ? threads : (int)total;
     /* --max-memory: workers hold at most the buffers of their first matrices, the nworkers
-     * largest (worker_fit), so the peak is at most the sum of those. Fewer workers when it is
-     * over the limit (a note in rmtk_analysis_errmsg); none fits: RMTK_ERR_NOMEM. */
+     * largest (worker_fit), so the peak is at most the sum of those, plus one dense copy of the
+     * largest matrix for a fallback to dgesdd (values only: the workers' plans hold Gram
+     * matrices, pool.dense_lock lets one worker at a time convert a matrix whole). Fewer workers
+     * when it is over the limit (a note in rmtk_analysis_errmsg); none fits: RMTK_ERR_NOMEM. */
     a->errmsg[0] = '\0';
     if (a->p.max_memory > 0) {
         uint64_t need = 0;
         int fit = 0;
         int st = RMTK_OK;
         for (int t = 0; t < nworkers && !st; t++) {
-            uint64_t b = 0;
-            st = worker_bytes(&pl, &a->entries[pl.order[t]], &b);
-            need += b;
+            uint64_t b = 0, d = 0;
+            st = worker_bytes(&pl, &a->entries[pl.order[t]], &b, &d);
+            need += b + (t == 0 ? d : 0); /* entry 0 is the largest */
             if (!st && need <= a->p.max_memory)
                 fit = t + 1;
         }
         if (!st && fit == 0) {
             const rmtk__entry *e0 = &a->entries[pl.order[0]];
-            uint64_t b = 0;
-            (void)worker_bytes(&pl, e0, &b);
+            uint64_t b = 0, d = 0;
+            (void)worker_bytes(&pl, e0, &b, &d);
+            b += d;
             st = rmtk__fail(a->errmsg, RMTK_ERR_NOMEM, "--max-memory %llu bytes: the largest "
                             "matrix, %s (%lld x %lld), alone needs %llu bytes",
                             (unsigned long long)a->p.max_memory, e0->e.name,
@@ -1285,6 +1329,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
     int blas_before = openblas_get_num_threads();
     openblas_set_num_threads(1);
     pthread_mutex_init(&pl.lock, NULL);
+    pthread_mutex_init(&pl.dense_lock, NULL);
     pthread_cond_init(&pl.cond, NULL);
     pthread_t *tids = rmtk__calloc((size_t)nworkers, sizeof *tids);
     int started = 0;
@@ -1328,6 +1373,7 @@ int rmtk_analysis_run(rmtk_analysis *a, rmtk_progress_fn progress, void *user)
     openblas_set_num_threads(blas_before);
     pthread_cond_destroy(&pl.cond);
     pthread_mutex_destroy(&pl.lock);
+    pthread_mutex_destroy(&pl.dense_lock);
     rmtk__free(tids);
     keep_vectors_ws(a, ws, nworkers);
     for (int t = 0; t < nworkers; t++)

@@ -62,6 +62,8 @@ struct rmtk_model {
     size_t cur;              /* its index, valid when has_cur */
     int has_cur;
     size_t map_len;
+    const char *map_path;    /* the current mapping's file and page-aligned offset */
+    uint64_t map_off;
     unsigned char *buf;      /* inflated member bytes, reused and grown */
     size_t buf_cap;
     unsigned char *gbuf;     /* strided tensors gathered into C order, reused and grown */
@@ -82,6 +84,12 @@ struct rmtk_model {
 
 /* Fill m->arch from config.json beside path (in it when is_dir) or the GGUF metadata; only
  * RMTK_ERR_NOMEM fails (a missing or invalid config is "unknown"). architecture.c */
+/* A second, private read-only mapping of the file bytes p points into, when p lies in the
+ * model's current file mapping (a raw tensor): *q is the same byte in it; munmap(*base, *len)
+ * when done. It stays valid when the model maps another tensor, so a worker can read it outside
+ * the model's lock. RMTK_ERR_UNSUPPORTED when p is not in a file mapping (an inflated member, a
+ * gathered strided tensor); RMTK_ERR_IO/NOMEM (named in the model's errmsg) when mmap fails. */
+int rmtk__model_remap(rmtk_model *m, const void *p, const void **q, void **base, size_t *len);
 int rmtk__model_load_arch(rmtk_model *m, const char *path, int is_dir);
 
 /* Append path to the model's file list; *idx receives its index. */

@@ -719,7 +719,31 @@ static int map_range(rmtk_model *m, const char *path, uint64_t off, uint64_t len
                           (unsigned long long)total, (unsigned long long)base, strerror(e));
     m->map_base = a;
     m->map_len = (size_t)total;
+    m->map_path = path;
+    m->map_off = base;
     *p = (const unsigned char *)a + (off - base);
+    return RMTK_OK;
+}
+
+int rmtk__model_remap(rmtk_model *m, const void *p, const void **q, void **base, size_t *len)
+{
+    const unsigned char *b = m ? m->map_base : NULL, *x = p;
+    if (!b || x < b || x >= b + m->map_len)
+        return RMTK_ERR_UNSUPPORTED;
+    int fd = open(m->map_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return rmtk__fail(m->errmsg, RMTK_ERR_IO, "%s: cannot open: %s", m->map_path,
+                          strerror(errno));
+    void *a = mmap(NULL, m->map_len, PROT_READ, MAP_PRIVATE, fd, (off_t)m->map_off);
+    int e = errno;
+    close(fd);
+    if (a == MAP_FAILED)
+        return rmtk__fail(m->errmsg, e == ENOMEM ? RMTK_ERR_NOMEM : RMTK_ERR_IO,
+                          "%s: mmap of %zu bytes at offset %llu failed: %s", m->map_path,
+                          m->map_len, (unsigned long long)m->map_off, strerror(e));
+    *base = a;
+    *len = m->map_len;
+    *q = (const unsigned char *)a + (x - b);
     return RMTK_OK;
 }
 

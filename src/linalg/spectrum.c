@@ -1,9 +1,12 @@
 /*
  * spectrum.c: the CPU spectrum engine (LAPACK through OpenBLAS) behind a plan/execute interface.
  *
- * A plan allocates, once, the converted matrix A (float64), the Gram matrix and the LAPACK
- * workspaces for the largest shape it serves; execute converts a view of any dtype into A and
- * runs one of two routes:
+ * A plan allocates, once, the Gram matrix and the LAPACK workspaces for the largest shape it
+ * serves, and the converted matrix A (float64) when it computes vectors or only runs dgesdd;
+ * execute converts a view of any dtype into A and runs one of two routes. A values-only plan that
+ * may take the Gram route streams instead (rmtk__spectrum_load_gram): G accumulated from blocks
+ * of ~8 MB converted from the view, A converted whole (into memory allocated for that run) only
+ * when the contract below rejects the Gram values (see RMTK__GRAM_BLOCK_DOUBLES):
  *
  *  - Gram (values only): G = A A^T or A^T A of the smaller side (dsyrk), eigenvalues by dsyevd,
  *    sigma_i = sqrt(max(lambda_i, 0)). About 3x faster than dgesdd. Forming G squares the
@@ -30,7 +33,8 @@
  *   (3) rank, below (when r < k): sigma^_r^2 + delta <= tol^2: every value set aside is certainly
  *       below tol (for F64/F32-stored rank-deficient matrices Gram's noise floor sqrt(delta) is
  *       above tol, so they take dgesdd; for BF16 and coarser it is far below).
- * Otherwise the same buffer A (which dsyrk does not modify) goes through dgesdd. Checking the
+ * Otherwise the same buffer A (which dsyrk does not modify) goes through dgesdd; after a
+ * streamed G, the caller loads the view dense first (RMTK__NEED_DENSE). Checking the
  * contract costs O(k) after the decomposition: there is no shape rule any more (fallback 2 is
  * not produced).
  *
@@ -89,6 +93,23 @@
 /* c of the Gram route's error bound delta = c (m + n) eps lambda_1 (see the top). */
 #define RMTK__GRAM_C 1.0
 
+/* The Gram matrix is accumulated over blocks of A's longer side (the contraction): G = sum_b
+ * A_b A_b^T (or A_b^T A_b), one dsyrk per block (beta = 1 after the first). A block holds about
+ * RMTK__GRAM_BLOCK_DOUBLES doubles (8 MB), a multiple of RMTK__GRAM_BLOCK_STEP rows/columns (whole
+ * blocks of every quantised dtype), at least one step. The block length is a function of the
+ * Gram order k only, and the dense and the streamed routes cut the same blocks, so the Gram
+ * matrix (hence the values) is bitwise the same whether A was converted whole or streamed from
+ * the stored tensor a block at a time (dsyrk packs its operand: the leading dimension does not
+ * enter the arithmetic). */
+#define RMTK__GRAM_BLOCK_DOUBLES (1 << 20)
+#define RMTK__GRAM_BLOCK_STEP 256
+
+static int64_t gram_block(int64_t k)
+{
+    int64_t nb = RMTK__GRAM_BLOCK_DOUBLES / k / RMTK__GRAM_BLOCK_STEP * RMTK__GRAM_BLOCK_STEP;
+    return nb < RMTK__GRAM_BLOCK_STEP ? RMTK__GRAM_BLOCK_STEP : nb;
+}
+
 /* From this order up, the Gram matrix's eigenvalues come from LAPACK's two-stage dsyevd_2stage
  * (dense -> band by blocked Householder, band -> tridiagonal by bulge chasing; values only)
  * instead of dsyevd, whose one-stage dsytrd is half BLAS-2 and bound by memory bandwidth.
@@ -112,7 +133,10 @@ static lapack_int syevd_values(lapack_int k, double *g, double *w, double *work,
 struct rmtk_spectrum_plan {
     rmtk_spectrum_params p;
     int64_t big, small;  /* the largest shape served */
-    double *a;           /* big * small: the converted matrix */
+    double *a;           /* the converted matrix: big * small, allocated with the plan; in a
+                            streaming plan dense_cap doubles, allocated by a dense load and
+                            freed after the run */
+    uint64_t dense_cap;  /* doubles a holds */
     double *g;           /* small * small: the Gram matrix (values-only routes) */
     double *w;           /* small: eigenvalues */
     double *ua;          /* big * small: left vectors of the tall A (dgesdd jobz 'S'); before
@@ -129,6 +153,11 @@ struct rmtk_spectrum_plan {
     double eps_d;        /* resolution of the stored values (the contract's rank tolerance) */
     bool transposed;     /* A = W^T */
     bool loaded;
+    bool stream;         /* values only and the Gram route allowed: G streamed from the view */
+    bool gram_ready;     /* the loaded matrix is G, streamed (A was never converted) */
+    bool force_svd;      /* the streamed G failed the contract: the next dense run is dgesdd */
+    double *blk;         /* streaming: one block of A (blk_cap doubles) */
+    uint64_t blk_cap;
     char errmsg[RMTK_ERRMSG_SIZE];
 };
 
@@ -157,7 +186,9 @@ void rmtk_spectrum_plan_free(rmtk_spectrum_plan *p)
 {
     if (!p)
         return;
-    rmtk__free(p->a);
+    if (p->a != p->blk)
+        rmtk__free(p->a);
+    rmtk__free(p->blk);
     rmtk__free(p->g);
     rmtk__free(p->w);
     rmtk__free(p->ua);
@@ -283,25 +314,37 @@ int rmtk_spectrum_plan_alloc(int64_t max_rows, int64_t max_cols, const rmtk_spec
         return st;
     }
     bool gram = plan_may_gram(pl);
-    pl->a = rmtk__malloc_aligned(na * sizeof(double));
+    /* Values only with the Gram route allowed: no dense copy of A is held; G is streamed from
+     * the view a block at a time (rmtk__spectrum_load_gram), and A is converted (then freed)
+     * only for a matrix whose Gram values fail the contract, or by rmtk_spectrum_load. */
+    pl->stream = gram && !p.vectors;
+    uint64_t nseen = na / 64 + 1;
+    if (pl->stream) {
+        pl->blk_cap = RMTK_MIN(na, RMTK_MAX((uint64_t)RMTK__GRAM_BLOCK_DOUBLES,
+                                            (uint64_t)RMTK__GRAM_BLOCK_STEP * (uint64_t)pl->small));
+        pl->blk = rmtk__malloc_aligned((size_t)pl->blk_cap * sizeof(double));
+    } else {
+        pl->a = rmtk__malloc_aligned(na * sizeof(double));
+        pl->seen = rmtk__malloc_array((size_t)nseen, sizeof(uint64_t));
+        pl->dense_cap = na;
+    }
     pl->w = rmtk__malloc_array((size_t)pl->small, sizeof(double));
     pl->work = rmtk__malloc_aligned((size_t)pl->lwork * sizeof(double));
     pl->iwork = rmtk__malloc_array((size_t)pl->liwork, sizeof(lapack_int));
     if (gram)
         pl->g = rmtk__malloc_aligned(ng * sizeof(double));
-    uint64_t nseen = na / 64 + 1;
     if (p.vectors) {
         pl->ua = rmtk__malloc_aligned(na * sizeof(double));
         pl->vta = rmtk__malloc_aligned(ng * sizeof(double));
     }
-    pl->seen = rmtk__malloc_array((size_t)nseen, sizeof(uint64_t));
-    if (!pl->a || !pl->w || !pl->work || !pl->iwork || (gram && !pl->g) || !pl->seen ||
-        (p.vectors && (!pl->ua || !pl->vta))) {
+    if ((pl->stream ? !pl->blk : !pl->a || !pl->seen) || !pl->w || !pl->work || !pl->iwork ||
+        (gram && !pl->g) || (p.vectors && (!pl->ua || !pl->vta))) {
         rmtk_spectrum_plan_free(pl);
         return RMTK_ERR_NOMEM;
     }
-    pl->bytes = 8 * (na + (gram ? ng : 0) + (p.vectors ? na + ng : 0) + nseen + (uint64_t)pl->small +
-                     (uint64_t)pl->lwork) + sizeof(lapack_int) * (uint64_t)pl->liwork;
+    pl->bytes = 8 * ((pl->stream ? pl->blk_cap : na + nseen) + (gram ? ng : 0) +
+                     (p.vectors ? na + ng : 0) + (uint64_t)pl->small + (uint64_t)pl->lwork) +
+                sizeof(lapack_int) * (uint64_t)pl->liwork;
     *out = pl;
     return RMTK_OK;
 }
@@ -323,9 +366,95 @@ static bool scan_segment(const double *x, size_t n, double *amax)
     return !bad;
 }
 
+/* A (and the transposition bitmap) for an am x an matrix: the plan's own in a plan that holds
+ * one, else allocated here (a streaming plan's dense load; freed after the run by drop_dense). */
+static int ensure_dense(rmtk_spectrum_plan *p, uint64_t na)
+{
+    if (p->a && p->dense_cap >= na)
+        return RMTK_OK;
+    if (p->a != p->blk)
+        rmtk__free(p->a);
+    rmtk__free(p->seen);
+    p->dense_cap = 0;
+    /* a matrix that fits in the block buffer (one block: small matrices) is converted there */
+    p->a = na <= p->blk_cap ? p->blk : rmtk__malloc_aligned((size_t)na * sizeof(double));
+    p->seen = rmtk__malloc_array((size_t)(na / 64 + 1), sizeof(uint64_t));
+    if (!p->a || !p->seen) {
+        if (p->a != p->blk)
+            rmtk__free(p->a);
+        rmtk__free(p->seen);
+        p->a = NULL;
+        p->seen = NULL;
+        return rmtk__fail(p->errmsg, RMTK_ERR_NOMEM, "out of memory for the dense %llu-element "
+                          "copy of the matrix (dgesdd)", (unsigned long long)na);
+    }
+    p->dense_cap = na;
+    return RMTK_OK;
+}
+
+static void drop_dense(rmtk_spectrum_plan *p)
+{
+    if (!p->stream)
+        return;
+    if (p->a != p->blk)
+        rmtk__free(p->a);
+    rmtk__free(p->seen);
+    p->a = NULL;
+    p->seen = NULL;
+    p->dense_cap = 0;
+}
+
+uint64_t rmtk__spectrum_dense_bytes(const rmtk_spectrum_plan *p)
+{
+    if (!p || !p->stream)
+        return 0;
+    uint64_t na = (uint64_t)p->big * (uint64_t)p->small;
+    return 8 * ((na <= p->blk_cap ? 0 : na) + na / 64 + 1);
+}
+
+/* The segments of A: column j of A is row j of W (SEG_ROWS: A = W^T; SEG_QUANT: the same, in
+ * whole quantisation blocks) or column j of W (SEG_COLS: column-major storage, A = W). */
+enum { SEG_ROWS, SEG_COLS, SEG_QUANT };
+
+static int seg_kind(const rmtk_matrix_view *v, size_t *bel, size_t *bby)
+{
+    *bel = 1;
+    *bby = 0;
+    if (rmtk_dtype_block(v->dtype, bel, bby) == RMTK_OK && *bel > 1)
+        return SEG_QUANT;
+    if (v->row_stride == 1 && v->col_stride != 1 && v->row_group <= 0)
+        return SEG_COLS;
+    return SEG_ROWS;
+}
+
+/* Elements [t0, t0 + n) of column j of A, converted from the view into out (the same
+ * conversions as load_matrix: the same doubles). */
+static int convert_segment(const rmtk_matrix_view *v, int kind, size_t bel, size_t bby, int64_t j,
+                           int64_t t0, size_t n, double *out)
+{
+    const unsigned char *base = v->data;
+    size_t esz = rmtk_dtype_size(v->dtype);
+    if (kind == SEG_QUANT) {
+        int64_t o = rmtk__view_row_offset(v, j) + t0;
+        if (o < 0 || (uint64_t)o % bel)
+            return RMTK_ERR_UNSUPPORTED;
+        return rmtk_dtype_to_double(v->dtype, 0, base + (size_t)o / bel * bby, n, out);
+    }
+    if (kind == SEG_COLS)
+        return rmtk__convert_strided(v->dtype, v->big_endian,
+                                     base + (size_t)(j * v->col_stride + t0) * esz, 1, n, out);
+    return rmtk__convert_strided(v->dtype, v->big_endian,
+                                 base + (size_t)(rmtk__view_row_offset(v, j) +
+                                                 t0 * v->col_stride) * esz,
+                                 v->col_stride, n, out);
+}
+
 static int load_matrix(rmtk_spectrum_plan *p, rmtk_matrix_view v, int64_t *am, int64_t *an,
                        bool *transposed)
 {
+    int sta = ensure_dense(p, (uint64_t)v.rows * (uint64_t)v.cols);
+    if (sta)
+        return sta;
     double amax = 0.0;
     bool finite = true;
     size_t esz = rmtk_dtype_size(v.dtype), bel = 1, bby = 0;
@@ -474,17 +603,108 @@ static bool gram_contract(const double *sv, int64_t k, int64_t rows, int64_t col
     return true;
 }
 
-/* Values through the Gram matrix. Returns whether the accuracy contract accepts the result. */
+/* One block of the Gram accumulation (see RMTK__GRAM_BLOCK_DOUBLES): x holds A's columns
+ * [t0, t0 + n) (am <= an: G += X X^T, X am x n) or A's rows [t0, t0 + n) (am > an: G += X^T X,
+ * X n x an), with leading dimension ld; first: beta = 0. */
+static void gram_add(rmtk_spectrum_plan *p, int64_t am, int64_t an, const double *x, int64_t n,
+                     int64_t ld, bool first)
+{
+    int64_t k = RMTK_MIN(am, an);
+    double beta = first ? 0.0 : 1.0;
+    if (am <= an) /* G = A A^T (am x am) */
+        cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)am, (int)n, 1.0, x, (int)ld,
+                    beta, p->g, (int)k);
+    else /* G = A^T A (an x an) */
+        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)an, (int)n, 1.0, x, (int)ld, beta,
+                    p->g, (int)k);
+}
+
+/* G from the dense A (am x an, lda am), in the blocks the streamed route cuts. */
+static void gram_dense(rmtk_spectrum_plan *p, int64_t am, int64_t an)
+{
+    int64_t k = RMTK_MIN(am, an), len = RMTK_MAX(am, an), nb = gram_block(k);
+    for (int64_t t0 = 0; t0 < len; t0 += nb) {
+        int64_t n = RMTK_MIN(nb, len - t0);
+        gram_add(p, am, an, am <= an ? p->a + (size_t)t0 * (size_t)am : p->a + t0, n, am,
+                 t0 == 0);
+    }
+}
+
+/* G streamed from the view, one block of A at a time into p->blk: the doubles of load_matrix
+ * (the same conversions, the same finiteness check, the same power-of-two scaling: when the
+ * largest entry turns out to be outside the range, a second pass with the scale), the blocks of
+ * gram_dense. The full A is never formed. Sets p->am, p->an, p->transposed, p->scale_exp. */
+static int stream_gram(rmtk_spectrum_plan *p, const rmtk_matrix_view *v)
+{
+    size_t bel, bby;
+    int kind = seg_kind(v, &bel, &bby);
+    if (kind == SEG_QUANT && (v->col_stride != 1 || v->row_stride < 0 ||
+                              (uint64_t)v->cols % bel || (uint64_t)v->row_stride % bel))
+        return rmtk__fail(p->errmsg, RMTK_ERR_UNSUPPORTED, "cannot convert dtype %s",
+                          rmtk_dtype_name(v->dtype));
+    bool tr = kind != SEG_COLS;
+    int64_t am = tr ? v->cols : v->rows, an = tr ? v->rows : v->cols;
+    int64_t k = RMTK_MIN(am, an), len = RMTK_MAX(am, an), nb = gram_block(k);
+    p->am = am;
+    p->an = an;
+    p->transposed = tr;
+    p->scale_exp = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        double amax = 0.0;
+        for (int64_t t0 = 0; t0 < len; t0 += nb) {
+            int64_t n = RMTK_MIN(nb, len - t0);
+            double *x = p->blk;
+            int st = RMTK_OK;
+            if (am <= an) /* A's columns [t0, t0 + n), whole: x is am x n */
+                for (int64_t s = 0; s < n && !st; s++)
+                    st = convert_segment(v, kind, bel, bby, t0 + s, 0, (size_t)am,
+                                         x + (size_t)s * (size_t)am);
+            else /* A's rows [t0, t0 + n) of every column: x is n x an */
+                for (int64_t j = 0; j < an && !st; j++)
+                    st = convert_segment(v, kind, bel, bby, j, t0, (size_t)n,
+                                         x + (size_t)j * (size_t)n);
+            if (st)
+                return rmtk__fail(p->errmsg, st, "cannot convert dtype %s",
+                                  rmtk_dtype_name(v->dtype));
+            size_t nt = (size_t)n * (size_t)k;
+            if (!scan_segment(x, nt, &amax))
+                for (size_t t = 0; t < nt; t++)
+                    if (!isfinite(x[t])) {
+                        size_t ld = (size_t)(am <= an ? am : n);
+                        int64_t ai = (int64_t)(t % ld), aj = (int64_t)(t / ld);
+                        if (am <= an)
+                            aj += t0;
+                        else
+                            ai += t0;
+                        return rmtk__fail(p->errmsg, RMTK_ERR_NUMERIC, "non-finite value %g at "
+                                          "element (%lld, %lld) of the %lld x %lld matrix", x[t],
+                                          (long long)(tr ? aj : ai), (long long)(tr ? ai : aj),
+                                          (long long)v->rows, (long long)v->cols);
+                    }
+            if (p->scale_exp != 0)
+                for (size_t t = 0; t < nt; t++)
+                    x[t] = ldexp(x[t], -p->scale_exp);
+            gram_add(p, am, an, x, n, am <= an ? am : n, t0 == 0);
+        }
+        int e = 0;
+        if (pass > 0 || !(amax > 0))
+            break;
+        (void)frexp(amax, &e);
+        if (e <= RMTK__SCALE_EXP && e >= -RMTK__SCALE_EXP)
+            break;
+        p->scale_exp = e; /* see load_matrix: again, scaled */
+    }
+    return RMTK_OK;
+}
+
+/* Values through the Gram matrix (formed here from the dense A unless streamed). Returns whether
+ * the accuracy contract accepts the result. */
 static bool gram_values(rmtk_spectrum_plan *p, int64_t am, int64_t an, double *sv, double *bound,
                         int *st)
 {
     int64_t k = RMTK_MIN(am, an);
-    if (am <= an) /* G = A A^T (am x am), A is am x an with lda am */
-        cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)am, (int)an, 1.0, p->a, (int)am,
-                    0.0, p->g, (int)k);
-    else /* G = A^T A (an x an) */
-        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)an, (int)am, 1.0, p->a, (int)am,
-                    0.0, p->g, (int)k);
+    if (!p->gram_ready)
+        gram_dense(p, am, an);
     /* the workspace queried for this k (the same blocking whatever the plan's largest shape) */
     double wq;
     lapack_int iq, info;
@@ -591,12 +811,14 @@ static int run_gesdd(rmtk_spectrum_plan *p, char jobz, double *sv)
     return RMTK_OK;
 }
 
-int rmtk_spectrum_load(rmtk_spectrum_plan *p, rmtk_matrix_view v)
+/* The checks of a load (p->loaded cleared; the error message reset). */
+static int check_view(rmtk_spectrum_plan *p, rmtk_matrix_view v)
 {
     if (!p || !v.data)
         return RMTK_ERR_ARG;
     p->errmsg[0] = '\0';
     p->loaded = false;
+    p->gram_ready = false;
     if (v.rows < 1 || v.cols < 1)
         return rmtk__fail(p->errmsg, RMTK_ERR_ARG, "empty matrix %lld x %lld",
                           (long long)v.rows, (long long)v.cols);
@@ -608,12 +830,40 @@ int rmtk_spectrum_load(rmtk_spectrum_plan *p, rmtk_matrix_view v)
     if (!rmtk_dtype_is_numeric(v.dtype))
         return rmtk__fail(p->errmsg, RMTK_ERR_UNSUPPORTED, "dtype %s is not numeric",
                           rmtk_dtype_name(v.dtype));
-    int st = load_matrix(p, v, &p->am, &p->an, &p->transposed);
+    return RMTK_OK;
+}
+
+/* A dense load keeps force_svd (set by a streamed run whose Gram values failed the contract:
+ * the run after this load goes straight to dgesdd). */
+int rmtk_spectrum_load(rmtk_spectrum_plan *p, rmtk_matrix_view v)
+{
+    int st = check_view(p, v);
+    if (st)
+        return st;
+    st = load_matrix(p, v, &p->am, &p->an, &p->transposed);
     if (st)
         return st;
     p->rows = v.rows;
     p->cols = v.cols;
     p->eps_d = p->p.dtype_eps > 0 ? p->p.dtype_eps : rmtk_dtype_eps(v.dtype);
+    p->loaded = true;
+    return RMTK_OK;
+}
+
+int rmtk__spectrum_load_gram(rmtk_spectrum_plan *p, rmtk_matrix_view v)
+{
+    if (!p || !p->stream || p->p.method == RMTK_SPECTRUM_SVD)
+        return rmtk_spectrum_load(p, v);
+    int st = check_view(p, v);
+    if (st)
+        return st;
+    p->force_svd = false;
+    if ((st = stream_gram(p, &v)))
+        return st;
+    p->rows = v.rows;
+    p->cols = v.cols;
+    p->eps_d = p->p.dtype_eps > 0 ? p->p.dtype_eps : rmtk_dtype_eps(v.dtype);
+    p->gram_ready = true;
     p->loaded = true;
     return RMTK_OK;
 }
@@ -625,7 +875,7 @@ static int values_route(rmtk_spectrum_plan *p, const double *orig, double *sv,
 {
     int64_t am = p->am, an = p->an, k = RMTK_MIN(am, an);
     int st = RMTK_OK;
-    if (plan_may_gram(p)) {
+    if (plan_may_gram(p) && !p->force_svd) {
         double bound = 0.0;
         bool ok = gram_values(p, am, an, sv, &bound, &st);
         if (st)
@@ -635,8 +885,14 @@ static int values_route(rmtk_spectrum_plan *p, const double *orig, double *sv,
             inf->err_bound = bound;
             return RMTK_OK;
         }
-        inf->fallback = 1;
+        if (p->gram_ready) { /* streamed: dgesdd needs the dense A, which the caller loads */
+            p->force_svd = true;
+            return RMTK__NEED_DENSE;
+        }
     }
+    if (plan_may_gram(p))
+        inf->fallback = 1;
+    p->force_svd = false;
     make_tall(p, orig); /* orig: a copy of A (the vectors' copy), else in place */
     st = run_gesdd(p, 'N', sv);
     if (st)
@@ -651,11 +907,23 @@ static int values_route(rmtk_spectrum_plan *p, const double *orig, double *sv,
  * overwrites A; the Gram route leaves A intact), then dgesdd 'S' on the tall A: A = U_A S V_A^T
  * with U_A (am x k) in ua and V_A^T (k x k, square since A is tall) in vta, transposed in place
  * into V_A. A = W: u = U_A, v = V_A; A = W^T: W = V_A S U_A^T, u = V_A, v = U_A. */
+static int run_keep(rmtk_spectrum_plan *p, double *sv, bool want_vectors, const double **uo,
+                    const double **vo, rmtk_spectrum_info *info);
+
 int rmtk__spectrum_run_keep(rmtk_spectrum_plan *p, double *sv, bool want_vectors,
                             const double **uo, const double **vo, rmtk_spectrum_info *info)
 {
     if (!p || !sv || (want_vectors && (!p->p.vectors || !uo || !vo)))
         return RMTK_ERR_ARG;
+    int st = run_keep(p, sv, want_vectors, uo, vo, info);
+    p->gram_ready = false;
+    drop_dense(p); /* a streaming plan holds the dense A for one run only */
+    return st;
+}
+
+static int run_keep(rmtk_spectrum_plan *p, double *sv, bool want_vectors, const double **uo,
+                    const double **vo, rmtk_spectrum_info *info)
+{
     if (!p->loaded)
         return rmtk__fail(p->errmsg, RMTK_ERR_ARG, "no matrix loaded (rmtk_spectrum_load)");
     p->loaded = false;
@@ -736,6 +1004,15 @@ int rmtk_spectrum_execute(rmtk_spectrum_plan *p, rmtk_matrix_view v, double *sv,
 {
     if (!sv)
         return RMTK_ERR_ARG;
-    int st = rmtk_spectrum_load(p, v);
-    return st ? st : rmtk_spectrum_run(p, sv, u, vv, info);
+    /* A streaming plan forms G from the view directly; the dense A only when the contract sends
+     * the matrix to dgesdd. */
+    int st = rmtk__spectrum_load_gram(p, v);
+    if (!st)
+        st = rmtk_spectrum_run(p, sv, u, vv, info);
+    if (st == RMTK__NEED_DENSE) {
+        st = rmtk_spectrum_load(p, v);
+        if (!st)
+            st = rmtk_spectrum_run(p, sv, u, vv, info);
+    }
+    return st;
 }
