@@ -6,7 +6,8 @@
  *   same BLAS thread count). Prints seconds, ratios, the route and, where dgesdd ran, the Gram
  *   route's measured error constant max |sigma_g^2 - sigma_d^2| / ((m + n) eps sigma_1^2) (the
  *   contract assumes 1). Shapes (issue 14): 1024^2, 2048^2, 4096^2, 4096 x 11008, 22528 x 1024
- *   and its transpose (RMTK_BENCH_QUICK=1: the first two and 4096 x 1024). The candidates run
+ *   and its transpose (RMTK_BENCH_QUICK=1: the first two and 4096 x 1024; RMTK_BENCH_SHAPES=
+ *   "MxN,...": those shapes only). The candidates run
  *   interleaved, round after round (one round from 4096^2 up), each keeping its best time, so a
  *   burst of load from other processes hits all of them alike. rmtk's plans are allocated and
  *   warmed once per shape, as an analysis does; the bare calls run on one allocation of their
@@ -146,6 +147,27 @@ int main(void)
     int small[][2] = {{1024, 1024}, {2048, 2048}, {4096, 1024}};
     int (*sizes)[2] = quick ? small : full;
     int nsizes = quick ? 3 : 6;
+    /* RMTK_BENCH_SHAPES="MxN,MxN...": only these shapes (at most 8) */
+    int picked[8][2];
+    const char *only = getenv("RMTK_BENCH_SHAPES");
+    if (only && *only) {
+        int np = 0;
+        for (const char *q = only; *q && np < 8;) {
+            char *end;
+            long m = strtol(q, &end, 10), n = 0;
+            if (end != q && *end == 'x')
+                n = strtol(end + 1, &end, 10);
+            if (m <= 0 || n <= 0) {
+                fprintf(stderr, "bench-spectrum: RMTK_BENCH_SHAPES: expected MxN,... at '%s'\n", q);
+                return 2;
+            }
+            picked[np][0] = (int)m;
+            picked[np++][1] = (int)n;
+            q = *end == ',' ? end + 1 : end;
+        }
+        sizes = picked;
+        nsizes = np;
+    }
     printf("spectrum engine, values only, float64 (OpenBLAS %s, %d threads)\n",
            openblas_get_config(), openblas_get_num_threads());
     printf("%-11s %9s %9s %9s %9s | %9s %10s %10s %9s %8s\n", "shape", "rmtk", "bare-gram",

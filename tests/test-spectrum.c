@@ -578,22 +578,24 @@ static double from_bf16(uint16_t h)
  * 8 MB converted at a time, no dense copy) against the dense load of the same view: bitwise the
  * same values (the same blocks). Against the Gram route before streaming (one dsyrk over the
  * whole matrix, then dsyevd, on the same doubles): every value within the contract's bound
- * b_i = err_bound / sigma_i (measured: the largest |delta sigma_i| / b_i is printed). BF16, F32
- * and Q8_0 storage; row-major tall and wide (both orientations of the Gram matrix: whole rows of
+ * b_i = err_bound / sigma_i (measured: the largest |delta sigma_i| / b_i is printed). BF16, F32,
+ * F64 (read in place, no conversion) and Q8_0 storage; row-major tall and wide (both orientations of the Gram matrix: whole rows of
  * W per block, or a block of columns of every row), column-major tall and wide; long sides that
  * are not multiples of the block (k = 300: blocks of 3328; k = 400: 2560). */
 static void streamed_case(int64_t R, int64_t C, int dtype, int colmajor, uint64_t seed)
 {
     size_t n = (size_t)R * (size_t)C;
     double *x = malloc(sizeof(double) * n);
-    unsigned char *raw = malloc(n * 4 + 64);
+    unsigned char *raw = malloc(n * 8 + 64);
     fill_gauss(x, n, seed);
     for (int64_t i = 0; i < R; i++) /* a few outliers above the bulk: a spread of scales */
         for (int64_t j = 0; j < C; j++) {
             size_t t = (size_t)i * (size_t)C + (size_t)j;
             x[t] = 0.02 * x[t] + (i % 7 == 0 && j % 5 == 0 ? 0.05 : 0.0);
             size_t at = colmajor ? (size_t)j * (size_t)R + (size_t)i : t;
-            if (dtype == RMTK_DTYPE_F32) {
+            if (dtype == RMTK_DTYPE_F64) {
+                memcpy(raw + at * 8, &x[t], 8);
+            } else if (dtype == RMTK_DTYPE_F32) {
                 float f = (float)x[t];
                 memcpy(raw + at * 4, &f, 4);
                 x[t] = f;
@@ -735,14 +737,38 @@ static void test_streamed_fallback(void)
     free(d);
 }
 
+/* F64 read in place: a non-finite value still gets its element named (the block falls back to
+ * the conversion, which locates it), in both orientations. */
+static void streamed_f64_nonfinite(int64_t R, int64_t C, int64_t bi, int64_t bj)
+{
+    double *x = calloc((size_t)(R * C), sizeof(double));
+    fill_gauss(x, (size_t)(R * C), 42);
+    x[bi * C + bj] = NAN;
+    rmtk_matrix_view v = {x, R, C, C, 1, RMTK_DTYPE_F64, 0, 0, 0};
+    rmtk_spectrum_params p = rmtk_spectrum_params_default();
+    rmtk_spectrum_plan *plan;
+    CHECK_OK(rmtk_spectrum_plan_alloc(R, C, &p, &plan));
+    CHECK_STATUS(rmtk__spectrum_load_gram(plan, v), RMTK_ERR_NUMERIC);
+    char want[64];
+    snprintf(want, sizeof want, "element (%lld, %lld)", (long long)bi, (long long)bj);
+    CHECK(strstr(rmtk_spectrum_errmsg(plan), want) != NULL);
+    rmtk_spectrum_plan_free(plan);
+    free(x);
+}
+
 static void test_streamed_gram(void)
 {
+    streamed_f64_nonfinite(5000, 300, 4321, 17);
+    streamed_f64_nonfinite(300, 5000, 17, 4321);
     streamed_case(7000, 300, RMTK_DTYPE_BF16, 0, 31);
     streamed_case(300, 7000, RMTK_DTYPE_BF16, 0, 32);
     streamed_case(7000, 300, RMTK_DTYPE_F32, 0, 33);
     streamed_case(300, 7000, RMTK_DTYPE_F32, 0, 34);
     streamed_case(5000, 400, RMTK_DTYPE_F32, 1, 35);
     streamed_case(400, 5000, RMTK_DTYPE_BF16, 1, 36);
+    streamed_case(7000, 300, RMTK_DTYPE_F64, 0, 39); /* read in place, no conversion */
+    streamed_case(300, 7000, RMTK_DTYPE_F64, 0, 40);
+    streamed_case(300, 7000, RMTK_DTYPE_F64, 1, 41);
     streamed_case(300, 7008, RMTK_DTYPE_Q8_0, 0, 37);
     streamed_case(7000, 320, RMTK_DTYPE_Q8_0, 0, 38);
 }

@@ -649,10 +649,32 @@ static int stream_gram(rmtk_spectrum_plan *p, const rmtk_matrix_view *v)
     p->an = an;
     p->transposed = tr;
     p->scale_exp = 0;
+    /* Native doubles with contiguous rows need no conversion: dsyrk reads each block in place
+     * (leading dimension row_stride; dsyrk packs its operand, so the sums are those of the
+     * converted block, bitwise). Only scanned here (finite, largest entry); a block with a
+     * non-finite value, or a second pass (scaled), goes through the conversion instead. */
+    bool direct = v->dtype == RMTK_DTYPE_F64 && !v->big_endian && kind == SEG_ROWS &&
+                  v->col_stride == 1 && v->row_group <= 0 && v->row_stride >= v->cols &&
+                  (uintptr_t)v->data % sizeof(double) == 0;
     for (int pass = 0; pass < 2; pass++) {
         double amax = 0.0;
         for (int64_t t0 = 0; t0 < len; t0 += nb) {
             int64_t n = RMTK_MIN(nb, len - t0);
+            if (direct && p->scale_exp == 0) {
+                const double *w = v->data;
+                int64_t ld = v->row_stride;
+                /* am <= an: W's rows [t0, t0 + n) (A's columns); else W's columns [t0, t0 + n)
+                 * of every row (A's rows) */
+                const double *x0 = am <= an ? w + (size_t)t0 * (size_t)ld : w + t0;
+                int64_t segs = am <= an ? n : an, seglen = am <= an ? am : n;
+                bool finite = true;
+                for (int64_t s = 0; s < segs; s++)
+                    finite &= scan_segment(x0 + (size_t)s * (size_t)ld, (size_t)seglen, &amax);
+                if (finite) {
+                    gram_add(p, am, an, x0, n, ld, t0 == 0);
+                    continue;
+                }
+            }
             double *x = p->blk;
             int st = RMTK_OK;
             if (am <= an) /* A's columns [t0, t0 + n), whole: x is am x n */
