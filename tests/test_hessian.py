@@ -274,6 +274,14 @@ def test_laws_on_the_density(case):
         # 4 sigma, and a product law's tail reaches beyond)
         assert np.all(np.isfinite(c.density)) and np.all(c.density >= 0)
         assert 0.2 < np.trapz(c.density, res.grid) < 1.0 + 1e-2
+    # the quadrature measure itself: the values fitted are positive nodes, by weight
+    nodes = rmtk.hessian_spectrum(model, torch.nn.CrossEntropyLoss(), batches, steps=STEPS,
+                                  starts=2, seed=11, law_samples=500, law_source="nodes").laws
+    pos = res.nodes[res.nodes > res.zero_tol]
+    assert np.all(np.isin(nodes["values"], pos)) and nodes.best is not None
+    w = res.weights[res.nodes > res.zero_tol]
+    top = pos[np.argmax(w)]  # the heaviest positive node is drawn about w / sum w x 500 times
+    assert np.sum(nodes["values"] == top) == pytest.approx(500 * w.max() / w.sum(), abs=1.5)
 
 
 def test_errors():

@@ -66,7 +66,7 @@ class _Operator:
 def slq_spectrum(operator, n, steps=100, starts=5, seed=1, *, reorth="full", sigma=None,
                  sigma_rel=0.01, grid=1000, top=10, moments=4, zero_tol=None,
                  fit_laws=True, law_samples=2000, law_sampling="quantile", law_ratio=1.0,
-                 law_params=None, progress=None):
+                 law_params=None, law_source="smoothed", progress=None):
     """Stochastic Lanczos quadrature of a symmetric operator given as a function.
 
     operator: f(x) -> A x for a float64 vector x of shape (n,) (a copy: f may keep or modify
@@ -101,14 +101,14 @@ def slq_spectrum(operator, n, steps=100, starts=5, seed=1, *, reorth="full", sig
                      sigma_rel=sigma_rel, grid=grid, top=top, moments=moments,
                      zero_tol=zero_tol, eps=np.finfo(np.float64).eps, fit_laws=fit_laws,
                      law_samples=law_samples, law_sampling=law_sampling, law_ratio=law_ratio,
-                     law_params=law_params, seed=int(seed))
+                     law_params=law_params, law_source=law_source, seed=int(seed))
     res["seconds"] = time.perf_counter() - t0
     return res
 
 
 def _summarise(nodes, weights, info, n, starts, m, op, t_slq, *, sigma, sigma_rel, grid, top,
                moments, zero_tol, eps, fit_laws, law_samples, law_sampling, law_ratio,
-               law_params, seed):
+               law_params, law_source, seed):
     res = Result()
     res["n_params"] = n
     res["steps"] = m
@@ -183,8 +183,12 @@ def _summarise(nodes, weights, info, n, starts, m, op, t_slq, *, sigma, sigma_re
     t1 = time.perf_counter()
     res["laws"] = None
     if fit_laws:
+        if law_source not in ("smoothed", "nodes"):
+            raise _lib.ArgError("law_source %r, expected 'smoothed' or 'nodes'"
+                                % (law_source,), 5)
         keep = np.abs(nodes) > tol
-        res["laws"] = fit_laws_to_density(nodes[keep], weights[keep], sigma, x=x,
+        res["laws"] = fit_laws_to_density(nodes[keep], weights[keep],
+                                          sigma if law_source == "smoothed" else 0.0, x=x,
                                           samples=law_samples, sampling=law_sampling,
                                           ratio=law_ratio, params=law_params, seed=seed)
         # on the full density's scale: the law of the positive bulk times its mass there
@@ -196,7 +200,9 @@ def _summarise(nodes, weights, info, n, starts, m, op, t_slq, *, sigma, sigma_re
 def fit_laws_to_density(nodes, weights, sigma, x=None, samples=2000, sampling="quantile",
                         ratio=1.0, params=None, seed=1):
     """rmtk_fitlaw (docs/methods/laws.md) applied to the positive part of the Gaussian-smoothed
-    quadrature density phi_sigma(t) = sum_k w_k N(t; theta_k, sigma^2) / sum_k w_k.
+    quadrature density phi_sigma(t) = sum_k w_k N(t; theta_k, sigma^2) / sum_k w_k, or, for
+    sigma = 0 or None, of the quadrature measure itself (its step CDF sum_k w_k 1(theta_k <= t):
+    the values drawn are nodes, each about weight x samples times).
 
     The fit is CDF-matched (minimum Cramer-von Mises distance, as rmtk_fitlaw always is) to
     `samples` values drawn from phi_sigma conditioned on t > 0 by inverse CDF: the CDF is
@@ -227,21 +233,28 @@ def fit_laws_to_density(nodes, weights, sigma, x=None, samples=2000, sampling="q
     if nodes.size == 0 or not np.any(nodes + 8 * sigma > 0):
         raise _lib.ArgError("fit_laws_to_density: no positive part to fit", 5)
     total = weights.sum()
-    lo, hi = nodes.min() - 8 * sigma, nodes.max() + 8 * sigma
-    t = np.linspace(lo, hi, 20001)
-    d = np.empty_like(t)
-    check(lib.rmtk_slq_smooth(_ptr(nodes), _ptr(weights), nodes.size, float(sigma), _ptr(t),
-                              t.size, _ptr(d)))
-    d /= total
-    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (d[1:] + d[:-1]) * np.diff(t))])
-    cdf /= cdf[-1]
-    f0 = float(np.interp(0.0, t, cdf)) if lo < 0 else 0.0
     n = int(samples)
     if sampling == "quantile":
         u = (np.arange(n) + 0.5) / n
     else:
         u = np.sort(np.random.default_rng(seed).random(n))
-    y = np.interp(f0 + (1.0 - f0) * u, cdf, t)
+    if sigma and sigma > 0:
+        lo, hi = nodes.min() - 8 * sigma, nodes.max() + 8 * sigma
+        t = np.linspace(lo, hi, 20001)
+        d = np.empty_like(t)
+        check(lib.rmtk_slq_smooth(_ptr(nodes), _ptr(weights), nodes.size, float(sigma),
+                                  _ptr(t), t.size, _ptr(d)))
+        d /= total
+        cdf = np.concatenate([[0.0], np.cumsum(0.5 * (d[1:] + d[:-1]) * np.diff(t))])
+        cdf /= cdf[-1]
+        f0 = float(np.interp(0.0, t, cdf)) if lo < 0 else 0.0
+        y = np.interp(f0 + (1.0 - f0) * u, cdf, t)
+    else:
+        # the Gauss rule's own CDF (a step function): node theta_k for u in its weight's span
+        o = np.argsort(nodes)
+        nd, cw = nodes[o], np.cumsum(weights[o]) / total
+        f0 = float(cw[nd <= 0][-1]) if np.any(nd <= 0) else 0.0
+        y = nd[np.minimum(np.searchsorted(cw, f0 + (1.0 - f0) * u), nd.size - 1)]
     y = np.ascontiguousarray(y[y > 0])
     if params is None:
         params = lib.rmtk_fitlaw_params_default()
@@ -300,7 +313,8 @@ def _as_batches(batches, torch):
 def hessian_spectrum(model, loss_fn, batches, steps=100, starts=5, seed=1, *, params=None,
                      reorth="full", sigma=None, sigma_rel=0.01, grid=1000, top=10, moments=4,
                      zero_tol=None, retain_graph=None, fit_laws=True, law_samples=2000,
-                     law_sampling="quantile", law_ratio=1.0, law_params=None, progress=None):
+                     law_sampling="quantile", law_ratio=1.0, law_params=None,
+                     law_source="smoothed", progress=None):
     """The spectral density of the loss Hessian of a torch model by stochastic Lanczos
     quadrature, and the limiting laws of rmtk_fitlaw fitted to its positive part.
 
@@ -363,12 +377,16 @@ def hessian_spectrum(model, loss_fn, batches, steps=100, starts=5, seed=1, *, pa
                       default sigma_rel (lambda_max - lambda_min)
       laws            fit_laws_to_density on the nodes with |node| > zero_tol (None when
                       fit_laws is False): the candidates of rmtk_fitlaw (MP, products of 2..6
-                      Wishart matrices, MP free-plus semicircle) fitted by minimum Cramer-von
-                      Mises distance to the positive part of the smoothed density, sampled by
-                      inverse CDF (law_samples values; "quantile": deterministic quantiles,
+                      Wishart matrices, MP free-plus semicircle) CDF-matched (minimum
+                      Cramer-von Mises distance) to the positive part of the smoothed density
+                      (law_source "smoothed") or of the quadrature measure itself ("nodes": no
+                      dependence on sigma, whose blur of the atom at 0 otherwise dominates the
+                      positive part when the bulk is narrower than sigma), sampled by inverse
+                      CDF (law_samples values; law_sampling "quantile": deterministic quantiles,
                       "random": seeded draws), with shape ratio law_ratio = r / big; each
                       candidate's `density` at `grid`, times laws.mass_scale, overlays
-                      `density`
+                      `density`; the KS p-values and BIC take law_samples as the sample size:
+                      they rank the candidates, they do not test them
       hvp_calls, seconds, seconds_operator, seconds_slq, seconds_laws: the number of products
                       and the wall time (total; in the products; in rmtk_slq_density including
                       the products; in the law fit), in seconds
@@ -446,7 +464,7 @@ def hessian_spectrum(model, loss_fn, batches, steps=100, starts=5, seed=1, *, pa
                      sigma_rel=sigma_rel, grid=grid, top=top, moments=moments,
                      zero_tol=zero_tol, eps=eps, fit_laws=fit_laws, law_samples=law_samples,
                      law_sampling=law_sampling, law_ratio=law_ratio, law_params=law_params,
-                     seed=int(seed))
+                     law_source=law_source, seed=int(seed))
     res["loss"] = loss_value
     res["seconds"] = time.perf_counter() - t_start
     return res
