@@ -8,10 +8,12 @@ Rebuilds the 784-1000-1000-10 ReLU network of examples/train_fashion_mlp.py from
 examples/fashion_mlp.safetensors (1,796,010 parameters, float32), takes the first --samples
 training images of Fashion-MNIST (Debian's dataset-fashion-mnist, normalised as in training) in
 batches of --batch, and calls rmtk.hessian_spectrum with the mean cross-entropy over them. Writes
-DIR/hessian_density.png (the smoothed SLQ density on a symmetric log axis, and its positive part
-on log-log axes with the laws of rmtk_fitlaw overlaid), DIR/hessian_density.csv (grid, density,
-each law's density on the full density's scale) and DIR/hessian.json (the numbers), and prints
-the negative-eigenvalue fraction, the extreme eigenvalues, the best law and the time.
+DIR/hessian_density.png (the smoothed SLQ density, log y; its positive part on log-log axes
+with the laws of rmtk_fitlaw fitted to it overlaid; the CDF of the quadrature measure's positive
+nodes with the laws fitted to that), DIR/hessian_density.csv (grid, density,
+each law's density on the full density's scale) and DIR/hessian.json (the numbers, the
+quadrature rule), and prints the negative-eigenvalue fraction, the extreme eigenvalues, the best
+law and the time. --plot-only redraws the figure from those two files.
 Memory: full reorthogonalisation keeps steps x 1.8 M doubles (100 steps: 1.4 GB).
 """
 import argparse
@@ -52,6 +54,79 @@ def read_idx(name):
     return np.frombuffer(raw, np.uint8, offset=8)
 
 
+def plot(out, rmtk):
+    """DIR/hessian_density.png from DIR/hessian.json and DIR/hessian_density.csv: (a) the
+    smoothed density, log y; (b) its positive part, log-log, with the laws fitted to it
+    (law_source "smoothed"); (c) the CDF of the quadrature measure's positive nodes, log x, with
+    the laws fitted to it (law_source "nodes", refitted here by rmtk.fit_laws_to_density), their
+    CDFs integrated from the densities on a log grid (the mass below the grid, where a product
+    law diverges, added at its start)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    with open(os.path.join(out, "hessian.json")) as f:
+        s = json.load(f)
+    tab = np.genfromtxt(os.path.join(out, "hessian_density.csv"), delimiter=",", names=True)
+    names = list(tab.dtype.names)
+    grid, dens = tab["x"], tab["density"]
+    fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(17, 4.8))
+    a1.plot(grid, dens, "k-", lw=1)
+    a1.set_yscale("log")
+    a1.set_ylim(max(dens.max() * 1e-8, 1e-12), dens.max() * 2)
+    a1.set_xlabel("Hessian eigenvalue")
+    a1.set_ylabel("smoothed SLQ density (sigma %.3g)" % s["sigma"])
+    a1.set_title("%s parameters, %d images: negative fraction %.3f (quadrature bound %.2f)"
+                 % (f"{s['n_params']:,}", s["samples"], s["negative_fraction"],
+                    s["negative_fraction_quad_err"]), fontsize=8)
+    pos = grid > 0
+    a2.loglog(grid[pos], dens[pos], "k-", lw=1.8, label="SLQ smoothed, positive part")
+    by_name = {c["name"]: c for c in s["laws"]}
+    for nm in names[2:]:
+        c = by_name.get(nm.replace("_", "-"), {})
+        col = tab[nm]
+        if not np.all(np.isfinite(col)):
+            continue
+        a2.loglog(grid[pos], col[pos], lw=2.0 if c.get("name") == s["best_law"] else 0.9,
+                  label="%s (KS %.3f)" % (c.get("name", nm), c.get("ks", np.nan)))
+    a2.set_ylim(dens[pos].max() * 1e-6, dens[pos].max() * 5)
+    a2.set_xlabel("Hessian eigenvalue (> 0)")
+    a2.set_title("laws fitted to the smoothed density's positive part", fontsize=8)
+    a2.legend(fontsize=6)
+    # (c) the quadrature measure itself
+    nodes, weights = np.array(s["nodes"]), np.array(s["weights"])
+    keep = np.abs(nodes) > s["zero_tol"]
+    pn, pw = nodes[keep & (nodes > 0)], weights[keep & (nodes > 0)]
+    o = np.argsort(pn)
+    a3.step(pn[o], np.cumsum(pw[o]) / pw.sum(), "k-", where="post", lw=1.8,
+            label="SLQ quadrature (positive nodes)")
+    lx = np.logspace(np.log10(pn.min()) - 4, np.log10(pn.max()) + 2, 6000)
+    fit = rmtk.fit_laws_to_density(nodes[keep], weights[keep], 0.0, x=lx, seed=s["seed"])
+    for c in fit.candidates:
+        if c.status != 0 or not np.all(np.isfinite(c.density)):
+            continue
+        cdf = np.concatenate([[0], np.cumsum(0.5 * (c.density[1:] + c.density[:-1])
+                                             * np.diff(lx))])
+        cdf += max(0.0, 1.0 - cdf[-1])  # the mass below lx[0] (a density diverging at 0)
+        a3.semilogx(lx, cdf, lw=2.0 if c.name == fit.best else 0.9,
+                    label="%s (KS %.3f)" % (c.name, c.ks))
+    a3.set_xscale("log")
+    a3.set_xlim(pn.min() / 30, pn.max() * 3)
+    a3.set_xlabel("Hessian eigenvalue (> 0)")
+    a3.set_ylabel("CDF of the positive part")
+    a3.set_title("laws fitted to the quadrature measure (law_source='nodes')", fontsize=8)
+    a3.legend(fontsize=6)
+    fig.tight_layout()
+    png = os.path.join(out, "hessian_density.png")
+    fig.savefig(png, dpi=110)
+    s["nodes_fit"] = {"best_law": fit.best, "verdict": fit.verdict,
+                      "laws": [{k: v for k, v in c.items() if k != "density"}
+                               for c in fit.candidates]}
+    with open(os.path.join(out, "hessian.json"), "w") as f:
+        json.dump(s, f, indent=1)
+    print("laws fitted to the quadrature measure: " + fit.verdict)
+    return png
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--weights", default=os.path.join(HERE, "fashion_mlp.safetensors"))
@@ -63,7 +138,14 @@ def main():
     ap.add_argument("--sigma-rel", type=float, default=0.01)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="hessian-out")
+    ap.add_argument("--plot-only", action="store_true",
+                    help="redraw the figure from DIR/hessian.json and DIR/hessian_density.csv")
     args = ap.parse_args()
+    if args.plot_only:
+        sys.path.insert(0, os.path.join(HERE, "..", "python"))
+        import rmtk
+        plot(args.out, rmtk)
+        return
 
     import torch
     sys.path.insert(0, os.path.join(HERE, "..", "python"))
@@ -101,36 +183,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     laws = res.laws
 
-    # ---- the figure -------------------------------------------------------------------------
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.6))
-    a1.plot(res.grid, res.density, "k-", lw=1)
-    a1.set_yscale("log")
-    a1.set_ylim(max(res.density.max() * 1e-8, 1e-12), res.density.max() * 2)
-    a1.set_xlabel("Hessian eigenvalue")
-    a1.set_ylabel("smoothed SLQ density")
-    a1.set_title(f"{res.n_params:,} parameters, {args.samples} images: negative fraction "
-                 f"{res.negative_fraction:.3f}", fontsize=9)
-    pos = res.grid > 0
-    a2.loglog(res.grid[pos], res.density[pos], "k-", lw=1.5, label="SLQ (positive part)")
-    for c in laws.candidates:
-        if c.status != 0 or not np.all(np.isfinite(c.density)):
-            continue
-        lw = 2.0 if c.name == laws.best else 0.9
-        a2.loglog(res.grid[pos], laws.mass_scale * c.density[pos], lw=lw,
-                  label=f"{c.name} (KS {c.ks:.3f}, BIC {c.bic:.0f})")
-    a2.set_ylim(res.density[pos].max() * 1e-6, res.density[pos].max() * 5)
-    a2.set_xlabel("Hessian eigenvalue (> 0)")
-    a2.set_title("laws of rmtk_fitlaw fitted to the positive part (CvM)", fontsize=9)
-    a2.legend(fontsize=7)
-    fig.tight_layout()
-    png = os.path.join(args.out, "hessian_density.png")
-    fig.savefig(png, dpi=120)
-
     cols = [res.grid, res.density] + [laws.mass_scale * c.density for c in laws.candidates]
-    header = "x,density," + ",".join(c.name for c in laws.candidates)
+    header = "x,density," + ",".join(c.name.replace("-", "_") for c in laws.candidates)
     np.savetxt(os.path.join(args.out, "hessian_density.csv"), np.column_stack(cols),
                delimiter=",", header=header, comments="", fmt="%.9g")
     summary = {
@@ -145,6 +199,10 @@ def main():
         "bottom_eigenvalues": res.bottom_eigenvalues.tolist(),
         "moments": res.moments.tolist(), "moments_se": res.moments_se.tolist(),
         "trace": res.n_params * res.moments[1],
+        # the quadrature mass below -delta, delta relative to lambda_max: how much of the
+        # negative fraction is the cluster at 0
+        "negative_mass_below": {"%g" % d: float(res.weights[res.nodes < -d * res.lambda_max]
+                                                .sum()) for d in (1e-4, 1e-3, 1e-2, 1e-1)},
         "sigma": res.sigma, "hvp_calls": res.hvp_calls, "seconds": res.seconds,
         "seconds_operator": res.seconds_operator, "seconds_slq": res.seconds_slq,
         "seconds_laws": res.seconds_laws, "nodes": res.nodes.tolist(),
@@ -153,11 +211,14 @@ def main():
         "laws": [{k: v for k, v in c.items() if k != "density"} for c in laws.candidates]}
     with open(os.path.join(args.out, "hessian.json"), "w") as f:
         json.dump(summary, f, indent=1)
+    png = plot(args.out, rmtk)
 
     print(f"parameters {res.n_params:,}; loss {res.loss:.4f} over {args.samples} images")
     print(f"negative-eigenvalue fraction {res.negative_fraction:.4f} "
           f"(Monte-Carlo se {res.negative_fraction_se:.4f}, quadrature bound "
           f"{res.negative_fraction_quad_err:.4f}); zero fraction {res.zero_fraction:.4f}")
+    print("quadrature mass below -delta lambda_max: " + ", ".join(
+        f"delta {d}: {v:.4f}" for d, v in summary["negative_mass_below"].items()))
     print(f"lambda_max {res.lambda_max:.6g}, lambda_min {res.lambda_min:.6g}; top "
           + ", ".join(f"{v:.4g}" for v in res.top_eigenvalues[:5]))
     print(f"trace/n {res.moments[1]:.4g} +- {res.moments_se[1]:.2g}")

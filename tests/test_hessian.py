@@ -145,7 +145,7 @@ def _smooth_check(res, ev, u, frac=40, points=61):
     2 E_{2m-1}(f_t) (the Gauss rule and the measure both have unit mass and integrate the best
     polynomial approximation of degree 2m - 1 exactly), E bounded by the Chebyshev
     interpolant's maximum error on [lambda_min, lambda_max] (4001 points); the Monte-Carlo part
-    by 5 Hutchinson deviations of f_t(H). Returns (max excess over the bound, KS, max bound)."""
+    by 5 Hutchinson deviations of f_t(H). Returns (max of error / bound, KS, max bound)."""
     special = pytest.importorskip("scipy.special")
     from numpy.polynomial import chebyshev
     a, b = ev[0], ev[-1]
@@ -160,7 +160,7 @@ def _smooth_check(res, ev, u, frac=40, points=61):
         fe = special.ndtr((t - ev) / sigma)
         bound = 2 * e + 5 * _hutchinson_sd(u, fe, res.starts)
         d = abs(np.sum(res.weights * special.ndtr((t - res.nodes) / sigma)) - fe.mean())
-        excess, ks, top = max(excess, d - bound), max(ks, d), max(top, bound)
+        excess, ks, top = max(excess, d / bound), max(ks, d), max(top, bound)
     return excess, ks, top
 
 
@@ -206,9 +206,9 @@ def test_cdf_within_quadrature_and_monte_carlo_error(case):
     excess, ks, bound = _cdf_check(res, ev, u)
     assert excess <= 0, (excess, ks, bound)
     # smoothed CDFs (sigma = width / 40): KS within the Chebyshev + Hutchinson bound, and both
-    # small (measured 2026-11-30: KS 0.008, bound <= 0.05)
-    excess, ks, bound = _smooth_check(res, ev, u)
-    assert excess <= 0, (excess, ks, bound)
+    # small (measured 2026-11-30: KS 0.0083, bound <= 0.040, largest error / bound 0.19)
+    ratio, ks, bound = _smooth_check(res, ev, u)
+    assert ratio <= 1, (ratio, ks, bound)
     assert ks < 0.03 and bound < 0.1, (ks, bound)
     # the negative fraction within its reported quadrature bound and 5 Monte-Carlo sd
     f0 = np.mean(ev < -res.zero_tol)
@@ -225,7 +225,7 @@ def test_wrong_operator_fails_the_checks(case):
     wrong = rmtk.slq_spectrum(lambda v: h1 @ v, h.shape[0], steps=STEPS, starts=STARTS,
                               seed=11, fit_laws=False)
     assert abs(wrong.top_eigenvalues[0] - ev[-1]) > 1e-6 * abs(ev[-1])
-    assert _smooth_check(wrong, ev, u)[0] > 0
+    assert _smooth_check(wrong, ev, u)[0] > 1
     # (its moments pass: the two halves of i.i.d. data have Hessians of nearly the same traces,
     # within the Monte-Carlo error; the moments catch a wrong normalisation instead:)
     summed = rmtk.slq_spectrum(lambda v: 2 * (h @ v), h.shape[0], steps=STEPS, starts=STARTS,
