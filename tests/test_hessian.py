@@ -303,6 +303,11 @@ def test_errors():
         return torch.nn.functional.cross_entropy(out, y) * float("nan")
     with pytest.raises(rmtk.NumericError):
         rmtk.hessian_spectrum(model, nan_loss, batches, steps=5, starts=1)
+    # a negative definite operator has no positive part: the spectrum stays, the laws say why
+    r = rmtk.slq_spectrum(lambda v: -np.arange(1, 51) * v, 50, steps=20, starts=2,
+                          law_source="nodes")
+    assert r.laws is None and "ArgError" in r.laws_error
+    assert r.negative_fraction == pytest.approx(1.0, abs=1e-12)
     # an operator raising inside the C recurrence: re-raised as is
     with pytest.raises(ZeroDivisionError):
         rmtk.slq_spectrum(lambda v: 1 / 0, 10, steps=3, starts=1)

@@ -187,12 +187,17 @@ def _summarise(nodes, weights, info, n, starts, m, op, t_slq, *, sigma, sigma_re
             raise _lib.ArgError("law_source %r, expected 'smoothed' or 'nodes'"
                                 % (law_source,), 5)
         keep = np.abs(nodes) > tol
-        res["laws"] = fit_laws_to_density(nodes[keep], weights[keep],
-                                          sigma if law_source == "smoothed" else 0.0, x=x,
-                                          samples=law_samples, sampling=law_sampling,
-                                          ratio=law_ratio, params=law_params, seed=seed)
-        # on the full density's scale: the law of the positive bulk times its mass there
-        res["laws"]["mass_scale"] = (1.0 - res["zero_fraction"]) * res["laws"]["positive_mass"]
+        try:
+            res["laws"] = fit_laws_to_density(nodes[keep], weights[keep],
+                                              sigma if law_source == "smoothed" else 0.0, x=x,
+                                              samples=law_samples, sampling=law_sampling,
+                                              ratio=law_ratio, params=law_params, seed=seed)
+        except _lib.Error as e:  # keep the spectrum (it cost the products); say why
+            res["laws_error"] = "%s: %s" % (type(e).__name__, e)
+        else:
+            # on the full density's scale: the law of the positive bulk times its mass there
+            res["laws"]["mass_scale"] = ((1.0 - res["zero_fraction"]) *
+                                         res["laws"]["positive_mass"])
     res["seconds_laws"] = time.perf_counter() - t1
     return res
 
@@ -387,6 +392,8 @@ def hessian_spectrum(model, loss_fn, batches, steps=100, starts=5, seed=1, *, pa
                       candidate's `density` at `grid`, times laws.mass_scale, overlays
                       `density`; the KS p-values and BIC take law_samples as the sample size:
                       they rank the candidates, they do not test them
+      laws_error      present when the law fit failed (e.g. fewer than 20 positive values:
+                      no positive part), with the library's message; laws is then None
       hvp_calls, seconds, seconds_operator, seconds_slq, seconds_laws: the number of products
                       and the wall time (total; in the products; in rmtk_slq_density including
                       the products; in the law fit), in seconds
