@@ -8,7 +8,9 @@
  * RMTK_TEST_FULL=1 runs more seeds (the rate is printed).
  */
 #include "harness.h"
+#include "internal.h"
 
+#include <pthread.h>
 #include <stdint.h>
 
 static int full(void)
@@ -171,9 +173,100 @@ static void test_sparse(void)
     CHECK(within >= (int)ceil(0.95 * nseed));
 }
 
+/* The table cache: a second spectrum of the same shape reuses every table (hits = the 14
+ * tables of MP, 5 products and 8 MP-semicircle shapes), with results bit for bit those of a cold
+ * cache, also from 4 threads fitting at once. */
+static int same_result(const rmtk_fitlaw_result *a, const rmtk_fitlaw_result *b)
+{
+    if (a->n_cand != b->n_cand || a->best != b->best)
+        return 0;
+    for (size_t c = 0; c < a->n_cand; c++) {
+        const rmtk_fitlaw_candidate *x = &a->cand[c], *y = &b->cand[c];
+        if (x->status != y->status || memcmp(&x->scale, &y->scale, sizeof x->scale) ||
+            memcmp(&x->cvm, &y->cvm, sizeof x->cvm) || memcmp(&x->ks, &y->ks, sizeof x->ks) ||
+            memcmp(&x->ks_p, &y->ks_p, sizeof x->ks_p) ||
+            memcmp(&x->bic, &y->bic, sizeof x->bic) || memcmp(&x->l1, &y->l1, sizeof x->l1) ||
+            memcmp(&x->scale_se, &y->scale_se, sizeof x->scale_se))
+            return 0;
+    }
+    return 1;
+}
+
+typedef struct {
+    const double *v;
+    size_t n;
+    rmtk_fitlaw_result res;
+    int st;
+} fit_job;
+
+static rmtk_fitlaw_params cache_params(void)
+{
+    rmtk_fitlaw_params p = rmtk_fitlaw_params_default();
+    p.bootstrap = 3;
+    return p;
+}
+
+static void *fit_thread(void *arg)
+{
+    fit_job *j = arg;
+    rmtk_fitlaw_params p = cache_params();
+    j->st = rmtk_fitlaw(j->v, j->n, 600, 300, &p, &j->res);
+    return NULL;
+}
+
+static void test_cache(void)
+{
+    size_t na = 0, nb = 0;
+    double *a = draw(1, 600, 300, 21, &na), *b = draw(2, 600, 300, 22, &nb);
+    CHECK(a && b);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return;
+    }
+    rmtk_fitlaw_params p = cache_params();
+    rmtk_fitlaw_result ra, rb, rb_cold;
+    uint64_t hits = 0, misses = 0;
+    rmtk__fitlaw_cache_stats(NULL, NULL, 1);
+    CHECK_OK(rmtk_fitlaw(a, na, 600, 300, &p, &ra));
+    rmtk__fitlaw_cache_stats(&hits, &misses, 0);
+    CHECK(hits == 0 && misses == 14);
+    CHECK_OK(rmtk_fitlaw(b, nb, 600, 300, &p, &rb));
+    rmtk__fitlaw_cache_stats(&hits, &misses, 0);
+    CHECK(hits == 14 && misses == 14);
+    /* another shape misses */
+    CHECK_OK(rmtk_fitlaw(b, nb, 700, 300, &p, &rb_cold));
+    rmtk__fitlaw_cache_stats(&hits, &misses, 0);
+    CHECK(hits == 14 && misses == 28);
+    rmtk__fitlaw_cache_stats(NULL, NULL, 1);
+    CHECK_OK(rmtk_fitlaw(b, nb, 600, 300, &p, &rb_cold));
+    CHECK(same_result(&rb, &rb_cold));
+    /* 4 threads at once on a cold cache: every result the serial one */
+    rmtk__fitlaw_cache_stats(NULL, NULL, 1);
+    fit_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i].v = i % 2 ? a : b;
+        jobs[i].n = i % 2 ? na : nb;
+        CHECK(pthread_create(&th[i], NULL, fit_thread, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        CHECK_OK(jobs[i].st);
+        CHECK(same_result(&jobs[i].res, i % 2 ? &ra : &rb));
+    }
+    rmtk__fitlaw_cache_stats(&hits, &misses, 0);
+    CHECK(hits + misses == 4 * 14 && misses >= 14);
+    rmtk__fitlaw_cache_stats(NULL, NULL, 1);
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     RUN(test_mp_table);
+    RUN(test_cache);
     RUN(test_recovery);
     RUN(test_sparse);
     return harness_done();

@@ -220,6 +220,33 @@ class FitlawParams(Structure):
                 ("product_width", c_double), ("seed", c_uint64)]
 
 
+class FitlawCandidate(Structure):
+    _fields_ = [("code", c_int32), ("n_params", c_int32), ("name", c_char * 32),
+                ("status", c_int32), ("pad0", c_int32), ("scale", c_double),
+                ("scale_se", c_double), ("shape", c_double), ("shape_se", c_double),
+                ("atom", c_double), ("cvm", c_double), ("ks", c_double), ("ks_p", c_double),
+                ("l1", c_double), ("loglik", c_double), ("aic", c_double), ("bic", c_double)]
+
+
+FITLAW_MAX_CAND = 8
+
+
+class FitlawResult(Structure):
+    _fields_ = [("n", c_size_t), ("n_zero", c_size_t), ("n_cand", c_size_t),
+                ("cand", FitlawCandidate * FITLAW_MAX_CAND), ("best", c_int32),
+                ("best_code", c_int32), ("delta_bic", c_double)]
+
+
+class LanczosParams(Structure):
+    _fields_ = [("steps", c_int64), ("starts", c_int64), ("reorth", c_int32), ("pad", c_int32),
+                ("seed", c_uint64)]
+
+
+class SlqInfo(Structure):
+    _fields_ = [("nodes_per_start", c_int64), ("steps_done_min", c_int64),
+                ("lambda_min", c_double), ("lambda_max", c_double)]
+
+
 class AnalysisParams(Structure):
     _fields_ = [("extract", ExtractParams), ("spectrum", SpectrumParams), ("stats", c_uint32),
                 ("threads", c_int32), ("seed", c_uint64), ("significance", c_double),
@@ -338,6 +365,8 @@ _MIRRORS = {
     MPResult: "rmtk_mp_result", HillPlateau: "rmtk_hill_plateau",
     PowerlawFit: "rmtk_powerlaw_fit", LRTest: "rmtk_lr_test", WWFit: "rmtk_ww_fit", TPLFit: "rmtk_tpl_fit",
     FitlawParams: "rmtk_fitlaw_params", LawParams: "rmtk_law_params", LawInfo: "rmtk_law_info", EnsembleParams: "rmtk_ensemble_params",
+    FitlawCandidate: "rmtk_fitlaw_candidate", FitlawResult: "rmtk_fitlaw_result",
+    LanczosParams: "rmtk_lanczos_params", SlqInfo: "rmtk_slq_info",
 }
 for _cls, _cname in _MIRRORS.items():
     _size = lib.rmtk_struct_size(_cname.encode())
@@ -352,6 +381,8 @@ PROGRESS_FN = CFUNCTYPE(None, c_void_p, c_size_t, c_size_t, c_char_p)
 FETCH_FN = CFUNCTYPE(c_int, c_size_t, POINTER(c_void_p))  # user: the tensor's number (1..)
 RELEASE_FN = CFUNCTYPE(None, c_size_t)
 WRITE_FN = CFUNCTYPE(c_size_t, c_void_p, c_size_t, c_void_p)
+# rmtk_matvec_fn: y[0..n) = A x[0..n); 0 on success
+MATVEC_FN = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), POINTER(c_double), c_int64)
 
 _D = POINTER(c_double)
 _P = c_void_p
@@ -390,3 +421,17 @@ _proto("rmtk_spectrum_plan_free", None, _P)
 _proto("rmtk_spectrum_errmsg", c_char_p, _P)
 _proto("rmtk_spectrum_execute", c_int, _P, MatrixView, _D, _D, _D, POINTER(SpectrumInfo))
 _proto("rmtk_dtype_name", c_char_p, c_int)
+# Lanczos / SLQ and law selection (rmtk.hessian_spectrum)
+_proto("rmtk_lanczos_params_default", LanczosParams)
+_proto("rmtk_lanczos", c_int, MATVEC_FN, _P, c_int64, _D, POINTER(LanczosParams), _D, _D,
+       POINTER(c_int64))
+_proto("rmtk_slq_density", c_int, MATVEC_FN, _P, c_int64, POINTER(LanczosParams), _D, _D,
+       POINTER(SlqInfo))
+_proto("rmtk_slq_moment", c_int, _D, _D, c_int64, c_int64, c_int, _D, _D)
+_proto("rmtk_slq_smooth", c_int, _D, _D, c_size_t, c_double, _D, c_size_t, _D)
+_proto("rmtk_fitlaw_params_default", FitlawParams)
+_proto("rmtk_fitlaw", c_int, _D, c_size_t, c_int64, c_int64, POINTER(FitlawParams),
+       POINTER(FitlawResult))
+_proto("rmtk_fitlaw_verdict", c_int, POINTER(FitlawResult), c_char_p, c_size_t)
+_proto("rmtk_fitlaw_density", c_int, POINTER(FitlawCandidate), c_int64, c_int64, c_double, _D,
+       c_size_t, _D)

@@ -27,6 +27,7 @@ static const struct {
     ENTRY(rmtk_analysis_params), ENTRY(rmtk_analysis_row),   ENTRY(rmtk_denoise_params),
     ENTRY(rmtk_denoise_result), ENTRY(rmtk_lanczos_params),  ENTRY(rmtk_slq_info),
     ENTRY(rmtk_fitlaw_params), ENTRY(rmtk_ww_params),     ENTRY(rmtk_tpl_fit),
+    ENTRY(rmtk_fitlaw_candidate), ENTRY(rmtk_fitlaw_result),
 };
 
 size_t rmtk_struct_size(const char *name)

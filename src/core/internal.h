@@ -71,6 +71,9 @@ int rmtk__convert_strided(int dtype, int big_endian, const void *base, int64_t s
 void rmtk__fill_normal_mt(uint64_t seed, uint64_t stream, double *x, size_t n, int nthreads);
 
 /* ---- small helpers --------------------------------------------------------------------------- */
+/* The law tables cached by rmtk_fitlaw (src/stats/laws.c): hits and misses (tables built and
+ * stored) since the last clear; clear != 0 empties the cache. Either pointer may be NULL. */
+void rmtk__fitlaw_cache_stats(uint64_t *hits, uint64_t *misses, int clear);
 int rmtk__cmp_double(const void *a, const void *b); /* qsort comparator, NaN last */
 /* x[0..n) ascending: the number of values < v (lower bound) and <= v (upper bound). */
 size_t rmtk__count_lt(const double *x, size_t n, double v);

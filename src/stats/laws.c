@@ -11,6 +11,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -295,6 +296,140 @@ static double fit_scale(const tab *t, const double *y, size_t n, double *buf, do
     return cvm_of(buf, n);
 }
 
+/* ---- table cache ---------------------------------------------------------------------------
+ * A table depends only on the law's parameters, not on the data, so the tables of one shape are
+ * reused across calls (the layers of one shape in an analysis, repeated fits). Key: MP and MP
+ * free-plus semicircle by (q = r / big, t), products by their dimensions (big, w, r), exactly as
+ * law_for builds the law, so a cached table is bit for bit the one tab_build would make. At most
+ * TAB_CACHE_SLOTS tables (3 x 2002 doubles each: 2.3 MB for 48), the least recently used
+ * replaced; one mutex guards the slots, tables are copied in and out under it (6000 doubles
+ * against the 12000 law-density evaluations of a build). The sparse candidate (a seeded
+ * simulation) is not cached. A failed allocation only skips the caching. */
+#define TAB_CACHE_SLOTS 48
+
+typedef struct {
+    int used, code;
+    double k[3];
+    uint64_t stamp;
+    tab t;
+} tab_slot;
+
+static tab_slot tab_cache[TAB_CACHE_SLOTS];
+static uint64_t tab_clock;
+static uint64_t tab_hits, tab_misses;
+static pthread_mutex_t tab_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int tab_copy(tab *dst, const tab *src)
+{
+    memset(dst, 0, sizeof *dst);
+    dst->x = rmtk__malloc_array(src->m, sizeof *dst->x);
+    dst->F = rmtk__malloc_array(src->m, sizeof *dst->F);
+    dst->f = rmtk__malloc_array(src->m, sizeof *dst->f);
+    if (!dst->x || !dst->F || !dst->f) {
+        tab_free(dst);
+        return RMTK_ERR_NOMEM;
+    }
+    memcpy(dst->x, src->x, src->m * sizeof *dst->x);
+    memcpy(dst->F, src->F, src->m * sizeof *dst->F);
+    memcpy(dst->f, src->f, src->m * sizeof *dst->f);
+    dst->m = src->m;
+    dst->median = src->median;
+    return RMTK_OK;
+}
+
+static void tab_key(int code, int64_t big, int64_t r, double width, double t, double k[3])
+{
+    if (code == RMTK_FITLAW_MP || code == RMTK_FITLAW_MP_SEMICIRCLE) {
+        k[0] = (double)r / (double)big;
+        k[1] = code == RMTK_FITLAW_MP_SEMICIRCLE ? t : 0.0;
+        k[2] = 0.0;
+    } else {
+        int64_t w = (int64_t)llround(width * (double)big);
+        k[0] = (double)big;
+        k[1] = (double)(w < 1 ? 1 : w);
+        k[2] = (double)r;
+    }
+}
+
+/* The table of candidate `code` (shape t) for the shape (big, r): from the cache, else built and
+ * stored. Thread-safe. */
+static int tab_cached(int code, int64_t big, int64_t r, double width, double t, tab *out)
+{
+    double k[3];
+    tab_key(code, big, r, width, t, k);
+    int st = RMTK_ERR_NOTFOUND;
+    pthread_mutex_lock(&tab_lock);
+    for (int i = 0; i < TAB_CACHE_SLOTS; i++) {
+        tab_slot *sl = &tab_cache[i];
+        if (sl->used && sl->code == code && sl->k[0] == k[0] && sl->k[1] == k[1] &&
+            sl->k[2] == k[2]) {
+            sl->stamp = ++tab_clock;
+            st = tab_copy(out, &sl->t);
+            if (st == RMTK_OK)
+                tab_hits++;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&tab_lock);
+    if (st != RMTK_ERR_NOTFOUND)
+        return st;
+    rmtk_law_params lp;
+    st = law_for(code, big, r, width, t, &lp);
+    if (!st)
+        st = tab_build(&lp, out);
+    if (st)
+        return st;
+    tab keep;
+    if (tab_copy(&keep, out) != RMTK_OK)
+        return RMTK_OK; /* not cached */
+    pthread_mutex_lock(&tab_lock);
+    tab_misses++;
+    int slot = -1, dup = 0;
+    for (int i = 0; i < TAB_CACHE_SLOTS && !dup; i++) {
+        tab_slot *sl = &tab_cache[i];
+        if (sl->used && sl->code == code && sl->k[0] == k[0] && sl->k[1] == k[1] &&
+            sl->k[2] == k[2])
+            dup = 1; /* another thread stored it meanwhile */
+        else if (slot < 0 || !sl->used ||
+                 (tab_cache[slot].used && sl->stamp < tab_cache[slot].stamp))
+            slot = i;
+    }
+    if (!dup) {
+        tab_slot *sl = &tab_cache[slot];
+        tab old = sl->t;
+        sl->t = keep;
+        sl->used = 1;
+        sl->code = code;
+        memcpy(sl->k, k, sizeof sl->k);
+        sl->stamp = ++tab_clock;
+        keep = old; /* freed below, outside the lock */
+    }
+    pthread_mutex_unlock(&tab_lock);
+    tab_free(&keep);
+    return RMTK_OK;
+}
+
+void rmtk__fitlaw_cache_stats(uint64_t *hits, uint64_t *misses, int clear)
+{
+    pthread_mutex_lock(&tab_lock);
+    if (hits)
+        *hits = tab_hits;
+    if (misses)
+        *misses = tab_misses;
+    tab entries[TAB_CACHE_SLOTS];
+    int ne = 0;
+    if (clear) {
+        for (int i = 0; i < TAB_CACHE_SLOTS; i++)
+            if (tab_cache[i].used)
+                entries[ne++] = tab_cache[i].t;
+        memset(tab_cache, 0, sizeof tab_cache);
+        tab_hits = tab_misses = 0;
+    }
+    pthread_mutex_unlock(&tab_lock);
+    for (int i = 0; i < ne; i++)
+        tab_free(&entries[i]);
+}
+
 /* A candidate: one table, or N_MPSC_T tables (shape profiled over the grid). */
 typedef struct {
     int code;
@@ -498,14 +633,11 @@ int rmtk_fitlaw(const double *y_in, size_t n_in, int64_t big, int64_t r_total,
                      : code == RMTK_FITLAW_SPARSE      ? N_SPARSE_C
                                                        : 1;
         for (size_t k = 0; k < ct[c].ntab && !cd->status; k++) {
-            rmtk_law_params lp;
             int s2;
             if (code == RMTK_FITLAW_SPARSE) {
                 s2 = tab_sparse(sparse_c[k], big, r, p, &ct[c].tabs[k], &ct[c].atom[k]);
             } else {
-                s2 = law_for(code, big, r, p->product_width, mpsc_t[k], &lp);
-                if (!s2)
-                    s2 = tab_build(&lp, &ct[c].tabs[k]);
+                s2 = tab_cached(code, big, r, p->product_width, mpsc_t[k], &ct[c].tabs[k]);
             }
             if (s2 == RMTK_ERR_NOMEM) {
                 st = s2;
