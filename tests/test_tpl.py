@@ -18,16 +18,11 @@ import pytest
 mpmath = pytest.importorskip("mpmath")
 from scipy import integrate, optimize, stats  # noqa: E402
 from stfile import write_f32 as write_safetensors  # noqa: E402
+from test_ww_variants import WWParams, lib as ww_lib  # noqa: E402
 
 CLI = os.environ.get("RMTK_CLI", "build/rmtk")
 THRESH = 1e-5
 mpmath.mp.dps = 30
-
-
-class WWParams(ctypes.Structure):
-    _fields_ = [("fix_fingers", ctypes.c_int32), ("max_fingers", ctypes.c_int32),
-                ("finger_thresh", ctypes.c_double), ("xmax_clip", ctypes.c_int64),
-                ("fit", ctypes.c_int32), ("pad", ctypes.c_int32)]
 
 
 class TPLFit(ctypes.Structure):
@@ -39,13 +34,7 @@ class TPLFit(ctypes.Structure):
 
 
 def lib():
-    p = os.path.join(os.path.dirname(CLI), "librmtk.so")
-    if not os.path.exists(p):
-        pytest.skip("no librmtk.so next to %s" % CLI)
-    dyn = subprocess.run(["readelf", "-d", p], capture_output=True, text=True).stdout
-    if "libasan" in dyn:
-        pytest.skip("librmtk.so is a sanitizer build: not loadable through ctypes")
-    L = ctypes.CDLL(p)
+    L = ww_lib()  # skips without a loadable Release librmtk.so
     L.rmtk_tpl_fit_run.argtypes = [ctypes.POINTER(ctypes.c_double), ctypes.c_size_t,
                                    ctypes.POINTER(WWParams), ctypes.POINTER(TPLFit)]
     assert L.rmtk_struct_size(b"rmtk_tpl_fit") == ctypes.sizeof(TPLFit)
